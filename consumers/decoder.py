@@ -1,0 +1,244 @@
+"""One decoder for the contract: a JSON object (a JSONL line or a Kafka record value)
+becomes a typed ``domain.messages`` command, or a ``DecodeError`` naming the field,
+the rule and the value. Used by ``rmledger ingest`` and by the Kafka consumer alike.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from domain import values as v
+from domain.errors import DecodeError
+from domain.messages import MESSAGE_TYPES, Message
+from domain.money import parse_decimal, parse_money
+
+_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+RATIO_PLACES = 6
+
+
+class _JsonNumber:
+    """A JSON number with a fraction or exponent; kept as text so that a float
+    never comes into being and the error can quote what was sent."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _reject_constant(text: str) -> _JsonNumber:
+    return _JsonNumber(text)  # NaN, Infinity, -Infinity: reported as a wrong type
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """Parse JSON without ever producing a float."""
+    try:
+        return json.loads(raw, parse_float=_JsonNumber, parse_constant=_reject_constant)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DecodeError(None, "invalid_json", f"not valid JSON ({exc})") from None
+
+
+def message_id_of(obj: Any) -> str | None:
+    """The message's ``id`` when it can be read, for error reports."""
+    if isinstance(obj, dict) and isinstance(obj.get("id"), str):
+        return str(obj["id"])
+    return None
+
+
+def decode(raw: bytes | str) -> Message:
+    """Decode one raw message. Raises ``DecodeError`` on anything off-contract."""
+    return decode_object(parse_json(raw))
+
+
+def decode_object(obj: Any) -> Message:
+    """Validate a parsed JSON value against the contract and build the message."""
+    if not isinstance(obj, dict):
+        raise DecodeError(None, "not_an_object", f"a message must be a JSON object, got {_kind(obj)}")
+    if "type" not in obj:
+        raise DecodeError("type", "missing_field", "every message needs a type")
+    message_type = obj["type"]
+    cls = MESSAGE_TYPES.get(message_type) if isinstance(message_type, str) else None
+    if cls is None:
+        raise DecodeError(
+            "type", "unknown_type", f"{message_type!r} is not a message type of the contract", message_type
+        )
+    fields = {f.name: f for f in attrs.fields(cls)}
+    unknown = sorted(set(obj) - set(fields) - {"type"})
+    if unknown:
+        raise DecodeError(
+            unknown[0],
+            "unknown_field",
+            f"{message_type} has no field {unknown[0]!r} (unknown fields are rejected)",
+            obj[unknown[0]],
+        )
+    kwargs: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name not in obj:
+            if field.metadata.get("optional"):
+                continue
+            raise DecodeError(name, "missing_field", f"{message_type} requires {name!r}")
+        parser = _PARSERS[field.metadata["kind"]]
+        kwargs[name] = parser(obj[name], name, field.metadata.get("choices", ()))
+    return cls(**kwargs)
+
+
+def _text(value: Any, field: str, _: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise DecodeError(field, "wrong_type", f"must be a JSON string, got {_kind(value)}", value)
+    if not value.strip():
+        raise DecodeError(field, "empty", "must not be empty", value)
+    return value
+
+
+def parse_date(value: Any, field: str, _: tuple[str, ...] = ()) -> date:
+    """An ISO business date ``YYYY-MM-DD`` that exists in the calendar."""
+    if not isinstance(value, str):
+        raise DecodeError(field, "wrong_type", f"must be a date string \"YYYY-MM-DD\", got {_kind(value)}", value)
+    if not _ISO_DATE.match(value):
+        raise DecodeError(field, "invalid_date", f"{value!r} is not a date \"YYYY-MM-DD\"", value)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise DecodeError(field, "invalid_date", f"{value!r} is not a day of the calendar", value) from None
+
+
+def _choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise DecodeError(field, "wrong_type", f"must be a JSON string, got {_kind(value)}", value)
+    if value not in choices:
+        raise DecodeError(
+            field, "invalid_choice", f"{value!r} is not one of {', '.join(choices)}", value
+        )
+    return value
+
+
+def _money_positive(value: Any, field: str, _: tuple[str, ...]) -> Decimal:
+    amount = parse_money(value, field)
+    if amount <= 0:
+        raise DecodeError(field, "not_positive", f"must be greater than 0, got {value!r}", value)
+    return amount
+
+
+def _money_nonnegative(value: Any, field: str, _: tuple[str, ...]) -> Decimal:
+    amount = parse_money(value, field)
+    if amount < 0:
+        raise DecodeError(field, "negative", f"must not be negative, got {value!r}", value)
+    return amount
+
+
+def _money_signed(value: Any, field: str, _: tuple[str, ...]) -> Decimal:
+    return parse_money(value, field)
+
+
+def _ratio(value: Any, field: str, _: tuple[str, ...]) -> Decimal:
+    ratio = parse_decimal(value, field, places=RATIO_PLACES)
+    if not Decimal("0") <= ratio <= Decimal("1"):
+        raise DecodeError(field, "out_of_range", f"must be between 0 and 1, got {value!r}", value)
+    return ratio
+
+
+def _month(value: Any, field: str, _: tuple[str, ...]) -> str:
+    return v.parse_month(value, field)
+
+
+def _count(value: Any, field: str, _: tuple[str, ...]) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DecodeError(field, "wrong_type", f"must be a JSON integer, got {_kind(value)}", value)
+    if value < 1:
+        raise DecodeError(field, "not_positive", f"must be at least 1, got {value}", value)
+    return value
+
+
+def _id_list(value: Any, field: str, _: tuple[str, ...]) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise DecodeError(field, "wrong_type", f"must be a JSON list of ids, got {_kind(value)}", value)
+    if not value:
+        raise DecodeError(field, "empty", "must name at least one id", value)
+    items = tuple(_text(item, f"{field}[{i}]", ()) for i, item in enumerate(value))
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item in seen:
+            raise DecodeError(f"{field}[{i}]", "duplicate_item", f"{item!r} is listed twice", item)
+        seen.add(item)
+    return items
+
+
+def _exact_keys(value: Any, field: str, expected: tuple[str, ...], what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise DecodeError(field, "wrong_type", f"must be a JSON object, got {_kind(value)}", value)
+    for key in expected:
+        if key not in value:
+            raise DecodeError(f"{field}.{key}", "missing_field", f"every {what} must be given")
+    for key in value:
+        if key not in expected:
+            raise DecodeError(
+                f"{field}.{key}", "unknown_field", f"{key!r} is not a {what} of the contract", value[key]
+            )
+    return value
+
+
+def _grades(value: Any, field: str, _: tuple[str, ...]) -> dict[str, v.GradeTerms]:
+    grades = _exact_keys(value, field, v.GRADES, "grade")
+    terms: dict[str, v.GradeTerms] = {}
+    for grade in v.GRADES:
+        where = f"{field}.{grade}"
+        row = _exact_keys(
+            grades[grade], where, ("base_salary", "post_salary", "commission_per_10k", "coefficient"), "grade term"
+        )
+        coefficient = parse_decimal(row["coefficient"], f"{where}.coefficient", places=RATIO_PLACES)
+        if coefficient <= 0:
+            raise DecodeError(f"{where}.coefficient", "not_positive", "must be greater than 0", row["coefficient"])
+        terms[grade] = v.GradeTerms(
+            base_salary=_money_nonnegative(row["base_salary"], f"{where}.base_salary", ()),
+            post_salary=_money_nonnegative(row["post_salary"], f"{where}.post_salary", ()),
+            commission_per_10k=_money_nonnegative(row["commission_per_10k"], f"{where}.commission_per_10k", ()),
+            coefficient=coefficient,
+        )
+    return terms
+
+
+def _activity_values(value: Any, field: str, _: tuple[str, ...]) -> dict[str, Decimal]:
+    kinds = _exact_keys(value, field, v.ACTIVITY_KINDS, "activity kind")
+    return {kind: _money_nonnegative(kinds[kind], f"{field}.{kind}", ()) for kind in v.ACTIVITY_KINDS}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, _JsonNumber):
+        return f"the number {value.text}"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return f"the integer {value}"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    return type(value).__name__
+
+
+_PARSERS: dict[str, Callable[[Any, str, tuple[str, ...]], Any]] = {
+    "text": _text,
+    "date": parse_date,
+    "choice": _choice,
+    "money_positive": _money_positive,
+    "money_nonnegative": _money_nonnegative,
+    "money_signed": _money_signed,
+    "ratio": _ratio,
+    "month": _month,
+    "count": _count,
+    "id_list": _id_list,
+    "grades": _grades,
+    "activity_values": _activity_values,
+}

@@ -1,0 +1,475 @@
+"""The ledger application: one method per command, applied in batches.
+
+``apply_batch`` runs messages in order inside one unit of work and saves every
+resulting event in one atomic transaction (optionally with a tracking position, for
+the Kafka consumer). A message that breaks a rule is answered with its error and
+leaves no trace; the messages next to it are still applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID
+
+import attrs
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
+
+from domain import messages as m
+from domain.client import Client
+from domain.errors import Conflict, DependencyMissing, DomainRuleBroken, RuleBroken
+from domain.facts import Activity, Adjustment, BalanceReport, Posting
+from domain.handover import Handover
+from domain.ids import aggregate_id
+from domain.loan import Loan
+from domain.manager import Manager
+from domain.registry import Period, Plan, Receipt
+from domain.transcodings import DateAsISO, GradeTermsAsDict
+from domain.values import WITNESS_ROLES, month_bounds
+
+A = TypeVar("A", bound=Aggregate)
+
+APPLIED = "applied"
+DUPLICATE = "duplicate"
+REJECTED = "rejected"
+
+
+@attrs.frozen
+class Outcome:
+    """What became of one message: applied, duplicate, or rejected with its error."""
+
+    status: str
+    error: RuleBroken | None = None
+
+
+def content_hash(message: m.Message) -> str:
+    """SHA-256 of the message's canonical JSON: equal content, equal hash."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, (date, Decimal)):
+            return str(value)
+        if isinstance(value, dict):
+            return {k: plain(x) for k, x in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [plain(x) for x in value]
+        if attrs.has(type(value)):
+            return plain(attrs.asdict(value, recurse=False))
+        return value
+
+    body = plain(attrs.asdict(message, recurse=False))
+    body["type"] = message.TYPE
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+# Messages that create an aggregate keyed by their own id: that aggregate is the
+# receipt, so they can be stored without loading anything (optimistically).
+FACT_CLASSES: dict[type[m.Message], tuple[type[Aggregate], str]] = {
+    m.PostingBooked: (Posting, "posting"),
+    m.BalanceReported: (BalanceReport, "balance"),
+    m.ActivityRecorded: (Activity, "activity"),
+    m.AdjustmentRecorded: (Adjustment, "adjustment"),
+}
+
+
+class _BatchCorrupted(Exception):
+    """A failing command changed an aggregate before raising: the batch is redone."""
+
+    def __init__(self, index: int, error: RuleBroken) -> None:
+        self.index = index
+        self.error = error
+
+
+class UnitOfWork:
+    """The aggregates loaded and changed by one batch, so that later messages of the
+    batch see the changes of earlier ones, and all are saved together."""
+
+    def __init__(self, ledger: Ledger, optimistic: bool) -> None:
+        self.ledger = ledger
+        self.optimistic = optimistic
+        self.aggregates: dict[UUID, Aggregate] = {}
+        self.missing: set[UUID] = set()
+        self.touched: dict[UUID, int] = {}
+        self.new_clients: set[str] = set()
+        self.new_managers: set[str] = set()
+        self.events: list[Any] = []
+
+    def begin_message(self) -> None:
+        self.touched = {}
+
+    def end_message(self) -> None:
+        """Take the events of the message just applied, in the order they happened,
+        so the log keeps message order across aggregates (a reversal recorded after a
+        period close must stay after it)."""
+        new = [e for i in self.touched for e in self.aggregates[i].collect_events()]
+        new.sort(key=lambda e: e.timestamp)
+        self.events += new
+
+    def _touch(self, aggregate: Aggregate) -> None:
+        self.touched.setdefault(aggregate.id, len(aggregate._pending_events))
+
+    def changed_by_failed_message(self) -> bool:
+        return any(
+            len(self.aggregates[i]._pending_events) > n for i, n in self.touched.items() if i in self.aggregates
+        )
+
+    def get(self, cls: type[A], kind: str, source_id: str, *, from_store: bool = True) -> A | None:
+        """The aggregate for ``source_id``, from this batch or the store, or None."""
+        aggregate_uuid = aggregate_id(kind, source_id)
+        found = self.aggregates.get(aggregate_uuid)
+        if found is None and from_store and aggregate_uuid not in self.missing:
+            try:
+                found = self.ledger.repository.get(aggregate_uuid)
+            except AggregateNotFoundError:
+                self.missing.add(aggregate_uuid)
+                return None
+            self.aggregates[aggregate_uuid] = found
+        if found is not None:
+            assert isinstance(found, cls), f"{aggregate_uuid} is a {type(found).__name__}, not {cls.__name__}"
+            self._touch(found)
+        return found  # type: ignore[return-value]
+
+    def add(self, aggregate: Aggregate) -> None:
+        """A new aggregate created by the current message."""
+        self.touched.setdefault(aggregate.id, 0)
+        self.aggregates[aggregate.id] = aggregate
+        self.missing.discard(aggregate.id)
+
+    def require(self, cls: type[A], kind: str, source_id: str, field: str) -> A:
+        """The aggregate, or a DependencyMissing error naming the field."""
+        found = self.get(cls, kind, source_id)
+        if found is None:
+            raise DependencyMissing(field, f"unknown_{kind}", f"no {kind} {source_id!r} is known", source_id)
+        return found
+
+    def require_exists(self, kind: str, source_id: str, field: str) -> None:
+        """Like ``require`` for clients and managers, without loading them when known."""
+        known = self.ledger.known_clients if kind == "client" else self.ledger.known_managers
+        new = self.new_clients if kind == "client" else self.new_managers
+        if source_id in known or source_id in new:
+            return
+        aggregate_uuid = aggregate_id(kind, source_id)
+        if aggregate_uuid in self.aggregates or self.ledger.has_aggregate(aggregate_uuid):
+            known.add(source_id)
+            return
+        raise DependencyMissing(field, f"unknown_{kind}", f"no {kind} {source_id!r} is known", source_id)
+
+
+
+class Ledger(Application[UUID]):
+    """rmledger's write side: every message becomes immutable events."""
+
+    name = "rmledger"
+
+    def __init__(self, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
+        self.known_clients: set[str] = set()
+        self.known_managers: set[str] = set()
+        self._handlers: dict[type[m.Message], Callable[[UnitOfWork, Any, str], None]] = {
+            m.PlanPublished: self._plan_published,
+            m.ManagerHired: self._manager_hired,
+            m.ManagerGradeChanged: self._grade_changed,
+            m.DepartureRequested: self._departure_requested,
+            m.DepartureApproved: self._departure_approved,
+            m.ManagerDeparted: self._departed,
+            m.ClientRegistered: self._client_registered,
+            m.ClientStageChanged: self._stage_changed,
+            m.Assigned: self._assigned,
+            m.Released: self._released,
+            m.HandoverOpened: self._handover_opened,
+            m.HandoverWitnessed: self._handover_witnessed,
+            m.HandoverRecordSigned: self._handover_record_signed,
+            m.HandoverFiled: self._handover_filed,
+            m.PostingBooked: self._posting_booked,
+            m.PostingReversed: self._posting_reversed,
+            m.ActivityRecorded: self._activity_recorded,
+            m.LoanClassified: self._loan_classified,
+            m.BalanceReported: self._balance_reported,
+            m.AdjustmentRecorded: self._adjustment_recorded,
+            m.PeriodClosed: self._period_closed,
+        }
+
+    # -- infrastructure ---------------------------------------------------------------
+
+    def construct_recorder(self) -> Any:
+        # A process recorder stores a tracking position atomically with the events
+        # (used by the Kafka consumer to record the offsets it consumed).
+        return self.factory.process_recorder()
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+        transcoder.register(GradeTermsAsDict())
+
+    def has_aggregate(self, aggregate_uuid: UUID) -> bool:
+        """Whether any event of the aggregate is stored (reads one row)."""
+        return bool(self.recorder.select_events(aggregate_uuid, limit=1))
+
+    def max_tracking_id(self, source: str) -> int | None:
+        """The last position recorded for a tracked source (e.g. a Kafka partition)."""
+        return self.recorder.max_tracking_id(source)  # type: ignore[attr-defined, no-any-return]
+
+    # -- applying messages ------------------------------------------------------------
+
+    def apply(self, message: m.Message) -> Outcome:
+        """Apply one message in its own transaction."""
+        return self.apply_batch([message])[0]
+
+    def apply_batch(self, messages: Sequence[m.Message], tracking: Tracking | None = None) -> list[Outcome]:
+        """Apply messages in order and store all their events in one transaction.
+
+        Facts keyed by their message id are first stored optimistically; if any of
+        them was stored before (an integrity error), the batch is redone with a
+        lookup per message, which tells duplicates from conflicts.
+        """
+        excluded: dict[int, RuleBroken] = {}
+        optimistic = True
+        while True:
+            uow = UnitOfWork(self, optimistic)
+            try:
+                outcomes = self._run(uow, messages, excluded)
+            except _BatchCorrupted as corrupted:
+                excluded[corrupted.index] = corrupted.error
+                continue
+            processing = ProcessingEvent[UUID](tracking=tracking)
+            processing.collect_events(*uow.events)
+            try:
+                self._record(processing)
+            except IntegrityError:
+                if not optimistic:
+                    raise
+                optimistic = False
+                continue
+            self.known_clients |= uow.new_clients
+            self.known_managers |= uow.new_managers
+            return outcomes
+
+    def _run(self, uow: UnitOfWork, messages: Sequence[m.Message], excluded: dict[int, RuleBroken]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for index, message in enumerate(messages):
+            if index in excluded:
+                outcomes.append(Outcome(REJECTED, excluded[index]))
+                continue
+            uow.begin_message()
+            try:
+                digest = content_hash(message)
+                if self._is_duplicate(uow, message, digest):
+                    outcomes.append(Outcome(DUPLICATE))
+                    continue
+                self._handlers[type(message)](uow, message, digest)
+                if type(message) not in FACT_CLASSES:
+                    uow.add(Receipt(message_id=message.id, message_type=message.TYPE, content_hash=digest))
+                uow.end_message()
+                outcomes.append(Outcome(APPLIED))
+            except RuleBroken as error:
+                if uow.changed_by_failed_message():
+                    raise _BatchCorrupted(index, error) from error
+                outcomes.append(Outcome(REJECTED, error))
+        return outcomes
+
+    def _is_duplicate(self, uow: UnitOfWork, message: m.Message, digest: str) -> bool:
+        fact = FACT_CLASSES.get(type(message))
+        stored: Any
+        if fact is not None:
+            cls, kind = fact
+            stored = uow.get(cls, kind, message.id, from_store=not uow.optimistic)
+        else:
+            stored = uow.get(Receipt, "message", message.id)
+        if stored is None:
+            return False
+        if stored.content_hash != digest:
+            raise Conflict(
+                "id", "id_conflict",
+                f"message id {message.id!r} was already applied with different content", message.id,
+            )
+        return True
+
+    # -- plans, periods --------------------------------------------------------------
+
+    def _plan_published(self, uow: UnitOfWork, msg: m.PlanPublished, digest: str) -> None:
+        if uow.get(Plan, "plan", msg.version) is not None:
+            raise DomainRuleBroken("version", "plan_version_exists", f"plan {msg.version!r} is already published", msg.version)
+        uow.add(Plan(msg.version, msg.effective_from, dict(msg.grades), msg.prepay_ratio, msg.backup_share,
+                     dict(msg.activity_values), msg.id))
+
+    def _period_closed(self, uow: UnitOfWork, msg: m.PeriodClosed, digest: str) -> None:
+        existing = uow.get(Period, "period", msg.period)
+        if existing is not None:
+            raise DomainRuleBroken(
+                "period", "period_already_closed", f"{msg.period} was already closed on {existing.closed_on}", msg.period
+            )
+        _, last_day = month_bounds(msg.period)
+        if msg.closed_on < last_day:
+            raise DomainRuleBroken(
+                "closed_on", "closed_before_month_end",
+                f"{msg.period} cannot be closed on {msg.closed_on}, before its last day {last_day}",
+                msg.closed_on.isoformat(),
+            )
+        uow.add(Period(msg.period, msg.closed_on, msg.approved_by, msg.id))
+
+    # -- managers --------------------------------------------------------------------
+
+    def _manager_hired(self, uow: UnitOfWork, msg: m.ManagerHired, digest: str) -> None:
+        if uow.get(Manager, "manager", msg.manager_id) is not None:
+            raise DomainRuleBroken(
+                "manager_id", "manager_exists", f"manager {msg.manager_id} is already hired", msg.manager_id
+            )
+        uow.add(Manager(msg.manager_id, msg.name, msg.branch_id, msg.grade, msg.hired_on, msg.id))
+        uow.new_managers.add(msg.manager_id)
+
+    def _manager(self, uow: UnitOfWork, manager_id: str, field: str = "manager_id") -> Manager:
+        return uow.require(Manager, "manager", manager_id, field)
+
+    def _grade_changed(self, uow: UnitOfWork, msg: m.ManagerGradeChanged, digest: str) -> None:
+        self._manager(uow, msg.manager_id).change_grade(msg.grade, msg.effective_on, msg.reason, msg.id)
+
+    def _departure_requested(self, uow: UnitOfWork, msg: m.DepartureRequested, digest: str) -> None:
+        self._manager(uow, msg.manager_id).request_departure(msg.kind, msg.requested_on, msg.last_day, msg.id)
+
+    def _departure_approved(self, uow: UnitOfWork, msg: m.DepartureApproved, digest: str) -> None:
+        self._manager(uow, msg.manager_id).approve_departure(msg.approver_id, msg.role, msg.approved_on, msg.id)
+
+    def _departed(self, uow: UnitOfWork, msg: m.ManagerDeparted, digest: str) -> None:
+        self._manager(uow, msg.manager_id).depart(msg.departed_on, msg.id)
+
+    # -- clients and assignments -----------------------------------------------------
+
+    def _client_registered(self, uow: UnitOfWork, msg: m.ClientRegistered, digest: str) -> None:
+        if uow.get(Client, "client", msg.client_id) is not None:
+            raise DomainRuleBroken(
+                "client_id", "client_exists", f"client {msg.client_id} is already registered", msg.client_id
+            )
+        uow.add(Client(msg.client_id, msg.kind, msg.branch_id, msg.registered_on, msg.name, msg.id_number, msg.id))
+        uow.new_clients.add(msg.client_id)
+
+    def _client(self, uow: UnitOfWork, client_id: str, field: str = "client_id") -> Client:
+        return uow.require(Client, "client", client_id, field)
+
+    def _stage_changed(self, uow: UnitOfWork, msg: m.ClientStageChanged, digest: str) -> None:
+        self._client(uow, msg.client_id).change_stage(msg.stage, msg.changed_on, msg.id)
+
+    def _assigned(self, uow: UnitOfWork, msg: m.Assigned, digest: str) -> None:
+        client = self._client(uow, msg.client_id)
+        manager = self._manager(uow, msg.manager_id)
+        manager.check_can_serve(msg.effective_on)
+        client.check_assign(msg.manager_id, msg.role, msg.effective_on)
+        client.assign(msg.manager_id, msg.role, msg.origin, msg.effective_on, msg.id)
+        manager.take_client(msg.client_id, msg.role, msg.origin, msg.effective_on, msg.id)
+
+    def _released(self, uow: UnitOfWork, msg: m.Released, digest: str) -> None:
+        client = self._client(uow, msg.client_id)
+        manager = self._manager(uow, msg.manager_id)
+        client.check_release(msg.manager_id, msg.role, msg.effective_on)
+        client.release(msg.manager_id, msg.role, msg.effective_on, msg.id)
+        manager.give_up_client(msg.client_id, msg.role, msg.effective_on, msg.id)
+
+    # -- handovers --------------------------------------------------------------------
+
+    def _handover(self, uow: UnitOfWork, handover_id: str) -> Handover:
+        return uow.require(Handover, "handover", handover_id, "handover_id")
+
+    def _handover_opened(self, uow: UnitOfWork, msg: m.HandoverOpened, digest: str) -> None:
+        if uow.get(Handover, "handover", msg.handover_id) is not None:
+            raise DomainRuleBroken(
+                "handover_id", "handover_exists", f"handover {msg.handover_id} is already open", msg.handover_id
+            )
+        if msg.from_manager_id == msg.to_manager_id:
+            raise DomainRuleBroken(
+                "to_manager_id", "same_manager", "a handover moves clients to a different manager", msg.to_manager_id
+            )
+        self._manager(uow, msg.from_manager_id, "from_manager_id")
+        incoming = self._manager(uow, msg.to_manager_id, "to_manager_id")
+        incoming.check_can_serve(msg.opened_on, "to_manager_id")
+        clients = [self._client(uow, c, f"client_ids[{i}]") for i, c in enumerate(msg.client_ids)]
+        for i, client in enumerate(clients):
+            client.check_enter_handover(msg.from_manager_id, f"client_ids[{i}]")
+        for client in clients:
+            client.enter_handover(msg.handover_id, msg.opened_on)
+        uow.add(Handover(msg.handover_id, msg.from_manager_id, msg.to_manager_id, list(msg.client_ids),
+                         msg.reason, msg.opened_on, msg.id))
+
+    def _handover_witnessed(self, uow: UnitOfWork, msg: m.HandoverWitnessed, digest: str) -> None:
+        self._handover(uow, msg.handover_id).witness(msg.witness_id, msg.witness_role, msg.witnessed_on, msg.id)
+
+    def _handover_record_signed(self, uow: UnitOfWork, msg: m.HandoverRecordSigned, digest: str) -> None:
+        self._handover(uow, msg.handover_id).sign_record(msg.record_ref, msg.signed_on, msg.id)
+
+    def _handover_filed(self, uow: UnitOfWork, msg: m.HandoverFiled, digest: str) -> None:
+        handover = self._handover(uow, msg.handover_id)
+        handover.check_file(msg.filed_on)
+        outgoing = self._manager(uow, handover.from_manager_id)
+        incoming = self._manager(uow, handover.to_manager_id)
+        incoming.check_can_serve(msg.filed_on, "handover_id")
+        clients = [self._client(uow, c) for c in handover.client_ids]
+        for client in clients:
+            client.check_hand_over(handover.from_manager_id, handover.to_manager_id, msg.filed_on, "handover_id")
+        handover.file(msg.filed_on, msg.id)
+        for client in clients:
+            backup = client.backup
+            backup_ended = backup is not None and backup.manager_id == incoming.manager_id
+            client.hand_over(handover.handover_id, outgoing.manager_id, incoming.manager_id, msg.filed_on, backup_ended)
+            outgoing.give_up_client(client.client_id, "primary", msg.filed_on, handover.handover_id)
+            if backup_ended:
+                incoming.give_up_client(client.client_id, "backup", msg.filed_on, handover.handover_id)
+            incoming.take_client(client.client_id, "primary", "inherited", msg.filed_on, handover.handover_id)
+
+    # -- money and facts --------------------------------------------------------------
+
+    def _posting_booked(self, uow: UnitOfWork, msg: m.PostingBooked, digest: str) -> None:
+        uow.require_exists("client", msg.client_id, "client_id")
+        uow.add(Posting(msg.id, msg.client_id, msg.category, msg.amount, msg.value_date, digest))
+
+    def _posting_reversed(self, uow: UnitOfWork, msg: m.PostingReversed, digest: str) -> None:
+        uow.require(Posting, "posting", msg.posting_id, "posting_id").reverse(msg.reason, msg.id)
+
+    def _balance_reported(self, uow: UnitOfWork, msg: m.BalanceReported, digest: str) -> None:
+        uow.require_exists("client", msg.client_id, "client_id")
+        uow.add(BalanceReport(msg.id, msg.client_id, msg.product, msg.balance, msg.as_of, digest))
+
+    def _activity_recorded(self, uow: UnitOfWork, msg: m.ActivityRecorded, digest: str) -> None:
+        uow.require_exists("manager", msg.manager_id, "manager_id")
+        uow.add(Activity(msg.id, msg.manager_id, msg.kind, msg.count, msg.value_date, digest))
+
+    def _adjustment_recorded(self, uow: UnitOfWork, msg: m.AdjustmentRecorded, digest: str) -> None:
+        uow.require_exists("manager", msg.manager_id, "manager_id")
+        if msg.kind == "award" and msg.amount <= 0:
+            raise DomainRuleBroken("amount", "award_not_positive", f"an award must be greater than 0, got {msg.amount}", str(msg.amount))
+        if msg.kind == "compliance" and msg.amount == 0:
+            raise DomainRuleBroken("amount", "compliance_zero", "a compliance adjustment must not be 0", str(msg.amount))
+        if msg.kind == "award":
+            closed = uow.get(Period, "period", msg.period)
+            if closed is not None:
+                raise DomainRuleBroken(
+                    "period", "period_closed",
+                    f"an award for {msg.period} cannot be recorded: the month was closed on {closed.closed_on}",
+                    msg.period,
+                )
+        uow.add(Adjustment(msg.id, msg.manager_id, msg.period, msg.kind, msg.amount, msg.reason, digest))
+
+    def _loan_classified(self, uow: UnitOfWork, msg: m.LoanClassified, digest: str) -> None:
+        uow.require_exists("client", msg.client_id, "client_id")
+        loan = uow.get(Loan, "loan", msg.loan_id)
+        if loan is None:
+            loan = Loan(msg.loan_id, msg.client_id)
+            uow.add(loan)
+        loan.check_classify(msg.client_id)
+        loan.classify(msg.category, msg.balance, msg.as_of, msg.id)
+
+
+def apply_all(ledger: Ledger, messages: Iterable[m.Message], batch_size: int = 1000) -> list[Outcome]:
+    """Apply messages in batches of ``batch_size``; for tests and small loads."""
+    outcomes: list[Outcome] = []
+    batch: list[m.Message] = []
+    for message in messages:
+        batch.append(message)
+        if len(batch) >= batch_size:
+            outcomes += ledger.apply_batch(batch)
+            batch = []
+    if batch:
+        outcomes += ledger.apply_batch(batch)
+    return outcomes

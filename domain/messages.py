@@ -1,0 +1,252 @@
+"""The incoming messages of CONTRACTS.md §1 as typed, immutable commands.
+
+Each class names its wire ``type`` and describes each field's kind in the field's
+metadata; ``consumers.decoder`` reads those kinds to validate JSON, so the contract
+is written down once, here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import attrs
+
+from domain import values as v
+from domain.values import GradeTerms
+
+
+def _f(kind: str, *, choices: tuple[str, ...] = (), optional: bool = False) -> Any:
+    return attrs.field(metadata={"kind": kind, "choices": choices, "optional": optional})
+
+
+@attrs.frozen
+class Message:
+    """Every message carries its source system's unique ``id``."""
+
+    TYPE: ClassVar[str] = ""
+    id: str = _f("text")
+
+
+@attrs.frozen
+class PlanPublished(Message):
+    TYPE: ClassVar[str] = "plan.published"
+    version: str = _f("text")
+    effective_from: date = _f("date")
+    grades: dict[str, GradeTerms] = _f("grades")
+    prepay_ratio: Decimal = _f("ratio")
+    backup_share: Decimal = _f("ratio")
+    activity_values: dict[str, Decimal] = _f("activity_values")
+
+
+@attrs.frozen
+class ManagerHired(Message):
+    TYPE: ClassVar[str] = "manager.hired"
+    manager_id: str = _f("text")
+    name: str = _f("text")
+    branch_id: str = _f("text")
+    grade: str = _f("choice", choices=v.GRADES)
+    hired_on: date = _f("date")
+
+
+@attrs.frozen
+class ManagerGradeChanged(Message):
+    TYPE: ClassVar[str] = "manager.grade_changed"
+    manager_id: str = _f("text")
+    grade: str = _f("choice", choices=v.GRADES)
+    effective_on: date = _f("date")
+    reason: str = _f("text")
+
+
+@attrs.frozen
+class DepartureRequested(Message):
+    TYPE: ClassVar[str] = "manager.departure_requested"
+    manager_id: str = _f("text")
+    kind: str = _f("choice", choices=v.DEPARTURE_KINDS)
+    requested_on: date = _f("date")
+    last_day: date = _f("date")
+
+
+@attrs.frozen
+class DepartureApproved(Message):
+    TYPE: ClassVar[str] = "manager.departure_approved"
+    manager_id: str = _f("text")
+    approver_id: str = _f("text")
+    role: str = _f("choice", choices=v.APPROVAL_ROLES)
+    approved_on: date = _f("date")
+
+
+@attrs.frozen
+class ManagerDeparted(Message):
+    TYPE: ClassVar[str] = "manager.departed"
+    manager_id: str = _f("text")
+    departed_on: date = _f("date")
+
+
+@attrs.frozen
+class ClientRegistered(Message):
+    TYPE: ClassVar[str] = "client.registered"
+    client_id: str = _f("text")
+    kind: str = _f("choice", choices=v.CLIENT_KINDS)
+    branch_id: str = _f("text")
+    registered_on: date = _f("date")
+    name: str = _f("text")
+    id_number: str = _f("text")
+
+
+@attrs.frozen
+class ClientStageChanged(Message):
+    TYPE: ClassVar[str] = "client.stage_changed"
+    client_id: str = _f("text")
+    stage: str = _f("choice", choices=v.STAGES)
+    changed_on: date = _f("date")
+
+
+@attrs.frozen
+class Assigned(Message):
+    TYPE: ClassVar[str] = "assignment.assigned"
+    client_id: str = _f("text")
+    manager_id: str = _f("text")
+    role: str = _f("choice", choices=v.ROLES)
+    origin: str = _f("choice", choices=v.ORIGINS)
+    effective_on: date = _f("date")
+
+
+@attrs.frozen
+class Released(Message):
+    TYPE: ClassVar[str] = "assignment.released"
+    client_id: str = _f("text")
+    manager_id: str = _f("text")
+    role: str = _f("choice", choices=v.ROLES)
+    effective_on: date = _f("date")
+
+
+@attrs.frozen
+class HandoverOpened(Message):
+    TYPE: ClassVar[str] = "handover.opened"
+    handover_id: str = _f("text")
+    from_manager_id: str = _f("text")
+    to_manager_id: str = _f("text")
+    client_ids: tuple[str, ...] = _f("id_list")
+    reason: str = _f("text")
+    opened_on: date = _f("date")
+
+
+@attrs.frozen
+class HandoverWitnessed(Message):
+    TYPE: ClassVar[str] = "handover.witnessed"
+    handover_id: str = _f("text")
+    witness_id: str = _f("text")
+    witness_role: str = _f("choice", choices=v.WITNESS_ROLES)
+    witnessed_on: date = _f("date")
+
+
+@attrs.frozen
+class HandoverRecordSigned(Message):
+    TYPE: ClassVar[str] = "handover.record_signed"
+    handover_id: str = _f("text")
+    record_ref: str = _f("text")
+    signed_on: date = _f("date")
+
+
+@attrs.frozen
+class HandoverFiled(Message):
+    TYPE: ClassVar[str] = "handover.filed"
+    handover_id: str = _f("text")
+    filed_on: date = _f("date")
+
+
+@attrs.frozen
+class PostingBooked(Message):
+    TYPE: ClassVar[str] = "posting.booked"
+    client_id: str = _f("text")
+    category: str = _f("choice", choices=tuple(v.CATEGORIES))
+    amount: Decimal = _f("money_positive")
+    value_date: date = _f("date")
+
+
+@attrs.frozen
+class PostingReversed(Message):
+    TYPE: ClassVar[str] = "posting.reversed"
+    posting_id: str = _f("text")
+    reason: str = _f("text")
+
+
+@attrs.frozen
+class ActivityRecorded(Message):
+    TYPE: ClassVar[str] = "activity.recorded"
+    manager_id: str = _f("text")
+    kind: str = _f("choice", choices=v.ACTIVITY_KINDS)
+    count: int = _f("count")
+    value_date: date = _f("date")
+
+
+@attrs.frozen
+class LoanClassified(Message):
+    TYPE: ClassVar[str] = "loan.classified"
+    loan_id: str = _f("text")
+    client_id: str = _f("text")
+    category: str = _f("choice", choices=v.LOAN_CATEGORIES)
+    balance: Decimal = _f("money_nonnegative")
+    as_of: date = _f("date")
+
+
+@attrs.frozen
+class BalanceReported(Message):
+    TYPE: ClassVar[str] = "balance.reported"
+    client_id: str = _f("text")
+    product: str = _f("choice", choices=v.PRODUCTS)
+    balance: Decimal = _f("money_nonnegative")
+    as_of: date = _f("date")
+
+
+@attrs.frozen
+class AdjustmentRecorded(Message):
+    TYPE: ClassVar[str] = "adjustment.recorded"
+    manager_id: str = _f("text")
+    period: str = _f("month")
+    kind: str = _f("choice", choices=v.ADJUSTMENT_KINDS)
+    amount: Decimal = _f("money_signed")
+    reason: str = _f("text")
+
+
+@attrs.frozen
+class PeriodClosed(Message):
+    TYPE: ClassVar[str] = "period.closed"
+    period: str = _f("month")
+    closed_on: date = _f("date")
+    approved_by: str = _f("text")
+
+
+MESSAGE_TYPES: dict[str, type[Message]] = {
+    cls.TYPE: cls
+    for cls in (
+        PlanPublished,
+        ManagerHired,
+        ManagerGradeChanged,
+        DepartureRequested,
+        DepartureApproved,
+        ManagerDeparted,
+        ClientRegistered,
+        ClientStageChanged,
+        Assigned,
+        Released,
+        HandoverOpened,
+        HandoverWitnessed,
+        HandoverRecordSigned,
+        HandoverFiled,
+        PostingBooked,
+        PostingReversed,
+        ActivityRecorded,
+        LoanClassified,
+        BalanceReported,
+        AdjustmentRecorded,
+        PeriodClosed,
+    )
+}
+
+
+def family_of(message_type: str) -> str:
+    """The Kafka topic family of a message type: ``posting.booked`` -> ``postings``."""
+    return message_type.split(".", 1)[0] + "s"

@@ -1,0 +1,62 @@
+"""Small aggregates: compensation plans, closed periods and message receipts."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.ids import aggregate_id
+from domain.values import GradeTerms
+
+
+class Plan(Aggregate):
+    """A published compensation plan version; in force from ``effective_from``."""
+
+    @staticmethod
+    def create_id(version: str) -> UUID:
+        return aggregate_id("plan", version)
+
+    @event("Published")
+    def __init__(
+        self,
+        version: str,
+        effective_from: date,
+        grades: dict[str, GradeTerms],
+        prepay_ratio: Decimal,
+        backup_share: Decimal,
+        activity_values: dict[str, Decimal],
+        message_id: str,
+    ) -> None:
+        self.version = version
+        self.effective_from = effective_from
+
+
+class Period(Aggregate):
+    """A closed month: its statements are issued and frozen at the closing event."""
+
+    @staticmethod
+    def create_id(period: str) -> UUID:
+        return aggregate_id("period", period)
+
+    @event("Closed")
+    def __init__(self, period: str, closed_on: date, approved_by: str, message_id: str) -> None:
+        self.period = period
+        self.closed_on = closed_on
+
+
+class Receipt(Aggregate):
+    """That a message id was applied, with the hash of its content, so a repeat is
+    recognised as a duplicate and a different message under the same id as a conflict."""
+
+    @staticmethod
+    def create_id(message_id: str) -> UUID:
+        return aggregate_id("message", message_id)
+
+    @event("Applied")
+    def __init__(self, message_id: str, message_type: str, content_hash: str) -> None:
+        self.message_id = message_id
+        self.message_type = message_type
+        self.content_hash = content_hash

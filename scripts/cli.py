@@ -1,0 +1,69 @@
+"""The ``rmledger`` command line: thin wrappers over consumers/, projections/ and domain/."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+
+from consumers.jsonl import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
+from scripts.context import Context
+
+PROGRESS_THRESHOLD_BYTES = 1_000_000  # show a bar for files larger than this
+
+
+@click.group()
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Data directory for the SQLite event store and DuckDB read model "
+                   "(default: $RMLEDGER_DATA_DIR or ./var).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None) -> None:
+    """rmledger: the relationship-manager ledger."""
+    ctx.obj = Context.from_option(data_dir)
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, help="Messages per transaction.")
+@click.pass_obj
+def ingest(ctx: Context, files: tuple[Path, ...], as_json: bool, batch_size: int) -> None:
+    """Apply JSON Lines messages in order; exit 1 if any line was rejected."""
+    summary = run_ingest(ctx, files, batch_size, show_progress=not as_json)
+    if as_json:
+        click.echo(json.dumps(summary.as_json(), indent=2))
+    else:
+        print_summary(summary)
+    sys.exit(1 if summary.rejected else 0)
+
+
+def run_ingest(ctx: Context, files: tuple[Path, ...], batch_size: int, show_progress: bool) -> IngestSummary:
+    """Ingest files, with a progress bar on stderr for large inputs."""
+    total = sum(f.stat().st_size for f in files)
+    if not show_progress or total < PROGRESS_THRESHOLD_BYTES:
+        return ingest_files(ctx.ledger, files, batch_size)
+    columns = ("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+               TransferSpeedColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("ingesting", total=total)
+        return ingest_files(ctx.ledger, files, batch_size, lambda n: progress.advance(task, n))
+
+
+def print_summary(summary: IngestSummary) -> None:
+    """The summary for people: counts, then each rejection with its line and reason."""
+    click.echo(f"applied: {summary.applied}  duplicates: {summary.duplicates}  rejected: {len(summary.rejected)}")
+    for r in summary.rejected:
+        click.echo(f"  {r.file}:{r.line} [{r.id or '-'}] {r.message}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="rmledger")
+
+
+if __name__ == "__main__":
+    main()
