@@ -8,9 +8,16 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from consumers.jsonl import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
+from scripts import cmd_audit, cmd_demo, cmd_kafka, cmd_pay, cmd_tiers
 from scripts.context import Context
 
 PROGRESS_THRESHOLD_BYTES = 1_000_000  # show a bar for files larger than this
@@ -58,6 +65,11 @@ def print_summary(summary: IngestSummary) -> None:
     click.echo(f"applied: {summary.applied}  duplicates: {summary.duplicates}  rejected: {len(summary.rejected)}")
     for r in summary.rejected:
         click.echo(f"  {r.file}:{r.line} [{r.id or '-'}] {r.message}")
+
+
+for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)
 
 
 def main() -> None:

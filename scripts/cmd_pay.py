@@ -1,0 +1,7 @@
+"""rmledger subcommands: pay. Each module lists its click commands in COMMANDS."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []
