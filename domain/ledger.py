@@ -19,6 +19,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
 
 from domain import messages as m
@@ -49,22 +50,31 @@ class Outcome:
 
 
 def content_hash(message: m.Message) -> str:
-    """SHA-256 of the message's canonical JSON: equal content, equal hash."""
+    """SHA-256 of the message's type and field values: equal content, equal hash.
 
-    def plain(value: Any) -> Any:
-        if isinstance(value, (date, Decimal)):
-            return str(value)
-        if isinstance(value, dict):
-            return {k: plain(x) for k, x in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [plain(x) for x in value]
-        if attrs.has(type(value)):
-            return plain(attrs.asdict(value, recurse=False))
-        return value
+    Field values are written in a fixed text form (str of dates, decimals, ints and
+    strings; canonical JSON of lists and plans), joined with a separator that the
+    decoder never lets into a value's meaning."""
+    parts = [message.TYPE]
+    for field in attrs.fields(type(message)):
+        value = getattr(message, field.name)
+        if isinstance(value, (str, date, Decimal, int)):
+            parts.append(f"{field.name}={value}")
+        else:
+            parts.append(f"{field.name}={json.dumps(_plain(value), sort_keys=True, separators=(',', ':'))}")
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
-    body = plain(attrs.asdict(message, recurse=False))
-    body["type"] = message.TYPE
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (date, Decimal)):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(x) for k, x in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(x) for x in value]
+    if attrs.has(type(value)):
+        return _plain(attrs.asdict(value, recurse=False))
+    return value
 
 
 # Messages that create an aggregate keyed by their own id: that aggregate is the
@@ -74,6 +84,19 @@ FACT_CLASSES: dict[type[m.Message], tuple[type[Aggregate], str]] = {
     m.BalanceReported: (BalanceReport, "balance"),
     m.ActivityRecorded: (Activity, "activity"),
     m.AdjustmentRecorded: (Adjustment, "adjustment"),
+}
+
+
+def _topic(cls: type[Aggregate]) -> str:
+    return get_topic(cls)
+
+
+# The name given to each fact's created event by its ``@event`` decorator.
+CREATED_EVENT_NAMES: dict[type[Aggregate], str] = {
+    Posting: "Booked",
+    BalanceReport: "Reported",
+    Activity: "Recorded",
+    Adjustment: "Recorded",
 }
 
 
@@ -98,6 +121,11 @@ class UnitOfWork:
         self.new_clients: set[str] = set()
         self.new_managers: set[str] = set()
         self.events: list[Any] = []
+        # Created events of facts (postings, balances, ...) made in this batch, by id.
+        # Facts are written as bare created events: building an aggregate object for
+        # each would cost more than storing it, and nothing reads it unless a later
+        # message of the batch (a reversal, a duplicate) asks for it.
+        self.facts: dict[UUID, Any] = {}
 
     def begin_message(self) -> None:
         self.touched = {}
@@ -122,6 +150,9 @@ class UnitOfWork:
         """The aggregate for ``source_id``, from this batch or the store, or None."""
         aggregate_uuid = aggregate_id(kind, source_id)
         found = self.aggregates.get(aggregate_uuid)
+        if found is None and aggregate_uuid in self.facts:
+            found = self.facts[aggregate_uuid].mutate(None)
+            self.aggregates[aggregate_uuid] = found
         if found is None and from_store and aggregate_uuid not in self.missing:
             try:
                 found = self.ledger.repository.get(aggregate_uuid)
@@ -139,6 +170,31 @@ class UnitOfWork:
         self.touched.setdefault(aggregate.id, 0)
         self.aggregates[aggregate.id] = aggregate
         self.missing.discard(aggregate.id)
+
+    def add_fact(self, cls: type[Aggregate], kind: str, message_id: str, **fields: Any) -> None:
+        """Record a fact keyed by its message id as its created event, without loading anything."""
+        event_class = getattr(cls, CREATED_EVENT_NAMES[cls])
+        event = event_class(
+            originator_topic=_topic(cls),
+            originator_id=aggregate_id(kind, message_id),
+            originator_version=cls.INITIAL_VERSION,
+            timestamp=event_class.create_timestamp(),
+            **fields,
+        )
+        self.facts[event.originator_id] = event
+        self.missing.discard(event.originator_id)
+        self.events.append(event)
+
+    def fact_hash(self, kind: str, message_id: str) -> str | None:
+        """The content hash of a fact made earlier in this batch, or stored (when not optimistic)."""
+        aggregate_uuid = aggregate_id(kind, message_id)
+        event = self.facts.get(aggregate_uuid)
+        if event is not None:
+            return str(event.content_hash)
+        stored = self.aggregates.get(aggregate_uuid)
+        if stored is None and not self.optimistic:
+            stored = self.get(Aggregate, kind, message_id)
+        return None if stored is None else str(stored.content_hash)  # type: ignore[attr-defined]
 
     def require(self, cls: type[A], kind: str, source_id: str, field: str) -> A:
         """The aggregate, or a DependencyMissing error naming the field."""
@@ -237,7 +293,9 @@ class Ledger(Application[UUID]):
                 excluded[corrupted.index] = corrupted.error
                 continue
             processing = ProcessingEvent[UUID](tracking=tracking)
-            processing.collect_events(*uow.events)
+            # The events are handed over as they are: collect_events() would check each
+            # against a runtime protocol, which costs more than storing it.
+            processing.events = uow.events
             try:
                 self._record(processing)
             except IntegrityError:
@@ -274,15 +332,15 @@ class Ledger(Application[UUID]):
 
     def _is_duplicate(self, uow: UnitOfWork, message: m.Message, digest: str) -> bool:
         fact = FACT_CLASSES.get(type(message))
-        stored: Any
+        stored_hash: str | None
         if fact is not None:
-            cls, kind = fact
-            stored = uow.get(cls, kind, message.id, from_store=not uow.optimistic)
+            stored_hash = uow.fact_hash(fact[1], message.id)
         else:
-            stored = uow.get(Receipt, "message", message.id)
-        if stored is None:
+            receipt = uow.get(Receipt, "message", message.id)
+            stored_hash = None if receipt is None else receipt.content_hash
+        if stored_hash is None:
             return False
-        if stored.content_hash != digest:
+        if stored_hash != digest:
             raise Conflict(
                 "id", "id_conflict",
                 f"message id {message.id!r} was already applied with different content", message.id,
@@ -422,18 +480,21 @@ class Ledger(Application[UUID]):
 
     def _posting_booked(self, uow: UnitOfWork, msg: m.PostingBooked, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
-        uow.add(Posting(msg.id, msg.client_id, msg.category, msg.amount, msg.value_date, digest))
+        uow.add_fact(Posting, "posting", msg.id, source_id=msg.id, client_id=msg.client_id, category=msg.category,
+                     amount=msg.amount, value_date=msg.value_date, content_hash=digest)
 
     def _posting_reversed(self, uow: UnitOfWork, msg: m.PostingReversed, digest: str) -> None:
         uow.require(Posting, "posting", msg.posting_id, "posting_id").reverse(msg.reason, msg.id)
 
     def _balance_reported(self, uow: UnitOfWork, msg: m.BalanceReported, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
-        uow.add(BalanceReport(msg.id, msg.client_id, msg.product, msg.balance, msg.as_of, digest))
+        uow.add_fact(BalanceReport, "balance", msg.id, message_id=msg.id, client_id=msg.client_id, product=msg.product,
+                     balance=msg.balance, as_of=msg.as_of, content_hash=digest)
 
     def _activity_recorded(self, uow: UnitOfWork, msg: m.ActivityRecorded, digest: str) -> None:
         uow.require_exists("manager", msg.manager_id, "manager_id")
-        uow.add(Activity(msg.id, msg.manager_id, msg.kind, msg.count, msg.value_date, digest))
+        uow.add_fact(Activity, "activity", msg.id, message_id=msg.id, manager_id=msg.manager_id, kind=msg.kind,
+                     count=msg.count, value_date=msg.value_date, content_hash=digest)
 
     def _adjustment_recorded(self, uow: UnitOfWork, msg: m.AdjustmentRecorded, digest: str) -> None:
         uow.require_exists("manager", msg.manager_id, "manager_id")
@@ -449,7 +510,8 @@ class Ledger(Application[UUID]):
                     f"an award for {msg.period} cannot be recorded: the month was closed on {closed.closed_on}",
                     msg.period,
                 )
-        uow.add(Adjustment(msg.id, msg.manager_id, msg.period, msg.kind, msg.amount, msg.reason, digest))
+        uow.add_fact(Adjustment, "adjustment", msg.id, message_id=msg.id, manager_id=msg.manager_id, period=msg.period,
+                     kind=msg.kind, amount=msg.amount, reason=msg.reason, content_hash=digest)
 
     def _loan_classified(self, uow: UnitOfWork, msg: m.LoanClassified, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
