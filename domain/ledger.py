@@ -19,8 +19,8 @@ from uuid import UUID
 import attrs
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
+from eventsourcing.utils import get_topic
 
 from domain import messages as m
 from domain.client import Client
@@ -32,7 +32,7 @@ from domain.loan import Loan
 from domain.manager import Manager
 from domain.registry import Period, Plan, Receipt
 from domain.transcodings import DateAsISO, GradeTermsAsDict
-from domain.values import WITNESS_ROLES, month_bounds
+from domain.values import month_bounds
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -171,7 +171,7 @@ class UnitOfWork:
         self.aggregates[aggregate.id] = aggregate
         self.missing.discard(aggregate.id)
 
-    def add_fact(self, cls: type[Aggregate], kind: str, message_id: str, **fields: Any) -> None:
+    def add_fact(self, cls: type[Aggregate], kind: str, message_id: str, /, **fields: Any) -> None:
         """Record a fact keyed by its message id as its created event, without loading anything."""
         event_class = getattr(cls, CREATED_EVENT_NAMES[cls])
         event = event_class(
@@ -276,8 +276,18 @@ class Ledger(Application[UUID]):
         """Apply one message in its own transaction."""
         return self.apply_batch([message])[0]
 
-    def apply_batch(self, messages: Sequence[m.Message], tracking: Tracking | None = None) -> list[Outcome]:
+    def apply_batch(
+        self,
+        messages: Sequence[m.Message],
+        tracking: Tracking | None = None,
+        extra: Sequence[Aggregate] = (),
+        on_rejected: Callable[[int, RuleBroken], Aggregate | None] | None = None,
+    ) -> list[Outcome]:
         """Apply messages in order and store all their events in one transaction.
+
+        ``tracking`` (a consumer's position), the new aggregates in ``extra`` and those
+        that ``on_rejected(index, error)`` returns for rejected messages (dead letters)
+        are stored in the same transaction, so position and effects never part.
 
         Facts keyed by their message id are first stored optimistically; if any of
         them was stored before (an integrity error), the batch is redone with a
@@ -289,6 +299,13 @@ class Ledger(Application[UUID]):
             uow = UnitOfWork(self, optimistic)
             try:
                 outcomes = self._run(uow, messages, excluded)
+                for aggregate in extra:
+                    uow.events += aggregate.collect_events()
+                if on_rejected is not None:
+                    for index, outcome in enumerate(outcomes):
+                        letter = on_rejected(index, outcome.error) if outcome.error else None
+                        if letter is not None:
+                            uow.events += letter.collect_events()
             except _BatchCorrupted as corrupted:
                 excluded[corrupted.index] = corrupted.error
                 continue

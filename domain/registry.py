@@ -60,3 +60,30 @@ class Receipt(Aggregate):
         self.message_id = message_id
         self.message_type = message_type
         self.content_hash = content_hash
+
+
+class DeadLetter(Aggregate):
+    """A consumed message that could not be applied: malformed, or still breaking a
+    rule when its retry time was up. Stored with the consumer's position, so each is
+    dead-lettered exactly once in the store; published to ``<topic>.dlq`` from here."""
+
+    @staticmethod
+    def create_id(source_topic: str, partition: int, offset: int) -> UUID:
+        return aggregate_id("dead_letter", f"{source_topic}:{partition}:{offset}")
+
+    @event("Recorded")
+    def __init__(
+        self,
+        source_topic: str,
+        partition: int,
+        offset: int,
+        key_b64: str,
+        value_b64: str,
+        message_id: str,
+        field: str,
+        rule: str,
+        error: str,
+    ) -> None:
+        self.source_topic = source_topic
+        self.partition = partition
+        self.offset = offset

@@ -87,7 +87,7 @@ def raw_postgres_rate(schema: str, count: int) -> float:
     import psycopg
 
     data = rows(count)
-    with psycopg.connect(**_pg_params(), autocommit=True) as connection:
+    with psycopg.connect(_pg_conninfo(), autocommit=True) as connection:
         connection.execute(f"CREATE TABLE {schema}.raw (id BIGSERIAL PRIMARY KEY, originator_id UUID, "
                            "version INTEGER, topic TEXT, state BYTEA, UNIQUE (originator_id, version))")
         started = time.perf_counter()
@@ -98,10 +98,10 @@ def raw_postgres_rate(schema: str, count: int) -> float:
         return count / (time.perf_counter() - started)
 
 
-def _pg_params() -> dict[str, str]:
-    return {"dbname": POSTGRES_ENV["POSTGRES_DBNAME"], "host": POSTGRES_ENV["POSTGRES_HOST"],
-            "port": POSTGRES_ENV["POSTGRES_PORT"], "user": POSTGRES_ENV["POSTGRES_USER"],
-            "password": POSTGRES_ENV["POSTGRES_PASSWORD"]}
+def _pg_conninfo() -> str:
+    return (f"dbname={POSTGRES_ENV['POSTGRES_DBNAME']} host={POSTGRES_ENV['POSTGRES_HOST']} "
+            f"port={POSTGRES_ENV['POSTGRES_PORT']} user={POSTGRES_ENV['POSTGRES_USER']} "
+            f"password='{POSTGRES_ENV['POSTGRES_PASSWORD']}'")
 
 
 def with_schema(run: Callable[[str], float]) -> float:
@@ -109,12 +109,12 @@ def with_schema(run: Callable[[str], float]) -> float:
     import psycopg
 
     schema = f"bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(**_pg_params(), autocommit=True) as connection:
+    with psycopg.connect(_pg_conninfo(), autocommit=True) as connection:
         connection.execute(f"CREATE SCHEMA {schema}")
     try:
         return run(schema)
     finally:
-        with psycopg.connect(**_pg_params(), autocommit=True) as connection:
+        with psycopg.connect(_pg_conninfo(), autocommit=True) as connection:
             connection.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
