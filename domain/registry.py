@@ -30,7 +30,8 @@ class Plan(Aggregate):
         activity_values: dict[str, Decimal],
         message_id: str,
     ) -> None:
-        self.version = version
+        # not ``self.version``: that is the aggregate's own event version
+        self.plan_version = version
         self.effective_from = effective_from
 
 
