@@ -39,6 +39,7 @@ A = TypeVar("A", bound=Aggregate)
 APPLIED = "applied"
 DUPLICATE = "duplicate"
 REJECTED = "rejected"
+HELD = "held"  # a dependency is missing, or an earlier message of the same key is held
 
 
 @attrs.frozen
@@ -281,13 +282,21 @@ class Ledger(Application[UUID]):
         messages: Sequence[m.Message],
         tracking: Tracking | None = None,
         extra: Sequence[Aggregate] = (),
-        on_rejected: Callable[[int, RuleBroken], Aggregate | None] | None = None,
+        keys: Sequence[str] | None = None,
+        before_save: Callable[[list[Outcome]], tuple[list[Aggregate], Tracking | None]] | None = None,
     ) -> list[Outcome]:
         """Apply messages in order and store all their events in one transaction.
 
-        ``tracking`` (a consumer's position), the new aggregates in ``extra`` and those
-        that ``on_rejected(index, error)`` returns for rejected messages (dead letters)
-        are stored in the same transaction, so position and effects never part.
+        ``tracking`` (a consumer's position) and the new aggregates in ``extra`` are
+        stored in the same transaction, so position and effects never part. When
+        the position and extra aggregates (dead letters) depend on the outcomes,
+        ``before_save(outcomes)`` returns them instead; it may be called more than
+        once (a batch is redone after an integrity error) and must not keep state.
+
+        With ``keys`` (one per message: the Kafka record key), a message whose
+        dependency is missing (an unknown client, manager, posting, handover) is
+        ``held`` instead of rejected, and so is every later message of the same key,
+        so that one entity's messages keep their order while they wait.
 
         Facts keyed by their message id are first stored optimistically; if any of
         them was stored before (an integrity error), the batch is redone with a
@@ -295,21 +304,18 @@ class Ledger(Application[UUID]):
         """
         excluded: dict[int, RuleBroken] = {}
         optimistic = True
+        conflicts_left = 3  # concurrent writers (two consumers) may collide on a version
         while True:
             uow = UnitOfWork(self, optimistic)
             try:
-                outcomes = self._run(uow, messages, excluded)
-                for aggregate in extra:
+                outcomes = self._run(uow, messages, excluded, keys)
+                more, position = before_save(outcomes) if before_save else ([], tracking)
+                for aggregate in [*extra, *more]:
                     uow.events += aggregate.collect_events()
-                if on_rejected is not None:
-                    for index, outcome in enumerate(outcomes):
-                        letter = on_rejected(index, outcome.error) if outcome.error else None
-                        if letter is not None:
-                            uow.events += letter.collect_events()
             except _BatchCorrupted as corrupted:
                 excluded[corrupted.index] = corrupted.error
                 continue
-            processing = ProcessingEvent[UUID](tracking=tracking)
+            processing = ProcessingEvent[UUID](tracking=position)
             # The events are handed over as they are: collect_events() would check each
             # against a runtime protocol, which costs more than storing it.
             processing.events = uow.events
@@ -317,18 +323,30 @@ class Ledger(Application[UUID]):
                 self._record(processing)
             except IntegrityError:
                 if not optimistic:
-                    raise
+                    conflicts_left -= 1
+                    if conflicts_left == 0:
+                        raise
                 optimistic = False
                 continue
             self.known_clients |= uow.new_clients
             self.known_managers |= uow.new_managers
             return outcomes
 
-    def _run(self, uow: UnitOfWork, messages: Sequence[m.Message], excluded: dict[int, RuleBroken]) -> list[Outcome]:
+    def _run(
+        self,
+        uow: UnitOfWork,
+        messages: Sequence[m.Message],
+        excluded: dict[int, RuleBroken],
+        keys: Sequence[str] | None,
+    ) -> list[Outcome]:
         outcomes: list[Outcome] = []
+        held_keys: dict[str, RuleBroken] = {}
         for index, message in enumerate(messages):
             if index in excluded:
                 outcomes.append(Outcome(REJECTED, excluded[index]))
+                continue
+            if keys is not None and keys[index] in held_keys:
+                outcomes.append(Outcome(HELD, held_keys[keys[index]]))
                 continue
             uow.begin_message()
             try:
@@ -344,7 +362,11 @@ class Ledger(Application[UUID]):
             except RuleBroken as error:
                 if uow.changed_by_failed_message():
                     raise _BatchCorrupted(index, error) from error
-                outcomes.append(Outcome(REJECTED, error))
+                if keys is not None and isinstance(error, DependencyMissing):
+                    held_keys[keys[index]] = error
+                    outcomes.append(Outcome(HELD, error))
+                else:
+                    outcomes.append(Outcome(REJECTED, error))
         return outcomes
 
     def _is_duplicate(self, uow: UnitOfWork, message: m.Message, digest: str) -> bool:

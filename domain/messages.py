@@ -249,4 +249,5 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
 
 def family_of(message_type: str) -> str:
     """The Kafka topic family of a message type: ``posting.booked`` -> ``postings``."""
-    return message_type.split(".", 1)[0] + "s"
+    family = message_type.split(".", 1)[0]
+    return family[:-1] + "ies" if family.endswith("y") else family + "s"
