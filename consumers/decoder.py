@@ -19,7 +19,7 @@ from domain.errors import DecodeError
 from domain.messages import MESSAGE_TYPES, Message
 from domain.money import parse_decimal, parse_money
 
-_ISO_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 RATIO_PLACES = 6
 
 
@@ -90,11 +90,31 @@ def decode_object(obj: Any) -> Message:
     return cls(**kwargs)
 
 
+# Fields holding personal data: an error names them but never echoes their value.
+PERSONAL_FIELDS = frozenset({"id_number"})
+
+
+def mask(value: Any) -> str:
+    """Personal data as reports show it: the last 4 characters only."""
+    text = value.text if isinstance(value, _JsonNumber) else str(value)
+    return "****" + text[-4:]
+
+
 def _text(value: Any, field: str, _: tuple[str, ...]) -> str:
+    personal = field in PERSONAL_FIELDS
     if not isinstance(value, str):
-        raise DecodeError(field, "wrong_type", f"must be a JSON string, got {_kind(value)}", value)
+        raise DecodeError(
+            field, "wrong_type", f"must be a JSON string, got {_kind(value, personal)}",
+            mask(value) if personal else value,
+        )
     if not value.strip():
         raise DecodeError(field, "empty", "must not be empty", value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise DecodeError(
+            field, "invalid_text", "holds a lone surrogate escape that is not a character", None
+        ) from None
     return value
 
 
@@ -102,7 +122,7 @@ def parse_date(value: Any, field: str, _: tuple[str, ...] = ()) -> date:
     """An ISO business date ``YYYY-MM-DD`` that exists in the calendar."""
     if not isinstance(value, str):
         raise DecodeError(field, "wrong_type", f"must be a date string \"YYYY-MM-DD\", got {_kind(value)}", value)
-    if not _ISO_DATE.match(value):
+    if not _ISO_DATE.fullmatch(value):
         raise DecodeError(field, "invalid_date", f"{value!r} is not a date \"YYYY-MM-DD\"", value)
     try:
         return date.fromisoformat(value)
@@ -210,13 +230,14 @@ def _activity_values(value: Any, field: str, _: tuple[str, ...]) -> dict[str, De
     return {kind: _money_nonnegative(kinds[kind], f"{field}.{kind}", ()) for kind in v.ACTIVITY_KINDS}
 
 
-def _kind(value: Any) -> str:
+def _kind(value: Any, personal: bool = False) -> str:
+    """What a JSON value is, for an error; personal data only as its last 4 characters."""
     if isinstance(value, _JsonNumber):
-        return f"the number {value.text}"
+        return f"the number {mask(value) if personal else value.text}"
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
-        return f"the integer {value}"
+        return f"the integer {mask(value) if personal else value}"
     if value is None:
         return "null"
     if isinstance(value, list):

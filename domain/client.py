@@ -170,8 +170,16 @@ class Client(Aggregate):
                 self.client_id,
             )
 
-    def check_enter_handover(self, from_manager_id: str, field: str) -> None:
+    def check_enter_handover(self, from_manager_id: str, opened_on: date, field: str) -> None:
+        """The outgoing manager is the primary in force on the opening date."""
         self.check_primary_is(from_manager_id, field)
+        assert self.primary is not None
+        if self.primary.effective_on > opened_on:
+            raise DomainRuleBroken(
+                field, "not_primary_of_outgoing",
+                f"client {self.client_id}'s primary {from_manager_id} is in force only from "
+                f"{self.primary.effective_on}, after the opening on {opened_on}", self.client_id,
+            )
         if self.open_handover is not None:
             raise DomainRuleBroken(
                 field, "in_open_handover",

@@ -51,26 +51,20 @@ class Outcome:
 
 
 def content_hash(message: m.Message) -> str:
-    """SHA-256 of the message's type and field values: equal content, equal hash.
-
-    Field values are written in a fixed text form (str of dates, decimals, ints and
-    strings; canonical JSON of lists and plans), joined with a separator that the
-    decoder never lets into a value's meaning."""
-    parts = [message.TYPE]
+    """SHA-256 of the message's type and field values as canonical JSON: equal
+    content, equal hash, and no two different contents alike."""
+    values: list[Any] = [message.TYPE]
     for field in attrs.fields(type(message)):
         value = getattr(message, field.name)
-        if isinstance(value, (str, date, Decimal, int)):
-            parts.append(f"{field.name}={value}")
-        else:
-            parts.append(f"{field.name}={json.dumps(_plain(value), sort_keys=True, separators=(',', ':'))}")
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+        values.append(value if isinstance(value, (str, int)) else _plain(value))
+    return hashlib.sha256(json.dumps(values, separators=(",", ":")).encode()).hexdigest()
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, (date, Decimal)):
         return str(value)
     if isinstance(value, dict):
-        return {k: _plain(x) for k, x in value.items()}
+        return {k: _plain(x) for k, x in sorted(value.items())}
     if isinstance(value, (list, tuple)):
         return [_plain(x) for x in value]
     if attrs.has(type(value)):
@@ -80,11 +74,14 @@ def _plain(value: Any) -> Any:
 
 # Messages that create an aggregate keyed by their own id: that aggregate is the
 # receipt, so they can be stored without loading anything (optimistically).
-FACT_CLASSES: dict[type[m.Message], tuple[type[Aggregate], str]] = {
-    m.PostingBooked: (Posting, "posting"),
-    m.BalanceReported: (BalanceReport, "balance"),
-    m.ActivityRecorded: (Activity, "activity"),
-    m.AdjustmentRecorded: (Adjustment, "adjustment"),
+# Every message id names one aggregate in one namespace ("message"): a fact, or the
+# receipt of any other message. So an id is unique across all message types.
+MESSAGE_KIND = "message"
+FACT_CLASSES: dict[type[m.Message], type[Aggregate]] = {
+    m.PostingBooked: Posting,
+    m.BalanceReported: BalanceReport,
+    m.ActivityRecorded: Activity,
+    m.AdjustmentRecorded: Adjustment,
 }
 
 
@@ -162,7 +159,8 @@ class UnitOfWork:
                 return None
             self.aggregates[aggregate_uuid] = found
         if found is not None:
-            assert isinstance(found, cls), f"{aggregate_uuid} is a {type(found).__name__}, not {cls.__name__}"
+            if not isinstance(found, cls):
+                raise TypeError(f"{aggregate_uuid} is a {type(found).__name__}, not a {cls.__name__}")
             self._touch(found)
         return found  # type: ignore[return-value]
 
@@ -172,12 +170,12 @@ class UnitOfWork:
         self.aggregates[aggregate.id] = aggregate
         self.missing.discard(aggregate.id)
 
-    def add_fact(self, cls: type[Aggregate], kind: str, message_id: str, /, **fields: Any) -> None:
+    def add_fact(self, cls: type[Aggregate], message_id: str, /, **fields: Any) -> None:
         """Record a fact keyed by its message id as its created event, without loading anything."""
         event_class = getattr(cls, CREATED_EVENT_NAMES[cls])
         event = event_class(
             originator_topic=_topic(cls),
-            originator_id=aggregate_id(kind, message_id),
+            originator_id=aggregate_id(MESSAGE_KIND, message_id),
             originator_version=cls.INITIAL_VERSION,
             timestamp=event_class.create_timestamp(),
             **fields,
@@ -186,22 +184,24 @@ class UnitOfWork:
         self.missing.discard(event.originator_id)
         self.events.append(event)
 
-    def fact_hash(self, kind: str, message_id: str) -> str | None:
-        """The content hash of a fact made earlier in this batch, or stored (when not optimistic)."""
-        aggregate_uuid = aggregate_id(kind, message_id)
+    def fact_hash(self, message_id: str, *, from_store: bool | None = None) -> str | None:
+        """The content hash of what was applied under ``message_id`` in this batch, or
+        in the store (looked up unless optimistic)."""
+        aggregate_uuid = aggregate_id(MESSAGE_KIND, message_id)
         event = self.facts.get(aggregate_uuid)
         if event is not None:
             return str(event.content_hash)
         stored = self.aggregates.get(aggregate_uuid)
-        if stored is None and not self.optimistic:
-            stored = self.get(Aggregate, kind, message_id)
+        if stored is None and (not self.optimistic if from_store is None else from_store):
+            stored = self.get(Aggregate, MESSAGE_KIND, message_id)
         return None if stored is None else str(stored.content_hash)  # type: ignore[attr-defined]
 
-    def require(self, cls: type[A], kind: str, source_id: str, field: str) -> A:
+    def require(self, cls: type[A], kind: str, source_id: str, field: str, what: str | None = None) -> A:
         """The aggregate, or a DependencyMissing error naming the field."""
-        found = self.get(cls, kind, source_id)
-        if found is None:
-            raise DependencyMissing(field, f"unknown_{kind}", f"no {kind} {source_id!r} is known", source_id)
+        found = self.get(Aggregate, kind, source_id)
+        if found is None or not isinstance(found, cls):
+            what = what or kind
+            raise DependencyMissing(field, f"unknown_{what}", f"no {what} {source_id!r} is known", source_id)
         return found
 
     def require_exists(self, kind: str, source_id: str, field: str) -> None:
@@ -362,6 +362,15 @@ class Ledger(Application[UUID]):
             except RuleBroken as error:
                 if uow.changed_by_failed_message():
                     raise _BatchCorrupted(index, error) from error
+                if uow.optimistic and type(message) in FACT_CLASSES and not isinstance(error, Conflict):
+                    # The optimistic path skipped the store lookup; an id already
+                    # applied must be told as a duplicate or conflict, not as the rule.
+                    stored_hash = uow.fact_hash(message.id, from_store=True)
+                    if stored_hash == digest:
+                        outcomes.append(Outcome(DUPLICATE))
+                        continue
+                    if stored_hash is not None:
+                        error = Conflict("id", "id_conflict", f"message id {message.id!r} was already applied with different content", message.id)
                 if keys is not None and isinstance(error, DependencyMissing):
                     held_keys[keys[index]] = error
                     outcomes.append(Outcome(HELD, error))
@@ -370,13 +379,11 @@ class Ledger(Application[UUID]):
         return outcomes
 
     def _is_duplicate(self, uow: UnitOfWork, message: m.Message, digest: str) -> bool:
-        fact = FACT_CLASSES.get(type(message))
-        stored_hash: str | None
-        if fact is not None:
-            stored_hash = uow.fact_hash(fact[1], message.id)
+        if type(message) in FACT_CLASSES:
+            stored_hash = uow.fact_hash(message.id)
         else:
-            receipt = uow.get(Receipt, "message", message.id)
-            stored_hash = None if receipt is None else receipt.content_hash
+            stored = uow.get(Aggregate, MESSAGE_KIND, message.id)
+            stored_hash = None if stored is None else stored.content_hash  # type: ignore[attr-defined]
         if stored_hash is None:
             return False
         if stored_hash != digest:
@@ -481,10 +488,10 @@ class Ledger(Application[UUID]):
             )
         self._manager(uow, msg.from_manager_id, "from_manager_id")
         incoming = self._manager(uow, msg.to_manager_id, "to_manager_id")
-        incoming.check_can_serve(msg.opened_on, "to_manager_id")
+        incoming.check_can_serve(msg.opened_on, "to_manager_id", "opened_on")
         clients = [self._client(uow, c, f"client_ids[{i}]") for i, c in enumerate(msg.client_ids)]
         for i, client in enumerate(clients):
-            client.check_enter_handover(msg.from_manager_id, f"client_ids[{i}]")
+            client.check_enter_handover(msg.from_manager_id, msg.opened_on, f"client_ids[{i}]")
         for client in clients:
             client.enter_handover(msg.handover_id, msg.opened_on)
         uow.add(Handover(msg.handover_id, msg.from_manager_id, msg.to_manager_id, list(msg.client_ids),
@@ -501,7 +508,7 @@ class Ledger(Application[UUID]):
         handover.check_file(msg.filed_on)
         outgoing = self._manager(uow, handover.from_manager_id)
         incoming = self._manager(uow, handover.to_manager_id)
-        incoming.check_can_serve(msg.filed_on, "handover_id")
+        incoming.check_can_serve(msg.filed_on, "handover_id", "filed_on")
         clients = [self._client(uow, c) for c in handover.client_ids]
         for client in clients:
             client.check_hand_over(handover.from_manager_id, handover.to_manager_id, msg.filed_on, "handover_id")
@@ -519,20 +526,20 @@ class Ledger(Application[UUID]):
 
     def _posting_booked(self, uow: UnitOfWork, msg: m.PostingBooked, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
-        uow.add_fact(Posting, "posting", msg.id, source_id=msg.id, client_id=msg.client_id, category=msg.category,
+        uow.add_fact(Posting, msg.id, source_id=msg.id, client_id=msg.client_id, category=msg.category,
                      amount=msg.amount, value_date=msg.value_date, content_hash=digest)
 
     def _posting_reversed(self, uow: UnitOfWork, msg: m.PostingReversed, digest: str) -> None:
-        uow.require(Posting, "posting", msg.posting_id, "posting_id").reverse(msg.reason, msg.id)
+        uow.require(Posting, MESSAGE_KIND, msg.posting_id, "posting_id", what="posting").reverse(msg.reason, msg.id)
 
     def _balance_reported(self, uow: UnitOfWork, msg: m.BalanceReported, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
-        uow.add_fact(BalanceReport, "balance", msg.id, message_id=msg.id, client_id=msg.client_id, product=msg.product,
+        uow.add_fact(BalanceReport, msg.id, message_id=msg.id, client_id=msg.client_id, product=msg.product,
                      balance=msg.balance, as_of=msg.as_of, content_hash=digest)
 
     def _activity_recorded(self, uow: UnitOfWork, msg: m.ActivityRecorded, digest: str) -> None:
         uow.require_exists("manager", msg.manager_id, "manager_id")
-        uow.add_fact(Activity, "activity", msg.id, message_id=msg.id, manager_id=msg.manager_id, kind=msg.kind,
+        uow.add_fact(Activity, msg.id, message_id=msg.id, manager_id=msg.manager_id, kind=msg.kind,
                      count=msg.count, value_date=msg.value_date, content_hash=digest)
 
     def _adjustment_recorded(self, uow: UnitOfWork, msg: m.AdjustmentRecorded, digest: str) -> None:
@@ -549,7 +556,7 @@ class Ledger(Application[UUID]):
                     f"an award for {msg.period} cannot be recorded: the month was closed on {closed.closed_on}",
                     msg.period,
                 )
-        uow.add_fact(Adjustment, "adjustment", msg.id, message_id=msg.id, manager_id=msg.manager_id, period=msg.period,
+        uow.add_fact(Adjustment, msg.id, message_id=msg.id, manager_id=msg.manager_id, period=msg.period,
                      kind=msg.kind, amount=msg.amount, reason=msg.reason, content_hash=digest)
 
     def _loan_classified(self, uow: UnitOfWork, msg: m.LoanClassified, digest: str) -> None:

@@ -40,7 +40,7 @@ class Manager(Aggregate):
 
     # -- checks -----------------------------------------------------------------
 
-    def check_can_serve(self, effective_on: date, field: str = "manager_id") -> None:
+    def check_can_serve(self, effective_on: date, field: str = "manager_id", date_field: str = "effective_on") -> None:
         """A departed manager can be given no client, nor before being hired."""
         if self.departed_on is not None:
             raise DomainRuleBroken(
@@ -51,7 +51,7 @@ class Manager(Aggregate):
             )
         if effective_on < self.hired_on:
             raise DomainRuleBroken(
-                "effective_on",
+                date_field,
                 "before_hire",
                 f"{effective_on} is before manager {self.manager_id} was hired on {self.hired_on}",
                 effective_on.isoformat(),

@@ -15,7 +15,7 @@ from domain.errors import DecodeError
 FEN = Decimal("0.01")
 ZERO = Decimal("0")
 
-_PLAIN_DECIMAL = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
+_PLAIN_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 
 def parse_decimal(value: Any, field: str, *, places: int) -> Decimal:
@@ -24,7 +24,7 @@ def parse_decimal(value: Any, field: str, *, places: int) -> Decimal:
         raise DecodeError(
             field, "wrong_type", f"must be a JSON string holding a decimal, got {_json_kind(value)}", value
         )
-    if not _PLAIN_DECIMAL.match(value):
+    if not _PLAIN_DECIMAL.fullmatch(value):
         raise DecodeError(
             field,
             "not_a_decimal",

@@ -98,14 +98,14 @@ DEFAULT_ACTIVITY_VALUES: dict[str, Decimal] = {
     "market_info": Decimal("100.00"),
 }
 
-_MONTH = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
 def parse_month(value: object, field: str) -> str:
     """Validate a month period ``YYYY-MM`` and return it unchanged."""
     if not isinstance(value, str):
         raise DecodeError(field, "wrong_type", "must be a JSON string like \"2026-03\"", value)
-    if not _MONTH.match(value):
+    if not _MONTH.fullmatch(value) or value.startswith("0000"):
         raise DecodeError(field, "invalid_period", f"{value!r} is not a month like \"2026-03\"", value)
     return value
 
