@@ -1,7 +1,121 @@
-"""rmledger subcommands: audit. Each module lists its click commands in COMMANDS."""
+"""rmledger subcommands: audit (history, departure) and verify. Each module lists its
+click commands in COMMANDS."""
 
 from __future__ import annotations
 
-import click
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+import duckdb
+
+from projections.audit_chain import catch_up_chain, describe, verify_chain
+from projections.audit_common import plain
+from projections.audit_departure import DepartureAuditError, departure_audit
+from projections.audit_history import UnknownManager, manager_history
+from projections.audit_report import render, render_history_text
+from projections.audit_views import create_audit_views
+from scripts.context import Context
+
+
+def caught_up_connection(ctx: Context) -> duckdb.DuckDBPyConnection:
+    """The read model brought up to date (loader), with the hash chain and the audit views."""
+    from projections.loader import ReadModel
+
+    model = ReadModel(ctx.read_model_path)
+    model.catch_up(ctx.ledger)
+    conn = model.conn
+    catch_up_chain(conn, ctx.ledger.recorder)
+    create_audit_views(conn)
+    return conn
+
+
+def _known_at(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise click.BadParameter("give a timezone, e.g. 2026-03-31T18:00:00+08:00", param_hint="--known-at")
+    return moment
+
+
+@click.group()
+def audit() -> None:
+    """Audit reports: a manager's bitemporal history and the departure audit."""
+
+
+@audit.command()
+@click.option("--manager", "manager_id", required=True, help="Manager id.")
+@click.option("--known-at", default=None, help="Recorded time (ISO timestamp with zone); default now.")
+@click.option("--effective-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Business date (YYYY-MM-DD); default today in Asia/Shanghai.")
+@click.option("--restated/--no-restated", default=True, show_default=True,
+              help="Include the statements restated by the pay rules.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+def history(ctx: Context, manager_id: str, known_at: str | None, effective_on: datetime | None,
+            restated: bool, as_json: bool) -> None:
+    """Every fact about a manager as known at --known-at and in force on --effective-on."""
+    conn = caught_up_connection(ctx)
+    try:
+        result = manager_history(conn, manager_id, _known_at(known_at),
+                                 effective_on.date() if effective_on else None, restated)
+    except UnknownManager as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        conn.close()
+    if as_json:
+        click.echo(json.dumps(plain(result), sort_keys=True, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_history_text(result), nl=False)
+
+
+@audit.command()
+@click.option("--manager", "manager_id", required=True, help="Manager id.")
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE.")
+@click.option("--at-position", type=click.IntRange(min=0), default=None,
+              help="Compute at this event-log position (default: the latest).")
+@click.pass_obj
+def departure(ctx: Context, manager_id: str, fmt: str, out: Path | None, at_position: int | None) -> None:
+    """The departure audit (DOMAIN.md §9), stating its position and SHA-256."""
+    conn = caught_up_connection(ctx)
+    try:
+        report = departure_audit(conn, manager_id, at_position)
+    except DepartureAuditError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        conn.close()
+    text = render(report, fmt)
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out} (position {report['position']}, sha256 {report['sha256']})", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_obj
+def verify(ctx: Context, as_json: bool) -> None:
+    """Check the event store against the read model's hash chain; exit 1 if tampered."""
+    conn = duckdb.connect(str(ctx.read_model_path))
+    try:
+        report = verify_chain(conn, ctx.ledger.recorder)
+        if report.ok:
+            catch_up_chain(conn, ctx.ledger.recorder)
+            report = verify_chain(conn, ctx.ledger.recorder)
+    finally:
+        conn.close()
+    result: Any = report.as_json()
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo("\n".join(describe(report)))
+    sys.exit(0 if report.ok else 1)
+
+
+COMMANDS: list[click.Command] = [audit, verify]

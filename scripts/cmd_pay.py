@@ -1,7 +1,161 @@
-"""rmledger subcommands: pay. Each module lists its click commands in COMMANDS."""
+"""rmledger subcommands: pay (and pay explain), rebuild, sql. Each module lists its
+click commands in COMMANDS."""
 
 from __future__ import annotations
 
+import json
+import re
+import sys
+import time
+from decimal import Decimal
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from projections import ReadModel
+from projections.pay import statements, to_json
+from scripts.context import Context
+
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+def _period(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not _MONTH.match(value):
+        raise click.BadParameter(f"{value!r} is not a month like 2026-03")
+    return value
+
+
+def caught_up(ctx: Context) -> ReadModel:
+    """The read model, brought up to date with the event log."""
+    rm = ReadModel(ctx.read_model_path)
+    rm.catch_up(ctx.ledger)
+    return rm
+
+
+_COLUMNS = (
+    ("manager", "manager_id"), ("grade", "grade"), ("base", "base_salary"), ("post", "post_salary"),
+    ("profit", "responsibility_profit"), ("weighted", "weighted_profit"), ("earned", "performance_earned"),
+    ("prepay", "prepayment"), ("settle", "settlement"), ("compl.", "compliance"),
+    ("prior", "prior_true_up"), ("due", "performance_due"), ("paid", "performance_paid"),
+    ("clawback", "clawback_carried"), ("awards", "awards"), ("total", "total"), ("status", "status"),
+)
+
+
+def format_rows(header: list[str], rows: list[list[str]], left: set[int]) -> str:
+    """A plain aligned text table."""
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    body = []
+    for row in rows:
+        j = to_json(row)
+        status = j["status"] + (f"@{j['issued_at_position']}" if "issued_at_position" in j else "")
+        if j.get("restated"):
+            status += " (restated)"
+        body.append([status if key == "status" else str(j[key]) for _, key in _COLUMNS])
+    left = {i for i, (_, key) in enumerate(_COLUMNS) if key in ("manager_id", "grade", "status")}
+    click.echo(format_rows([t for t, _ in _COLUMNS], body, left))
+
+
+@click.group(invoke_without_command=True)
+@click.option("--period", callback=_period, help="The month, YYYY-MM.")
+@click.option("--manager", "manager_id", default=None, help="Only this manager.")
+@click.option("--restated", is_flag=True, help="Recompute issued statements on today's data.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of statements.")
+@click.pass_context
+def pay(click_ctx: click.Context, period: str | None, manager_id: str | None, restated: bool,
+        as_json: bool) -> None:
+    """Pay statements of a month; issued ones as issued, unless --restated."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    if period is None:
+        raise click.UsageError("--period YYYY-MM is required")
+    rm = caught_up(click_ctx.obj)
+    rows = statements(rm, period, manager_id, restated)
+    if as_json:
+        click.echo(json.dumps([to_json(r) for r in rows], indent=2))
+    else:
+        click.echo(f"Pay statements {period} (event-log position {rm.position()})")
+        print_table(rows)
+    if manager_id and not rows:
+        click.echo(f"no statement for manager {manager_id} in {period}", err=True)
+        sys.exit(1)
+
+
+@pay.command("explain")
+@click.option("--manager", "manager_id", required=True, help="The manager.")
+@click.option("--period", required=True, callback=_period, help="The month, YYYY-MM.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.pass_obj
+def pay_explain(ctx: Context, manager_id: str, period: str, as_json: bool) -> None:
+    """Every posting, charge and activity behind a statement, and the arithmetic."""
+    from projections.explain_pay import explain, explain_text
+
+    rm = caught_up(ctx)
+    result = explain(rm, manager_id, period)
+    if result is None:
+        click.echo(f"no statement for manager {manager_id} in {period}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        click.echo(explain_text(result))
+
+
+@click.command()
+@click.pass_obj
+def rebuild(ctx: Context) -> None:
+    """Drop the read model and rebuild it from the event log."""
+    started = time.perf_counter()
+    rm = ReadModel(ctx.read_model_path)
+    position = rm.rebuild(ctx.ledger)
+    events = rm.conn.execute("SELECT count(*) FROM events").fetchone()
+    rm.close()
+    elapsed = time.perf_counter() - started
+    count = events[0] if events else 0
+    click.echo(f"rebuilt to position {position}: {count} events in {elapsed:.2f} s "
+               f"({count / elapsed if elapsed else 0:,.0f} events/s)")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+@click.command()
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print rows as a JSON array of objects.")
+@click.pass_obj
+def sql(ctx: Context, query: str, as_json: bool) -> None:
+    """A read-only SQL query on the DuckDB read model (after catching up)."""
+    caught_up(ctx).close()
+    rm = ReadModel(ctx.read_model_path, read_only=True)
+    try:
+        rel = rm.conn.sql(query)
+        columns = list(rel.columns) if rel is not None else []
+        # Through Arrow: exact decimals, and time zones without pytz.
+        rows = [tuple(r.values()) for r in rel.to_arrow_table().to_pylist()] if rel is not None else []
+    except Exception as error:  # a DuckDB error is the user's to read
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    finally:
+        rm.close()
+    if as_json:
+        click.echo(json.dumps([{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows],
+                              indent=2))
+        return
+    body = [["" if v is None else str(_plain(v)) for v in row] for row in rows]
+    click.echo(format_rows(columns, body, set(range(len(columns)))))
+
+
+COMMANDS: list[click.Command] = [pay, rebuild, sql]

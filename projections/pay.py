@@ -1,0 +1,359 @@
+"""Pay statements (DOMAIN.md §7.3–7.4, CONTRACTS.md §2) from the read model.
+
+SQL aggregates credited amounts per manager, month, class and stock/new; the rules
+in ``projections.rules`` turn them into statements. Closing a month stores every
+statement of that month, computed at the closing event, in ``statements_issued``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from domain.money import round_fen
+from domain.values import PROFIT_CLASSES, half_of, month_bounds, month_of, next_month
+from projections import rules
+from projections.credit import monthly_aggregates_sql
+from projections.rules import ZERO, ClassFigures
+
+MONEY_FIELDS = (
+    "base_salary", "post_salary", "responsibility_profit", "weighted_profit", "performance_earned",
+    "prepayment", "settlement", "compliance", "prior_true_up", "performance_due", "performance_paid",
+    "clawback_carried", "awards", "total",
+)
+K0_PLACES = Decimal("0.000001")
+
+
+def _conn(source: Any) -> duckdb.DuckDBPyConnection:
+    return source.conn if hasattr(source, "conn") else source  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Plan and grade in force on a month's reference day."""
+
+    version: str
+    grade: str
+    base_salary: Decimal
+    post_salary: Decimal
+    commission_per_10k: Decimal
+    coefficient: Decimal
+    prepay_ratio: Decimal
+
+
+@dataclass
+class ManagerInfo:
+    manager_id: str
+    hired_on: date
+    grade: str
+    departed_on: date | None = None
+    grades: list[tuple[date, int, str]] = field(default_factory=list)  # (effective_on, position, grade)
+
+    def grade_on(self, day: date) -> str:
+        grade = self.grade
+        for effective_on, _, g in sorted(self.grades):
+            if effective_on <= day:
+                grade = g
+        return grade
+
+    def employed_in(self, period: str) -> bool:
+        first, last = month_bounds(period)
+        return self.hired_on <= last and (self.departed_on is None or self.departed_on >= first)
+
+
+@dataclass
+class MonthCalc:
+    """Every figure of one manager's month, unrounded where the rules say so."""
+
+    manager_id: str
+    period: str
+    terms: Terms
+    reference_day: date
+    days_employed: int
+    days_in_month: int
+    classes: dict[str, ClassFigures]
+    responsibility_profit: Decimal
+    weighted_profit: Decimal
+    performance_earned: Decimal
+    base_salary: Decimal
+    post_salary: Decimal
+    prepayment: Decimal
+    settlement: Decimal
+    settles_half: bool
+    half_pp: list[Decimal]
+    half_prepay: list[Decimal]
+    compliance: Decimal
+    awards: Decimal
+    entitlement: Decimal
+    prior_true_up: Decimal
+    performance_due: Decimal
+    performance_paid: Decimal
+    paid_for_true_up: Decimal
+
+    def statement(self) -> dict[str, Any]:
+        """The CONTRACTS.md §2 statement (open), money rounded to the fen."""
+        return {
+            "manager_id": self.manager_id,
+            "period": self.period,
+            "grade": self.terms.grade,
+            "base_salary": self.base_salary,
+            "post_salary": self.post_salary,
+            "responsibility_profit": round_fen(self.responsibility_profit),
+            "weighted_profit": round_fen(self.weighted_profit),
+            "k0": {c: rules.k0(self.classes[c].n).quantize(K0_PLACES) for c in PROFIT_CLASSES},
+            "performance_earned": round_fen(self.performance_earned),
+            "prepayment": self.prepayment,
+            "settlement": self.settlement,
+            "compliance": self.compliance,
+            "prior_true_up": round_fen(self.prior_true_up),
+            "performance_due": round_fen(self.performance_due),
+            "performance_paid": round_fen(self.performance_paid),
+            "clawback_carried": round_fen(max(ZERO, -self.performance_due)),
+            "awards": self.awards,
+            "total": self.base_salary + self.post_salary + round_fen(self.performance_paid) + self.awards,
+            "status": "open",
+        }
+
+
+@dataclass
+class PayData:
+    """Everything the rules need, read from the read model in a few queries."""
+
+    managers: dict[str, ManagerInfo]
+    plans: list[tuple[date, int, str]]  # (effective_from, position, version)
+    plan_terms: dict[tuple[str, str], tuple[Decimal, Decimal, Decimal, Decimal, Decimal]]
+    figures: dict[tuple[str, str], dict[str, ClassFigures]]  # (manager, month) -> class -> figures
+    adjustments: dict[tuple[str, str, str], Decimal]  # (manager, period, kind) -> amount
+    closed: dict[str, int]  # period -> position of its closing event
+    issued_paid: dict[tuple[str, str], Decimal]  # (manager, period) -> issued performance_paid
+
+    def terms_on(self, info: ManagerInfo, day: date) -> Terms:
+        in_force = [p for p in self.plans if p[0] <= day]
+        if not in_force:
+            raise LookupError(f"no compensation plan in force on {day}")
+        version = max(in_force)[2]
+        grade = info.grade_on(day)
+        base, post, commission, coefficient, ratio = self.plan_terms[(version, grade)]
+        return Terms(version, grade, base, post, commission, coefficient, ratio)
+
+
+def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str | None = None) -> PayData:
+    """Read what statements up to month ``through`` need (for one manager or all)."""
+    _, until = month_bounds(through)
+    mfilter, params = ("WHERE m.manager_id = ?", [manager_id]) if manager_id else ("", [])
+    managers: dict[str, ManagerInfo] = {}
+    for mid, hired_on, grade, departed_on in conn.execute(
+        f"""SELECT m.manager_id, m.hired_on, m.grade, d.departed_on FROM managers m
+            LEFT JOIN departures d USING (manager_id) {mfilter}""", params
+    ).fetchall():
+        managers[mid] = ManagerInfo(mid, hired_on, grade, departed_on)
+    gfilter = "WHERE manager_id = ?" if manager_id else ""
+    for mid, grade, effective_on, position in conn.execute(
+        f"SELECT manager_id, grade, effective_on, position FROM grade_changes {gfilter}", params
+    ).fetchall():
+        if mid in managers:
+            managers[mid].grades.append((effective_on, position, grade))
+    plans: dict[str, tuple[date, int, str]] = {}
+    plan_terms: dict[tuple[str, str], tuple[Decimal, Decimal, Decimal, Decimal, Decimal]] = {}
+    for version, eff, pos, grade, base, post, comm, coef, ratio in conn.execute(
+        """SELECT version, effective_from, position, grade, base_salary, post_salary,
+                  commission_per_10k, coefficient, prepay_ratio FROM plans"""
+    ).fetchall():
+        plans[version] = (eff, pos, version)
+        plan_terms[(version, grade)] = (base, post, comm, coef, ratio)
+    figures: dict[tuple[str, str], dict[str, ClassFigures]] = defaultdict(
+        lambda: {c: ClassFigures() for c in PROFIT_CLASSES})
+    sql, aparams = monthly_aggregates_sql(until, manager_id)
+    for mid, month, cls, is_new, income, cost, charge, age in conn.execute(sql, aparams).fetchall():
+        figures[(mid, month)][cls].add(bool(is_new), income, cost, charge, age)
+    afilter = "WHERE manager_id = ?" if manager_id else ""
+    adjustments = {
+        (mid, period, kind): amount
+        for mid, period, kind, amount in conn.execute(
+            f"SELECT manager_id, period, kind, sum(amount) FROM adjustments {afilter} GROUP BY ALL", params
+        ).fetchall()
+    }
+    closed = dict(conn.execute("SELECT period, position FROM periods_closed").fetchall())
+    issued_paid = {
+        (mid, period): paid
+        for mid, period, paid in conn.execute(
+            f"SELECT manager_id, period, performance_paid FROM statements_issued {afilter}", params
+        ).fetchall()
+    }
+    return PayData(managers, sorted(plans.values()), plan_terms, figures, adjustments, closed, issued_paid)
+
+
+def manager_months(data: PayData, info: ManagerInfo, through: str) -> list[MonthCalc]:
+    """Every month of a manager from the hire month to ``through`` (or departure)."""
+    out: list[MonthCalc] = []
+    running = rules.TrueUp()
+    half_pp: list[Decimal] = []
+    half_prepay: list[Decimal] = []
+    period = month_of(info.hired_on)
+    while period <= through and info.employed_in(period):
+        first, last = month_bounds(period)
+        departs_now = info.departed_on is not None and info.departed_on <= last
+        ref = min(last, info.departed_on) if info.departed_on else last
+        terms = data.terms_on(info, ref)
+        classes = data.figures.get((info.manager_id, period)) or {c: ClassFigures() for c in PROFIT_CLASSES}
+        wp = rules.weighted_profit(classes)
+        pp = rules.performance_earned(wp, terms.commission_per_10k, terms.coefficient)
+        prepay = rules.prepayment(pp, terms.prepay_ratio)
+        if period[5:7] in ("01", "07") or not half_pp:
+            half_pp, half_prepay = [], []
+        half_pp.append(pp)
+        half_prepay.append(prepay)
+        settles = period[5:7] in ("06", "12") or departs_now
+        settle = rules.settlement(half_pp, half_prepay) if settles else ZERO
+        compliance = data.adjustments.get((info.manager_id, period, "compliance"), ZERO)
+        awards = data.adjustments.get((info.manager_id, period, "award"), ZERO)
+        entitlement = prepay + settle + compliance
+        prior, due, paid = running.month(entitlement)
+        if (info.manager_id, period) in data.issued_paid:
+            paid_for_true_up = data.issued_paid[(info.manager_id, period)]
+        elif period in data.closed:
+            paid_for_true_up = ZERO  # closed with no statement issued: nothing was paid
+        else:
+            paid_for_true_up = paid
+        running.record_paid(paid_for_true_up)
+        days = rules.days_employed(first.year, first.month, info.hired_on, info.departed_on)
+        dim = last.day
+        out.append(MonthCalc(
+            manager_id=info.manager_id, period=period, terms=terms, reference_day=ref,
+            days_employed=days, days_in_month=dim, classes=classes,
+            responsibility_profit=sum((c.profit for c in classes.values()), ZERO),
+            weighted_profit=wp, performance_earned=pp,
+            base_salary=rules.prorated(terms.base_salary, days, dim),
+            post_salary=rules.prorated(terms.post_salary, days, dim),
+            prepayment=prepay, settlement=settle, settles_half=settles,
+            half_pp=list(half_pp), half_prepay=list(half_prepay),
+            compliance=compliance, awards=awards, entitlement=entitlement,
+            prior_true_up=prior, performance_due=due, performance_paid=paid,
+            paid_for_true_up=paid_for_true_up,
+        ))
+        if departs_now:
+            break
+        period = next_month(period)
+    return out
+
+
+def compute(conn: duckdb.DuckDBPyConnection, period: str, manager_id: str | None = None) -> list[MonthCalc]:
+    """The restated month ``period`` of every manager employed in it (or one)."""
+    data = load_pay_data(conn, period, manager_id)
+    out = []
+    for mid in sorted(data.managers):
+        info = data.managers[mid]
+        if not info.employed_in(period):
+            continue
+        months = manager_months(data, info, period)
+        if months and months[-1].period == period:
+            out.append(months[-1])
+    return out
+
+
+def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int) -> None:
+    """Freeze the statements of ``period`` as they stand now (at closing ``position``)."""
+    rows: dict[str, list[Any]] = defaultdict(list)
+    for calc in compute(conn, period):
+        st = calc.statement()
+        st["status"] = "issued"
+        st["issued_at_position"] = position
+        rows["position"].append(position)
+        rows["period"].append(period)
+        rows["manager_id"].append(calc.manager_id)
+        rows["grade"].append(st["grade"])
+        for name in MONEY_FIELDS:
+            rows[name].append(st[name])
+        rows["statement"].append(json.dumps(to_json(st)))
+    if not rows:
+        return
+    money = pa.decimal128(18, 2)
+    columns = ["position", "period", "manager_id", "grade", *MONEY_FIELDS, "statement"]
+    types = {"position": pa.int64(), "period": pa.string(),
+             "manager_id": pa.string(), "grade": pa.string(), "statement": pa.string()}
+    table = pa.table({c: pa.array(rows[c], types.get(c, money)) for c in columns})
+    conn.register("issued_page", table)
+    try:
+        conn.execute(
+            f"INSERT INTO statements_issued (recorded_at, {', '.join(columns)}) "
+            "SELECT (SELECT recorded_at FROM events e WHERE e.position = i.position), i.* "
+            "FROM issued_page i")
+    finally:
+        conn.unregister("issued_page")
+
+
+def statements(source: Any, period: str, manager_id: str | None = None,
+               restated: bool = False) -> list[dict[str, Any]]:
+    """Pay statements of ``period`` (CONTRACTS.md §2; money as Decimal).
+
+    Issued statements are returned as issued, unless ``restated``: then they are
+    recomputed on the data as it stands now (``status`` stays ``issued``, with
+    ``restated: true``). Months with no statement issued are computed now (``open``).
+    """
+    conn = _conn(source)
+    out = []
+    issued = {
+        mid: (json.loads(text), pos)
+        for mid, text, pos in conn.execute(
+            "SELECT manager_id, statement, position FROM statements_issued WHERE period = ?"
+            + (" AND manager_id = ?" if manager_id else ""),
+            [period, manager_id] if manager_id else [period],
+        ).fetchall()
+    }
+    computed = {c.manager_id: c for c in compute(conn, period, manager_id)}
+    for mid in sorted(set(computed) | set(issued)):
+        if mid in issued and not restated:
+            out.append(from_json(issued[mid][0]))
+            continue
+        st = computed[mid].statement()
+        if mid in issued:
+            st["status"] = "issued"
+            st["issued_at_position"] = issued[mid][1]
+            st["restated"] = True
+        out.append(st)
+    return out
+
+
+def to_json(statement: dict[str, Any]) -> dict[str, Any]:
+    """Money as strings of 2 decimals, k0 as strings of 6."""
+    out: dict[str, Any] = {}
+    for key, value in statement.items():
+        if key == "k0":
+            out[key] = {c: f"{Decimal(v).quantize(K0_PLACES)}" for c, v in value.items()}
+        elif key in MONEY_FIELDS:
+            out[key] = f"{round_fen(Decimal(value))}"
+        else:
+            out[key] = value
+    return out
+
+
+def from_json(obj: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of ``to_json``: strings back to Decimal."""
+    out = dict(obj)
+    for key in MONEY_FIELDS:
+        out[key] = Decimal(obj[key])
+    out["k0"] = {c: Decimal(v) for c, v in obj["k0"].items()}
+    return out
+
+
+def unattributed(source: Any, period: str | None = None) -> list[dict[str, Any]]:
+    """Postings and charges on dates with no primary: listed, never paid."""
+    from projections.credit import credit_lines_sql
+
+    conn = _conn(source)
+    where = "role = 'unattributed'" + (" AND month = ?" if period else "")
+    cur = conn.execute(
+        f"SELECT kind, ref, client_id, category, value_date, amount FROM ({credit_lines_sql()}) "
+        f"WHERE {where} ORDER BY value_date, ref", [period] if period else [])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+__all__ = ["statements", "issue_statements", "compute", "to_json", "from_json", "unattributed", "half_of"]

@@ -1,0 +1,112 @@
+"""The DuckDB read-model schema (docs/read-model.md): raw log, typed tables, pay tables.
+
+Every table has ``position`` (notification id) and ``recorded_at`` (UTC). Money is
+DECIMAL(18,2), ratios DECIMAL(18,6), business dates DATE.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from domain.values import (
+    DEFAULT_ACTIVITY_VALUES,
+    DEFAULT_BACKUP_SHARE,
+    DEFAULT_GRADE_TERMS,
+    DEFAULT_PLAN_EFFECTIVE_FROM,
+    DEFAULT_PLAN_VERSION,
+    DEFAULT_PREPAY_RATIO,
+)
+
+MONEY = "DECIMAL(18,2)"
+RATIO = "DECIMAL(18,6)"
+_COMMON = "position BIGINT NOT NULL, recorded_at TIMESTAMPTZ"
+
+TABLES: dict[str, str] = {
+    "events": "position BIGINT PRIMARY KEY, originator_id VARCHAR, originator_version INTEGER, "
+              "topic VARCHAR, recorded_at TIMESTAMPTZ, state JSON",
+    "projection_state": "name VARCHAR PRIMARY KEY, position BIGINT",
+    # originator id -> the business key of its aggregate (client_id, posting source id,
+    # loan_id, manager_id, handover_id), from each aggregate's creation event; lets
+    # later events, which carry only the originator id, be joined to their key
+    # (client_id: the client of a loan, or the client itself).
+    "aggregate_keys": "originator_id VARCHAR, kind VARCHAR, key VARCHAR, client_id VARCHAR, "
+                      "position BIGINT",
+    "plans": f"{_COMMON}, version VARCHAR, effective_from DATE, grade VARCHAR, base_salary {MONEY}, "
+             f"post_salary {MONEY}, commission_per_10k {MONEY}, coefficient {RATIO}, "
+             f"prepay_ratio {RATIO}, backup_share {RATIO}",
+    "plan_activity_values": f"{_COMMON}, version VARCHAR, effective_from DATE, kind VARCHAR, value {MONEY}",
+    "managers": f"{_COMMON}, manager_id VARCHAR, name VARCHAR, branch_id VARCHAR, grade VARCHAR, "
+                "hired_on DATE",
+    "grade_changes": f"{_COMMON}, manager_id VARCHAR, grade VARCHAR, effective_on DATE, reason VARCHAR, "
+                     "message_id VARCHAR",
+    "departure_requests": f"{_COMMON}, manager_id VARCHAR, kind VARCHAR, requested_on DATE, "
+                          "last_day DATE, message_id VARCHAR",
+    "departure_approvals": f"{_COMMON}, manager_id VARCHAR, approver_id VARCHAR, role VARCHAR, "
+                           "approved_on DATE, message_id VARCHAR",
+    "departures": f"{_COMMON}, manager_id VARCHAR, departed_on DATE, message_id VARCHAR",
+    "clients": f"{_COMMON}, client_id VARCHAR, kind VARCHAR, branch_id VARCHAR, registered_on DATE, "
+               "name VARCHAR, id_last4 VARCHAR",
+    "stage_changes": f"{_COMMON}, client_id VARCHAR, stage VARCHAR, changed_on DATE, message_id VARCHAR",
+    "assignment_changes": f"{_COMMON}, client_id VARCHAR, manager_id VARCHAR, role VARCHAR, "
+                          "origin VARCHAR, effective_on DATE, change VARCHAR, handover_id VARCHAR, "
+                          "message_id VARCHAR",
+    "handovers": f"{_COMMON}, handover_id VARCHAR, from_manager_id VARCHAR, to_manager_id VARCHAR, "
+                 "reason VARCHAR, opened_on DATE, message_id VARCHAR",
+    "handover_clients": f"{_COMMON}, handover_id VARCHAR, client_id VARCHAR",
+    "handover_witnesses": f"{_COMMON}, handover_id VARCHAR, witness_id VARCHAR, witness_role VARCHAR, "
+                          "witnessed_on DATE, message_id VARCHAR",
+    "handover_records": f"{_COMMON}, handover_id VARCHAR, record_ref VARCHAR, signed_on DATE, "
+                        "message_id VARCHAR",
+    "handover_filings": f"{_COMMON}, handover_id VARCHAR, filed_on DATE, message_id VARCHAR",
+    "postings": f"{_COMMON}, posting_id VARCHAR, client_id VARCHAR, category VARCHAR, class VARCHAR, "
+                f"sign VARCHAR, amount {MONEY}, value_date DATE",
+    "reversals": f"{_COMMON}, posting_id VARCHAR, reason VARCHAR, message_id VARCHAR",
+    "balances": f"{_COMMON}, message_id VARCHAR, client_id VARCHAR, product VARCHAR, balance {MONEY}, "
+                "as_of DATE",
+    "activities": f"{_COMMON}, message_id VARCHAR, manager_id VARCHAR, kind VARCHAR, count INTEGER, "
+                  "value_date DATE",
+    "adjustments": f"{_COMMON}, message_id VARCHAR, manager_id VARCHAR, period VARCHAR, kind VARCHAR, "
+                   f"amount {MONEY}, reason VARCHAR",
+    "loan_classifications": f"{_COMMON}, loan_id VARCHAR, client_id VARCHAR, category VARCHAR, "
+                            f"balance {MONEY}, as_of DATE, message_id VARCHAR",
+    "periods_closed": f"{_COMMON}, period VARCHAR, closed_on DATE, approved_by VARCHAR, message_id VARCHAR",
+    # Pay statements issued when a month was closed: frozen, one per manager employed
+    # in the month, computed from the log prefix up to and including the closing event.
+    # ``statement`` is the CONTRACTS.md §2 JSON object (money as 2-decimal strings).
+    "statements_issued": f"{_COMMON}, period VARCHAR, manager_id VARCHAR, grade VARCHAR, "
+                         f"base_salary {MONEY}, post_salary {MONEY}, responsibility_profit {MONEY}, "
+                         f"weighted_profit {MONEY}, performance_earned {MONEY}, prepayment {MONEY}, "
+                         f"settlement {MONEY}, compliance {MONEY}, prior_true_up {MONEY}, "
+                         f"performance_due {MONEY}, performance_paid {MONEY}, "
+                         f"clawback_carried {MONEY}, awards {MONEY}, total {MONEY}, statement JSON",
+}
+
+# Tables the pay projection derives (not one row per event).
+DERIVED = ("statements_issued",)
+
+
+def create_all(conn: object) -> None:
+    """Create every table (if missing) and the default plan's rows (position 0)."""
+    execute = conn.execute  # type: ignore[attr-defined]
+    for name, columns in TABLES.items():
+        execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+    if execute("SELECT count(*) FROM plans WHERE position = 0").fetchone()[0]:
+        return
+    for grade, terms in DEFAULT_GRADE_TERMS.items():
+        execute(
+            "INSERT INTO plans VALUES (0, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [DEFAULT_PLAN_VERSION, DEFAULT_PLAN_EFFECTIVE_FROM, grade, terms.base_salary,
+             terms.post_salary, terms.commission_per_10k, terms.coefficient,
+             DEFAULT_PREPAY_RATIO, DEFAULT_BACKUP_SHARE],
+        )
+    for kind, value in DEFAULT_ACTIVITY_VALUES.items():
+        execute(
+            "INSERT INTO plan_activity_values VALUES (0, NULL, ?, ?, ?, ?)",
+            [DEFAULT_PLAN_VERSION, DEFAULT_PLAN_EFFECTIVE_FROM, kind, Decimal(value)],
+        )
+
+
+def drop_all(conn: object) -> None:
+    """Drop every read-model table this module owns."""
+    for name in TABLES:
+        conn.execute(f"DROP TABLE IF EXISTS {name}")  # type: ignore[attr-defined]

@@ -1,0 +1,128 @@
+"""Benchmark the read model: rebuild against the raw read of the same notifications,
+and one month's statements for every manager after catch-up.
+
+    python -m scripts.bench_projections --events 2000000 --repeat 3 [--data-dir DIR]
+
+Builds (once, cached in the data directory) an SQLite event store from
+``scripts.generate`` (or from generated postings if it is missing) with about
+``--events`` events; then prints medians of ``--repeat`` runs side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from consumers.decoder import decode_object
+from domain.ledger import Ledger
+from domain.store import ledger_env
+from projections import ReadModel
+from projections.loader import DEFAULT_PAGE_SIZE
+from projections.pay import statements
+
+
+def messages(target_events: int) -> Iterator[dict[str, Any]]:
+    """About ``target_events`` events' worth of messages (a message of a fact makes
+    one event; other messages about two, with their receipt)."""
+    try:
+        from scripts.generate import generate
+
+        yield from generate(7, str(int(target_events * 0.75)))
+        return
+    except ImportError:
+        pass
+    yield {"type": "manager.hired", "id": "h1", "manager_id": "M1", "name": "M", "branch_id": "B",
+           "grade": "junior", "hired_on": "2024-01-01"}
+    yield {"type": "client.registered", "id": "c1", "client_id": "C1", "kind": "personal",
+           "branch_id": "B", "registered_on": "2024-01-01", "name": "C", "id_number": "X1234"}
+    yield {"type": "assignment.assigned", "id": "a1", "client_id": "C1", "manager_id": "M1",
+           "role": "primary", "origin": "acquired", "effective_on": "2024-01-01"}
+    for i in range(target_events):
+        yield {"type": "posting.booked", "id": f"p{i}", "client_id": "C1", "category": "fee_income",
+               "amount": f"{i % 1000 + 1}.00", "value_date": f"2025-{i % 12 + 1:02d}-10"}
+
+
+def build_store(directory: Path, target_events: int) -> Ledger:
+    ledger = Ledger(ledger_env(directory, {}))
+    if ledger.recorder.max_notification_id():
+        return ledger
+    started = time.perf_counter()
+    batch = []
+    for message in messages(target_events):
+        batch.append(decode_object(message))
+        if len(batch) >= 5000:
+            ledger.apply_batch(batch)
+            batch = []
+    if batch:
+        ledger.apply_batch(batch)
+    print(f"built the store in {time.perf_counter() - started:.0f} s")
+    return ledger
+
+
+def raw_read(ledger: Ledger, page_size: int = DEFAULT_PAGE_SIZE) -> int:
+    """Merely read every notification, in the loader's pages."""
+    last, count = 0, 0
+    while True:
+        page = ledger.recorder.select_notifications(start=last + 1, limit=page_size, inclusive_of_start=True)
+        if not page:
+            return count
+        count += len(page)
+        last = page[-1].id
+
+
+def timed(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=2_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    args = parser.parse_args()
+    directory = args.data_dir or Path(f"var/bench-projections-{args.events}")
+    directory.mkdir(parents=True, exist_ok=True)
+    ledger = build_store(directory, args.events)
+    events = ledger.recorder.max_notification_id() or 0
+    rm_path = directory / "read_model.duckdb"
+
+    read_s, count = timed(lambda: raw_read(ledger), args.repeat)
+
+    def rebuild() -> int:
+        with ReadModel(rm_path) as rm:
+            return rm.rebuild(ledger)
+
+    rebuild_s, _ = timed(rebuild, args.repeat)
+    rm = ReadModel(rm_path)
+    rm.catch_up(ledger)
+    closed = rm.conn.execute("SELECT count(*) FROM periods_closed").fetchone()
+    latest = rm.conn.execute("SELECT max(strftime(value_date, '%Y-%m')) FROM postings").fetchone()
+    month = latest[0] if latest else "2026-01"
+    month_s, rows = timed(lambda: statements(rm, month), args.repeat)
+    restated_s, _ = timed(lambda: statements(rm, month, restated=True), args.repeat)
+    rm.close()
+
+    print(f"events in the log: {count:,} (last position {events:,}); months closed: {closed[0] if closed else 0}")
+    print(f"medians of {args.repeat} runs")
+    print(f"{'':34} {'seconds':>9} {'events/s':>12} {'vs raw read':>12}")
+    print(f"{'raw read of the notifications':34} {read_s:9.2f} {count / read_s:12,.0f} {1:12.2f}")
+    print(f"{'rebuild (drop + replay)':34} {rebuild_s:9.2f} {count / rebuild_s:12,.0f} "
+          f"{rebuild_s / read_s:12.2f}")
+    print(f"{'statements ' + str(month) + ' (' + str(len(rows)) + ' managers)':34} {month_s:9.2f}")
+    print(f"{'  restated':34} {restated_s:9.2f}")
+    print(f"aims: rebuild >= 130,000 events/s ({'met' if count / rebuild_s >= 130_000 else 'NOT met'}), "
+          f"<= 1.5x raw read ({'met' if rebuild_s / read_s <= 1.5 else 'NOT met'}), "
+          f"a month's statements < 1 s ({'met' if month_s < 1 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
