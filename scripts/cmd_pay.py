@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from projections import ReadModel
+from projections.audit_sql import ReadOnlyQueryRefused, check_read_only, read_only_connection
 from projections.pay import statements, to_json
 from scripts.context import Context
 
@@ -138,10 +139,15 @@ def _plain(value: Any) -> Any:
 @click.pass_obj
 def sql(ctx: Context, query: str, as_json: bool) -> None:
     """A read-only SQL query on the DuckDB read model (after catching up)."""
-    caught_up(ctx).close()
-    rm = ReadModel(ctx.read_model_path, read_only=True)
     try:
-        rel = rm.conn.sql(query)
+        check_read_only(query)
+    except ReadOnlyQueryRefused as refused:
+        click.echo(f"error: {refused}", err=True)
+        sys.exit(1)
+    caught_up(ctx).close()
+    conn = read_only_connection(ctx.read_model_path)
+    try:
+        rel = conn.sql(query)
         columns = list(rel.columns) if rel is not None else []
         # Through Arrow: exact decimals, and time zones without pytz.
         rows = [tuple(r.values()) for r in rel.to_arrow_table().to_pylist()] if rel is not None else []
@@ -149,7 +155,7 @@ def sql(ctx: Context, query: str, as_json: bool) -> None:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     finally:
-        rm.close()
+        conn.close()
     if as_json:
         click.echo(json.dumps([{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows],
                               indent=2))
