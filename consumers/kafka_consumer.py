@@ -199,18 +199,26 @@ class LedgerConsumer:
             self.consumer.close(autocommit=False)
         return self.stats
 
+    # The lag comes from the high-water marks of fetch responses, not end_offsets():
+    # some Kafka-protocol brokers (Tansu 0.6) answer ListOffsets LATEST with the
+    # start of the last record batch, which would make a consumer stop too early.
+
+    def _lag(self) -> int | None:
+        """Records behind the high-water marks of the assigned partitions (None: unknown yet)."""
+        lag = 0
+        for tp in self.consumer.assignment():
+            highwater = self.consumer.highwater(tp)
+            if highwater is None:
+                return None
+            lag += max(0, highwater - self.consumer.position(tp))
+        return lag
+
     def _caught_up(self) -> bool:
-        assigned = list(self.consumer.assignment())
-        if not assigned:
-            return True
-        ends = self.consumer.end_offsets(assigned)
-        return all(self.consumer.position(tp) >= ends[tp] for tp in assigned)
+        return not self.consumer.assignment() or self._lag() == 0
 
     def _report(self) -> None:
-        assigned = list(self.consumer.assignment())
-        if assigned and self.on_progress:
-            ends = self.consumer.end_offsets(assigned)
-            self.stats.lag = sum(max(0, ends[tp] - self.consumer.position(tp)) for tp in assigned)
+        if self.on_progress:
+            self.stats.lag = self._lag() or 0
         self.stats.held = sum(len(w.pending) for w in self.work.values())
         if self.on_progress:
             self.on_progress(self.stats)
