@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -78,8 +79,19 @@ class ChainRow:
     chain_sha256: str
 
 
+_PLAIN_TOPIC = re.compile(r"[A-Za-z0-9_.:]+")
+
+
 def canonical(position: int, originator_id: str, originator_version: int, topic: str, state_sha256: str) -> bytes:
     """The canonical bytes of one notification: sorted-key compact JSON."""
+    if _PLAIN_TOPIC.fullmatch(topic):
+        # The same bytes as json.dumps below, written directly: this runs once per
+        # event of every catch-up and rebuild, and json.dumps was a third of it.
+        return (
+            f'{{"id":{int(position)},"originator_id":"{originator_id}",'
+            f'"originator_version":{int(originator_version)},"state_sha256":"{state_sha256}",'
+            f'"topic":"{topic}"}}'
+        ).encode()
     body = {
         "id": int(position),
         "originator_id": str(originator_id),

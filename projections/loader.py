@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -255,20 +256,29 @@ class ReadModel:
 
     def catch_up(self, ledger: Any, page_size: int = DEFAULT_PAGE_SIZE, stop: int | None = None) -> int:
         """Load every notification after the stored position (up to ``stop``); return
-        the position reached. Each page is one DuckDB transaction."""
+        the position reached. Each page is one DuckDB transaction.
+
+        The next page is read from the event store on a second thread while DuckDB
+        loads the current one, so reading and loading overlap instead of adding up."""
         decode = _decoder(ledger)
         last = self.position()
-        while True:
-            limit = page_size if stop is None else min(page_size, stop - last)
+
+        def read(after: int) -> list[Any]:
+            limit = page_size if stop is None else min(page_size, stop - after)
             if limit <= 0:
-                return last
-            page = ledger.recorder.select_notifications(
-                start=last + 1, limit=limit, stop=stop, inclusive_of_start=True
-            )
-            if not page:
-                return last
-            self.load_page(page, decode)
-            last = page[-1].id
+                return []
+            return list(ledger.recorder.select_notifications(
+                start=after + 1, limit=limit, stop=stop, inclusive_of_start=True
+            ))
+
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-log") as reader:
+            page = read(last)
+            while page:
+                following = reader.submit(read, page[-1].id)
+                self.load_page(page, decode)
+                last = page[-1].id
+                page = following.result()
+        return last
 
     def load_page(self, page: Sequence[Any], decode: Callable[[bytes], str] = bytes.decode) -> None:
         """Load one page of notifications and store its last id, in one transaction."""
