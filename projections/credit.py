@@ -30,8 +30,17 @@ _RATE = ("CASE category WHEN 'substandard' THEN 0.30 WHEN 'doubtful' THEN 0.50 "
          "WHEN 'loss' THEN 1.00 ELSE 0 END")
 
 
-def credit_lines_sql(until: date | None = None, since: date | None = None) -> str:
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def credit_lines_sql(until: date | None = None, since: date | None = None, manager_id: str | None = None) -> str:
     """SQL for every credited line with value date in [since, until]; parameters: none.
+
+    With ``manager_id`` only the lines of clients that manager ever held (and the
+    manager's own activities) are attributed: the lines credited to that manager are
+    the same, found without attributing the whole bank (a manager's history and
+    audit ask for one manager; callers still filter on ``manager_id``).
 
     Columns: kind ('posting'/'charge'/'activity'), ref, client_id, category, class,
     sign, value_date, month, manager_id, role, origin, first_served_on, age_days,
@@ -39,6 +48,13 @@ def credit_lines_sql(until: date | None = None, since: date | None = None) -> st
     """
     lo = f"DATE '{since.isoformat()}'" if since else "DATE '0001-01-01'"
     hi = f"DATE '{until.isoformat()}'" if until else "DATE '9999-12-31'"
+    if manager_id is None:
+        posting_scope = charge_scope = activity_scope = "true"
+    else:
+        clients = f"(SELECT client_id FROM assignment_changes WHERE manager_id = {_quoted(manager_id)})"
+        posting_scope = f"p.client_id IN {clients}"
+        charge_scope = f"client_id IN {clients}"
+        activity_scope = f"a.manager_id = {_quoted(manager_id)}"
     return f"""
     WITH
     timeline AS ({_TIMELINE}),
@@ -61,11 +77,11 @@ def credit_lines_sql(until: date | None = None, since: date | None = None) -> st
       SELECT 'posting' AS kind, p.posting_id AS ref, p.client_id, p.category, p.class, p.sign,
         p.value_date, CAST(p.amount AS DECIMAL(38,8)) AS amount
       FROM postings p ANTI JOIN reversals r ON r.posting_id = p.posting_id
-      WHERE p.value_date BETWEEN {lo} AND {hi}
+      WHERE p.value_date BETWEEN {lo} AND {hi} AND {posting_scope}
       UNION ALL
       SELECT 'charge', loan_id || '@' || CAST(as_of AS VARCHAR) || '#' || CAST(position AS VARCHAR),
         client_id, 'loan_loss_charge', 'loan', 'cost', as_of, CAST(charge AS DECIMAL(38,8))
-      FROM charges WHERE charge <> 0 AND as_of BETWEEN {lo} AND {hi}),
+      FROM charges WHERE charge <> 0 AND as_of BETWEEN {lo} AND {hi} AND {charge_scope}),
     withp AS (
       SELECT raw.*, prim.holder AS primary_id, prim.origin AS primary_origin
       FROM raw ASOF LEFT JOIN prim ON raw.client_id = prim.client_id AND raw.value_date >= prim.effective_on),
@@ -93,7 +109,7 @@ def credit_lines_sql(until: date | None = None, since: date | None = None) -> st
           QUALIFY rank() OVER (PARTITION BY kind, effective_from ORDER BY position DESC) = 1)
         GROUP BY kind, effective_from) v
       ON a.kind = v.kind AND a.value_date >= v.effective_from
-      WHERE a.value_date BETWEEN {lo} AND {hi})
+      WHERE a.value_date BETWEEN {lo} AND {hi} AND {activity_scope})
     SELECT kind, ref, client_id, category, class, sign, value_date, strftime(value_date, '%Y-%m') AS month,
       manager_id, role, origin, first_served_on,
       CASE WHEN first_served_on IS NOT NULL THEN value_date - first_served_on END AS age_days,
@@ -123,6 +139,6 @@ def monthly_aggregates_sql(until: date, manager_id: str | None = None) -> tuple[
       sum(CASE WHEN kind = 'charge' THEN amount ELSE 0 END) AS charge,
       sum(CASE WHEN sign = 'income' AND NOT is_new THEN CAST(amount * age_days AS DECIMAL(38,8))
           ELSE 0 END) AS income_age_days
-    FROM ({credit_lines_sql(until)}) WHERE {where}
+    FROM ({credit_lines_sql(until, manager_id=manager_id)}) WHERE {where}
     GROUP BY ALL ORDER BY ALL"""
     return sql, params
