@@ -124,10 +124,56 @@ def ensure_chain_table(conn: duckdb.DuckDBPyConnection) -> None:
 def chain_head(conn: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     """The last chained position and its chain hash; ``(0, GENESIS)`` when empty."""
     ensure_chain_table(conn)
-    row = conn.execute(
+    rows = conn.execute(
         "SELECT position, chain_sha256 FROM log_chain ORDER BY position DESC LIMIT 1"
-    ).fetchone()
-    return (0, GENESIS) if row is None else (int(row[0]), str(row[1]))
+    ).fetchall()
+    return (0, GENESIS) if not rows else (int(rows[0][0]), str(rows[0][1]))
+
+
+def chain_rows(
+    notifications: Iterable[NotificationLike],
+    head: tuple[int, str],
+    originator_ids: Sequence[str] | None = None,
+) -> tuple[pa.Table | None, tuple[int, str]]:
+    """The ``log_chain`` rows for ``notifications`` after ``head`` (last chained
+    position, its chain hash), and the new head. Pure: the loader runs it on its
+    reading thread, in parallel with DuckDB loading the previous page.
+    ``originator_ids`` may give the ids as text (already converted by the caller)."""
+    last_position, previous = head
+    columns: dict[str, list[Any]] = {name: [] for name in _SCHEMA.names}
+    sha256 = hashlib.sha256
+    for i, n in enumerate(notifications):
+        position = n.id
+        if position <= last_position:
+            continue
+        state_sha = sha256(n.state).hexdigest()
+        originator = originator_ids[i] if originator_ids is not None else str(n.originator_id)
+        version = n.originator_version
+        digest = sha256(bytes.fromhex(previous))
+        digest.update(canonical(position, originator, version, n.topic, state_sha))
+        previous = digest.hexdigest()
+        last_position = position
+        columns["position"].append(position)
+        columns["originator_id"].append(originator)
+        columns["originator_version"].append(version)
+        columns["topic"].append(n.topic)
+        columns["state_sha256"].append(state_sha)
+        columns["chain_sha256"].append(previous)
+    if not columns["position"]:
+        return None, (last_position, previous)
+    return pa.table(columns, schema=_SCHEMA), (last_position, previous)
+
+
+def insert_chain_rows(conn: duckdb.DuckDBPyConnection, rows: pa.Table | None) -> int:
+    """Append rows made by ``chain_rows`` (inside the caller's transaction)."""
+    if rows is None:
+        return 0
+    conn.register("chain_page", rows)
+    try:
+        conn.execute("INSERT INTO log_chain SELECT * FROM chain_page")
+    finally:
+        conn.unregister("chain_page")
+    return rows.num_rows
 
 
 def extend_chain(conn: duckdb.DuckDBPyConnection, notifications: Iterable[NotificationLike]) -> int:
@@ -138,27 +184,8 @@ def extend_chain(conn: duckdb.DuckDBPyConnection, notifications: Iterable[Notifi
     Notifications at or before the chain's head are skipped, so a page read twice
     adds nothing.
     """
-    last_position, previous = chain_head(conn)
-    columns: dict[str, list[Any]] = {name: [] for name in _SCHEMA.names}
-    for n in notifications:
-        position = int(n.id)
-        if position <= last_position:
-            continue
-        state_sha = state_digest(n.state)
-        originator = str(n.originator_id)
-        previous = link(previous, position, originator, int(n.originator_version), n.topic, state_sha)
-        last_position = position
-        columns["position"].append(position)
-        columns["originator_id"].append(originator)
-        columns["originator_version"].append(int(n.originator_version))
-        columns["topic"].append(n.topic)
-        columns["state_sha256"].append(state_sha)
-        columns["chain_sha256"].append(previous)
-    if not columns["position"]:
-        return 0
-    chain_page = pa.table(columns, schema=_SCHEMA)  # noqa: F841 - read by DuckDB's replacement scan
-    conn.execute("INSERT INTO log_chain SELECT * FROM chain_page")
-    return len(columns["position"])
+    rows, _ = chain_rows(notifications, chain_head(conn))
+    return insert_chain_rows(conn, rows)
 
 
 # -- verification -------------------------------------------------------------------

@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import pyarrow as pa
 
 from domain.values import CATEGORIES
 from projections import schema
-from projections.audit_chain import extend_chain
+from projections.audit_chain import chain_head, chain_rows, insert_chain_rows
 
 PROJECTION = "read_model"
 DEFAULT_PAGE_SIZE = 100_000  # measured: bigger pages mean fewer statements and commits
@@ -209,6 +210,36 @@ def _decoder(ledger: Any) -> Callable[[bytes], str]:
     return decode
 
 
+@dataclass
+class Prepared:
+    """A page of notifications made ready for DuckDB: Arrow columns, topics, and the
+    hash-chain rows that extend the chain from its head before the page."""
+
+    table: pa.Table
+    topics: list[str]
+    last_id: int
+    chain_rows: pa.Table | None
+    chain_head: tuple[int, str]
+
+
+def prepare_page(page: Sequence[Any], decode: Callable[[bytes], str], head: tuple[int, str]) -> Prepared:
+    """Everything about a page that needs Python but not DuckDB (runs on the reading thread)."""
+    topics = [n.topic for n in page]
+    originator_ids = [str(n.originator_id) for n in page]
+    table = pa.Table.from_arrays(
+        [
+            pa.array([n.id for n in page], pa.int64()),
+            pa.array(originator_ids, pa.string()),
+            pa.array([n.originator_version for n in page], pa.int32()),
+            pa.array(topics, pa.string()),
+            pa.array([decode(n.state) for n in page], pa.string()),
+        ],
+        schema=_PAGE_SCHEMA,
+    )
+    rows, new_head = chain_rows(page, head, originator_ids)
+    return Prepared(table, topics, page[-1].id, rows, new_head)
+
+
 class ReadModel:
     """The DuckDB read model at ``path`` (a file, or ``:memory:``)."""
 
@@ -258,44 +289,45 @@ class ReadModel:
         """Load every notification after the stored position (up to ``stop``); return
         the position reached. Each page is one DuckDB transaction.
 
-        The next page is read from the event store on a second thread while DuckDB
-        loads the current one, so reading and loading overlap instead of adding up."""
+        A second thread reads the next page from the event store, turns it into Arrow
+        columns and extends the hash chain, while DuckDB (which releases the GIL)
+        loads the current page: reading, hashing and loading overlap."""
         decode = _decoder(ledger)
         last = self.position()
+        chain = chain_head(self.conn)
 
-        def read(after: int) -> list[Any]:
+        def read(after: int) -> Prepared | None:
+            nonlocal chain
             limit = page_size if stop is None else min(page_size, stop - after)
             if limit <= 0:
-                return []
-            return list(ledger.recorder.select_notifications(
+                return None
+            page = ledger.recorder.select_notifications(
                 start=after + 1, limit=limit, stop=stop, inclusive_of_start=True
-            ))
+            )
+            if not page:
+                return None
+            prepared = prepare_page(page, decode, chain)
+            chain = prepared.chain_head
+            return prepared
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-log") as reader:
-            page = read(last)
-            while page:
-                following = reader.submit(read, page[-1].id)
-                self.load_page(page, decode)
-                last = page[-1].id
-                page = following.result()
+            prepared = read(last)
+            while prepared is not None:
+                following = reader.submit(read, prepared.last_id)
+                self._load_prepared(prepared)
+                last = prepared.last_id
+                prepared = following.result()
         return last
 
     def load_page(self, page: Sequence[Any], decode: Callable[[bytes], str] = bytes.decode) -> None:
         """Load one page of notifications and store its last id, in one transaction."""
-        topics = [n.topic for n in page]
-        table = pa.Table.from_arrays(
-            [
-                pa.array([n.id for n in page], pa.int64()),
-                pa.array([str(n.originator_id) for n in page], pa.string()),
-                pa.array([n.originator_version for n in page], pa.int32()),
-                pa.array(topics, pa.string()),
-                pa.array([decode(n.state) for n in page], pa.string()),
-            ],
-            schema=_PAGE_SCHEMA,
-        )
+        self._load_prepared(prepare_page(page, decode, chain_head(self.conn)))
+
+    def _load_prepared(self, prepared: Prepared) -> None:
+        table, topics = prepared.table, prepared.topics
         cuts = [i + 1 for i, t in enumerate(topics) if t == PERIOD_CLOSED]
-        if not cuts or cuts[-1] != len(page):
-            cuts.append(len(page))
+        if not cuts or cuts[-1] != len(topics):
+            cuts.append(len(topics))
         conn = self.conn
         conn.execute("BEGIN TRANSACTION")
         try:
@@ -307,9 +339,9 @@ class ReadModel:
                     self._issue(part)
                 start = end
             # The hash chain over the raw stored events, in the same transaction.
-            extend_chain(conn, page)
+            insert_chain_rows(conn, prepared.chain_rows)
             conn.execute(
-                "INSERT OR REPLACE INTO projection_state VALUES (?, ?)", [PROJECTION, page[-1].id]
+                "INSERT OR REPLACE INTO projection_state VALUES (?, ?)", [PROJECTION, prepared.last_id]
             )
             conn.execute("COMMIT")
         except BaseException:
