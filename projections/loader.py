@@ -180,8 +180,8 @@ _KEY_SQL = """
 
 _EVENTS_SQL = f"""
     INSERT INTO events SELECT position, originator_id, originator_version, topic, {_TS},
-      CASE WHEN topic = '{CLIENT_REGISTERED}' THEN json_merge_patch(state, '{{"id_number":null}}')
-           ELSE CAST(state AS JSON) END
+      CASE WHEN topic = '{CLIENT_REGISTERED}'
+           THEN CAST(json_merge_patch(state, '{{"id_number":null}}') AS VARCHAR) ELSE state END
     FROM page"""
 
 _PAGE_SCHEMA = pa.schema([

@@ -23,7 +23,7 @@ _COMMON = "position BIGINT NOT NULL, recorded_at TIMESTAMPTZ"
 
 TABLES: dict[str, str] = {
     "events": "position BIGINT PRIMARY KEY, originator_id VARCHAR, originator_version INTEGER, "
-              "topic VARCHAR, recorded_at TIMESTAMPTZ, state JSON",
+              "topic VARCHAR, recorded_at TIMESTAMPTZ, state VARCHAR",
     "projection_state": "name VARCHAR PRIMARY KEY, position BIGINT",
     # originator id -> the business key of its aggregate (client_id, posting source id,
     # loan_id, manager_id, handover_id), from each aggregate's creation event; lets
