@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from domain import values as v
-from domain.errors import DecodeError
+from domain.errors import DecodeError, json_kind, mask
 from domain.messages import MESSAGE_TYPES, Message
 from domain.money import parse_decimal, parse_money
 
@@ -61,7 +61,7 @@ def decode(raw: bytes | str) -> Message:
 def decode_object(obj: Any) -> Message:
     """Validate a parsed JSON value against the contract and build the message."""
     if not isinstance(obj, dict):
-        raise DecodeError(None, "not_an_object", f"a message must be a JSON object, got {_kind(obj)}")
+        raise DecodeError(None, "not_an_object", f"a message must be a JSON object, got {json_kind(obj)}")
     if "type" not in obj:
         raise DecodeError("type", "missing_field", "every message needs a type")
     message_type = obj["type"]
@@ -94,17 +94,11 @@ def decode_object(obj: Any) -> Message:
 PERSONAL_FIELDS = frozenset({"id_number"})
 
 
-def mask(value: Any) -> str:
-    """Personal data as reports show it: the last 4 characters only."""
-    text = value.text if isinstance(value, _JsonNumber) else str(value)
-    return "****" + text[-4:]
-
-
 def _text(value: Any, field: str, _: tuple[str, ...]) -> str:
     personal = field in PERSONAL_FIELDS
     if not isinstance(value, str):
         raise DecodeError(
-            field, "wrong_type", f"must be a JSON string, got {_kind(value, personal)}",
+            field, "wrong_type", f"must be a JSON string, got {json_kind(value, personal)}",
             mask(value) if personal else value,
         )
     if not value.strip():
@@ -121,7 +115,7 @@ def _text(value: Any, field: str, _: tuple[str, ...]) -> str:
 def parse_date(value: Any, field: str, _: tuple[str, ...] = ()) -> date:
     """An ISO business date ``YYYY-MM-DD`` that exists in the calendar."""
     if not isinstance(value, str):
-        raise DecodeError(field, "wrong_type", f"must be a date string \"YYYY-MM-DD\", got {_kind(value)}", value)
+        raise DecodeError(field, "wrong_type", f"must be a date string \"YYYY-MM-DD\", got {json_kind(value)}", value)
     if not _ISO_DATE.fullmatch(value):
         raise DecodeError(field, "invalid_date", f"{value!r} is not a date \"YYYY-MM-DD\"", value)
     try:
@@ -132,7 +126,7 @@ def parse_date(value: Any, field: str, _: tuple[str, ...] = ()) -> date:
 
 def _choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str):
-        raise DecodeError(field, "wrong_type", f"must be a JSON string, got {_kind(value)}", value)
+        raise DecodeError(field, "wrong_type", f"must be a JSON string, got {json_kind(value)}", value)
     if value not in choices:
         raise DecodeError(
             field, "invalid_choice", f"{value!r} is not one of {', '.join(choices)}", value
@@ -171,7 +165,7 @@ def _month(value: Any, field: str, _: tuple[str, ...]) -> str:
 
 def _count(value: Any, field: str, _: tuple[str, ...]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise DecodeError(field, "wrong_type", f"must be a JSON integer, got {_kind(value)}", value)
+        raise DecodeError(field, "wrong_type", f"must be a JSON integer, got {json_kind(value)}", value)
     if value < 1:
         raise DecodeError(field, "not_positive", f"must be at least 1, got {value}", value)
     return value
@@ -179,7 +173,7 @@ def _count(value: Any, field: str, _: tuple[str, ...]) -> int:
 
 def _id_list(value: Any, field: str, _: tuple[str, ...]) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise DecodeError(field, "wrong_type", f"must be a JSON list of ids, got {_kind(value)}", value)
+        raise DecodeError(field, "wrong_type", f"must be a JSON list of ids, got {json_kind(value)}", value)
     if not value:
         raise DecodeError(field, "empty", "must name at least one id", value)
     items = tuple(_text(item, f"{field}[{i}]", ()) for i, item in enumerate(value))
@@ -193,7 +187,7 @@ def _id_list(value: Any, field: str, _: tuple[str, ...]) -> tuple[str, ...]:
 
 def _exact_keys(value: Any, field: str, expected: tuple[str, ...], what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise DecodeError(field, "wrong_type", f"must be a JSON object, got {_kind(value)}", value)
+        raise DecodeError(field, "wrong_type", f"must be a JSON object, got {json_kind(value)}", value)
     for key in expected:
         if key not in value:
             raise DecodeError(f"{field}.{key}", "missing_field", f"every {what} must be given")
@@ -228,25 +222,6 @@ def _grades(value: Any, field: str, _: tuple[str, ...]) -> dict[str, v.GradeTerm
 def _activity_values(value: Any, field: str, _: tuple[str, ...]) -> dict[str, Decimal]:
     kinds = _exact_keys(value, field, v.ACTIVITY_KINDS, "activity kind")
     return {kind: _money_nonnegative(kinds[kind], f"{field}.{kind}", ()) for kind in v.ACTIVITY_KINDS}
-
-
-def _kind(value: Any, personal: bool = False) -> str:
-    """What a JSON value is, for an error; personal data only as its last 4 characters."""
-    if isinstance(value, _JsonNumber):
-        return f"the number {mask(value) if personal else value.text}"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return f"the integer {mask(value) if personal else value}"
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    return type(value).__name__
 
 
 _PARSERS: dict[str, Callable[[Any, str, tuple[str, ...]], Any]] = {

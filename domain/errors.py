@@ -42,3 +42,31 @@ class DependencyMissing(DomainRuleBroken):
 
 class Conflict(DomainRuleBroken):
     """The message id was already applied with different content."""
+
+
+def mask(value: Any) -> str:
+    """Personal data as reports show it: the last 4 characters only."""
+    text = value.text if hasattr(value, "text") else str(value)
+    return "****" + text[-4:]
+
+
+def json_kind(value: Any, personal: bool = False) -> str:
+    """What a JSON value is, for an error message; personal data only masked.
+
+    A JSON number with a fraction or exponent arrives as an object with ``text``
+    (the decoder never lets it become a float)."""
+    if hasattr(value, "text"):
+        return f"the number {mask(value) if personal else value.text}"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return f"the integer {mask(value) if personal else value}"
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, str):
+        return f"the string {mask(value) if personal else repr(value)}"
+    return type(value).__name__

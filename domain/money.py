@@ -10,7 +10,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from domain.errors import DecodeError
+from domain.errors import DecodeError, json_kind
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0")
@@ -22,7 +22,7 @@ def parse_decimal(value: Any, field: str, *, places: int) -> Decimal:
     """Parse a JSON string holding a plain decimal with at most ``places`` decimals."""
     if not isinstance(value, str):
         raise DecodeError(
-            field, "wrong_type", f"must be a JSON string holding a decimal, got {_json_kind(value)}", value
+            field, "wrong_type", f"must be a JSON string holding a decimal, got {json_kind(value)}", value
         )
     if not _PLAIN_DECIMAL.fullmatch(value):
         raise DecodeError(
@@ -56,21 +56,3 @@ def money(text: str) -> Decimal:
 def round_fen(amount: Decimal) -> Decimal:
     """Round to 0.01 with ROUND_HALF_UP: only when a pay line is produced."""
     return amount.quantize(FEN, rounding=ROUND_HALF_UP)
-
-
-def _json_kind(value: Any) -> str:
-    if hasattr(value, "text"):  # a JSON number kept as text by the decoder
-        return f"the number {value.text}"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__

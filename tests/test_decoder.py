@@ -210,7 +210,7 @@ def test_an_amount_sent_as_a_json_number_is_rejected_never_rounded(literal: str,
 
 def test_an_amount_sent_as_a_json_integer_is_rejected() -> None:
     assert error_of(with_literal(b.book("P1", "C1"), "amount", "100")) == (
-        "amount: wrong_type: must be a JSON string holding a decimal, got an integer"
+        "amount: wrong_type: must be a JSON string holding a decimal, got the integer 100"
     )
 
 
