@@ -3,10 +3,11 @@
 Per partition, records are decoded with the same decoder as ``rmledger ingest`` and
 applied in batches. The partition's *watermark* (the lowest offset not yet finished)
 is stored as a tracking record in the same transaction as the events, and committed
-to Kafka afterwards; on (re)assignment the consumer seeks to the stored watermark
-when it is ahead of the committed offset, so a crash between store and commit
-redelivers nothing that was applied. Anything redelivered below it for another
-reason is recognised by its business id as a duplicate and changes nothing.
+to Kafka afterwards; on every (re)assignment the consumer seeks to the later of the
+stored watermark and the committed offset, so a crash between store and commit
+redelivers nothing that was applied. What is read again after the watermark (the
+records behind a held one) is recognised by its business id as a duplicate and
+changes nothing, and a record already dead-lettered is skipped (docs/kafka.md).
 
 A message whose dependency has not arrived yet (a posting before its client's
 registration, a handover before the assignment it moves) is held, with every later
@@ -30,9 +31,10 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
 from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
+from kafka.errors import KafkaError
 
 from consumers.decoder import decode_object, message_id_of, parse_json
-from consumers.publisher import LogPublisher, dead_letter_route
+from consumers.publisher import DEAD_LETTER_TOPIC, LogPublisher, dead_letter_route
 from domain.errors import RuleBroken
 from domain.ledger import APPLIED, DUPLICATE, HELD, Ledger, Outcome
 from domain.messages import Message
@@ -76,6 +78,10 @@ class ConsumeStats:
                 f"dead-lettered {self.dead_lettered}  held {self.held}  lag {self.lag}")
 
 
+class PartitionRevoked(Exception):
+    """The partition was taken away while its batch was being applied."""
+
+
 class PartitionWork:
     """The held records of one partition and the offsets finished so far."""
 
@@ -84,6 +90,9 @@ class PartitionWork:
         self.pending: list[Pending] = []  # held records, in offset order
         self.next_offset: int | None = None  # one past the last record seen
         self.stored_mark: int | None = None  # the watermark last stored with events
+        # Offsets at or after the stored watermark that were dead-lettered before (a
+        # malformed record behind a held one, then a restart): finished, never applied.
+        self.lettered: set[int] = set()
 
     def watermark(self) -> int | None:
         """The lowest offset not finished: the first held record, or one past the last seen."""
@@ -115,6 +124,7 @@ class LedgerConsumer:
         self.stopping = False
         self.newly_assigned: set[TopicPartition] = set()
         self.newly_revoked: set[TopicPartition] = set()
+        self.revoked: set[TopicPartition] = set()
         self.joined = False  # idleness counts only once the group has given us partitions
         self.consumer = KafkaConsumer(
             bootstrap_servers=bootstrap,
@@ -123,10 +133,11 @@ class LedgerConsumer:
             auto_offset_reset="earliest",
             max_poll_records=max_poll_records,
             session_timeout_ms=session_timeout_ms,
-            heartbeat_interval_ms=max(1000, session_timeout_ms // 3),
+            heartbeat_interval_ms=max(100, session_timeout_ms // 3),
             client_id=f"rmledger-{group}",
         )
-        self.dead_letters = LogPublisher(ledger, bootstrap, "dead-letters", dead_letter_route)
+        self.dead_letters = LogPublisher(ledger, bootstrap, "dead-letters", dead_letter_route,
+                                         topics=[DEAD_LETTER_TOPIC])
 
     # -- group membership ---------------------------------------------------------------
 
@@ -134,17 +145,48 @@ class LedgerConsumer:
     # call (committed(), commit(), seek()) is allowed: the callbacks only note the
     # change, and the main loop acts on it between polls.
 
-    def _take_assignment(self) -> None:
+    def _take_assignment(self) -> set[TopicPartition]:
+        """Act on the rebalance callbacks; return the partitions (re)assigned just now."""
         while self.newly_revoked:
-            self.work.pop(self.newly_revoked.pop(), None)  # held records go to the new owner
+            tp = self.newly_revoked.pop()
+            self.work.pop(tp, None)  # held records go to the new owner
+            self.revoked.add(tp)
+        assigned: list[PartitionWork] = []
         while self.newly_assigned:
             tp = self.newly_assigned.pop()
+            self.revoked.discard(tp)
             work = self.work[tp] = PartitionWork(tp)
+            assigned.append(work)
             work.stored_mark = self.ledger.max_tracking_id(tracking_name(tp.topic, tp.partition))
             committed = self.consumer.committed(tp)
-            if work.stored_mark is not None and (committed is None or work.stored_mark > committed):
-                # Stored but not committed (a crash between the two): start after it.
-                self.consumer.seek(tp, work.stored_mark)
+            # Always start again from the watermark: stored but not committed (a crash
+            # between the two) or committed. Never from the position in memory: a
+            # partition kept across a rebalance keeps its fetch position (kafka-python
+            # 3), which is past the held records just dropped with its work.
+            marks = [mark for mark in (work.stored_mark, committed) if mark is not None]
+            if marks:
+                self.consumer.seek(tp, max(marks))
+            else:
+                self.consumer.seek_to_beginning(tp)
+        if any(work.stored_mark is not None for work in assigned):
+            self._load_lettered([work for work in assigned if work.stored_mark is not None])
+        return {work.tp for work in assigned}
+
+    def _load_lettered(self, assigned: list[PartitionWork]) -> None:
+        """Note the dead letters stored at or after each partition's watermark."""
+        by_tp = {(w.tp.topic, w.tp.partition): w for w in assigned}
+        position = 0
+        while True:
+            page = self.ledger.recorder.select_notifications(
+                start=position + 1, limit=1000, topics=[DEAD_LETTER_TOPIC])
+            for notification in page:
+                letter: Any = self.ledger.mapper.to_domain_event(notification)
+                work = by_tp.get((letter.source_topic, letter.partition))
+                if work is not None and letter.offset >= (work.stored_mark or 0):
+                    work.lettered.add(letter.offset)
+            if len(page) < 1000:
+                return
+            position = page[-1].id
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -175,10 +217,12 @@ class LedgerConsumer:
         try:
             while not self.stopping:
                 batches = self.consumer.poll(timeout_ms=poll_ms)
-                self._take_assignment()
+                fresh = self._take_assignment()
                 received = sum(len(records) for records in batches.values())
                 for tp, records in batches.items():
-                    if tp in self.work:
+                    # Records of a partition assigned in this very poll came from before
+                    # the seek to its watermark: they are fetched again from there.
+                    if tp in self.work and tp not in fresh:
                         self._process(tp, records)
                 for tp, work in list(self.work.items()):
                     if work.pending and tp not in batches:
@@ -228,27 +272,50 @@ class LedgerConsumer:
     def _process(self, tp: TopicPartition, records: list[Any]) -> None:
         work = self.work.setdefault(tp, PartitionWork(tp))
         candidates = list(work.pending)  # held records first: they came earlier
-        letters: list[DeadLetter] = []
+        malformed: list[tuple[int, bytes | None, bytes, str, RuleBroken]] = []
         for record in records:
             if work.stored_mark is not None and record.offset < work.stored_mark:
                 continue  # finished before a restart or rebalance: stored, not yet committed
             self.stats.consumed += 1
             work.next_offset = record.offset + 1
+            if record.offset in work.lettered:
+                continue  # dead-lettered before a restart: it must not be applied now
             obj: Any = None
             try:
                 obj = parse_json(record.value)
                 candidates.append(Pending(record.offset, record.key, record.value, decode_object(obj)))
             except RuleBroken as error:
-                letters.append(self._letter(tp, record.offset, record.key, record.value,
-                                            message_id_of(obj) or "", error))
-        if not candidates and not letters:
+                malformed.append((record.offset, record.key, record.value, message_id_of(obj) or "", error))
+        if not candidates and not malformed:
             return
         now = self.clock()
         keys = [(c.key or b"").decode("utf-8", "replace") for c in candidates]
-        lettered: dict[int, Aggregate] = {}
+        name = tracking_name(tp.topic, tp.partition)
+        lettered: set[int] = set()
+        stored_letters: list[DeadLetter] = []
+
+        def new_letter(offset: int, key: bytes | None, value: bytes, message_id: str,
+                       error: RuleBroken) -> DeadLetter | None:
+            # A record after the watermark may have been dead-lettered already (by this
+            # consumer before a restart, or by the previous owner of the partition): its
+            # dead letter has a deterministic id, so it is stored once and never again.
+            if self.ledger.has_aggregate(DeadLetter.create_id(tp.topic, tp.partition, offset)):
+                return None
+            return self._letter(tp, offset, key, value, message_id, error)
 
         def before_save(outcomes: list[Outcome]) -> tuple[list[Aggregate], Tracking | None]:
+            # Called again when the batch is redone: everything is built afresh here
+            # (an aggregate handed over once has given up its events).
+            if tp in self.newly_revoked or tp in self.revoked:
+                # Revoked while this batch was being applied: the new owner starts from
+                # the stored watermark, so store nothing (the fence against a zombie).
+                raise PartitionRevoked(tp)
             lettered.clear()
+            stored_letters.clear()
+            for offset, key, value, message_id, error in malformed:
+                letter = new_letter(offset, key, value, message_id, error)
+                if letter is not None:
+                    stored_letters.append(letter)
             blocked: set[str] = set()
             for index, outcome in enumerate(outcomes):
                 if outcome.error is None:
@@ -262,18 +329,30 @@ class LedgerConsumer:
                     waited = now - (item.held_since if item.held_since is not None else now)
                     if not first_of_key or waited < self.retry_seconds:
                         continue
-                lettered[index] = self._letter(tp, item.offset, item.key, item.value, item.message.id, outcome.error)
+                lettered.add(index)
+                letter = new_letter(item.offset, item.key, item.value, item.message.id, outcome.error)
+                if letter is not None:
+                    stored_letters.append(letter)
             still_held = [c.offset for i, c in enumerate(candidates) if outcomes[i].status == HELD and i not in lettered]
             mark = min(still_held) if still_held else work.next_offset
             if mark is None or (work.stored_mark is not None and mark <= work.stored_mark):
-                return list(lettered.values()), None
-            name = tracking_name(tp.topic, tp.partition)
-            return list(lettered.values()), Tracking(application_name=name, notification_id=mark)
+                return list(stored_letters), None
+            # Another member may have stored a later watermark (a partition revoked
+            # while this one was applying a batch): never try to move it back.
+            stored = self.ledger.max_tracking_id(name)
+            if stored is not None and mark <= stored:
+                return list(stored_letters), None
+            return list(stored_letters), Tracking(application_name=name, notification_id=mark)
 
-        outcomes = self.ledger.apply_batch(
-            [c.message for c in candidates], extra=letters, keys=keys, before_save=before_save
-        )
-        self.stats.dead_lettered += len(letters) + len(lettered)
+        try:
+            outcomes = self.ledger.apply_batch(
+                [c.message for c in candidates], keys=keys, before_save=before_save
+            )
+        except PartitionRevoked:
+            log.info("%s was revoked during a batch; the batch was not stored", tp)
+            self.work.pop(tp, None)
+            return
+        self.stats.dead_lettered += len(stored_letters)
         work.pending = []
         for index, (item, outcome) in enumerate(zip(candidates, outcomes, strict=True)):
             if outcome.status == APPLIED:
@@ -304,8 +383,14 @@ class LedgerConsumer:
             mark = work.watermark() if work else None
             if mark is not None:
                 offsets[tp] = OffsetAndMetadata(mark, "", -1)
-        if offsets:
+        if not offsets:
+            return
+        try:
             self.consumer.commit(offsets)
+        except KafkaError as error:
+            # A rebalance under way, or this member was dropped from the group: the
+            # watermark stored with the events is what counts, so this is not fatal.
+            log.info("offset commit failed (%s); the stored watermarks stand", error)
 
 
 __all__ = ["APPLIED", "DUPLICATE", "ConsumeStats", "LedgerConsumer", "tracking_name"]

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from kafka import KafkaProducer
 
 from consumers.topics import EVENTS_TOPIC, dlq_topic
@@ -33,13 +33,20 @@ def event_id(notification: Notification) -> str:
     return f"{notification.originator_id}:{notification.originator_version}"
 
 
-def all_events_route(ledger: Ledger, n: Notification) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]:
-    """Every event, as JSON with its topic and position, keyed by its aggregate id."""
-    state = json.loads(_plain_state(ledger, n))
-    value = json.dumps({"position": n.id, "topic": n.topic, "originator_id": str(n.originator_id),
-                        "originator_version": n.originator_version, "state": state}, sort_keys=True)
-    headers = [("rmledger-event-id", event_id(n).encode()), ("rmledger-position", str(n.id).encode())]
-    return EVENTS_TOPIC, str(n.originator_id).encode(), value.encode(), headers
+def events_route(topic: str = EVENTS_TOPIC) -> Route:
+    """Every event, as JSON with its topic and position, keyed by its aggregate id, to ``topic``."""
+
+    def route(ledger: Ledger, n: Notification) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]:
+        state = json.loads(_plain_state(ledger, n))
+        value = json.dumps({"position": n.id, "topic": n.topic, "originator_id": str(n.originator_id),
+                            "originator_version": n.originator_version, "state": state}, sort_keys=True)
+        headers = [("rmledger-event-id", event_id(n).encode()), ("rmledger-position", str(n.id).encode())]
+        return topic, str(n.originator_id).encode(), value.encode(), headers
+
+    return route
+
+
+all_events_route = events_route(EVENTS_TOPIC)
 
 
 def dead_letter_route(ledger: Ledger, n: Notification) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]] | None:
@@ -71,12 +78,17 @@ def _plain_state(ledger: Ledger, n: Notification) -> str:
 
 
 class LogPublisher:
-    """Publishes selected stored events to Kafka, resuming from its stored position."""
+    """Publishes selected stored events to Kafka, resuming from its stored position.
 
-    def __init__(self, ledger: Ledger, bootstrap: str, name: str, route: Route) -> None:
+    ``topics`` (event topics, e.g. only ``DeadLetter.Recorded``) narrows what is read
+    from the store; the position still moves to the end of the log each time."""
+
+    def __init__(self, ledger: Ledger, bootstrap: str, name: str, route: Route,
+                 topics: Sequence[str] = ()) -> None:
         self.ledger = ledger
         self.name = f"publisher:{name}"
         self.route = route
+        self.topics = tuple(topics)
         self.bootstrap = bootstrap
         self._producer: KafkaProducer | None = None
 
@@ -90,10 +102,10 @@ class LogPublisher:
         """Publish everything after the stored position; return how many were sent."""
         sent = 0
         position = self.ledger.max_tracking_id(self.name) or 0
-        while True:
-            page = self.ledger.recorder.select_notifications(start=position + 1, limit=PAGE)
-            if not page:
-                return sent
+        end = self.ledger.recorder.max_notification_id() or 0
+        while position < end:
+            page = self.ledger.recorder.select_notifications(
+                start=position + 1, limit=PAGE, stop=end, topics=self.topics)
             for notification in page:
                 routed = self.route(self.ledger, notification)
                 if routed is not None:
@@ -102,8 +114,16 @@ class LogPublisher:
                     sent += 1
             if sent:
                 self.producer.flush()  # acknowledged before the position moves on
-            position = page[-1].id
-            self.ledger.recorder.insert_tracking(Tracking(self.name, position))  # type: ignore[attr-defined]
+            # A short page is the last one up to ``end`` (with ``topics``, the rows
+            # in between were of other topics): the position moves to ``end``.
+            position = page[-1].id if len(page) == PAGE else end
+            try:
+                self.ledger.recorder.insert_tracking(Tracking(self.name, position))  # type: ignore[attr-defined]
+            except IntegrityError:
+                # Another publisher on the same store (a second consumer of the group)
+                # has moved the position further: at least once, so carry on from there.
+                position = max(position, self.ledger.max_tracking_id(self.name) or 0)
+        return sent
 
     def close(self) -> None:
         if self._producer is not None:

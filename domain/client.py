@@ -12,7 +12,7 @@ from uuid import UUID
 import attrs
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import DomainRuleBroken
+from domain.errors import DependencyMissing, DomainRuleBroken
 from domain.ids import aggregate_id
 
 
@@ -160,11 +160,15 @@ class Client(Aggregate):
     # -- handovers -------------------------------------------------------------------
 
     def check_primary_is(self, manager_id: str, field: str) -> None:
-        """Every client of a handover has the outgoing manager as primary."""
+        """Every client of a handover has the outgoing manager as primary.
+
+        Raised as a missing dependency: from Kafka, the assignment that makes the
+        outgoing manager primary may still be on its way on another topic, so the
+        handover is held and retried before it is dead-lettered."""
         current = self.primary
         if current is None or current.manager_id != manager_id:
             holder = current.manager_id if current else "nobody"
-            raise DomainRuleBroken(
+            raise DependencyMissing(
                 field, "not_primary_of_outgoing",
                 f"client {self.client_id}'s primary is {holder}, not the outgoing manager {manager_id}",
                 self.client_id,

@@ -124,6 +124,7 @@ class UnitOfWork:
         # each would cost more than storing it, and nothing reads it unless a later
         # message of the batch (a reversal, a duplicate) asks for it.
         self.facts: dict[UUID, Any] = {}
+        self._last_fact_id: tuple[str, UUID] = ("", aggregate_id(MESSAGE_KIND, ""))
 
     def begin_message(self) -> None:
         self.touched = {}
@@ -175,7 +176,7 @@ class UnitOfWork:
         event_class = getattr(cls, CREATED_EVENT_NAMES[cls])
         event = event_class(
             originator_topic=_topic(cls),
-            originator_id=aggregate_id(MESSAGE_KIND, message_id),
+            originator_id=self._fact_id(message_id),
             originator_version=cls.INITIAL_VERSION,
             timestamp=event_class.create_timestamp(),
             **fields,
@@ -184,10 +185,17 @@ class UnitOfWork:
         self.missing.discard(event.originator_id)
         self.events.append(event)
 
+    def _fact_id(self, message_id: str) -> UUID:
+        """The id of the fact for ``message_id``; the last one is kept, because the
+        duplicate check and the creation of the same fact both ask (uuid5 is not free)."""
+        if self._last_fact_id[0] != message_id:
+            self._last_fact_id = (message_id, aggregate_id(MESSAGE_KIND, message_id))
+        return self._last_fact_id[1]
+
     def fact_hash(self, message_id: str, *, from_store: bool | None = None) -> str | None:
         """The content hash of what was applied under ``message_id`` in this batch, or
         in the store (looked up unless optimistic)."""
-        aggregate_uuid = aggregate_id(MESSAGE_KIND, message_id)
+        aggregate_uuid = self._fact_id(message_id)
         event = self.facts.get(aggregate_uuid)
         if event is not None:
             return str(event.content_hash)
@@ -303,6 +311,9 @@ class Ledger(Application[UUID]):
         lookup per message, which tells duplicates from conflicts.
         """
         excluded: dict[int, RuleBroken] = {}
+        # Taken once: an aggregate's pending events can be collected only once, and
+        # the batch may be run again below.
+        extra_events = [event for aggregate in extra for event in aggregate.collect_events()]
         optimistic = True
         conflicts_left = 3  # concurrent writers (two consumers) may collide on a version
         while True:
@@ -310,7 +321,8 @@ class Ledger(Application[UUID]):
             try:
                 outcomes = self._run(uow, messages, excluded, keys)
                 more, position = before_save(outcomes) if before_save else ([], tracking)
-                for aggregate in [*extra, *more]:
+                uow.events += extra_events
+                for aggregate in more:
                     uow.events += aggregate.collect_events()
             except _BatchCorrupted as corrupted:
                 excluded[corrupted.index] = corrupted.error

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import DomainRuleBroken
+from domain.errors import DependencyMissing, DomainRuleBroken
 from domain.ids import aggregate_id
 from domain.values import APPROVAL_ROLES
 
@@ -155,10 +155,12 @@ class Manager(Aggregate):
                 f"manager {self.manager_id} lacks the approval of {', '.join(missing)}", self.manager_id,
             )
         if self.book:
+            # A missing dependency: from Kafka, the handover that empties the book may
+            # still be on its way on another topic, so the departure waits for it.
             held = ", ".join(
                 f"{client} ({'/'.join(sorted(roles))})" for client, roles in sorted(self.book.items())
             )
-            raise DomainRuleBroken(
+            raise DependencyMissing(
                 "manager_id", "clients_still_held",
                 f"manager {self.manager_id} still holds {len(self.book)} client(s): {held}", self.manager_id,
             )

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from domain.ledger import Ledger
+from tests.kafka_broker import kafka_bootstrap  # noqa: F401
 from tests.stores import PostgresStore, SqliteStore, leaking_settings, open_store
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]

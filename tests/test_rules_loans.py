@@ -69,7 +69,7 @@ def test_a_loan_of_an_unknown_client_is_rejected(ledger: Ledger) -> None:
          "category: invalid_choice: 'written_off' is not one of normal, special_mention, substandard, doubtful, loss"),
         ({"balance": "-100.00"}, "balance: negative: must not be negative, got '-100.00'"),
         ({"balance": "100.005"}, "balance: too_many_decimals: '100.005' has 3 decimal places; at most 2 are allowed"),
-        ({"balance": 100}, "balance: wrong_type: must be a JSON string holding a decimal, got an integer"),
+        ({"balance": 100}, "balance: wrong_type: must be a JSON string holding a decimal, got the integer 100"),
         ({"as_of": "2025-06-31"}, "as_of: invalid_date: '2025-06-31' is not a day of the calendar"),
     ],
 )

@@ -1,0 +1,543 @@
+"""The Kafka way in and out (CONTRACTS.md §1, §3; docs/kafka.md), against a real
+Kafka-protocol broker (tests/kafka_broker.py).
+
+Each test has its own topic prefix (``<prefix>.postings`` ...), created beforehand,
+and its own consumer group. Consumers run in-process here (``LedgerConsumer.run`` in a
+thread); the SIGKILL tests, with ``rmledger consume`` processes, are in
+test_kafka_consumer_kills.py.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+
+from consumers.jsonl import ingest_files
+from consumers.kafka_consumer import ConsumeStats, LedgerConsumer, tracking_name
+from consumers.producer import produce_messages
+from consumers.publisher import event_id
+from consumers.topics import default_topics, dlq_topic, topic_for
+from domain.ledger import Ledger
+from projections import pay
+from projections.loader import ReadModel
+from scripts.generate import generate
+from scripts.soak_consumer import (
+    bad_messages,
+    census,
+    create_topics,
+    dlq_problems,
+    exactly_once_problems,
+    open_ledger,
+    read_dlq,
+)
+from tests import builders as b
+from tests.kafka_broker import create_topic
+from tests.stores import RMLEDGER
+
+pytestmark = [pytest.mark.kafka, pytest.mark.usefixtures("clean_environ")]
+
+SESSION_MS = 2000  # group joins take session_timeout/2 on Tansu: keep it short in tests
+
+# Messages whose rules read the state of other families (another topic) without
+# raising DependencyMissing, so the consumer cannot hold them until that state
+# arrives (see docs/kafka.md, "Ordering across families"). The producer of a test
+# that must match `rmledger ingest` waits for the consumer before sending each one.
+BARRIER_TYPES = frozenset({"period.closed", "handover.opened", "handover.filed", "manager.departed"})
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A topic prefix no other test uses (topics ``<prefix>.postings`` ...)."""
+    return f"t{uuid.uuid4().hex[:10]}"
+
+
+def group_name() -> str:
+    return f"g{uuid.uuid4().hex[:10]}"
+
+
+class Running:
+    """A ``LedgerConsumer`` polling in its own thread, as the service does."""
+
+    def __init__(self, ledger: Ledger, bootstrap: str, topics: list[str], group: str | None = None,
+                 retry_seconds: float = 30.0, consumer_class: type[LedgerConsumer] = LedgerConsumer) -> None:
+        self.consumer = consumer_class(ledger, bootstrap, topics, group=group or group_name(),
+                                       retry_seconds=retry_seconds, session_timeout_ms=SESSION_MS)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.consumer.run()
+        except BaseException as exc:  # reported by wait_for and stop
+            self.error = exc
+
+    @property
+    def stats(self) -> ConsumeStats:
+        return self.consumer.stats
+
+    def finished(self) -> int:
+        """Records consumed and finished: applied, duplicate or dead-lettered."""
+        return self.stats.applied + self.stats.duplicates + self.stats.dead_lettered
+
+    def wait_for(self, predicate: Callable[[ConsumeStats], bool], timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate(self.stats):
+            if self.error is not None:
+                raise self.error
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"consumer stats {self.stats} did not meet the condition in {timeout}s")
+            time.sleep(0.02)
+
+    def wait_until_finished(self, count: int, timeout: float = 60.0) -> None:
+        """Until ``count`` records are finished and none is held."""
+        self.wait_for(lambda s: self.finished() >= count and s.held == 0, timeout)
+
+    def stop(self) -> ConsumeStats:
+        self.consumer.stop()
+        self.thread.join(30)
+        assert not self.thread.is_alive(), "consumer did not stop"
+        if self.error is not None:
+            raise self.error
+        return self.stats
+
+
+def run_until_idle(ledger: Ledger, bootstrap: str, topics: list[str], group: str | None = None,
+                   retry_seconds: float = 30.0, idle: float = 1.5,
+                   consumer_class: type[LedgerConsumer] = LedgerConsumer) -> ConsumeStats:
+    consumer = consumer_class(ledger, bootstrap, topics, group=group or group_name(),
+                              retry_seconds=retry_seconds, session_timeout_ms=SESSION_MS)
+    return consumer.run(until_idle=idle)
+
+
+def fresh_ledger(directory: Path) -> Ledger:
+    return open_ledger(directory)
+
+
+def segments(messages: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """The messages cut before and after every barrier message (each barrier alone)."""
+    segment: list[dict[str, Any]] = []
+    for message in messages:
+        if message["type"] in BARRIER_TYPES:
+            if segment:
+                yield segment
+            yield [message]
+            segment = []
+        else:
+            segment.append(message)
+    if segment:
+        yield segment
+
+
+def months_of(messages: list[dict[str, Any]]) -> list[str]:
+    dates = [v for m in messages for k, v in m.items() if k in ("value_date", "as_of", "effective_on")]
+    return sorted({d[:7] for d in dates})
+
+
+def all_statements(rm: ReadModel, periods: list[str]) -> dict[tuple[str, bool], list[dict[str, Any]]]:
+    return {(period, restated): pay.statements(rm, period, restated=restated)
+            for period in periods for restated in (False, True)}
+
+
+def stored_topics(ledger: Ledger, start: int = 1) -> list[str]:
+    return [n.topic for n in ledger.recorder.select_notifications(start=start, limit=1_000_000)]
+
+
+# -- the same store as `rmledger ingest` ------------------------------------------------------
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+def test_consuming_a_generated_bank_gives_the_store_ingest_gives(
+        kafka_bootstrap: str, prefix: str, tmp_path: Path, partitions: int) -> None:
+    """The tiny bank produced to its topics and consumed is the bank `rmledger ingest`
+    makes of the same messages: the same message ids applied once each, no dead
+    letter, and the same pay statements (every manager and month, as issued and as
+    restated).
+
+    The producer follows the rule of docs/kafka.md: a message whose rules read another
+    family's state (a month close, a handover opened or filed, a departure) is sent
+    only once everything before it has been consumed, and is itself consumed before
+    the next message is sent. Everything else is produced in bulk, across families
+    and partitions, so postings and balances may overtake their clients' registration
+    (and be held) and reversals their postings."""
+    messages = list(generate(7, "tiny"))
+    topics = create_topics(kafka_bootstrap, prefix, partitions)
+
+    # The reference: `rmledger ingest` of the same messages as a JSON Lines file.
+    jsonl = tmp_path / "bank.jsonl"
+    jsonl.write_text("".join(json.dumps(m) + "\n" for m in messages))
+    ingested_dir = tmp_path / "ingested"
+    done = subprocess.run([RMLEDGER, "--data-dir", str(ingested_dir), "ingest", "--json", str(jsonl)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout)["applied"] == len(messages)
+
+    consumed = fresh_ledger(tmp_path / "consumed")
+    running = Running(consumed, kafka_bootstrap, topics, retry_seconds=30)
+    sent = 0
+    for segment in segments(messages):
+        produce_messages(kafka_bootstrap, segment, prefix=prefix)
+        sent += len(segment)
+        running.wait_until_finished(sent)
+    stats = running.stop()
+    assert (stats.applied, stats.duplicates, stats.dead_lettered) == (len(messages), 0, 0)
+
+    ingested = fresh_ledger(ingested_dir)
+    want, got = census(ingested), census(consumed)
+    assert got.letters == []
+    assert set(got.applied) == set(want.applied) == {m["id"] for m in messages}
+    assert set(got.applied.values()) == {1}
+    assert got.events == want.events
+
+    periods = months_of(messages)
+    rm_ingested = ReadModel(tmp_path / "ingested.duckdb")
+    rm_ingested.catch_up(ingested)
+    rm_consumed = ReadModel(tmp_path / "consumed.duckdb")
+    rm_consumed.catch_up(consumed)
+    expected = all_statements(rm_ingested, periods)
+    assert sum(len(s) for s in expected.values()) > 0
+    assert all_statements(rm_consumed, periods) == expected
+    issued = [s for (_, restated), sts in expected.items() if not restated for s in sts if s["status"] == "issued"]
+    assert issued, "the scenario closes months, so some statements are issued"
+
+
+# -- dead letters ----------------------------------------------------------------------------
+
+
+def test_every_malformed_message_lands_on_the_dlq_with_its_error_and_bytes(
+        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    """Malformed and rule-breaking records are dead-lettered: stored once as a
+    DeadLetter and published to ``<topic>.dlq`` with their original bytes and key and
+    the error in headers; every good record around them is applied."""
+    topics = create_topics(kafka_bootstrap, prefix, 2)
+    tag = uuid.uuid4().hex[:6]
+    bad = bad_messages(tag)
+    good = [b.hire("M0001"), b.register("C000001"), b.register("C2")]
+    good += [b.book(f"P{i}", "C000001" if i % 2 else "C2", f"{i}.00") for i in range(1, 21)]
+    items: list[dict[str, Any] | bytes] = [*good[:3]]
+    for index, message in enumerate(good[3:]):
+        items.append(message)
+        if index < len(bad):
+            items.append(bad[index])
+    produce_messages(kafka_bootstrap, items, prefix=prefix)
+
+    ledger = fresh_ledger(tmp_path)
+    stats = run_until_idle(ledger, kafka_bootstrap, topics, retry_seconds=1.0)
+    assert (stats.applied, stats.dead_lettered) == (len(good), len(bad))
+
+    found = census(ledger)
+    assert exactly_once_problems(found, {m["id"] for m in good}, set(bad)) == []
+    records = read_dlq(kafka_bootstrap, topics)
+    assert dlq_problems(found, records) == []
+    assert sorted(r.value for r in records) == sorted(bad)
+
+    by_value = {r.value: (r, dict(r.headers)) for r in records}
+    record, headers = by_value[f"not json {tag}".encode()]
+    assert record.topic == dlq_topic(f"{prefix}.postings")
+    assert headers["source-topic"] == f"{prefix}.postings".encode()
+    assert headers["error-rule"] == b"invalid_json"
+    assert headers["error-field"] == b""
+    assert headers["error"].startswith(b"invalid_json: not valid JSON")
+    assert {"source-partition", "source-offset", "rmledger-event-id"} <= set(headers)
+
+    unknown_field = next(v for v in bad if b"nickname" in v)
+    record, headers = by_value[unknown_field]
+    assert record.topic == dlq_topic(topic_for("client.registered", prefix))
+    assert record.key == f"CX-{tag}".encode()  # the original key
+    assert (headers["error-field"], headers["error-rule"]) == (b"nickname", b"unknown_field")
+
+    orphan = next(v for v in bad if b"bad-orphan" in v)
+    assert by_value[orphan][1]["error-rule"] == b"unknown_client"  # held, then given up
+
+
+# -- order and holds -------------------------------------------------------------------------
+
+
+def test_messages_of_one_key_are_applied_in_the_order_produced(
+        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    """For 40 clients spread over 3 partitions: assigned to M1, released, assigned to
+    M2 (any other order breaks a rule), and a posting then its reversal, keyed by
+    the client. All applied; each client's events are in that order."""
+    topics = create_topics(kafka_bootstrap, prefix, 3)
+    ledger = fresh_ledger(tmp_path)
+    setup = [b.hire("M1"), b.hire("M2")] + [b.register(f"C{i}") for i in range(40)]
+    produce_messages(kafka_bootstrap, setup, prefix=prefix)
+    running = Running(ledger, kafka_bootstrap, topics)
+    running.wait_for(lambda s: s.applied >= len(setup))
+
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all", linger_ms=5)
+    sent = 0
+    for i in range(40):
+        client = f"C{i}"
+        sequence = [
+            (topic_for("assignment.assigned", prefix), b.assign(client, "M1", effective_on="2025-01-10")),
+            (topic_for("assignment.released", prefix), b.release(client, "M1", effective_on="2025-02-01")),
+            (topic_for("assignment.assigned", prefix), b.assign(client, "M2", effective_on="2025-02-01")),
+            (topic_for("posting.booked", prefix), b.book(f"P{i}", client)),
+            (topic_for("posting.reversed", prefix), b.reverse(f"P{i}")),  # keyed like its posting
+        ]
+        for topic, message in sequence:
+            producer.send(topic, key=client.encode(), value=json.dumps(message).encode())
+            sent += 1
+    producer.flush()
+    producer.close()
+    running.wait_for(lambda s: s.applied >= len(setup) + sent)
+    stats = running.stop()
+    assert (stats.applied, stats.dead_lettered, stats.held) == (len(setup) + sent, 0, 0)
+
+    for i in range(40):
+        client = b.state(ledger, "client", f"C{i}")
+        history = [e.topic.rsplit(".", 1)[1] for e in ledger.recorder.select_events(client.id)]
+        assert history == ["Registered", "Assigned", "Released", "Assigned"]
+        assert client.roles["primary"].manager_id == "M2"
+        assert b.state(ledger, "posting", f"P{i}").reversed_by == f"rev:P{i}"
+
+
+def test_a_posting_before_its_clients_registration_is_held_then_applied(
+        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    """A posting (postings topic) consumed before its client's registration (clients
+    topic) is held, with the later postings of that client behind it, while other
+    clients' postings go on; once the registration arrives all are applied in order."""
+    topics = create_topics(kafka_bootstrap, prefix, 1)
+    ledger = fresh_ledger(tmp_path)
+    produce_messages(kafka_bootstrap, [b.register("C1")], prefix=prefix)
+    running = Running(ledger, kafka_bootstrap, topics, retry_seconds=60)
+    running.wait_for(lambda s: s.applied == 1)
+
+    produce_messages(kafka_bootstrap, [b.book("P1", "C9"), b.book("P2", "C9"), b.book("P3", "C1")], prefix=prefix)
+    running.wait_for(lambda s: s.applied == 2 and s.held == 2)  # P3 applied; P1 and P2 wait for C9
+    time.sleep(1.0)  # still held, however many times retried
+    assert (running.stats.applied, running.stats.held, running.stats.dead_lettered) == (2, 2, 0)
+    assert ledger.max_tracking_id(tracking_name(f"{prefix}.postings", 0)) == 0  # the watermark waits at P1
+
+    produce_messages(kafka_bootstrap, [b.register("C9")], prefix=prefix)
+    running.wait_for(lambda s: s.applied == 5 and s.held == 0)
+    stats = running.stop()
+    assert stats.dead_lettered == 0
+    assert b.state(ledger, "message", "P1").client_id == "C9"
+    log = [t for t in stored_topics(ledger) if t.endswith("Posting.Booked")]
+    assert len(log) == 3
+    assert ledger.max_tracking_id(tracking_name(f"{prefix}.postings", 0)) == 3
+
+
+def test_a_dependency_that_never_arrives_is_dead_lettered_after_the_retry_time(
+        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    """Held for ``retry_seconds``, then dead-lettered with the missing dependency as
+    its error; the record held behind it (same key) follows; other keys never wait."""
+    topics = create_topics(kafka_bootstrap, prefix, 1)
+    ledger = fresh_ledger(tmp_path)
+    produce_messages(kafka_bootstrap, [b.register("C1")], prefix=prefix)
+    running = Running(ledger, kafka_bootstrap, topics, retry_seconds=2.0)
+    running.wait_for(lambda s: s.applied == 1)
+
+    produce_messages(kafka_bootstrap, [b.book("P1", "GHOST"), b.book("P2", "GHOST"), b.book("P3", "C1")],
+                     prefix=prefix)
+    running.wait_for(lambda s: s.held == 2)
+    held_at = time.monotonic()
+    assert running.stats.applied == 2  # P3 went on
+    running.wait_for(lambda s: s.dead_lettered == 2, timeout=30)
+    waited = time.monotonic() - held_at
+    stats = running.stop()
+    assert waited >= 1.5, f"dead-lettered after {waited:.1f}s, before the retry time"
+    assert (stats.applied, stats.held) == (2, 0)
+
+    found = census(ledger)
+    assert [(x["message_id"], x["rule"], x["field"]) for x in sorted(found.letters, key=lambda x: x["offset"])] == [
+        ("P1", "unknown_client", "client_id"), ("P2", "unknown_client", "client_id")]
+    assert dlq_problems(found, read_dlq(kafka_bootstrap, topics)) == []
+
+
+def test_held_records_survive_a_rebalance(kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    """A member holding records goes through a rebalance (a second member joins):
+    the held records are read again from the watermark by whichever member owns
+    their partition afterwards, and applied when their client arrives.
+
+    Postings has 2 partitions, each with a held posting (clients C9 and C20 hash to
+    partitions 0 and 1), so the first member keeps one of them whatever the assignor
+    decides: kafka-python keeps a kept partition's fetch position, past the held
+    records, across a rebalance."""
+    topics = default_topics(prefix)
+    for topic in topics:
+        create_topic(kafka_bootstrap, topic, 2 if topic == f"{prefix}.postings" else 1)
+    group = group_name()
+    ledger = fresh_ledger(tmp_path)
+    produce_messages(kafka_bootstrap, [b.register("C1")], prefix=prefix)
+    first = Running(ledger, kafka_bootstrap, topics, group=group, retry_seconds=120)
+    second: Running | None = None
+    try:
+        first.wait_for(lambda s: s.applied == 1)
+        produce_messages(kafka_bootstrap, [b.book("P1", "C9"), b.book("P2", "C20")], prefix=prefix)
+        first.wait_for(lambda s: s.held == 2)
+        second = Running(fresh_ledger(tmp_path), kafka_bootstrap, topics, group=group, retry_seconds=120)
+        deadline = time.monotonic() + 30
+        while not (second.consumer.joined and second.consumer.consumer.assignment()):
+            assert time.monotonic() < deadline, "the second member never got partitions"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the first member acts on its new assignment after its poll
+        produce_messages(kafka_bootstrap, [b.register("C9"), b.register("C20")], prefix=prefix)
+        deadline = time.monotonic() + 30
+        while first.stats.applied + second.stats.applied < 5:
+            assert time.monotonic() < deadline, f"held records lost: {first.stats} / {second.stats}"
+            time.sleep(0.05)
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+    found = census(ledger)
+    assert found.applied == {"reg:C1": 1, "reg:C9": 1, "reg:C20": 1, "P1": 1, "P2": 1}
+    assert found.letters == []
+
+
+def test_a_handover_consumed_before_its_clients_assignment_is_held(
+        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    topics = create_topics(kafka_bootstrap, prefix, 1)
+    ledger = fresh_ledger(tmp_path)
+    produce_messages(kafka_bootstrap, [b.hire("M1"), b.hire("M2"), b.register("C1")], prefix=prefix)
+    running = Running(ledger, kafka_bootstrap, topics, retry_seconds=30)
+    try:
+        running.wait_for(lambda s: s.applied == 3)
+        produce_messages(kafka_bootstrap, [b.open_handover("H1", "M1", "M2", ["C1"])], prefix=prefix)
+        running.wait_for(lambda s: s.held + s.dead_lettered == 1)
+        produce_messages(kafka_bootstrap, [b.assign("C1", "M1")], prefix=prefix)
+        running.wait_for(lambda s: s.applied + s.dead_lettered == 5, timeout=30)
+    finally:
+        stats = running.stop()
+    assert (stats.applied, stats.dead_lettered) == (5, 0)
+
+
+# -- reading again from the start ------------------------------------------------------------
+
+
+class ForgetfulConsumer(LedgerConsumer):
+    """Ignores the watermarks in the store and reads every partition from offset 0:
+    what is left to stop a repeat is the business-id dedupe and the dead letters'
+    deterministic ids."""
+
+    def _take_assignment(self) -> set[TopicPartition]:
+        fresh = super()._take_assignment()
+        forgotten = [self.work[tp] for tp in fresh]
+        for work in forgotten:
+            work.stored_mark = None
+            self.consumer.seek(work.tp, 0)
+        self._load_lettered(forgotten)  # every dead-lettered offset, from 0
+        return fresh
+
+
+def test_reading_the_topics_again_from_offset_0_changes_nothing(
+        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    """After a bank and some bad messages are consumed: a new group over the same
+    topics into the same store, the first group's offsets reset to 0, and a consumer
+    that ignores the stored watermarks altogether all store no new event."""
+    topics = create_topics(kafka_bootstrap, prefix, 3)
+    tag = uuid.uuid4().hex[:6]
+    bad = bad_messages(tag)
+    messages = list(generate(11, "tiny"))
+    items: list[dict[str, Any] | bytes] = [*messages[:50], *bad, *messages[50:]]
+    produce_messages(kafka_bootstrap, items, prefix=prefix)
+    ledger = fresh_ledger(tmp_path)
+    group = group_name()
+    first = run_until_idle(ledger, kafka_bootstrap, topics, group=group, retry_seconds=1.0)
+    assert first.consumed == len(items)
+    before = census(ledger)
+    assert exactly_once_problems(before, {m["id"] for m in messages}, set(bad)) == []
+    end = ledger.recorder.max_notification_id()
+    marks = {tracking_name(t, p): ledger.max_tracking_id(tracking_name(t, p)) for t in topics for p in range(3)}
+
+    # 1. a new group: no committed offsets, so it starts at the stored watermarks
+    again = run_until_idle(ledger, kafka_bootstrap, topics, retry_seconds=1.0)
+    assert (again.applied, again.dead_lettered) == (0, 0)
+    assert ledger.recorder.max_notification_id() == end
+
+    # 2. the first group's committed offsets reset to 0
+    resetter = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
+    partitions = [TopicPartition(t, p) for t in topics for p in range(3)]
+    resetter.assign(partitions)
+    resetter.commit({tp: OffsetAndMetadata(0, "", -1) for tp in partitions})
+    assert all(resetter.committed(tp) == 0 for tp in partitions)
+    resetter.close()
+    again = run_until_idle(ledger, kafka_bootstrap, topics, group=group, retry_seconds=1.0)
+    assert (again.applied, again.dead_lettered) == (0, 0)
+    assert ledger.recorder.max_notification_id() == end
+
+    # 3. every record again, the store's watermarks ignored: all duplicates
+    again = run_until_idle(ledger, kafka_bootstrap, topics, retry_seconds=1.0, consumer_class=ForgetfulConsumer)
+    assert again.consumed == len(items)
+    assert (again.applied, again.dead_lettered) == (0, 0)
+    assert again.duplicates == sum(before.applied.values())
+    assert ledger.recorder.max_notification_id() == end
+    assert census(ledger) == before
+    assert {name: ledger.max_tracking_id(name) for name in marks} == marks
+
+
+# -- the way out -------------------------------------------------------------------------------
+
+
+def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[Any]:
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=200).values():
+            records += batch
+        if len(records) >= expected and consumer.highwater(tp) == consumer.position(tp):
+            break
+    consumer.close()
+    return records
+
+
+def test_publish_puts_every_stored_event_on_the_events_topic_in_log_order_and_resumes(
+        kafka_bootstrap: str, tmp_path: Path) -> None:
+    """`rmledger publish` sends every stored event in log order, each with its
+    ``rmledger-event-id``; run again it sends only the events stored since."""
+    events_topic = f"{uuid.uuid4().hex[:8]}.events"
+    create_topic(kafka_bootstrap, events_topic, 1)
+    messages = list(generate(3, "tiny"))
+    first, rest = messages[:300], messages[300:]
+    jsonl = tmp_path / "first.jsonl"
+    jsonl.write_text("".join(json.dumps(m) + "\n" for m in first))
+    data_dir = tmp_path / "data"
+    ledger = fresh_ledger(data_dir)
+    assert not ingest_files(ledger, [jsonl]).rejected
+
+    def publish() -> str:
+        done = subprocess.run([RMLEDGER, "--data-dir", str(data_dir), "publish", "--bootstrap", kafka_bootstrap,
+                               "--topic", events_topic], capture_output=True, text=True, timeout=120, check=False)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout.strip()
+
+    stored = ledger.recorder.select_notifications(start=1, limit=1_000_000)
+    assert publish() == f"published {len(stored)} events"
+    records = read_topic(kafka_bootstrap, events_topic, len(stored))
+    assert len(records) == len(stored)
+    for record, notification in zip(records, stored, strict=True):
+        value = json.loads(record.value)
+        headers = dict(record.headers)
+        assert value["position"] == notification.id
+        assert value["topic"] == notification.topic
+        assert headers["rmledger-event-id"] == event_id(notification).encode()
+        assert headers["rmledger-position"] == str(notification.id).encode()
+        assert record.key == str(notification.originator_id).encode()
+
+    assert publish() == "published 0 events"
+
+    jsonl2 = tmp_path / "rest.jsonl"
+    jsonl2.write_text("".join(json.dumps(m) + "\n" for m in rest))
+    assert not ingest_files(ledger, [jsonl2]).rejected
+    new = ledger.recorder.select_notifications(start=len(stored) + 1, limit=1_000_000)
+    assert new
+    assert publish() == f"published {len(new)} events"
+    records = read_topic(kafka_bootstrap, events_topic, len(stored) + len(new))
+    assert [json.loads(r.value)["position"] for r in records] == list(range(1, len(stored) + len(new) + 1))
+    assert len({dict(r.headers)["rmledger-event-id"] for r in records}) == len(records)
