@@ -1,0 +1,204 @@
+"""The demo and the generator's command: ``rmledger demo`` end to end on a tiny bank,
+``rmledger generate`` to a file and to Kafka, and every statement of a small bank adds
+up to its total, to the fen."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from consumers.jsonl import ingest_files
+from domain.ledger import Ledger
+from domain.store import ledger_env
+from projections.loader import ReadModel
+from projections.pay import MONEY_FIELDS, statements, to_json
+from scripts.cli import cli
+from scripts.cmd_demo import MARKER
+from scripts.generate import generate, write_jsonl
+
+ROOT = Path(__file__).resolve().parent.parent
+STORE_SETTINGS = ("PERSISTENCE_MODULE", "RMLEDGER_DATA_DIR", "CIPHER_KEY", "CIPHER_TOPIC", "COMPRESSOR_TOPIC")
+
+
+def run_demo(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``rmledger --data-dir DIR demo --size tiny ...`` in a child process, as a user runs it."""
+    env = {k: v for k, v in os.environ.items() if k not in STORE_SETTINGS and not k.startswith("POSTGRES_")}
+    return subprocess.run(
+        [sys.executable, "-m", "scripts.cli", "--data-dir", str(data_dir), "demo", "--size", "tiny", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def printed_path(output: str, label: str) -> Path:
+    match = re.search(rf"^{re.escape(label)}: (.+)$", output, re.MULTILINE)
+    assert match, f"no {label!r} line in:\n{output}"
+    return Path(match.group(1).strip())
+
+
+def test_the_demo_builds_a_tiny_bank_and_shows_its_pay_tiers_and_departure_audit(tmp_path: Path) -> None:
+    started = time.perf_counter()
+    done = run_demo(tmp_path)
+    elapsed = time.perf_counter() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+
+    # The pay table of the last closed month, with its header.
+    assert "Pay statements 2025-02 (the last closed month), as issued" in out
+    assert re.search(r"^manager\s+grade\s+base\s+post\s+profit\b.*\btotal\s+status$", out, re.MULTILINE), out
+    assert re.search(r"^M\d{4}\s+\w+\s+\d+\.\d\d\s+.*issued@\d+$", out, re.MULTILINE), out
+    # Tier counts.
+    assert re.search(r"^\d+ clients: mass \d+, potential \d+, vip \d+; maintained at: manager \d+, "
+                     r"sub_branch \d+, branch \d+$", out, re.MULTILINE), out
+    # The departure audit as HTML, and the pay chart, where it says.
+    html = printed_path(out, "departure audit (HTML)")
+    assert html.is_file() and html.is_relative_to(tmp_path / "demo-7")
+    text = html.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "Departure audit" in text
+    assert printed_path(out, "chart").read_bytes().startswith(b"\x89PNG")
+    # The next commands name this data directory and real ids.
+    assert f"rmledger --data-dir {tmp_path / 'demo-7'} pay --period 2025-02" in out
+    assert re.search(r"audit departure --manager M\d{4} --format md", out)
+    assert elapsed < 60, f"the tiny demo took {elapsed:.0f} s"
+
+    # Again: the demo wipes its own directory and computes the same audit, byte for byte.
+    again = run_demo(tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    digest = re.compile(r"sha256 ([0-9a-f]{64})")
+    assert digest.findall(again.stdout) == digest.findall(out) != []
+    assert html.read_text(encoding="utf-8") == text
+
+
+def test_the_demo_will_not_wipe_a_directory_it_did_not_make(tmp_path: Path) -> None:
+    precious = tmp_path / "demo-7" / "notes.txt"
+    precious.parent.mkdir()
+    precious.write_text("mine")
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path), "demo", "--size", "tiny"])
+    assert result.exit_code == 1
+    assert "was not made by `rmledger demo`" in result.output
+    assert precious.read_text() == "mine"
+    assert not (tmp_path / "demo-7" / MARKER).exists()
+
+
+def test_generate_writes_the_generators_bytes(tmp_path: Path) -> None:
+    out = tmp_path / "bank.jsonl"
+    result = CliRunner().invoke(cli, ["generate", "--seed", "3", "--size", "tiny", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    write_jsonl(tmp_path / "expected.jsonl", seed=3, size="tiny")
+    assert out.read_bytes() == (tmp_path / "expected.jsonl").read_bytes()
+    count = len(out.read_bytes().splitlines())
+    assert f"wrote {count} messages to {out}" in result.output
+
+
+def test_generate_takes_a_file_or_a_broker_not_both(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["generate", "--size", "tiny", "--out", str(tmp_path / "x.jsonl"),
+                                      "--bootstrap", "127.0.0.1:1"])
+    assert result.exit_code == 2 and "not both" in result.output
+    result = CliRunner().invoke(cli, ["generate", "--size", "enormous"])
+    assert result.exit_code == 2 and "unknown size 'enormous'" in result.output
+
+
+@pytest.mark.kafka
+def test_generate_produces_every_message_to_its_familys_topic_keyed_by_its_entity(kafka_bootstrap: str) -> None:
+    from kafka import KafkaConsumer, TopicPartition
+
+    from consumers.topics import default_topics, key_of, topic_for
+
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    result = CliRunner().invoke(cli, ["generate", "--size", "tiny", "--bootstrap", kafka_bootstrap,
+                                      "--prefix", prefix])
+    assert result.exit_code == 0, result.output
+    expected = list(generate(7, "tiny"))
+    assert f"produced {len(expected)} messages" in result.output
+
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False,
+                             auto_offset_reset="earliest", consumer_timeout_ms=1000)
+    try:
+        wanted = {topic_for(m["type"], prefix) for m in expected}
+        partitions = []
+        deadline = time.monotonic() + 30
+        for topic in default_topics(prefix):
+            if topic not in wanted:
+                continue
+            while not consumer.partitions_for_topic(topic) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            partitions += [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        received: list[tuple[str, bytes | None, dict[str, Any]]] = []
+        while len(received) < len(expected) and time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=500).values():
+                received += [(r.topic, r.key, json.loads(r.value)) for r in records]
+    finally:
+        consumer.close()
+    assert len(received) == len(expected)
+    assert Counter(m["id"] for _, _, m in received) == Counter(m["id"] for m in expected)
+    for topic, key, message in received:
+        assert topic == topic_for(message["type"], prefix)
+        assert key == key_of(message).encode()
+
+
+# -- a small bank's statements add up ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReadModel]:
+    directory = tmp_path_factory.mktemp("small-bank")
+    source = directory / "bank.jsonl"
+    write_jsonl(source, seed=7, size="small")
+    ledger = Ledger(ledger_env(directory, {}))
+    summary = ingest_files(ledger, [source])
+    assert not summary.rejected, summary.rejected[:3]
+    model = ReadModel(directory / "read_model.duckdb")
+    model.catch_up(ledger)
+    yield model
+    model.close()
+    ledger.close()
+
+
+def months(model: ReadModel) -> list[str]:
+    """Every month with a statement: the window, and the open month after it."""
+    row = model.conn.execute("SELECT min(hired_on) FROM managers").fetchone()
+    closed = [r[0] for r in model.conn.execute("SELECT period FROM periods_closed ORDER BY period").fetchall()]
+    assert row is not None and closed
+    first = f"{row[0]:%Y-%m}"
+    year, month = int(closed[-1][:4]), int(closed[-1][5:])
+    after = f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    out, period = [], first
+    while period <= after:
+        out.append(period)
+        year, month = int(period[:4]), int(period[5:])
+        period = f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("restated", [False, True], ids=["as-issued", "restated"])
+def test_every_statement_of_a_small_bank_adds_up_to_its_total(small_bank: ReadModel, restated: bool) -> None:
+    seen: Counter[str] = Counter()
+    for period in months(small_bank):
+        for st in statements(small_bank, period, restated=restated):
+            for name in MONEY_FIELDS:
+                assert isinstance(st[name], Decimal), (period, st["manager_id"], name, st[name])
+                assert st[name] == st[name].quantize(Decimal("0.01")), (period, st["manager_id"], name)
+            parts = st["base_salary"] + st["post_salary"] + st["performance_paid"] + st["awards"]
+            assert parts == st["total"], (period, st["manager_id"], parts, st["total"])
+            # The same on the contract's JSON strings.
+            j = to_json(st)
+            assert sum(Decimal(j[k]) for k in ("base_salary", "post_salary", "performance_paid", "awards")) \
+                == Decimal(j["total"])
+            assert st["performance_paid"] >= 0 and st["clawback_carried"] >= 0
+            seen[st["status"]] += 1
+    # Issued statements for the closed months, open ones for the month after.
+    assert seen["issued"] > 100 and seen["open"] > 0, seen
