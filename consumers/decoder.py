@@ -38,11 +38,70 @@ def _reject_constant(text: str) -> _JsonNumber:
     return _JsonNumber(text)  # NaN, Infinity, -Infinity: reported as a wrong type
 
 
+# Python refuses to turn longer digit strings into an int (CVE-2020-10735); the limit
+# is ours, so the error text does not depend on the interpreter's settings.
+MAX_INTEGER_DIGITS = 4300
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text) - text.startswith("-")
+    if digits > MAX_INTEGER_DIGITS:
+        raise DecodeError(
+            None, "invalid_json",
+            f"not valid JSON (an integer of {digits} digits; at most {MAX_INTEGER_DIGITS} are read)",
+        )
+    return int(text)
+
+
+class _RepeatedKeys(dict[str, Any]):
+    """A JSON object that named a key more than once. The decoder rejects it where an
+    object of the contract is read (the message, a plan's grades and activity values),
+    so the error can name the field by its path; last-one-wins is never applied."""
+
+    def __init__(self, pairs: list[tuple[str, Any]], repeated: str) -> None:
+        super().__init__(pairs)
+        self.repeated = repeated
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            return _RepeatedKeys(pairs, key)  # the first key given a second time
+        seen.add(key)
+    return obj
+
+
+def _reject_repeated(obj: dict[str, Any], prefix: str = "") -> None:
+    if isinstance(obj, _RepeatedKeys):
+        raise DecodeError(
+            f"{prefix}{obj.repeated}", "duplicate_field",
+            f"{obj.repeated!r} is given more than once in one object (a repeated field is rejected, "
+            "never resolved by taking one of the values)",
+        )
+
+
 def parse_json(raw: bytes | str) -> Any:
-    """Parse JSON without ever producing a float."""
+    """Parse JSON without ever producing a float; any input that cannot be read
+    (bad syntax or encoding, an integer too long to convert, nesting too deep for the
+    parser) is a ``DecodeError`` with the rule ``invalid_json``, never another exception."""
     try:
-        return json.loads(raw, parse_float=_JsonNumber, parse_constant=_reject_constant)
+        return json.loads(raw, parse_float=_JsonNumber, parse_int=_parse_int,
+                          parse_constant=_reject_constant, object_pairs_hook=_object)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DecodeError(None, "invalid_json", f"not valid JSON ({exc})") from None
+    except RecursionError:
+        # The C parser recurses once per level; Python's recursion limit (about 1,000
+        # levels) stops it. No message of the contract nests more than three levels.
+        raise DecodeError(
+            None, "invalid_json", "not valid JSON (arrays or objects nested too deeply to read)"
+        ) from None
+    except ValueError as exc:
+        # A safety net: an interpreter started with a lower integer-digit limit, or
+        # whatever else json raises, must still be a rejection and not a crash.
         raise DecodeError(None, "invalid_json", f"not valid JSON ({exc})") from None
 
 
@@ -62,6 +121,7 @@ def decode_object(obj: Any) -> Message:
     """Validate a parsed JSON value against the contract and build the message."""
     if not isinstance(obj, dict):
         raise DecodeError(None, "not_an_object", f"a message must be a JSON object, got {json_kind(obj)}")
+    _reject_repeated(obj)
     if "type" not in obj:
         raise DecodeError("type", "missing_field", "every message needs a type")
     message_type = obj["type"]
@@ -163,11 +223,20 @@ def _month(value: Any, field: str, _: tuple[str, ...]) -> str:
     return v.parse_month(value, field)
 
 
+# More activities than this in one message is a feed error, not a month's work; the
+# bound also keeps every count inside the read model's INTEGER column.
+MAX_ACTIVITY_COUNT = 1_000_000
+
+
 def _count(value: Any, field: str, _: tuple[str, ...]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise DecodeError(field, "wrong_type", f"must be a JSON integer, got {json_kind(value)}", value)
     if value < 1:
         raise DecodeError(field, "not_positive", f"must be at least 1, got {value}", value)
+    if value > MAX_ACTIVITY_COUNT:
+        raise DecodeError(
+            field, "out_of_range", f"must be at most {MAX_ACTIVITY_COUNT:,}, got {value}", value
+        )
     return value
 
 
@@ -188,6 +257,7 @@ def _id_list(value: Any, field: str, _: tuple[str, ...]) -> tuple[str, ...]:
 def _exact_keys(value: Any, field: str, expected: tuple[str, ...], what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise DecodeError(field, "wrong_type", f"must be a JSON object, got {json_kind(value)}", value)
+    _reject_repeated(value, f"{field}.")
     for key in expected:
         if key not in value:
             raise DecodeError(f"{field}.{key}", "missing_field", f"every {what} must be given")

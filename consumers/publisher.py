@@ -6,6 +6,10 @@ them, and only then stores the new position. A crash in between publishes some
 events again, each carrying its event id in a header, so readers can drop repeats.
 Used by ``rmledger publish`` (every event to ``rmledger.events``) and by the
 consumer for dead letters (``DeadLetter`` events to ``<source topic>.dlq``).
+
+Personal data (DOMAIN.md §4) leaves only masked: on ``rmledger.events`` every
+``id_number`` in an event's state is cut to its last 4 characters, and a dead letter's
+original bytes are withheld (they are on its ``.dlq`` topic; see docs/kafka.md).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from kafka import KafkaProducer
 
+from consumers.decoder import PERSONAL_FIELDS
 from consumers.topics import EVENTS_TOPIC, dlq_topic
+from domain.errors import mask
 from domain.ledger import Ledger
 
 PAGE = 1000
@@ -37,7 +43,7 @@ def events_route(topic: str = EVENTS_TOPIC) -> Route:
     """Every event, as JSON with its topic and position, keyed by its aggregate id, to ``topic``."""
 
     def route(ledger: Ledger, n: Notification) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]:
-        state = json.loads(_plain_state(ledger, n))
+        state = published_state(n.topic, json.loads(_plain_state(ledger, n)))
         value = json.dumps({"position": n.id, "topic": n.topic, "originator_id": str(n.originator_id),
                             "originator_version": n.originator_version, "state": state}, sort_keys=True)
         headers = [("rmledger-event-id", event_id(n).encode()), ("rmledger-position", str(n.id).encode())]
@@ -47,6 +53,27 @@ def events_route(topic: str = EVENTS_TOPIC) -> Route:
 
 
 all_events_route = events_route(EVENTS_TOPIC)
+
+
+def published_state(topic: str, state: Any) -> Any:
+    """An event's state as ``rmledger.events`` carries it: every personal field
+    (``id_number``), at any depth, masked to its last 4 characters, and a dead
+    letter's original value bytes (``value_b64``) replaced by ``null``: a rejected
+    message may hold an identity number in clear, or be JSON too broken to find it in.
+    The key (an entity id) and the error text (which never echoes personal data) stay."""
+    state = _masked(state)
+    if topic == DEAD_LETTER_TOPIC and isinstance(state, dict):
+        state["value_b64"] = None
+    return state
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: mask(item) if key in PERSONAL_FIELDS and isinstance(item, str) else _masked(item)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    return value
 
 
 def dead_letter_route(ledger: Ledger, n: Notification) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]] | None:

@@ -1,7 +1,11 @@
 """Money and decimal parsing: the one way a string becomes a Decimal.
 
 Amounts are CNY with at most two decimal places. Floats, NaN, infinities, exponents
-and a third decimal place are rejected, never rounded.
+and a third decimal place are rejected, never rounded. Every value is also bounded by
+the read model's column types (``projections/schema.py``): an amount has at most
+``MONEY_INTEGER_DIGITS`` digits before the point (``DECIMAL(18,2)``), a ratio or
+coefficient at most ``RATIO_INTEGER_DIGITS`` (``DECIMAL(18,6)``), so that nothing the
+write side stores can make a rebuild of the read model fail.
 """
 
 from __future__ import annotations
@@ -18,8 +22,15 @@ ZERO = Decimal("0")
 _PLAIN_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 
-def parse_decimal(value: Any, field: str, *, places: int) -> Decimal:
-    """Parse a JSON string holding a plain decimal with at most ``places`` decimals."""
+# DECIMAL(18,2) keeps 16 digits before the point: amounts are below 10^16 yuan.
+MONEY_INTEGER_DIGITS = 16
+# DECIMAL(18,6) keeps 12 digits before the point, for ratios and coefficients.
+RATIO_INTEGER_DIGITS = 12
+
+
+def parse_decimal(value: Any, field: str, *, places: int, integer_digits: int = RATIO_INTEGER_DIGITS) -> Decimal:
+    """Parse a JSON string holding a plain decimal with at most ``places`` decimals
+    and at most ``integer_digits`` digits before the point (``out_of_range`` beyond)."""
     if not isinstance(value, str):
         raise DecodeError(
             field, "wrong_type", f"must be a JSON string holding a decimal, got {json_kind(value)}", value
@@ -32,7 +43,8 @@ def parse_decimal(value: Any, field: str, *, places: int) -> Decimal:
             "no exponent, NaN or infinity)",
             value,
         )
-    decimals = len(value.split(".", 1)[1]) if "." in value else 0
+    whole, _, fraction = value.partition(".")
+    decimals = len(fraction)
     if decimals > places:
         raise DecodeError(
             field,
@@ -40,12 +52,23 @@ def parse_decimal(value: Any, field: str, *, places: int) -> Decimal:
             f"{value!r} has {decimals} decimal places; at most {places} are allowed",
             value,
         )
+    # No leading zeros pass the pattern, so the length is the number of digits.
+    digits = len(whole) - whole.startswith("-")
+    if digits > integer_digits:
+        raise DecodeError(
+            field,
+            "out_of_range",
+            f"{value!r} has {digits} digits before the point; at most {integer_digits} are allowed "
+            f"(the size must be below {10 ** integer_digits})",
+            value,
+        )
     return Decimal(value)
 
 
 def parse_money(value: Any, field: str) -> Decimal:
-    """Parse an amount in yuan: a JSON string with at most 2 decimal places."""
-    return parse_decimal(value, field, places=2)
+    """Parse an amount in yuan: a JSON string with at most 2 decimal places and at
+    most ``MONEY_INTEGER_DIGITS`` digits before the point."""
+    return parse_decimal(value, field, places=2, integer_digits=MONEY_INTEGER_DIGITS)
 
 
 def money(text: str) -> Decimal:

@@ -4,17 +4,24 @@ a stable rule code and a sentence for people; nothing is ever rounded or guessed
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
-from consumers.decoder import decode, message_id_of, parse_json
+from consumers.decoder import MAX_INTEGER_DIGITS, decode, message_id_of, parse_json
 from domain import messages as m
 from domain.errors import DecodeError
-from domain.values import GradeTerms
+from domain.ledger import Ledger
+from domain.values import ACTIVITY_KINDS, GRADES, GradeTerms
+from projections.loader import ReadModel
 from tests import builders as b
+from tests.stores import run_rmledger
 
 EVERY_TYPE = {
     "plan.published": b.plan(),
@@ -479,3 +486,251 @@ def test_a_plan_must_value_every_activity_kind() -> None:
 )
 def test_a_nested_plan_number_sent_as_a_json_number_is_rejected(path: str, literal: str, expected: str) -> None:
     assert error_of(with_literal(b.plan(), path, literal)) == expected
+
+
+# -- input the JSON parser cannot read (issue 2) ------------------------------------------------------------
+
+
+HUGE_DIGITS = MAX_INTEGER_DIGITS + 700
+
+
+def test_a_json_integer_too_long_to_convert_is_invalid_json_not_a_crash() -> None:
+    assert error_of("1" * HUGE_DIGITS) == (
+        f"invalid_json: not valid JSON (an integer of {HUGE_DIGITS} digits; at most {MAX_INTEGER_DIGITS} are read)"
+    )
+
+
+def test_a_negative_integer_too_long_is_counted_without_its_sign() -> None:
+    assert error_of(with_literal(b.activity("M1"), "count", "-" + "9" * HUGE_DIGITS)) == (
+        f"invalid_json: not valid JSON (an integer of {HUGE_DIGITS} digits; at most {MAX_INTEGER_DIGITS} are read)"
+    )
+
+
+def test_an_integer_of_exactly_the_digit_limit_is_read_and_judged_by_its_field() -> None:
+    longest = "9" * MAX_INTEGER_DIGITS
+    assert error_of(with_literal(b.activity("M1"), "count", longest)) == (
+        f"count: out_of_range: must be at most 1,000,000, got {longest}"
+    )
+
+
+def test_an_identity_number_sent_as_a_too_long_integer_is_not_echoed() -> None:
+    error = error_of(with_literal(b.register("C1"), "id_number", b.ID_NUMBER * 300))
+    assert error == f"invalid_json: not valid JSON (an integer of {len(b.ID_NUMBER) * 300} digits; at most 4300 are read)"
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'], ids=["arrays", "objects"])
+def test_json_nested_too_deeply_is_invalid_json_not_a_crash(opening: str) -> None:
+    assert error_of(opening * 100_000) == "invalid_json: not valid JSON (arrays or objects nested too deeply to read)"
+
+
+def test_deep_nesting_inside_a_field_is_invalid_json_too() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    assert error_of(with_literal(b.book("P1", "C1"), "amount", deep)) == (
+        "invalid_json: not valid JSON (arrays or objects nested too deeply to read)"
+    )
+
+
+def test_any_other_value_error_of_the_parser_is_invalid_json_too() -> None:
+    # An interpreter may run with a lower integer-digit limit than ours (the minimum
+    # is 640): Python's own error then comes through, still as a rejection.
+    previous = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        with pytest.raises(DecodeError) as caught:
+            decode(with_literal(b.activity("M1"), "count", "7" * 1000))
+    finally:
+        sys.set_int_max_str_digits(previous)
+    assert (caught.value.field, caught.value.rule) == (None, "invalid_json")
+    assert caught.value.describe().startswith("invalid_json: not valid JSON (Exceeds the limit (640 digits)")
+
+
+# -- a field given twice ------------------------------------------------------------------------------------------
+
+
+DUPLICATE_SENTENCE = "is given more than once in one object (a repeated field is rejected, never resolved by taking one of the values)"
+
+
+def _with_repeated(message: dict[str, Any], path: str, value: Any) -> str:
+    """The message as JSON text where the object holding ``path`` gives its last key
+    a second time, after the original, with ``value``."""
+    *parents, leaf = path.split(".")
+    marker = "@@REPEATED@@"
+    copy = json.loads(json.dumps(message))
+    target = copy
+    for key in parents:
+        target = target[key]
+    target[marker] = None
+    text = json.dumps(copy)
+    return text.replace(f'"{marker}": null', f'"{leaf}": {json.dumps(value)}')
+
+
+@pytest.mark.parametrize(
+    ("message", "path", "value"),
+    [
+        (b.book("P1", "C1", amount="100.00"), "amount", "1000000.00"),        # the last one would have won
+        (b.book("P1", "C1", amount="100.00"), "amount", "100.00"),            # even with the same value
+        (b.book("P1", "C1"), "id", "P2"),
+        (b.book("P1", "C1"), "type", "posting.reversed"),
+        (b.plan(), "grades.junior.base_salary", "99999.00"),
+        (b.plan(), "grades.senior", b.grade_terms()),
+        (b.plan(), "activity_values.merchant", "0.00"),
+    ],
+)
+def test_a_field_given_twice_is_rejected_naming_it_by_its_path(message: dict[str, Any], path: str, value: Any) -> None:
+    leaf = path.rsplit(".", 1)[-1]
+    assert error_of(_with_repeated(message, path, value)) == f"{path}: duplicate_field: {leaf!r} {DUPLICATE_SENTENCE}"
+
+
+def test_of_several_repeated_fields_the_first_given_a_second_time_is_named() -> None:
+    raw = '{"type": "posting.reversed", "id": "R1", "posting_id": "P1", "reason": "x", "reason": "y", "id": "R2"}'
+    assert error_of(raw) == f"reason: duplicate_field: 'reason' {DUPLICATE_SENTENCE}"
+
+
+def test_a_repeated_identity_number_is_rejected_without_echoing_either_value() -> None:
+    raw = _with_repeated(b.register("C1"), "id_number", "110101199001015678")
+    error = error_of(raw)
+    assert error == f"id_number: duplicate_field: 'id_number' {DUPLICATE_SENTENCE}"
+
+
+def test_a_repeated_key_in_an_object_the_contract_does_not_read_is_reported_by_that_field() -> None:
+    # The name must be a string: an object there is wrong, whatever its keys.
+    raw = json.dumps(b.hire("M1")).replace('"name": "Manager M1"', '"name": {"family": "Li", "family": "Wang"}')
+    assert '"family": "Wang"' in raw
+    assert error_of(raw) == "name: wrong_type: must be a JSON string, got an object"
+
+
+# -- upper limits of amounts, ratios and counts -------------------------------------------------------------------------
+
+
+def _money_paths() -> list[tuple[str, str, str]]:
+    """Every money field of every message type, from the contract's own field kinds:
+    (message type, path, kind)."""
+    paths = []
+    for message_type, cls in sorted(m.MESSAGE_TYPES.items()):
+        for field in attrs.fields(cls):
+            kind = field.metadata["kind"]
+            if kind.startswith("money_"):
+                paths.append((message_type, field.name, kind))
+            elif kind == "grades":
+                paths += [(message_type, f"grades.{g}.{t}", "money_nonnegative")
+                          for g in GRADES for t in ("base_salary", "post_salary", "commission_per_10k")]
+            elif kind == "activity_values":
+                paths += [(message_type, f"activity_values.{a}", "money_nonnegative") for a in ACTIVITY_KINDS]
+    return paths
+
+
+MONEY_PATHS = _money_paths()
+
+
+def test_the_money_fields_found_are_every_amount_of_the_contract() -> None:
+    # Guards the discovery above: CONTRACTS.md §1 names these amounts.
+    top = {(t, p) for t, p, _ in MONEY_PATHS if "." not in p}
+    assert top == {("adjustment.recorded", "amount"), ("balance.reported", "balance"),
+                   ("loan.classified", "balance"), ("posting.booked", "amount")}
+    assert len(MONEY_PATHS) == 4 + 5 * 3 + 4
+
+
+def _set(message: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    copy = json.loads(json.dumps(message))
+    *parents, leaf = path.split(".")
+    target = copy
+    for key in parents:
+        target = target[key]
+    target[leaf] = value
+    return copy
+
+
+LARGEST_AMOUNT = "9999999999999999.99"
+
+
+@pytest.mark.parametrize(("message_type", "path"), [(t, p) for t, p, _ in MONEY_PATHS])
+def test_every_amount_of_every_message_is_below_ten_to_the_sixteen(message_type: str, path: str) -> None:
+    for text in ("10000000000000000", "10000000000000000.00", "123456789012345678.50"):
+        digits = len(text.split(".")[0])
+        assert error_of(_set(EVERY_TYPE[message_type], path, text)) == (
+            f"{path}: out_of_range: {text!r} has {digits} digits before the point; at most 16 are allowed "
+            "(the size must be below 10000000000000000)"
+        )
+
+
+@pytest.mark.parametrize(("message_type", "path"), [(t, p) for t, p, _ in MONEY_PATHS])
+def test_the_largest_amount_the_read_model_holds_is_accepted_everywhere(message_type: str, path: str) -> None:
+    decoded = decode(json.dumps(_set(EVERY_TYPE[message_type], path, LARGEST_AMOUNT)))
+    value: Any = decoded
+    for key in path.split("."):
+        value = value[key] if isinstance(value, dict) else getattr(value, key)
+    assert value == Decimal(LARGEST_AMOUNT)
+
+
+def test_a_negative_adjustment_is_bounded_the_same_way() -> None:
+    assert error_of(b.adjust("M1", "2025-03", "compliance", "-10000000000000000.00")) == (
+        "amount: out_of_range: '-10000000000000000.00' has 17 digits before the point; at most 16 are allowed "
+        "(the size must be below 10000000000000000)"
+    )
+    largest = decode(json.dumps(b.adjust("M1", "2025-03", "compliance", "-" + LARGEST_AMOUNT)))
+    assert largest.amount == Decimal("-" + LARGEST_AMOUNT)  # type: ignore[attr-defined]
+
+
+def test_a_coefficient_is_bounded_by_the_ratio_column_of_the_read_model() -> None:
+    plan = _set(b.plan(), "grades.junior.coefficient", "1000000000000.5")
+    assert error_of(plan) == (
+        "grades.junior.coefficient: out_of_range: '1000000000000.5' has 13 digits before the point; "
+        "at most 12 are allowed (the size must be below 1000000000000)"
+    )
+    largest = "999999999999.999999"
+    decoded = decode(json.dumps(_set(b.plan(), "grades.junior.coefficient", largest)))
+    assert decoded.grades["junior"].coefficient == Decimal(largest)  # type: ignore[attr-defined]
+
+
+def test_the_digit_limit_is_checked_after_the_decimal_places() -> None:
+    # Both broken: the third decimal place is reported, as for any other amount.
+    assert error_of(b.book("P1", "C1", amount="100000000000000000.001")) == (
+        "amount: too_many_decimals: '100000000000000000.001' has 3 decimal places; at most 2 are allowed"
+    )
+
+
+def test_an_activity_count_is_at_most_a_million() -> None:
+    assert decode(json.dumps(b.activity("M1", count=1_000_000))).count == 1_000_000  # type: ignore[attr-defined]
+    assert error_of(b.activity("M1", count=1_000_001)) == "count: out_of_range: must be at most 1,000,000, got 1000001"
+
+
+# -- through `rmledger ingest` -------------------------------------------------------------------------------------------------
+
+
+def test_ingest_rejects_unreadable_repeated_and_oversized_lines_and_applies_the_rest(
+    store: Any, tmp_path: Path, make_ledger: Callable[..., Ledger]
+) -> None:
+    path = tmp_path / "hostile.jsonl"
+    lines = [
+        json.dumps(b.register("C1")),                                                 # 1 applied
+        "1" * HUGE_DIGITS,                                                           # 2 unreadable integer
+        json.dumps(b.book("P1", "C1", "10.00")),                                      # 3 applied
+        "[" * 100_000,                                                               # 4 nested too deeply
+        json.dumps(b.book("P2", "C1", "20.00")),                                      # 5 applied
+        _with_repeated(b.book("P3", "C1", "30.00"), "amount", "3000000.00"),         # 6 repeated field
+        json.dumps(b.book("P4", "C1", "100000000000000000.00")),                      # 7 too large
+        json.dumps(b.activity("M1", count=2_000_000)),                                # 8 too many
+        json.dumps(b.book("P5", "C1", LARGEST_AMOUNT)),                               # 9 applied
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    result = run_rmledger(store, "ingest", str(path))
+    assert result.stdout == (
+        "applied: 4  duplicates: 0  rejected: 5\n"
+        f"  {path}:2 [-] invalid_json: not valid JSON (an integer of {HUGE_DIGITS} digits; at most 4300 are read)\n"
+        f"  {path}:4 [-] invalid_json: not valid JSON (arrays or objects nested too deeply to read)\n"
+        f"  {path}:6 [P3] amount: duplicate_field: 'amount' {DUPLICATE_SENTENCE}\n"
+        f"  {path}:7 [P4] amount: out_of_range: '100000000000000000.00' has 18 digits before the point; "
+        "at most 16 are allowed (the size must be below 10000000000000000)\n"
+        f"  {path}:8 [act:M1:credit_card:2025-02-10] count: out_of_range: must be at most 1,000,000, got 2000000\n"
+    )
+    assert (result.returncode, result.stderr) == (1, "")
+    ledger = make_ledger()
+    assert b.topics_since(ledger, 0) == [
+        "Client.Registered", "Receipt.Applied", "Posting.Booked", "Posting.Booked", "Posting.Booked"]
+    assert [b.state(ledger, "posting", p).amount for p in ("P1", "P2", "P5")] == [
+        Decimal("10.00"), Decimal("20.00"), Decimal(LARGEST_AMOUNT)]
+    # The reason for the limit: the largest amount accepted still fits the read model.
+    with ReadModel(tmp_path / "read.duckdb") as rm:
+        rm.rebuild(ledger)
+        stored = rm.conn.execute("SELECT posting_id, amount FROM postings ORDER BY posting_id").fetchall()
+    assert stored == [("P1", Decimal("10.00")), ("P2", Decimal("20.00")), ("P5", Decimal(LARGEST_AMOUNT))]
