@@ -28,7 +28,6 @@ MONEY_FIELDS = (
     "prepayment", "settlement", "compliance", "prior_true_up", "performance_due", "performance_paid",
     "clawback_carried", "awards", "total",
 )
-K0_PLACES = Decimal("0.000001")
 
 
 def _conn(source: Any) -> duckdb.DuckDBPyConnection:
@@ -37,7 +36,12 @@ def _conn(source: Any) -> duckdb.DuckDBPyConnection:
 
 @dataclass(frozen=True)
 class Terms:
-    """Plan and grade in force on a month's reference day."""
+    """Plan and grade in force on a month's reference day.
+
+    ``prepay_ratio`` is the exception: DOMAIN.md §7.3 takes it from the plan in force
+    on the month's last day even in a departure month, so it may come from another
+    plan (``prepay_version``) than the rest (``version``).
+    """
 
     version: str
     grade: str
@@ -46,6 +50,7 @@ class Terms:
     commission_per_10k: Decimal
     coefficient: Decimal
     prepay_ratio: Decimal
+    prepay_version: str = ""
 
 
 @dataclass
@@ -96,6 +101,14 @@ class MonthCalc:
     performance_due: Decimal
     performance_paid: Decimal
     paid_for_true_up: Decimal
+    # What the true-up counted as paid for this month, in words: "issued at position
+    # N", "closed, no statement issued" or "not closed: paid as computed now".
+    paid_basis: str = "not closed: paid as computed now"
+    # The departure month: the manager's final statement.
+    final: bool = False
+    # Final month only: (period, paid) of statements issued for months after the
+    # departure day (a departure recorded back-dated, after those months closed).
+    paid_after_departure: list[tuple[str, Decimal]] = field(default_factory=list)
 
     def statement(self) -> dict[str, Any]:
         """The CONTRACTS.md §2 statement (open), money rounded to the fen."""
@@ -107,7 +120,7 @@ class MonthCalc:
             "post_salary": self.post_salary,
             "responsibility_profit": round_fen(self.responsibility_profit),
             "weighted_profit": round_fen(self.weighted_profit),
-            "k0": {c: rules.k0(self.classes[c].n).quantize(K0_PLACES) for c in PROFIT_CLASSES},
+            "k0": {c: rules.rounded(rules.k0(self.classes[c].n), 6) for c in PROFIT_CLASSES},
             "performance_earned": round_fen(self.performance_earned),
             "prepayment": self.prepayment,
             "settlement": self.settlement,
@@ -133,15 +146,26 @@ class PayData:
     adjustments: dict[tuple[str, str, str], Decimal]  # (manager, period, kind) -> amount
     closed: dict[str, int]  # period -> position of its closing event
     issued_paid: dict[tuple[str, str], Decimal]  # (manager, period) -> issued performance_paid
+    issued_position: dict[tuple[str, str], int] = field(default_factory=dict)
 
-    def terms_on(self, info: ManagerInfo, day: date) -> Terms:
+    def plan_on(self, day: date) -> str:
+        """The version in force on ``day``: latest effective_from, then published last."""
         in_force = [p for p in self.plans if p[0] <= day]
         if not in_force:
             raise LookupError(f"no compensation plan in force on {day}")
-        version = max(in_force)[2]
+        return max(in_force)[2]
+
+    def terms_on(self, info: ManagerInfo, day: date, ratio_day: date | None = None) -> Terms:
+        """Grade and plan in force on ``day``; the prepayment ratio of the plan in
+        force on ``ratio_day`` (default ``day``)."""
+        version = self.plan_on(day)
         grade = info.grade_on(day)
         base, post, commission, coefficient, ratio = self.plan_terms[(version, grade)]
-        return Terms(version, grade, base, post, commission, coefficient, ratio)
+        prepay_version = version
+        if ratio_day is not None and ratio_day != day:
+            prepay_version = self.plan_on(ratio_day)
+            ratio = self.plan_terms[(prepay_version, grade)][4]
+        return Terms(version, grade, base, post, commission, coefficient, ratio, prepay_version)
 
 
 def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str | None = None) -> PayData:
@@ -181,13 +205,15 @@ def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str
         ).fetchall()
     }
     closed = dict(conn.execute("SELECT period, position FROM periods_closed").fetchall())
-    issued_paid = {
-        (mid, period): paid
-        for mid, period, paid in conn.execute(
-            f"SELECT manager_id, period, performance_paid FROM statements_issued {afilter}", params
-        ).fetchall()
-    }
-    return PayData(managers, sorted(plans.values()), plan_terms, figures, adjustments, closed, issued_paid)
+    issued_paid: dict[tuple[str, str], Decimal] = {}
+    issued_position: dict[tuple[str, str], int] = {}
+    for mid, period, paid, position in conn.execute(
+        f"SELECT manager_id, period, performance_paid, position FROM statements_issued {afilter}", params
+    ).fetchall():
+        issued_paid[(mid, period)] = paid
+        issued_position[(mid, period)] = position
+    return PayData(managers, sorted(plans.values()), plan_terms, figures, adjustments, closed, issued_paid,
+                   issued_position)
 
 
 def manager_months(data: PayData, info: ManagerInfo, through: str) -> list[MonthCalc]:
@@ -201,7 +227,9 @@ def manager_months(data: PayData, info: ManagerInfo, through: str) -> list[Month
         first, last = month_bounds(period)
         departs_now = info.departed_on is not None and info.departed_on <= last
         ref = min(last, info.departed_on) if info.departed_on else last
-        terms = data.terms_on(info, ref)
+        # Grade and plan on the reference day; the prepayment ratio on the month's
+        # last day, departure or not (DOMAIN.md §7.3 makes no departure exception).
+        terms = data.terms_on(info, ref, ratio_day=last)
         classes = data.figures.get((info.manager_id, period)) or {c: ClassFigures() for c in PROFIT_CLASSES}
         wp = rules.weighted_profit(classes)
         pp = rules.performance_earned(wp, terms.commission_per_10k, terms.coefficient)
@@ -215,13 +243,26 @@ def manager_months(data: PayData, info: ManagerInfo, through: str) -> list[Month
         compliance = data.adjustments.get((info.manager_id, period, "compliance"), ZERO)
         awards = data.adjustments.get((info.manager_id, period, "award"), ZERO)
         entitlement = prepay + settle + compliance
+        paid_after: list[tuple[str, Decimal]] = []
+        if departs_now:
+            # Statements issued for months after the departure day (the departure was
+            # recorded back-dated, after they closed) paid money that today's data
+            # does not entitle: the final statement counts it as already paid, so
+            # that nothing is paid twice (docs/pay.md, "Departure").
+            paid_after = sorted((p, amount) for (mid, p), amount in data.issued_paid.items()
+                                if mid == info.manager_id and p > period)
+            running.record_paid(sum((amount for _, amount in paid_after), ZERO))
         prior, due, paid = running.month(entitlement)
-        if (info.manager_id, period) in data.issued_paid:
-            paid_for_true_up = data.issued_paid[(info.manager_id, period)]
+        key = (info.manager_id, period)
+        if key in data.issued_paid:
+            paid_for_true_up = data.issued_paid[key]
+            basis = f"issued at position {data.issued_position.get(key, data.closed.get(period))}"
         elif period in data.closed:
             paid_for_true_up = ZERO  # closed with no statement issued: nothing was paid
+            basis = "closed, no statement issued"
         else:
             paid_for_true_up = paid
+            basis = "not closed: paid as computed now"
         running.record_paid(paid_for_true_up)
         days = rules.days_employed(first.year, first.month, info.hired_on, info.departed_on)
         dim = last.day
@@ -236,7 +277,8 @@ def manager_months(data: PayData, info: ManagerInfo, through: str) -> list[Month
             half_pp=list(half_pp), half_prepay=list(half_prepay),
             compliance=compliance, awards=awards, entitlement=entitlement,
             prior_true_up=prior, performance_due=due, performance_paid=paid,
-            paid_for_true_up=paid_for_true_up,
+            paid_for_true_up=paid_for_true_up, paid_basis=basis, final=departs_now,
+            paid_after_departure=paid_after,
         ))
         if departs_now:
             break
@@ -246,7 +288,10 @@ def manager_months(data: PayData, info: ManagerInfo, through: str) -> list[Month
 
 def compute(conn: duckdb.DuckDBPyConnection, period: str, manager_id: str | None = None) -> list[MonthCalc]:
     """The restated month ``period`` of every manager employed in it (or one)."""
-    data = load_pay_data(conn, period, manager_id)
+    return _compute(load_pay_data(conn, period, manager_id), period)
+
+
+def _compute(data: PayData, period: str) -> list[MonthCalc]:
     out = []
     for mid in sorted(data.managers):
         info = data.managers[mid]
@@ -296,6 +341,10 @@ def statements(source: Any, period: str, manager_id: str | None = None,
     Issued statements are returned as issued, unless ``restated``: then they are
     recomputed on the data as it stands now (``status`` stays ``issued``, with
     ``restated: true``). Months with no statement issued are computed now (``open``).
+    In the restated view, an issued departure-month statement also carries
+    ``outstanding`` (restated due − issued paid: still owed to (+) or by (−) the
+    departed manager), and an issued statement of a month in which the manager is no
+    longer employed shows nil figures with a ``note`` (docs/pay.md, "Departure").
     """
     conn = _conn(source)
     out = []
@@ -307,18 +356,52 @@ def statements(source: Any, period: str, manager_id: str | None = None,
             [period, manager_id] if manager_id else [period],
         ).fetchall()
     }
-    computed = {c.manager_id: c for c in compute(conn, period, manager_id)}
+    data = load_pay_data(conn, period, manager_id)
+    computed = {c.manager_id: c for c in _compute(data, period)}
     for mid in sorted(set(computed) | set(issued)):
         if mid in issued and not restated:
             out.append(from_json(issued[mid][0]))
             continue
-        st = computed[mid].statement()
+        calc = computed.get(mid)
+        if calc is not None:
+            st = calc.statement()
+        else:
+            # Issued, but on today's data the manager was not employed in the month
+            # (a departure recorded back-dated): nil figures and the reason.
+            st = _not_employed(issued[mid][0], data.managers.get(mid), period)
         if mid in issued:
             st["status"] = "issued"
             st["issued_at_position"] = issued[mid][1]
             st["restated"] = True
+            if calc is not None and calc.final:
+                # The departure month's statement is the last one: what today's data
+                # would pay beyond what the issued statement paid has no later
+                # statement to flow into, so it is shown as outstanding.
+                st["outstanding"] = round_fen(calc.performance_due) - Decimal(issued[mid][0]["performance_paid"])
         out.append(st)
     return out
+
+
+def _not_employed(issued: dict[str, Any], info: ManagerInfo | None, period: str) -> dict[str, Any]:
+    """The restated view of an issued statement for a month in which, on today's
+    data, the manager was not employed: every figure nil, and a note saying why and
+    where the money the issued statement paid is accounted for."""
+    st: dict[str, Any] = {"manager_id": issued["manager_id"], "period": period, "grade": issued["grade"]}
+    st.update({name: ZERO for name in MONEY_FIELDS})
+    st["k0"] = {c: rules.rounded(rules.k0(ZERO), 6) for c in PROFIT_CLASSES}
+    st["status"] = "open"
+    paid = issued["performance_paid"]
+    kept = f"the issued statement stays as issued (total {issued['total']}, performance paid {paid})"
+    first, _ = month_bounds(period)
+    if info is not None and info.departed_on is not None and info.departed_on < first:
+        st["note"] = (
+            f"not employed in {period} on today's data: departed on {info.departed_on}, so nothing is due "
+            f"for this month; {kept}; the final statement ({month_of(info.departed_on)}) counts the "
+            f"performance pay {paid} as already paid; the salary paid is not performance pay and is left "
+            f"to payroll")
+    else:
+        st["note"] = f"not employed in {period} on today's data, so nothing is due for this month; {kept}"
+    return st
 
 
 def to_json(statement: dict[str, Any]) -> dict[str, Any]:
@@ -326,8 +409,8 @@ def to_json(statement: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in statement.items():
         if key == "k0":
-            out[key] = {c: f"{Decimal(v).quantize(K0_PLACES)}" for c, v in value.items()}
-        elif key in MONEY_FIELDS:
+            out[key] = {c: f"{rules.rounded(Decimal(v), 6)}" for c, v in value.items()}
+        elif key in MONEY_FIELDS or key == "outstanding":
             out[key] = f"{round_fen(Decimal(value))}"
         else:
             out[key] = value
@@ -339,6 +422,8 @@ def from_json(obj: dict[str, Any]) -> dict[str, Any]:
     out = dict(obj)
     for key in MONEY_FIELDS:
         out[key] = Decimal(obj[key])
+    if "outstanding" in obj:
+        out["outstanding"] = Decimal(obj["outstanding"])
     out["k0"] = {c: Decimal(v) for c, v in obj["k0"].items()}
     return out
 

@@ -64,6 +64,17 @@ class ClassFigures:
         return stock_age(self.stock_income_age_days, self.income_stock)
 
 
+def rounded(value: Decimal, places: int = 2) -> Decimal:
+    """``value`` rounded to ``places`` decimals, ROUND_HALF_UP, for display.
+
+    Goes through ``round_fen`` (the project's one rounding helper, DOMAIN.md §2) by
+    shifting the decimal point, so that k0, ages and money are all rounded one way;
+    ``Decimal.quantize`` alone would round half-even.
+    """
+    shift = places - 2
+    return round_fen(value.scaleb(shift)).scaleb(-shift)
+
+
 def stock_age(amount_age_days: Decimal, stock_income: Decimal) -> Decimal:
     """n_i = Σ(amount × days) / (365 × Σ amount); 0 when there is no stock income."""
     if stock_income <= 0:

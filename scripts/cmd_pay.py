@@ -54,6 +54,7 @@ def format_rows(header: list[str], rows: list[list[str]], left: set[int]) -> str
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
+    """The statements as a table for people, with their notes below it."""
     body = []
     for row in rows:
         j = to_json(row)
@@ -63,6 +64,15 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         body.append([status if key == "status" else str(j[key]) for _, key in _COLUMNS])
     left = {i for i, (_, key) in enumerate(_COLUMNS) if key in ("manager_id", "grade", "status")}
     click.echo(format_rows([t for t, _ in _COLUMNS], body, left))
+    # What does not fit a column: a departed manager's outstanding amount after the
+    # final statement, and why a restated statement is nil (docs/pay.md, "Departure").
+    for row in rows:
+        j = to_json(row)
+        if "outstanding" in j:
+            click.echo(f"{j['manager_id']} {j['period']}: final statement; outstanding {j['outstanding']} "
+                       "(restated due − issued paid; + owed to the manager, − owed by the manager)")
+        if "note" in j:
+            click.echo(f"{j['manager_id']} {j['period']}: {j['note']}")
 
 
 @click.group(invoke_without_command=True)
