@@ -195,7 +195,7 @@ def extend_chain(conn: duckdb.DuckDBPyConnection, notifications: Iterable[Notifi
 class Discrepancy:
     """One notification that no longer matches its chained record."""
 
-    kind: str  # altered | removed | inserted | chain_broken
+    kind: str  # altered | removed | inserted | chain_broken | version_gap | version_duplicate
     notification_id: int
     detail: str
 
@@ -263,6 +263,8 @@ def verify_chain(conn: duckdb.DuckDBPyConnection, source: NotificationSource,
     originator, version, topic or state hash differs was *altered*. The stored chain
     hashes are recomputed too, so an edit of ``log_chain`` itself shows as
     *chain_broken*. Notifications after the head are counted as not yet chained.
+    Last, originator versions are checked for continuity over the chained rows
+    (*version_gap*, *version_duplicate*: ``_version_breaks``).
     """
     ensure_chain_table(conn)
     head_position, head_sha = chain_head(conn)
@@ -324,7 +326,45 @@ def verify_chain(conn: duckdb.DuckDBPyConnection, source: NotificationSource,
             ))
         row = next(chain_iter, None)
         note = next(store_iter, None)
+    report.discrepancies += _version_breaks(conn)
     return report
+
+
+def _version_breaks(conn: duckdb.DuckDBPyConnection) -> list[Discrepancy]:
+    """Originator-version continuity over everything chained.
+
+    An aggregate's events are versions 1, 2, 3, ... and each is recorded after the one
+    before it (the store refuses a version that is not new, and notification ids
+    follow insertion). So in log order every originator's versions must go up by
+    exactly one from 1: a *version_gap* (a version skipped, or a first version above
+    1) or a *version_duplicate* (a version at or below one already seen) is a row
+    forged or moved, even when it was appended after the head and chained since. A
+    forged event that continues its originator's versions correctly (or starts a new
+    originator at version 1) cannot be told from a genuine one (docs/audit.md)."""
+    out = []
+    for position, originator, version, previous, previous_position, topic in conn.execute("""
+            SELECT position, originator_id, originator_version, previous, previous_position, topic FROM (
+                SELECT position, originator_id, originator_version, topic,
+                       lag(originator_version) OVER w AS previous, lag(position) OVER w AS previous_position
+                FROM log_chain WINDOW w AS (PARTITION BY originator_id ORDER BY position))
+            WHERE originator_version <> coalesce(previous, 0) + 1
+            ORDER BY position""").fetchall():
+        if previous is None:
+            out.append(Discrepancy(
+                "version_gap", int(position),
+                f"notification {position} ({topic}, {originator} v{version}) is the first event of its "
+                f"originator but not version 1: versions 1..{version - 1} are missing"))
+        elif version > previous:
+            out.append(Discrepancy(
+                "version_gap", int(position),
+                f"notification {position} ({topic}, {originator} v{version}) follows v{previous} "
+                f"(notification {previous_position}): version(s) {previous + 1}..{version - 1} are missing"))
+        else:
+            out.append(Discrepancy(
+                "version_duplicate", int(position),
+                f"notification {position} ({topic}, {originator} v{version}) comes after v{previous} "
+                f"(notification {previous_position}) of the same originator: a version repeated or out of order"))
+    return out
 
 
 def describe(report: VerifyReport) -> list[str]:

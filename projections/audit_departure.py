@@ -102,7 +102,7 @@ def departure_audit(conn: duckdb.DuckDBPyConnection, manager_id: str,
         SELECT * FROM ({credits_sql(AT, f"client_id IN {sql_in(client_ids)}", "manager_id = $m")})
         ORDER BY on_date, position, kind, source_id""", p)
     months = _months(credit_rows, manager_id, hire["hired_on"], end_day)
-    content["months"], content["pay"] = _pay(conn, manager_id, pos, months, f"{end_day:%Y-%m}")
+    content["months"], content["pay"] = _pay(conn, manager_id, pos, months, f"{end_day:%Y-%m}", credit_rows)
     findings: list[dict[str, Any]] = []
     findings += _reversals_after_close(conn, p, credit_rows, manager_id)
     findings += _window_dressing(intervals)
@@ -111,7 +111,8 @@ def departure_audit(conn: duckdb.DuckDBPyConnection, manager_id: str,
     tiers = audit_tiers.tier_findings(conn, pos, [b for b in book if b["role"] == "primary"],
                                       content["manager"]["grade_at_request"], req["requested_on"],
                                       end_day - timedelta(days=OUTFLOW_WINDOW_DAYS), end_day)
-    findings += tiers.findings
+    findings += _with_tier_evidence(conn, pos, tiers.findings, _grade_event(hire, grades, req["requested_on"]),
+                                    req["requested_on"])
     content["checks"] = {"grade_fit": tiers.grade_fit_status, "large_outflows": tiers.outflow_status}
     findings.sort(key=lambda f: (f["kind"], f["subject"], f["positions"]))
     content["findings"] = findings
@@ -262,10 +263,11 @@ def _months(credit_rows: list[dict[str, Any]], manager_id: str, hired_on: date, 
 
 
 def _pay(conn: duckdb.DuckDBPyConnection, manager_id: str, pos: int, months: dict[str, dict[str, Decimal]],
-         last_month: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+         last_month: str, credit_rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     issued = {r["period"]: r for r in query(
         conn, f"SELECT * FROM statements_issued WHERE {AT} AND manager_id = $m", {"pos": pos, "m": manager_id})}
-    restated_rows = audit_pay.restated_statements(conn, manager_id, pos, up_to=last_month)
+    # The restated pay is computed from the credits already attributed for the months.
+    restated_rows = audit_pay.restated_statements(conn, manager_id, pos, up_to=last_month, credit_rows=credit_rows)
     restated = {r["period"]: r for r in restated_rows or []}
     zero = Decimal(0)
     paid_sum = entitled_sum = zero
@@ -409,6 +411,75 @@ def _unattributed(credit_rows: list[dict[str, Any]], hired_on: date, end_day: da
             [r["position"] for r in rows], count=len(rows), amount=money_text(total),
             posting_ids=sorted(r["source_id"] for r in rows)))
     return out
+
+
+def _grade_event(hire: dict[str, Any], grades: list[dict[str, Any]], day: date) -> int:
+    """The position of the event that set the manager's grade in force on ``day``: the
+    last grade change effective on or before it, else the hire."""
+    position = int(hire["position"])
+    for g in grades:  # ordered by effective_on, position
+        if g["effective_on"] <= day:
+            position = int(g["position"])
+    return position
+
+
+def _with_tier_evidence(conn: duckdb.DuckDBPyConnection, pos: int, findings: list[dict[str, Any]],
+                        grade_position: int, requested_on: date) -> list[dict[str, Any]]:
+    """The tier findings with every event behind them in ``positions``.
+
+    ``grade_fit_mismatch``: the client's assignment start (already there), the event
+    that set the manager's grade on the request date, and the balance reports the tier
+    and maintenance level were computed from (the reports of each product in force on
+    that date, and the deposit reports in force on some day of the half-year
+    average's window). ``large_outflow``: the report of the lower balance (already
+    there) and the report of the starting balance it is measured from (the deposit
+    report in force on ``from_date``; ``from_position``)."""
+    out = []
+    for f in findings:
+        f = dict(f)
+        if f["kind"] == "grade_fit_mismatch":
+            reports = _tier_reports(conn, pos, f["subject"], requested_on)
+            f["positions"] = sorted({*f["positions"], grade_position, *reports})
+            f["grade_position"] = grade_position
+            f["balance_positions"] = reports
+        elif f["kind"] == "large_outflow":
+            start = _outflow_start(conn, pos, f["subject"], f["as_of"], f["positions"][-1])
+            if start is not None:
+                f["positions"] = sorted({*f["positions"], start})
+            f["from_position"] = start
+        out.append(f)
+    return out
+
+
+def _tier_reports(conn: duckdb.DuckDBPyConnection, pos: int, client_id: str, on: date) -> list[int]:
+    """Positions of the balance reports behind a client's tier on ``on`` (the tier
+    macro's own intervals: deposits over the 182-day window, other products on the day)."""
+    from projections import tiers
+
+    tiers.install(conn)
+    window_from = on - timedelta(days=tiers.WINDOW_DAYS - 1)
+    rows = conn.execute("SELECT DISTINCT position FROM tier_balance_intervals(?, ?, ?, ?, ?) ORDER BY position",
+                        [client_id, window_from, on, on, pos]).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def _outflow_start(conn: duckdb.DuckDBPyConnection, pos: int, client_id: str, as_of: date,
+                   to_position: int) -> int | None:
+    """The position of the deposit report an outflow is measured from: the report in
+    force on the alert's ``from_date`` (the latest as_of on or before it; for one date
+    the latest position), at the cut. The alert is asked again of the tiers for its
+    ``from_date`` (the finding carries only the lower report's position)."""
+    from projections import tiers
+
+    alerts = [a for a in tiers.large_outflows(conn, as_of, as_of, client_id, at_position=pos)
+              if int(a["position"]) == int(to_position)]
+    if not alerts:
+        return None
+    row = conn.execute(
+        "SELECT position FROM balances WHERE position <= ? AND client_id = ? AND product = 'deposit' "
+        "AND as_of <= ? ORDER BY as_of DESC, position DESC LIMIT 1",
+        [pos, client_id, alerts[0]["from_date"]]).fetchone()
+    return None if row is None else int(row[0])
 
 
 def _counts(findings: list[dict[str, Any]]) -> dict[str, int]:

@@ -21,9 +21,11 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from domain.values import month_bounds
 from projections.audit_common import (
     mask_id,
     money_text,
+    month_text,
     position_known_at,
     query,
     sql_in,
@@ -34,6 +36,7 @@ BANK_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def bank_today() -> date:
+    """Today in the bank's time zone (the default of --effective-on)."""
     return datetime.now(BANK_TZ).date()
 
 
@@ -114,11 +117,16 @@ def manager_history(conn: duckdb.DuckDBPyConnection, manager_id: str, known_at: 
                          "ORDER BY opened_on, opened_position", p):
         handovers.append(_handover_on(h, on, manager_id))
 
-    # Postings, loss charges and activities credited to the manager.
-    credit_rows = query(conn, f"""
+    # Postings, loss charges and activities credited to the manager: read once, up to
+    # the end of the month of --effective-on, because the restated statement of that
+    # month is computed from the same rows (audit_pay.restated_statements); the
+    # history itself shows those on or before the date.
+    _, month_end = month_bounds(month_text(on))
+    month_rows = query(conn, f"""
         SELECT * FROM ({credits_sql(AT, f"client_id IN {sql_in(client_ids)}", "manager_id = $m")})
-        WHERE manager_id = $m AND on_date <= $on
-        ORDER BY on_date, position, kind, source_id""", p)
+        WHERE manager_id = $m AND on_date <= $month_end
+        ORDER BY on_date, position, kind, source_id""", {**p, "month_end": month_end})
+    credit_rows = [r for r in month_rows if r["on_date"] <= on]
     credits = [_credit(r) for r in credit_rows]
     months: dict[str, dict[str, Decimal]] = {}
     for r in credit_rows:
@@ -137,7 +145,7 @@ def manager_history(conn: duckdb.DuckDBPyConnection, manager_id: str, known_at: 
             fact("adjustment", date.fromisoformat(r["period"] + "-01"), r, period=r["period"],
                  adjustment_kind=r["kind"], amount=money_text(r["amount"]), reason=r["reason"])
 
-    statements = _statements(conn, manager_id, pos, on, restated)
+    statements = _statements(conn, manager_id, pos, on, month_rows if restated else None)
     facts.sort(key=lambda f: (f["on"], f["position"], f["kind"]))
     return {
         "manager_id": manager_id,
@@ -198,7 +206,9 @@ STATEMENT_FIELDS = ("responsibility_profit", "weighted_profit", "performance_ear
 
 
 def _statements(conn: duckdb.DuckDBPyConnection, manager_id: str, pos: int, on: date,
-                restated: bool) -> dict[str, Any]:
+                credit_rows: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Statements issued at or before the cut for months up to that of ``on``, and
+    (unless ``credit_rows`` is None) those months restated from the manager's credits."""
     issued = query(conn, f"SELECT * FROM statements_issued WHERE {AT} AND manager_id = $m "
                          "AND period <= $month ORDER BY period",
                    {"pos": pos, "m": manager_id, "month": f"{on:%Y-%m}"})
@@ -206,5 +216,6 @@ def _statements(conn: duckdb.DuckDBPyConnection, manager_id: str, pos: int, on: 
                    **{f: money_text(s[f]) for f in STATEMENT_FIELDS}} for s in issued]
     from projections.audit_pay import restated_statements
 
-    again = restated_statements(conn, manager_id, pos, up_to=f"{on:%Y-%m}") if restated else None
+    again = None if credit_rows is None else restated_statements(conn, manager_id, pos, up_to=month_text(on),
+                                                                  credit_rows=credit_rows)
     return {"issued": out_issued, "restated": again}

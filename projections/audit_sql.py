@@ -3,6 +3,8 @@
 Two layers: ``check_read_only`` refuses anything but one query statement before it
 reaches DuckDB, and ``read_only_connection`` opens the read model with
 ``read_only=True`` so that even a statement the guard missed cannot write.
+``prepare_query`` materialises the TEMP table ``statements_restated`` (computed by
+the pay rules in Python, so not a view) when a query names it.
 """
 
 from __future__ import annotations
@@ -105,6 +107,31 @@ def check_read_only(query: str) -> None:
 _ALLOWED_INSIDE_QUERY = frozenset({"REPLACE", "END", "ANALYZE"})
 
 
+def names_table(query: str, table: str) -> bool:
+    """Whether ``query`` names ``table`` as an identifier (bare or double-quoted, in any
+    case), not merely inside a string literal or a comment."""
+    wanted = table.lower()
+    for match in _TOKEN.finditer(query):
+        kind = match.lastgroup
+        if kind == "word" and match.group().lower() == wanted:
+            return True
+        if kind == "quoted" and match.group().strip('"').replace('""', '"').lower() == wanted:
+            return True
+    return False
+
+
+def prepare_query(conn: duckdb.DuckDBPyConnection, query: str) -> None:
+    """Before running an auditor's query: when it names ``statements_restated``,
+    materialise that TEMP table (the pay projection's restated statements,
+    ``projections.audit_pay.materialise_statements_restated``). TEMP objects live in
+    the connection's memory, so this works on the read-only connection; the read
+    model file is not written. Other queries cost nothing extra."""
+    from projections.audit_pay import RESTATED_TABLE, materialise_statements_restated
+
+    if names_table(query, RESTATED_TABLE):
+        materialise_statements_restated(conn)
+
+
 def read_only_connection(path: Path | str) -> duckdb.DuckDBPyConnection:
     """Open the read model read-only, with no access to files or the network."""
     conn = duckdb.connect(str(path), read_only=True)
@@ -118,6 +145,7 @@ def run_read_only(path: Path | str, query: str) -> tuple[list[str], list[tuple[o
     check_read_only(query)
     conn = read_only_connection(path)
     try:
+        prepare_query(conn, query)
         cursor = conn.execute(query)
         columns = [d[0] for d in cursor.description or []]
         return columns, cursor.fetchall()

@@ -133,14 +133,30 @@ def credits_sql(cut: str = ALL, client_filter: str = ALL, manager_filter: str = 
         SELECT items.*, plan.backup_share
         FROM items ASOF LEFT JOIN plan ON items.on_date >= plan.effective_from
     ),
-    attributed AS (
-        SELECT d.*, iv.manager_id, iv.role, iv.origin,
-               CASE WHEN iv.role = 'backup' THEN d.backup_share ELSE 1 - coalesce(d.backup_share, 0) END
-                   AS share
+    -- DOMAIN.md §5: the primary in force is credited; with a plan's backup share s > 0
+    -- and a backup also in force, the backup gets s and the primary 1 - s. Without a
+    -- primary nobody is credited (the line is unattributed), not even a backup.
+    withp AS (
+        SELECT d.*, pr.manager_id AS primary_id, pr.origin AS primary_origin
         FROM dated d
-        LEFT JOIN iv ON iv.client_id = d.client_id AND d.on_date >= iv.valid_from
-                    AND (iv.valid_to IS NULL OR d.on_date < iv.valid_to)
-                    AND (iv.role = 'primary' OR d.backup_share > 0)
+        LEFT JOIN iv AS pr ON pr.role = 'primary' AND pr.client_id = d.client_id AND d.on_date >= pr.valid_from
+                           AND (pr.valid_to IS NULL OR d.on_date < pr.valid_to)
+    ),
+    withb AS (
+        SELECT w.*, bk.manager_id AS backup_id, bk.origin AS backup_origin
+        FROM withp w
+        LEFT JOIN iv AS bk ON bk.role = 'backup' AND w.primary_id IS NOT NULL AND w.backup_share > 0
+                           AND bk.client_id = w.client_id AND w.on_date >= bk.valid_from
+                           AND (bk.valid_to IS NULL OR w.on_date < bk.valid_to)
+    ),
+    attributed AS (
+        SELECT withb.*, primary_id AS manager_id, CASE WHEN primary_id IS NOT NULL THEN 'primary' END AS role,
+               primary_origin AS origin,
+               CASE WHEN backup_id IS NOT NULL THEN 1 - backup_share ELSE CAST(1 AS DECIMAL(18,6)) END AS share
+        FROM withb
+        UNION ALL
+        SELECT withb.*, backup_id, 'backup', backup_origin, backup_share
+        FROM withb WHERE backup_id IS NOT NULL
     ),
     activity_values AS (
         SELECT kind, effective_from, arg_max(value, position) AS value

@@ -13,7 +13,12 @@ from typing import Any
 import click
 
 from projections import ReadModel
-from projections.audit_sql import ReadOnlyQueryRefused, check_read_only, read_only_connection
+from projections.audit_sql import (
+    ReadOnlyQueryRefused,
+    check_read_only,
+    prepare_query,
+    read_only_connection,
+)
 from projections.pay import statements, to_json
 from scripts.context import Context
 
@@ -157,6 +162,7 @@ def sql(ctx: Context, query: str, as_json: bool) -> None:
     caught_up(ctx).close()
     conn = read_only_connection(ctx.read_model_path)
     try:
+        prepare_query(conn, query)  # statements_restated, when the query names it
         rel = conn.sql(query)
         columns = list(rel.columns) if rel is not None else []
         # Through Arrow: exact decimals, and time zones without pytz.

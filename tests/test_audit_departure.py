@@ -36,13 +36,13 @@ def restated(manager_id: str) -> list[dict[str, Any]]:
 @pytest.fixture(autouse=True)
 def pay_projection(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(audit_pay, "restated_statements",
-                        lambda conn, m, pos, up_to=None: [r for r in restated(m) if r["period"] <= (up_to or "9999")])
+                        lambda conn, m, pos, up_to=None, **_: [r for r in restated(m) if r["period"] <= (up_to or "9999")])
 
 
 def departure_story(rows: ReadModelRows | None = None) -> tuple[duckdb.DuckDBPyConnection, dict[str, int]]:
     r = rows or ReadModelRows()
     at: dict[str, int] = {}
-    r.hire("M1")
+    at["M1_hired"] = r.hire("M1")
     r.hire("M2", grade="senior")
     for c in ("C1", "C2", "C3"):
         r.register(c)
@@ -201,15 +201,41 @@ def test_the_renderings_show_the_figures_and_never_a_full_id_number() -> None:
 
 def test_grade_fit_and_large_outflows_come_from_the_tiers() -> None:
     rows = ReadModelRows()
-    conn, _ = departure_story(rows)
+    conn, at = departure_story(rows)
     rich = rows.balance("C2", "6000000.00", "2025-07-01")
     fall = rows.balance("C2", "1000000.00", "2025-08-20")
     rows.flush()
     a = departure_audit(conn, "M1")
     assert a["checks"] == {"grade_fit": "checked", "large_outflows": "checked"}
     [outflow] = finding(a, "large_outflow")
-    assert outflow["subject"] == "C2" and outflow["positions"] == [fall] and outflow["drop"] == "5000000.00"
+    # the events behind the fall: the report it fell from and the report it fell to
+    assert outflow["subject"] == "C2" and outflow["positions"] == [rich, fall] and outflow["drop"] == "5000000.00"
+    assert outflow["from_position"] == rich
     # on the request date C2 holds 1,000,000: sub-branch level, beyond a junior
     [misfit] = finding(a, "grade_fit_mismatch")
     assert (misfit["subject"], misfit["tier"], misfit["maintenance_level"]) == ("C2", "vip", "sub_branch")
+    # the assignment of C2, the hire that set the grade, and both deposit reports of the window
+    assert misfit["positions"] == [at["M1_hired"], at["C2_in"], rich, fall]
+    assert (misfit["grade_position"], misfit["balance_positions"]) == (at["M1_hired"], [rich, fall])
     assert rich < fall
+
+
+def test_a_grade_fit_mismatch_names_the_grade_change_and_only_the_reports_behind_the_tier() -> None:
+    rows = ReadModelRows()
+    conn, at = departure_story(rows)
+    superseded = rows.balance("C2", "5.00", "2024-10-01")  # replaced before the half-year window opens
+    old = rows.balance("C2", "10.00", "2024-12-01")  # holds into the window (from 2025-03-04)
+    deposit = rows.balance("C2", "600000.00", "2025-08-01")
+    fund = rows.balance("C2", "500000.00", "2025-06-15", product="fund")  # vip: fund >= 500,000
+    later = rows.balance("C2", "900000.00", "2025-09-15")  # after the request date
+    demoted = rows.grade("M1", "assistant", "2025-08-01")  # serves up to potential clients
+    rows.grade("M1", "junior", "2025-09-20")  # after the request: not the grade at the request
+    rows.flush()
+    a = departure_audit(conn, "M1")
+    [misfit] = finding(a, "grade_fit_mismatch")
+    assert (misfit["subject"], misfit["tier"], misfit["maintenance_level"]) == ("C2", "vip", "sub_branch")
+    assert misfit["grade_position"] == demoted
+    assert misfit["balance_positions"] == [old, deposit, fund]
+    assert misfit["positions"] == [at["C2_in"], old, deposit, fund, demoted]
+    assert superseded not in misfit["positions"] and later not in misfit["positions"]
+    assert not finding(a, "large_outflow")

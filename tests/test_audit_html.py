@@ -35,7 +35,7 @@ def chromium(page: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_the_html_report_renders_in_chromium_with_the_managers_figures(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(audit_pay, "restated_statements", lambda conn, m, pos, up_to=None: restated(m))
+    monkeypatch.setattr(audit_pay, "restated_statements", lambda conn, m, pos, up_to=None, **_: restated(m))
     conn, _ = departure_story()
     report = departure_audit(conn, "M1")
     page = tmp_path / "audit.html"

@@ -95,7 +95,78 @@ def test_a_row_inserted_out_of_order_is_caught(tmp_path: Path) -> None:
         db.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
                    "VALUES (?, ?, ?, ?, ?)", [target, row[0], row[1], row[2], row[3].replace(b"2025", b"2024")])
     code, report = verify(tmp_path)
-    assert code == 1 and [d["notification_id"] for d in report["discrepancies"]] == [target]
+    # the same id with other bytes: the chained record of that id no longer matches
+    assert code == 1 and [(d["kind"], d["notification_id"]) for d in report["discrepancies"]] == [("altered", target)]
+
+
+def log_with_a_gap(tmp_path: Path) -> int:
+    """Ingest the story with a gap of ids before its last event (as a PostgreSQL
+    sequence leaves after a rolled-back insert), chain it, and return the first id of
+    the gap."""
+    ingest(tmp_path, story())
+    with sqlite3.connect(tmp_path / "events.sqlite") as db:
+        (last,) = db.execute("SELECT max(rowid) FROM stored_events").fetchone()
+        db.execute("UPDATE stored_events SET rowid = ? WHERE rowid = ?", [last + 10, last])
+    code, report = verify(tmp_path)
+    assert code == 0 and report["chained_to"] == last + 10
+    return int(last)
+
+
+def test_a_row_inserted_between_chained_rows_is_caught_naming_its_id(tmp_path: Path) -> None:
+    gap = log_with_a_gap(tmp_path)
+    with sqlite3.connect(tmp_path / "events.sqlite") as db:
+        originator_id, version, topic, state = db.execute(
+            "SELECT originator_id, originator_version, topic, state FROM stored_events WHERE topic LIKE "
+            "'%Posting.Booked' ORDER BY rowid LIMIT 1").fetchone()
+        # a new aggregate's first event, slipped into the gap inside the chained log
+        db.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+                   "VALUES (?, ?, 1, ?, ?)", [gap + 3, "00000000-0000-4000-8000-000000000001", topic, state])
+    code, report = verify(tmp_path)
+    assert code == 1
+    assert [(d["kind"], d["notification_id"]) for d in report["discrepancies"]] == [("inserted", gap + 3)]
+    assert "inserted out of order" in report["discrepancies"][0]["detail"]
+
+
+def test_a_stored_event_moved_to_another_position_is_caught_at_both(tmp_path: Path) -> None:
+    gap = log_with_a_gap(tmp_path)
+    target = stored_rowid(tmp_path, "Posting.Booked")
+    with sqlite3.connect(tmp_path / "events.sqlite") as db:
+        db.execute("UPDATE stored_events SET rowid = ? WHERE rowid = ?", [gap + 5, target])
+    code, report = verify(tmp_path)
+    assert code == 1
+    assert [(d["kind"], d["notification_id"]) for d in report["discrepancies"]] == [
+        ("removed", target), ("inserted", gap + 5)]
+
+
+def test_a_forged_row_appended_after_the_head_with_a_version_gap_is_caught(tmp_path: Path) -> None:
+    ingest(tmp_path, story())
+    assert verify(tmp_path)[0] == 0
+    target = stored_rowid(tmp_path, "Client.Assigned")
+    with sqlite3.connect(tmp_path / "events.sqlite") as db:
+        originator_id, topic, state = db.execute(
+            "SELECT originator_id, topic, state FROM stored_events WHERE rowid = ?", [target]).fetchone()
+        (version,) = db.execute("SELECT max(originator_version) FROM stored_events WHERE originator_id = ?",
+                                [originator_id]).fetchone()
+        (last,) = db.execute("SELECT max(rowid) FROM stored_events").fetchone()
+        db.execute("INSERT INTO stored_events (rowid, originator_id, originator_version, topic, state) "
+                   "VALUES (?, ?, ?, ?, ?)", [last + 1, originator_id, version + 2, topic, state])
+    code, report = verify(tmp_path)
+    assert code == 1
+    assert [(d["kind"], d["notification_id"]) for d in report["discrepancies"]] == [("version_gap", last + 1)]
+    assert f"follows v{version} (notification {target})" in report["discrepancies"][0]["detail"]
+    assert verify(tmp_path)[0] == 1  # and it stays reported: the chain keeps the row
+
+
+def test_a_repeated_or_backward_version_is_caught() -> None:
+    notes = [FakeNote(i, f"state {i}".encode()) for i in range(1, 6)]
+    # o1: v1 at 1 (as built), v1 again at 2, v3 at 4 (v2 skipped), then back to v2 at 5
+    for n, version in ((notes[1], 1), (notes[3], 3), (notes[4], 2)):
+        n.originator_id, n.originator_version = "o1", version
+    conn = duckdb.connect()
+    extend_chain(conn, notes)
+    report = verify_chain(conn, FakeStore(notes))
+    assert [(d.kind, d.notification_id) for d in report.discrepancies] == [
+        ("version_duplicate", 2), ("version_gap", 4), ("version_duplicate", 5)]
 
 
 def test_events_after_the_head_are_chained_by_the_next_verify(tmp_path: Path) -> None:
