@@ -26,12 +26,14 @@ import attrs
 import duckdb
 import pyarrow as pa
 
+from projections.log_pages import LogPage
+
 GENESIS = "0" * 64
 PAGE_SIZE = 5000
 
 CHAIN_DDL = """
 CREATE TABLE IF NOT EXISTS log_chain (
-    position BIGINT PRIMARY KEY,
+    position BIGINT NOT NULL,  -- appended in log order; no index (see docs/read-model.md)
     originator_id VARCHAR NOT NULL,
     originator_version INTEGER NOT NULL,
     topic VARCHAR NOT NULL,
@@ -133,30 +135,31 @@ def chain_head(conn: duckdb.DuckDBPyConnection) -> tuple[int, str]:
 def chain_rows(
     notifications: Iterable[NotificationLike],
     head: tuple[int, str],
-    originator_ids: Sequence[str] | None = None,
 ) -> tuple[pa.Table | None, tuple[int, str]]:
     """The ``log_chain`` rows for ``notifications`` after ``head`` (last chained
-    position, its chain hash), and the new head. Pure: the loader runs it on its
-    reading thread, in parallel with DuckDB loading the previous page.
-    ``originator_ids`` may give the ids as text (already converted by the caller)."""
+    position, its chain hash), and the new head."""
+    return chain_rows_of_page(LogPage.from_notifications(list(notifications)), head)
+
+
+def chain_rows_of_page(page: LogPage, head: tuple[int, str]) -> tuple[pa.Table | None, tuple[int, str]]:
+    """``chain_rows`` of a page of the log given as columns. Pure: the loader runs it
+    on its reading thread, in parallel with DuckDB loading the previous page."""
     last_position, previous = head
     columns: dict[str, list[Any]] = {name: [] for name in _SCHEMA.names}
     sha256 = hashlib.sha256
-    for i, n in enumerate(notifications):
-        position = n.id
+    for position, originator, version, topic, state in zip(
+            page.positions, page.originator_ids, page.versions, page.topics, page.states, strict=True):
         if position <= last_position:
             continue
-        state_sha = sha256(n.state).hexdigest()
-        originator = originator_ids[i] if originator_ids is not None else str(n.originator_id)
-        version = n.originator_version
+        state_sha = sha256(state).hexdigest()
         digest = sha256(bytes.fromhex(previous))
-        digest.update(canonical(position, originator, version, n.topic, state_sha))
+        digest.update(canonical(position, originator, version, topic, state_sha))
         previous = digest.hexdigest()
         last_position = position
         columns["position"].append(position)
         columns["originator_id"].append(originator)
         columns["originator_version"].append(version)
-        columns["topic"].append(n.topic)
+        columns["topic"].append(topic)
         columns["state_sha256"].append(state_sha)
         columns["chain_sha256"].append(previous)
     if not columns["position"]:

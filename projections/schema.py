@@ -22,7 +22,7 @@ RATIO = "DECIMAL(18,6)"
 _COMMON = "position BIGINT NOT NULL, recorded_at TIMESTAMPTZ"
 
 TABLES: dict[str, str] = {
-    "events": "position BIGINT PRIMARY KEY, originator_id VARCHAR, originator_version INTEGER, "
+    "events": "position BIGINT NOT NULL, originator_id VARCHAR, originator_version INTEGER, "
               "topic VARCHAR, recorded_at TIMESTAMPTZ, state VARCHAR",
     "projection_state": "name VARCHAR PRIMARY KEY, position BIGINT",
     # originator id -> the business key of its aggregate (client_id, posting source id,
