@@ -9,12 +9,23 @@ redelivers nothing that was applied. What is read again after the watermark (the
 records behind a held one) is recognised by its business id as a duplicate and
 changes nothing, and a record already dead-lettered is skipped (docs/kafka.md).
 
-A message whose dependency has not arrived yet (a posting before its client's
-registration, a handover before the assignment it moves) is held, with every later
-message of its key, and retried until it applies or ``retry_seconds`` pass; then it
-is dead-lettered. Malformed messages and messages breaking a rule are dead-lettered
-at once: stored as a DeadLetter in the same transaction, then published to
-``<topic>.dlq`` by the dead-letter publisher.
+A message that breaks a business rule (a posting before its client's registration,
+a handover before the assignment it moves, a release before the handover filing that
+gives the manager the client) is held, with every later message of its key, and
+retried until it applies or ``retry_seconds`` pass; then it is dead-lettered with its
+last error. Malformed messages and id conflicts are dead-lettered at once: stored as a
+DeadLetter in the same transaction, then published to ``<topic>.dlq`` by the
+dead-letter publisher.
+
+Some messages close a door when they succeed: a departure (no client can be given to
+the manager afterwards), a handover opening (its clients can be neither released nor
+put in another handover), a filing (the clients' primary moves) and a month close (no
+award for the month). Applied as soon
+as they are consumed they could succeed *before* a message that comes earlier in
+business order on another topic, which would then fail for good. They are therefore
+*settled*: held until the consumer has read every partition it owns to its high-water
+mark and nothing else it holds can be applied, then applied one at a time, in
+business-date order (docs/kafka.md, "Ordering across families").
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import logging
 import signal
 import time
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import attrs
@@ -35,6 +47,7 @@ from kafka.errors import KafkaError
 
 from consumers.decoder import decode_object, message_id_of, parse_json
 from consumers.publisher import DEAD_LETTER_TOPIC, LogPublisher, dead_letter_route
+from domain import messages as m
 from domain.errors import RuleBroken
 from domain.ledger import APPLIED, DUPLICATE, HELD, Ledger, Outcome
 from domain.messages import Message
@@ -44,6 +57,28 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_SECONDS = 30.0
 DEFAULT_MAX_POLL_RECORDS = 5000
+# A settling record waits at least this long after it was read, besides the catch-up:
+# records produced just before it to another topic may land on the broker a little
+# after it (a producer has several requests in flight), and the high-water marks the
+# consumer knows may be that much behind.
+DEFAULT_SETTLE_SECONDS = 1.0
+
+
+# Messages whose success closes a door on others, with the business date that orders
+# them: applied only once the consumer has settled (see the module docstring).
+SETTLED_TYPES: dict[type[Message], Callable[[Any], date]] = {
+    m.ManagerDeparted: lambda msg: msg.departed_on,
+    m.HandoverOpened: lambda msg: msg.opened_on,
+    m.HandoverFiled: lambda msg: msg.filed_on,
+    # A month close: no award for the month after it. A feed sends it once the month's
+    # messages are consumed; settling also spares an award read just before it.
+    m.PeriodClosed: lambda msg: msg.closed_on,
+}
+
+
+def settles(message: Message) -> bool:
+    """Whether ``message`` is applied only once the consumer has caught up (SETTLED_TYPES)."""
+    return type(message) in SETTLED_TYPES
 
 
 def tracking_name(topic: str, partition: int) -> str:
@@ -53,13 +88,15 @@ def tracking_name(topic: str, partition: int) -> str:
 
 @attrs.define
 class Pending:
-    """A record waiting in its partition: decoded, and held since ``held_since`` if held."""
+    """A record waiting in its partition: decoded, and held since ``held_since`` once the
+    ledger held it (None while it waits to settle, or behind one that does)."""
 
     offset: int
     key: bytes | None
     value: bytes
     message: Message
     held_since: float | None = None
+    read_at: float = 0.0  # when it was read: a settling record waits settle_seconds from here
 
 
 @attrs.define
@@ -110,6 +147,7 @@ class LedgerConsumer:
         group: str = "rmledger",
         retry_seconds: float = DEFAULT_RETRY_SECONDS,
         max_poll_records: int = DEFAULT_MAX_POLL_RECORDS,
+        settle_seconds: float = DEFAULT_SETTLE_SECONDS,
         session_timeout_ms: int = 10000,
         on_progress: Callable[[ConsumeStats], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -117,6 +155,7 @@ class LedgerConsumer:
         self.ledger = ledger
         self.topics = topics
         self.retry_seconds = retry_seconds
+        self.settle_seconds = settle_seconds
         self.on_progress = on_progress
         self.clock = clock
         self.stats = ConsumeStats()
@@ -227,6 +266,8 @@ class LedgerConsumer:
                 for tp, work in list(self.work.items()):
                     if work.pending and tp not in batches:
                         self._process(tp, [])  # retry what is held
+                if self._settling_due() and self._caught_up():
+                    self._settle()
                 self._commit(list(self.work))
                 self.dead_letters.publish_new()
                 if received or not self.joined:
@@ -242,6 +283,52 @@ class LedgerConsumer:
             self.dead_letters.close()
             self.consumer.close(autocommit=False)
         return self.stats
+
+    def _finished(self) -> int:
+        return self.stats.applied + self.stats.duplicates + self.stats.dead_lettered
+
+    def _settling_due(self) -> bool:
+        """Whether a record waiting to settle has waited ``settle_seconds``."""
+        now = self.clock()
+        return any(settles(p.message) and now - p.read_at >= self.settle_seconds
+                   for w in self.work.values() for p in w.pending)
+
+    def _settle(self) -> None:
+        """Caught up with every owned partition: apply what waits to settle.
+
+        First everything else held is retried until nothing more applies (a release
+        that waited for a filing, an assignment that waited for its client); then
+        the settling record with the earliest business date (ties: topic, partition,
+        offset) that applies is let go, alone, because it may close a door on the
+        others; and again, until none applies. A settling record that fails is held
+        like any other and dead-lettered once its retry time is up."""
+        while True:
+            before = -1
+            while before != self._finished():
+                before = self._finished()
+                for tp, work in list(self.work.items()):
+                    if any(not settles(p.message) for p in work.pending):
+                        self._process(tp, [])
+            heads: list[tuple[date, str, int, int]] = []
+            now = self.clock()
+            for tp, work in self.work.items():
+                seen: set[bytes | None] = set()
+                for item in work.pending:
+                    if item.key in seen:
+                        continue
+                    seen.add(item.key)
+                    if settles(item.message) and now - item.read_at >= self.settle_seconds:
+                        day = SETTLED_TYPES[type(item.message)](item.message)
+                        heads.append((day, tp.topic, tp.partition, item.offset))
+            let_go = False
+            for _, topic, partition, offset in sorted(heads):
+                before = self._finished()
+                self._process(TopicPartition(topic, partition), [], release=offset)
+                if self._finished() > before:
+                    let_go = True
+                    break
+            if not let_go:
+                return
 
     # The lag comes from the high-water marks of fetch responses, not end_offsets():
     # some Kafka-protocol brokers (Tansu 0.6) answer ListOffsets LATEST with the
@@ -261,17 +348,23 @@ class LedgerConsumer:
         return not self.consumer.assignment() or self._lag() == 0
 
     def _report(self) -> None:
-        if self.on_progress:
-            self.stats.lag = self._lag() or 0
+        # Always counted, whether progress is shown or not: the final line says it.
+        lag = self._lag()
+        if lag is not None:
+            self.stats.lag = lag
         self.stats.held = sum(len(w.pending) for w in self.work.values())
         if self.on_progress:
             self.on_progress(self.stats)
 
     # -- one partition's batch ------------------------------------------------------------
 
-    def _process(self, tp: TopicPartition, records: list[Any]) -> None:
+    def _process(self, tp: TopicPartition, records: list[Any], release: int | None = None) -> None:
+        """Apply one partition's held records and new ``records`` in one transaction.
+
+        Records that settle (SETTLED_TYPES) are kept back, with every later record of
+        their key, except the one at offset ``release``, which ``_settle`` lets go."""
         work = self.work.setdefault(tp, PartitionWork(tp))
-        candidates = list(work.pending)  # held records first: they came earlier
+        waiting = list(work.pending)  # held records first: they came earlier
         malformed: list[tuple[int, bytes | None, bytes, str, RuleBroken]] = []
         for record in records:
             if work.stored_mark is not None and record.offset < work.stored_mark:
@@ -283,10 +376,23 @@ class LedgerConsumer:
             obj: Any = None
             try:
                 obj = parse_json(record.value)
-                candidates.append(Pending(record.offset, record.key, record.value, decode_object(obj)))
+                waiting.append(Pending(record.offset, record.key, record.value, decode_object(obj),
+                                       read_at=self.clock()))
             except RuleBroken as error:
                 malformed.append((record.offset, record.key, record.value, message_id_of(obj) or "", error))
+        candidates: list[Pending] = []
+        kept: list[Pending] = []  # waiting to settle, or behind one of their key that is
+        settling: set[bytes | None] = set()
+        for item in waiting:
+            if item.key in settling:
+                kept.append(item)
+            elif settles(item.message) and item.offset != release:
+                settling.add(item.key)
+                kept.append(item)
+            else:
+                candidates.append(item)
         if not candidates and not malformed:
+            work.pending = kept
             return
         now = self.clock()
         keys = [(c.key or b"").decode("utf-8", "replace") for c in candidates]
@@ -334,6 +440,7 @@ class LedgerConsumer:
                 if letter is not None:
                     stored_letters.append(letter)
             still_held = [c.offset for i, c in enumerate(candidates) if outcomes[i].status == HELD and i not in lettered]
+            still_held += [k.offset for k in kept]
             mark = min(still_held) if still_held else work.next_offset
             if mark is None or (work.stored_mark is not None and mark <= work.stored_mark):
                 return list(stored_letters), None
@@ -353,7 +460,7 @@ class LedgerConsumer:
             self.work.pop(tp, None)
             return
         self.stats.dead_lettered += len(stored_letters)
-        work.pending = []
+        pending = list(kept)
         for index, (item, outcome) in enumerate(zip(candidates, outcomes, strict=True)):
             if outcome.status == APPLIED:
                 self.stats.applied += 1
@@ -362,7 +469,8 @@ class LedgerConsumer:
             elif outcome.status == HELD and index not in lettered:
                 if item.held_since is None:
                     item.held_since = now
-                work.pending.append(item)
+                pending.append(item)
+        work.pending = sorted(pending, key=lambda item: item.offset)
         mark = work.watermark()
         if mark is not None and (work.stored_mark is None or mark > work.stored_mark):
             work.stored_mark = mark
@@ -380,7 +488,10 @@ class LedgerConsumer:
         offsets = {}
         for tp in partitions:
             work = self.work.get(tp)
-            mark = work.watermark() if work else None
+            # The stored watermark, not the one in memory: an offset is committed only
+            # once it is stored with the events (a partition whose first record waits
+            # to settle has stored nothing yet, and commits nothing).
+            mark = work.stored_mark if work else None
             if mark is not None:
                 offsets[tp] = OffsetAndMetadata(mark, "", -1)
         if not offsets:

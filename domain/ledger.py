@@ -39,7 +39,7 @@ A = TypeVar("A", bound=Aggregate)
 APPLIED = "applied"
 DUPLICATE = "duplicate"
 REJECTED = "rejected"
-HELD = "held"  # a dependency is missing, or an earlier message of the same key is held
+HELD = "held"  # from Kafka: a rule broken for now, or an earlier message of the same key is held
 
 
 @attrs.frozen
@@ -48,6 +48,35 @@ class Outcome:
 
     status: str
     error: RuleBroken | None = None
+
+
+# Rules decided by the message alone, whatever the store holds: retrying cannot help,
+# and holding the message would hold every later message of its key for the whole
+# retry time (an award behind a compliance adjustment of 0 would wait, and meet the
+# month's close). From Kafka they are dead-lettered at once.
+FINAL_RULES = frozenset({
+    "award_not_positive", "compliance_zero",  # adjustment.recorded: the amount
+    "same_manager",  # handover.opened: from and to are one manager
+    "closed_before_month_end",  # period.closed: closed_on before the month's last day
+    "last_day_before_request",  # manager.departure_requested: its own two dates
+    "self_approval",  # manager.departure_approved: the approver is the manager
+})
+
+
+def is_retryable(error: RuleBroken) -> bool:
+    """Whether a message failing with ``error`` may still apply later, from Kafka.
+
+    Across topics a message can be consumed before what it depends on, and that is
+    not only an unknown client or posting (DependencyMissing): a release consumed
+    before the handover filing that makes the manager the client's primary, a
+    backup assigned before the filing that ends the previous backup, a departure
+    before the release that empties the book. A rule cannot tell such a race from
+    a real error, so every business-rule failure is retried until the consumer's
+    retry time is up. Final are: a malformed message (it never reaches the ledger:
+    the decoder rejects it), an id conflict (the id is taken by other content for
+    good) and the rules of FINAL_RULES, which look at nothing but the message."""
+    return (isinstance(error, DomainRuleBroken) and not isinstance(error, Conflict)
+            and error.rule not in FINAL_RULES)
 
 
 def content_hash(message: m.Message) -> str:
@@ -301,10 +330,13 @@ class Ledger(Application[UUID]):
         ``before_save(outcomes)`` returns them instead; it may be called more than
         once (a batch is redone after an integrity error) and must not keep state.
 
-        With ``keys`` (one per message: the Kafka record key), a message whose
-        dependency is missing (an unknown client, manager, posting, handover) is
-        ``held`` instead of rejected, and so is every later message of the same key,
-        so that one entity's messages keep their order while they wait.
+        With ``keys`` (one per message: the Kafka record key), a message that breaks
+        a business rule (``is_retryable``: not an id conflict nor a rule of the
+        message alone) is ``held``
+        instead of rejected, and so is every later message of the same key, so that
+        one entity's messages keep their order while they wait for what another
+        topic has not delivered yet. Without keys (``rmledger ingest``: the file's
+        order is the order) it is rejected at once, as before.
 
         Facts keyed by their message id are first stored optimistically; if any of
         them was stored before (an integrity error), the batch is redone with a
@@ -355,7 +387,14 @@ class Ledger(Application[UUID]):
         held_keys: dict[str, RuleBroken] = {}
         for index, message in enumerate(messages):
             if index in excluded:
-                outcomes.append(Outcome(REJECTED, excluded[index]))
+                # A command that changed an aggregate before breaking its rule: the
+                # batch is redone without it, and it is decided like any other failure.
+                error = excluded[index]
+                if keys is not None and is_retryable(error):
+                    held_keys.setdefault(keys[index], error)
+                    outcomes.append(Outcome(HELD, error))
+                else:
+                    outcomes.append(Outcome(REJECTED, error))
                 continue
             if keys is not None and keys[index] in held_keys:
                 outcomes.append(Outcome(HELD, held_keys[keys[index]]))
@@ -383,7 +422,7 @@ class Ledger(Application[UUID]):
                         continue
                     if stored_hash is not None:
                         error = Conflict("id", "id_conflict", f"message id {message.id!r} was already applied with different content", message.id)
-                if keys is not None and isinstance(error, DependencyMissing):
+                if keys is not None and is_retryable(error):
                     held_keys[keys[index]] = error
                     outcomes.append(Outcome(HELD, error))
                 else:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Callable
 
 import click
 
-from consumers.kafka_consumer import DEFAULT_RETRY_SECONDS, ConsumeStats, LedgerConsumer
+from consumers.kafka_consumer import (
+    DEFAULT_RETRY_SECONDS,
+    DEFAULT_SETTLE_SECONDS,
+    ConsumeStats,
+    LedgerConsumer,
+)
 from consumers.publisher import LogPublisher, events_route
 from consumers.topics import DEFAULT_PREFIX, EVENTS_TOPIC, default_topics
 from scripts.context import Context
+
+PROGRESS_SECONDS = 5.0
 
 
 @click.command()
@@ -20,22 +29,45 @@ from scripts.context import Context
               help="Topic prefix of the default topics (PREFIX.postings, ...), when --topics is not given.")
 @click.option("--until-idle", type=float, default=None, help="Stop after the topics are drained and idle this long (seconds).")
 @click.option("--retry-seconds", type=float, default=DEFAULT_RETRY_SECONDS, show_default=True,
-              help="How long a message waiting for a dependency is retried before it is dead-lettered.")
+              help="How long a message breaking a rule is retried before it is dead-lettered.")
+@click.option("--settle-seconds", type=float, default=DEFAULT_SETTLE_SECONDS, show_default=True,
+              help="How long a departure, handover opening or filing waits at least before it is applied "
+                   "(and until every partition is read to its end).")
+@click.option("--progress-seconds", type=float, default=PROGRESS_SECONDS, show_default=True,
+              help="When stderr is not a terminal, log a progress line this often.")
 @click.option("--session-timeout-ms", type=int, default=10000, show_default=True)
 @click.pass_obj
 def consume(ctx: Context, bootstrap: str, group: str, topics: tuple[str, ...], prefix: str,
-            until_idle: float | None, retry_seconds: float, session_timeout_ms: int) -> None:
+            until_idle: float | None, retry_seconds: float, settle_seconds: float, progress_seconds: float,
+            session_timeout_ms: int) -> None:
     """Apply messages from Kafka, exactly once in effect, with dead-letter topics."""
-
-    def progress(stats: ConsumeStats) -> None:
-        click.echo(f"\r{stats.line()}", nl=False, err=True)
-
+    terminal = sys.stderr.isatty()
     consumer = LedgerConsumer(ctx.ledger, bootstrap, list(topics) or default_topics(prefix), group=group,
-                              retry_seconds=retry_seconds, session_timeout_ms=session_timeout_ms,
-                              on_progress=progress if sys.stderr.isatty() else None)
+                              retry_seconds=retry_seconds, settle_seconds=settle_seconds,
+                              session_timeout_ms=session_timeout_ms,
+                              on_progress=progress_printer(terminal, progress_seconds))
     consumer.install_signal_handlers()
     stats = consumer.run(until_idle=until_idle)
-    click.echo(f"\n{stats.line()}" if sys.stderr.isatty() else stats.line())
+    click.echo(f"\n{stats.line()}" if terminal else stats.line())
+
+
+def progress_printer(terminal: bool, every: float,
+                     clock: Callable[[], float] = time.monotonic) -> Callable[[ConsumeStats], None]:
+    """Progress on stderr: one line rewritten in place on a terminal; otherwise (a log
+    file, a service manager) a full line at most every ``every`` seconds, so a log
+    shows how far the consumer is and how far behind (lag) without a line per poll."""
+    last = [clock()]
+
+    def progress(stats: ConsumeStats) -> None:
+        if terminal:
+            click.echo(f"\r{stats.line()}", nl=False, err=True)
+            return
+        now = clock()
+        if now - last[0] >= every:
+            last[0] = now
+            click.echo(f"progress: {stats.line()}", err=True)
+
+    return progress
 
 
 @click.command()
