@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from domain.values import CATEGORIES
 from projections import schema
@@ -359,25 +360,37 @@ class ReadModel:
 
     def _load_part(self, part: pa.Table, present: set[str]) -> None:
         conn = self.conn
-        conn.register("page", part)
+        # Each typed INSERT reads only its own topic's rows: split in Arrow once
+        # instead of letting ~30 statements each scan the whole part for its topic.
+        by_topic = {topic: part.filter(pc.equal(part["topic"], topic)) for topic in present}
         try:
+            conn.register("page", part)
             conn.execute(_EVENTS_SQL)
-            for topic, (kind, field) in _KEYS.items():
-                if topic in present:
-                    conn.execute(_KEY_SQL, [kind, f"$.{field}", topic])
             # The keys of the aggregates this part's later events belong to: one
             # look-up in aggregate_keys per part, not one per table.
+            for topic, (kind, field) in _KEYS.items():
+                if topic in present:
+                    self._register_page(by_topic[topic])
+                    conn.execute(_KEY_SQL, [kind, f"$.{field}", topic])
+            self._register_page(part)
             conn.execute(
                 "CREATE TEMP TABLE page_keys AS SELECT k.originator_id, k.kind, k.key, k.client_id "
                 "FROM aggregate_keys k SEMI JOIN page p ON p.originator_id = k.originator_id "
                 "AND p.originator_version > 1")
             for topic, sql in TYPED:
                 if topic in present:
+                    self._register_page(by_topic[topic])
                     conn.execute(sql, [topic])
         finally:
             with contextlib.suppress(duckdb.Error):
                 conn.unregister("page")
             conn.execute("DROP TABLE IF EXISTS page_keys")
+
+    def _register_page(self, table: pa.Table) -> None:
+        """Make ``table`` the one the loading SQL reads as ``page``."""
+        with contextlib.suppress(duckdb.Error):
+            self.conn.unregister("page")
+        self.conn.register("page", table)
 
     def _issue(self, part: pa.Table) -> None:
         from projections.pay import issue_statements
