@@ -17,7 +17,7 @@ from rich.progress import (
 )
 
 from consumers.jsonl import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
-from scripts import cmd_audit, cmd_demo, cmd_kafka, cmd_pay, cmd_tiers
+from scripts import cmd_audit, cmd_demo, cmd_export, cmd_kafka, cmd_pay, cmd_tiers
 from scripts.context import Context
 
 PROGRESS_THRESHOLD_BYTES = 1_000_000  # show a bar for files larger than this
@@ -67,7 +67,7 @@ def print_summary(summary: IngestSummary) -> None:
         click.echo(f"  {r.file}:{r.line} [{r.id or '-'}] {r.message}")
 
 
-for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo):
+for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo, cmd_export):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
