@@ -652,3 +652,22 @@ class PollingConsumer(threading.Thread):
         self._stop_event.set()
         if self.is_alive():
             self.join(timeout)
+
+
+def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[Any]:
+    """Every record of the one-partition ``topic``, once ``expected`` have arrived."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
+    tp = TopicPartition(topic, 0)
+    consumer.assign([tp])
+    consumer.seek_to_beginning(tp)
+    records: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=200).values():
+            records += batch
+        if len(records) >= expected and consumer.highwater(tp) == consumer.position(tp):
+            break
+    consumer.close()
+    return records

@@ -46,7 +46,7 @@ from scripts.soak_consumer import (
     read_dlq,
 )
 from tests import builders as b
-from tests.kafka_broker import create_topic
+from tests.kafka_broker import create_topic, read_topic
 from tests.stores import RMLEDGER
 
 pytestmark = [pytest.mark.kafka, pytest.mark.usefixtures("clean_environ")]
@@ -624,22 +624,6 @@ def test_reading_the_topics_again_from_offset_0_changes_nothing(
 
 
 # -- the way out -------------------------------------------------------------------------------
-
-
-def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[Any]:
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-    tp = TopicPartition(topic, 0)
-    consumer.assign([tp])
-    consumer.seek_to_beginning(tp)
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for batch in consumer.poll(timeout_ms=200).values():
-            records += batch
-        if len(records) >= expected and consumer.highwater(tp) == consumer.position(tp):
-            break
-    consumer.close()
-    return records
 
 
 def test_publish_puts_every_stored_event_on_the_events_topic_in_log_order_and_resumes(

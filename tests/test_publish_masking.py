@@ -10,14 +10,12 @@ import base64
 import json
 import os
 import subprocess
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 from eventsourcing.cryptography import AESCipher
-from kafka import KafkaConsumer, TopicPartition
 
 from consumers.kafka_consumer import LedgerConsumer
 from consumers.producer import produce_messages
@@ -26,7 +24,7 @@ from domain.ledger import Ledger
 from domain.store import ledger_env
 from scripts.soak_consumer import create_topics, read_dlq
 from tests import builders as b
-from tests.kafka_broker import create_topic
+from tests.kafka_broker import create_topic, read_topic
 from tests.stores import RMLEDGER
 
 pytestmark = [pytest.mark.kafka, pytest.mark.usefixtures("clean_environ")]
@@ -50,23 +48,6 @@ def publish(data_dir: Path, bootstrap: str, topic: str, cipher_key: str | None) 
                            "--topic", topic], capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.strip()
-
-
-def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[Any]:
-    """Every record of the one-partition ``topic``, once ``expected`` have arrived."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-    tp = TopicPartition(topic, 0)
-    consumer.assign([tp])
-    consumer.seek_to_beginning(tp)
-    records: list[Any] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for batch in consumer.poll(timeout_ms=200).values():
-            records += batch
-        if len(records) >= expected and consumer.highwater(tp) == consumer.position(tp):
-            break
-    consumer.close()
-    return records
 
 
 def events_of(records: list[Any], event_topic: str) -> list[dict[str, Any]]:
