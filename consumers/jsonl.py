@@ -68,9 +68,16 @@ def ingest_files(
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Callable[[int], None] | None = None,
 ) -> IngestSummary:
-    """Apply every line of every file in order. ``on_progress`` gets bytes read."""
+    """Apply every line of every file in order. ``on_progress`` gets bytes read.
+
+    Rejections are listed in the order the files were given (as on the command
+    line, not by name), and by line number within each file."""
     summary = IngestSummary()
     for path in paths:
+        # A decoding error is known when its line is read, a rule error only when
+        # its batch is applied, so one file's rejections are put in line order at
+        # its end; never across files, which keep the order they were given in.
+        rejected: list[Rejection] = []
         batch: list[tuple[int, Message]] = []
         for number, raw in read_lines(path):
             if on_progress:
@@ -80,17 +87,20 @@ def ingest_files(
                 obj = parse_json(raw)
                 batch.append((number, decode_object(obj)))
             except RuleBroken as error:
-                summary.rejected.append(rejection(str(path), number, message_id_of(obj), error))
+                rejected.append(rejection(str(path), number, message_id_of(obj), error))
             if len(batch) >= batch_size:
-                _apply(ledger, str(path), batch, summary)
+                _apply(ledger, str(path), batch, summary, rejected)
                 batch = []
         if batch:
-            _apply(ledger, str(path), batch, summary)
-    summary.rejected.sort(key=lambda r: (r.file, r.line))
+            _apply(ledger, str(path), batch, summary, rejected)
+        rejected.sort(key=lambda r: r.line)
+        summary.rejected += rejected
     return summary
 
 
-def _apply(ledger: Ledger, file: str, batch: list[tuple[int, Message]], summary: IngestSummary) -> None:
+def _apply(
+    ledger: Ledger, file: str, batch: list[tuple[int, Message]], summary: IngestSummary, rejected: list[Rejection]
+) -> None:
     outcomes = ledger.apply_batch([message for _, message in batch])
     for (number, message), outcome in zip(batch, outcomes, strict=True):
         if outcome.status == APPLIED:
@@ -99,4 +109,4 @@ def _apply(ledger: Ledger, file: str, batch: list[tuple[int, Message]], summary:
             summary.duplicates += 1
         else:
             assert outcome.error is not None
-            summary.rejected.append(rejection(file, number, message.id, outcome.error))
+            rejected.append(rejection(file, number, message.id, outcome.error))

@@ -3,6 +3,11 @@
 Each is an aggregate whose id derives from its message id, so it is created
 without loading anything, many per transaction, and a repeated message collides
 with the stored one instead of creating a second.
+
+The ledger writes facts as bare created events (``UnitOfWork.add_fact``) under
+``message:<message id>``, the one namespace that receipts share, so that a message id
+is unique across all message types. ``create_id`` gives that same id, so a fact
+built through its class (``Posting(...)``) lands where the ledger looks for it.
 """
 
 from __future__ import annotations
@@ -16,13 +21,23 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import DomainRuleBroken
 from domain.ids import aggregate_id
 
+# The namespace of message ids (domain.ledger.MESSAGE_KIND, and Receipt's): spelled
+# here because domain.ledger imports this module.
+MESSAGE_KIND = "message"
+
+
+def fact_id(message_id: str) -> UUID:
+    """The aggregate id of the fact booked by message ``message_id``."""
+    return aggregate_id(MESSAGE_KIND, message_id)
+
 
 class Posting(Aggregate):
     """An income or cost amount booked for a client (入账), and its reversal (冲正)."""
 
     @staticmethod
     def create_id(source_id: str) -> UUID:
-        return aggregate_id("posting", source_id)
+        """The posting's id: that of its message (a posting's source id is its message id)."""
+        return fact_id(source_id)
 
     @event("Booked")
     def __init__(
@@ -55,7 +70,8 @@ class BalanceReport(Aggregate):
 
     @staticmethod
     def create_id(message_id: str) -> UUID:
-        return aggregate_id("balance", message_id)
+        """The fact's id: that of its message."""
+        return fact_id(message_id)
 
     @event("Reported")
     def __init__(
@@ -69,7 +85,8 @@ class Activity(Aggregate):
 
     @staticmethod
     def create_id(message_id: str) -> UUID:
-        return aggregate_id("activity", message_id)
+        """The fact's id: that of its message."""
+        return fact_id(message_id)
 
     @event("Recorded")
     def __init__(
@@ -83,7 +100,8 @@ class Adjustment(Aggregate):
 
     @staticmethod
     def create_id(message_id: str) -> UUID:
-        return aggregate_id("adjustment", message_id)
+        """The fact's id: that of its message."""
+        return fact_id(message_id)
 
     @event("Recorded")
     def __init__(
