@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from projections.duck import connect
+
 # First keywords of statements that only read.
 READ_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "FROM", "TABLE", "DESCRIBE", "SHOW", "SUMMARIZE",
                            "EXPLAIN"})
@@ -134,7 +136,7 @@ def prepare_query(conn: duckdb.DuckDBPyConnection, query: str) -> None:
 
 def read_only_connection(path: Path | str) -> duckdb.DuckDBPyConnection:
     """Open the read model read-only, with no access to files or the network."""
-    conn = duckdb.connect(str(path), read_only=True)
+    conn = connect(path, read_only=True)  # memory bounded before the configuration is locked
     conn.execute("SET enable_external_access = false")
     conn.execute("SET lock_configuration = true")
     return conn

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ import pyarrow.compute as pc
 from domain.values import CATEGORIES
 from projections import schema
 from projections.audit_chain import chain_head, chain_rows_of_page, insert_chain_rows
+from projections.duck import connect
 from projections.log_pages import LogPage, read_log_page
 
 PROJECTION = "read_model"
@@ -33,13 +33,9 @@ PROJECTION = "read_model"
 # through the WAL and again at the checkpoint: measured on 1.5M events, COMMIT went
 # from 17 s to 5 s of a rebuild between pages of 100,000 and 250,000.
 DEFAULT_PAGE_SIZE = 150_000
-# DuckDB's own default takes 80% of the machine's memory for its buffers and, on a
-# 10,000,000-event rebuild, held 4.6 GiB. Bounded here so that a rebuild of any size
-# stays within 1.5 GiB with the reading thread's pages (docs/read-model.md);
-# RMLEDGER_DUCKDB_MEMORY_LIMIT overrides it (any DuckDB size, e.g. "4GB").
-DEFAULT_MEMORY_LIMIT = "512MB"
 PERIOD_CLOSED = "domain.registry:Period.Closed"
 CLIENT_REGISTERED = "domain.client:Client.Registered"
+DEAD_LETTER_RECORDED = "domain.registry:DeadLetter.Recorded"
 
 _TS = "CAST(state->>'$.timestamp._data_' AS TIMESTAMPTZ)"
 
@@ -190,10 +186,16 @@ _KEY_SQL = """
       json_extract_string(state, '$.client_id'), position
     FROM page WHERE topic = ? AND originator_version = 1"""
 
+# The read model never holds an identity number (DOMAIN.md §4): a client's is
+# removed from its registration, and a dead letter's original message bytes (which
+# may be a client registration) are withheld, as on the rmledger.events topic.
 _EVENTS_SQL = f"""
     INSERT INTO events SELECT position, originator_id, originator_version, topic, {_TS},
       CASE WHEN topic = '{CLIENT_REGISTERED}'
-           THEN CAST(json_merge_patch(state, '{{"id_number":null}}') AS VARCHAR) ELSE state END
+           THEN CAST(json_merge_patch(state, '{{"id_number":null}}') AS VARCHAR)
+           WHEN topic = '{DEAD_LETTER_RECORDED}'
+           THEN CAST(json_merge_patch(state, '{{"value_b64":null}}') AS VARCHAR)
+           ELSE state END
     FROM page"""
 
 _PAGE_SCHEMA = pa.schema([
@@ -256,10 +258,7 @@ class ReadModel:
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = str(path)
         self.read_only = read_only
-        self.conn = duckdb.connect(self.path, read_only=read_only)
-        self.conn.execute("SET TimeZone = 'UTC'")
-        memory_limit = os.environ.get("RMLEDGER_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
-        self.conn.execute("SET memory_limit = ?", [memory_limit])
+        self.conn = connect(self.path, read_only=read_only)
         if not read_only:
             # Fewer checkpoints while loading: measured 1.5x faster rebuilds.
             self.conn.execute("SET checkpoint_threshold = '1GB'")

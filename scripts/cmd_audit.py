@@ -18,6 +18,7 @@ from projections.audit_departure import DepartureAuditError, departure_audit
 from projections.audit_history import UnknownManager, manager_history
 from projections.audit_report import render, render_history_text
 from projections.audit_views import create_audit_views
+from projections.duck import connect
 from scripts.context import Context
 
 
@@ -102,7 +103,7 @@ def departure(ctx: Context, manager_id: str, fmt: str, out: Path | None, at_posi
 @click.pass_obj
 def verify(ctx: Context, as_json: bool) -> None:
     """Check the event store against the read model's hash chain; exit 1 if tampered."""
-    conn = duckdb.connect(str(ctx.read_model_path))
+    conn = connect(ctx.read_model_path)
     try:
         report = verify_chain(conn, ctx.ledger.recorder)
         if report.ok:

@@ -69,3 +69,38 @@ def test_exports_of_two_branches_read_as_one(tmp_path: Path, clean_environ: None
         f"read_parquet('{tmp_path}/exports/*/statements_issued.parquet', filename=true) "
         "GROUP BY ALL ORDER BY ALL").fetchall()
     assert dict(rows) == totals
+
+
+def test_a_dead_lettered_client_registration_leaves_no_identity_number_in_the_read_model_or_export(
+        tmp_path: Path, clean_environ: None) -> None:
+    import base64
+
+    from domain.ledger import Ledger
+    from domain.registry import DeadLetter
+    from domain.store import ledger_env
+
+    data_dir, out = tmp_path / "branch", tmp_path / "export"
+    _ingest_tiny_bank(data_dir, seed=7)
+    sent = json.dumps({"type": "client.registered", "id": "reg-x", "client_id": "CX", "kind": "personal",
+                       "branch_id": "B1", "registered_on": "2025-01-05", "name": "X",
+                       "id_number": "110101199001011234", "colour": "red"}).encode()
+    letter = DeadLetter(source_topic="rmledger.clients", partition=0, offset=7, key_b64="",
+                        value_b64=base64.b64encode(sent).decode(), message_id="reg-x", field="colour",
+                        rule="unknown_field", error="colour: unknown_field: not a field of client.registered")
+    ledger = Ledger(ledger_env(data_dir, {}))
+    try:
+        ledger.apply_batch([], extra=[letter])
+        stored = ledger.recorder.select_notifications(start=1, limit=1_000_000)[-1]
+        assert base64.b64encode(sent) in stored.state  # the event store keeps the sender's bytes
+    finally:
+        ledger.close()
+    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+
+    with ReadModel(data_dir / "read_model.duckdb", read_only=True) as rm:
+        row = rm.conn.execute("SELECT state->>'$.value_b64', state->>'$.rule' FROM events "
+                              "WHERE topic = 'domain.registry:DeadLetter.Recorded'").fetchall()
+    assert row == [(None, "unknown_field")]
+    states = duckdb.connect().execute(
+        f"SELECT string_agg(state, '') FROM '{out}/events.parquet'").fetchone()[0]  # type: ignore[index]
+    assert base64.b64encode(sent).decode() not in states and "1234" not in states.replace("****1234", "")
