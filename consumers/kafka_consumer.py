@@ -23,9 +23,12 @@ put in another handover), a filing (the clients' primary moves) and a month clos
 award for the month). Applied as soon
 as they are consumed they could succeed *before* a message that comes earlier in
 business order on another topic, which would then fail for good. They are therefore
-*settled*: held until the consumer has read every partition it owns to its high-water
-mark and nothing else it holds can be applied, then applied one at a time, in
-business-date order (docs/kafka.md, "Ordering across families").
+*settled*: held for ``settle_seconds`` after they are read; then the high-water marks
+of the owned partitions are noted, and once every owned partition has been read up
+to those marks and nothing else held can be applied, they are applied one at a time,
+in business-date order (docs/kafka.md, "Ordering across families"). The marks are
+fixed when noted, so a continuous feed or a long backlog delays a settling record
+only until what was there at that moment is read, never indefinitely.
 """
 
 from __future__ import annotations
@@ -57,10 +60,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_SECONDS = 30.0
 DEFAULT_MAX_POLL_RECORDS = 5000
-# A settling record waits at least this long after it was read, besides the catch-up:
-# records produced just before it to another topic may land on the broker a little
-# after it (a producer has several requests in flight), and the high-water marks the
-# consumer knows may be that much behind.
+# A settling record waits at least this long after it was read before the high-water
+# marks it must be read up to are noted: records produced just before it to another
+# topic may land on the broker a little after it (a producer has several requests in
+# flight), and the high-water marks the consumer knows may be that much behind.
 DEFAULT_SETTLE_SECONDS = 1.0
 
 
@@ -97,6 +100,10 @@ class Pending:
     message: Message
     held_since: float | None = None
     read_at: float = 0.0  # when it was read: a settling record waits settle_seconds from here
+    # A settling record only: the high-water mark of each owned partition, noted once it
+    # has waited settle_seconds (None per partition: not fetched yet, noted when it is).
+    # It is released once every owned partition's position has reached its mark.
+    settle_marks: dict[TopicPartition, int | None] | None = None
 
 
 @attrs.define
@@ -266,8 +273,7 @@ class LedgerConsumer:
                 for tp, work in list(self.work.items()):
                     if work.pending and tp not in batches:
                         self._process(tp, [])  # retry what is held
-                if self._settling_due() and self._caught_up():
-                    self._settle()
+                self._settle()
                 self._commit(list(self.work))
                 self.dead_letters.publish_new()
                 if received or not self.joined:
@@ -287,41 +293,83 @@ class LedgerConsumer:
     def _finished(self) -> int:
         return self.stats.applied + self.stats.duplicates + self.stats.dead_lettered
 
-    def _settling_due(self) -> bool:
-        """Whether a record waiting to settle has waited ``settle_seconds``."""
+    def _settling_heads(self) -> list[tuple[date, str, int, int, Pending]]:
+        """The settling records that are first of their key in their partition (a
+        settling record behind a held one of its key waits for it), in the order they
+        are let go: business date, then topic, partition and offset. Every one is
+        listed, whether it has waited ``settle_seconds`` or not, so that one read a
+        moment later cannot be overtaken by a later-dated one that happens to be due."""
+        heads: list[tuple[date, str, int, int, Pending]] = []
+        for tp, work in self.work.items():
+            seen: set[bytes | None] = set()
+            for item in work.pending:
+                if item.key in seen:
+                    continue
+                seen.add(item.key)
+                if settles(item.message):
+                    day = SETTLED_TYPES[type(item.message)](item.message)
+                    heads.append((day, tp.topic, tp.partition, item.offset, item))
+        heads.sort(key=lambda head: head[:4])
+        return heads
+
+    def _note_settle_marks(self) -> None:
+        """Note the high-water marks for every settling record that has just waited
+        ``settle_seconds`` (heads or not: a record's marks are those of when it became
+        due, not of when it reached the head of its key)."""
         now = self.clock()
-        return any(settles(p.message) and now - p.read_at >= self.settle_seconds
-                   for w in self.work.values() for p in w.pending)
+        assignment = self.consumer.assignment()
+        for work in self.work.values():
+            for item in work.pending:
+                if (settles(item.message) and item.settle_marks is None
+                        and now - item.read_at >= self.settle_seconds):
+                    item.settle_marks = {tp: self.consumer.highwater(tp) for tp in assignment}
+
+    def _releasable(self, item: Pending) -> bool:
+        """Whether a settling record may be let go: it has waited ``settle_seconds``
+        and every partition owned now has been read up to the high-water mark noted
+        for it then (a partition with no mark yet, not fetched then or assigned since,
+        is held to its first known one). A partition no longer owned does not count:
+        its records are its new owner's."""
+        if item.settle_marks is None:
+            return False
+        marks = item.settle_marks
+        for tp in self.consumer.assignment():
+            mark = marks.get(tp)
+            if mark is None:
+                mark = self.consumer.highwater(tp)
+                if mark is None:
+                    return False
+                marks[tp] = mark
+            if self.consumer.position(tp) < mark:
+                return False
+        return True
 
     def _settle(self) -> None:
-        """Caught up with every owned partition: apply what waits to settle.
+        """Apply what waits to settle, once it may go (``_releasable``).
 
-        First everything else held is retried until nothing more applies (a release
-        that waited for a filing, an assignment that waited for its client); then
-        the settling record with the earliest business date (ties: topic, partition,
-        offset) that applies is let go, alone, because it may close a door on the
-        others; and again, until none applies. A settling record that fails is held
-        like any other and dead-lettered once its retry time is up."""
+        Settling records go in business-date order (``_settling_heads``). If the
+        earliest cannot go yet, nothing goes: a later-dated one must not close a door
+        on it. Otherwise everything else held is first retried until nothing more
+        applies (a release that waited for a filing, an assignment that waited for its
+        client); then the earliest that applies is let go, alone, because it may close
+        a door on the others; and again, until none applies or the next is not
+        releasable. A settling record that fails is held like any other (the next
+        one is tried) and dead-lettered once its retry time is up."""
+        self._note_settle_marks()
         while True:
+            heads = self._settling_heads()
+            if not heads or not self._releasable(heads[0][4]):
+                return
             before = -1
             while before != self._finished():
                 before = self._finished()
                 for tp, work in list(self.work.items()):
                     if any(not settles(p.message) for p in work.pending):
                         self._process(tp, [])
-            heads: list[tuple[date, str, int, int]] = []
-            now = self.clock()
-            for tp, work in self.work.items():
-                seen: set[bytes | None] = set()
-                for item in work.pending:
-                    if item.key in seen:
-                        continue
-                    seen.add(item.key)
-                    if settles(item.message) and now - item.read_at >= self.settle_seconds:
-                        day = SETTLED_TYPES[type(item.message)](item.message)
-                        heads.append((day, tp.topic, tp.partition, item.offset))
             let_go = False
-            for _, topic, partition, offset in sorted(heads):
+            for _, topic, partition, offset, item in self._settling_heads():
+                if not self._releasable(item):
+                    return  # stop, not skip: business-date order comes first
                 before = self._finished()
                 self._process(TopicPartition(topic, partition), [], release=offset)
                 if self._finished() > before:
@@ -345,6 +393,7 @@ class LedgerConsumer:
         return lag
 
     def _caught_up(self) -> bool:
+        """Whether every assigned partition is read to its last fetched high-water mark."""
         return not self.consumer.assignment() or self._lag() == 0
 
     def _report(self) -> None:

@@ -31,8 +31,9 @@ PROGRESS_SECONDS = 5.0
 @click.option("--retry-seconds", type=float, default=DEFAULT_RETRY_SECONDS, show_default=True,
               help="How long a message breaking a rule is retried before it is dead-lettered.")
 @click.option("--settle-seconds", type=float, default=DEFAULT_SETTLE_SECONDS, show_default=True,
-              help="How long a departure, handover opening or filing waits at least before it is applied "
-                   "(and until every partition is read to its end).")
+              help="How long a departure, handover opening or filing, or month close waits before it is "
+                   "applied; then it waits until every partition is read up to its high-water mark of "
+                   "that moment.")
 @click.option("--progress-seconds", type=float, default=PROGRESS_SECONDS, show_default=True,
               help="When stderr is not a terminal, log a progress line this often.")
 @click.option("--session-timeout-ms", type=int, default=10000, show_default=True)

@@ -10,6 +10,7 @@ test_kafka_consumer_kills.py.
 from __future__ import annotations
 
 import json
+import queue
 import random
 import subprocess
 import threading
@@ -78,10 +79,10 @@ class Running:
 
     def __init__(self, ledger: Ledger, bootstrap: str, topics: list[str], group: str | None = None,
                  retry_seconds: float = 30.0, consumer_class: type[LedgerConsumer] = LedgerConsumer,
-                 settle_seconds: float = DEFAULT_SETTLE_SECONDS) -> None:
+                 settle_seconds: float = DEFAULT_SETTLE_SECONDS, **options: Any) -> None:
         self.consumer = consumer_class(ledger, bootstrap, topics, group=group or group_name(),
                                        retry_seconds=retry_seconds, settle_seconds=settle_seconds,
-                                       session_timeout_ms=SESSION_MS)
+                                       session_timeout_ms=SESSION_MS, **options)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -519,8 +520,9 @@ def test_a_departure_read_ahead_of_its_managers_assignment_waits_to_settle(
     try:
         running.wait_until_finished(len(setup))
         produce_messages(kafka_bootstrap, [b.depart("M1")], prefix=prefix)
-        running.wait_for(lambda s: s.consumed == len(setup) + 1)
-        assert (running.stats.held, running.stats.applied) == (1, len(setup))  # read, waiting to settle
+        # `held` is counted at the end of the poll's round, `consumed` as records are read.
+        running.wait_for(lambda s: s.consumed == len(setup) + 1 and s.held == 1)
+        assert running.stats.applied == len(setup)  # read, waiting to settle
         produce_messages(kafka_bootstrap, [b.assign("C1", "M1", effective_on="2025-01-10"),
                                            b.release("C1", "M1", effective_on="2025-03-01")], prefix=prefix)
         running.wait_until_finished(len(setup) + 3, timeout=30)
@@ -557,6 +559,221 @@ def test_a_departure_produced_before_its_managers_assignment_leaves_the_assignme
         (late["id"], "manager_id", "manager_departed")]
     assert found.letters[0]["error"] == (
         "manager_id: manager_departed: manager M1 departed on 2025-09-30 and can be given no client")
+
+
+class FakeClock:
+    """The consumer's clock, moved on by the test: how long a record has waited to
+    settle, or been held, is then what the test says, however slow the machine."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class Gate:
+    """The consumer's real ``KafkaConsumer``, with a test's hand on how far each
+    partition is read: ``hold(tp, at)`` lets no record at or after offset ``at`` of
+    ``tp`` through and puts the position back to ``at`` (the records are fetched, so
+    the high-water mark is known, and left unread, as by a consumer behind on that
+    partition); ``let_go(tp)`` reads on. Commands are carried out in the consumer's
+    thread, in ``poll``. Everything else goes to the real consumer.
+
+    (Not ``pause``/``resume``: kafka-python 3.0.12 may never hand back records
+    parked by ``pause`` while other partitions' fetches come back empty.)"""
+
+    def __init__(self, real: KafkaConsumer) -> None:
+        self.real = real
+        self.commands: queue.SimpleQueue[tuple[TopicPartition, int | None]] = queue.SimpleQueue()
+        self.hold_at: dict[TopicPartition, int] = {}
+        self.behind: dict[TopicPartition, int] = {}  # held partition -> records fetched and unread
+        self.polls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def hold(self, tp: TopicPartition, at: int) -> None:
+        self.commands.put((tp, at))
+
+    def let_go(self, tp: TopicPartition) -> None:
+        self.commands.put((tp, None))
+
+    def poll(self, timeout_ms: int = 0, **options: Any) -> dict[TopicPartition, list[Any]]:
+        while not self.commands.empty():
+            tp, at = self.commands.get()
+            if at is None:
+                self.hold_at.pop(tp, None)
+                self.behind.pop(tp, None)
+            else:
+                self.hold_at[tp] = at
+        batches = self.real.poll(timeout_ms=timeout_ms, **options)
+        let_through: dict[TopicPartition, list[Any]] = {}
+        for tp, records in batches.items():
+            at = self.hold_at.get(tp)
+            kept = records if at is None else [r for r in records if r.offset < at]
+            if len(kept) < len(records):
+                assert at is not None
+                self.real.seek(tp, at)  # fetched again next time, and held back again
+                self.behind[tp] = (self.real.highwater(tp) or 0) - at
+            if kept:
+                let_through[tp] = kept
+        if batches and not let_through:
+            time.sleep(0.05)  # only held-back records came: do not spin on fetching them again
+        self.polls += 1
+        return let_through
+
+    def wait_polls(self, count: int, timeout: float = 30.0) -> None:
+        """Until ``count`` more polls are done: the consumer's settling step has then
+        run at least once with what the test changed before (the clock, a hold)."""
+        target = self.polls + count
+        deadline = time.monotonic() + timeout
+        while self.polls < target:
+            assert time.monotonic() < deadline, f"the consumer did not poll {count} times in {timeout}s"
+            time.sleep(0.02)
+
+    def wait_behind(self, tp: TopicPartition, timeout: float = 30.0) -> int:
+        """Until records of a held ``tp`` were fetched and held back; how many."""
+        deadline = time.monotonic() + timeout
+        while not self.behind.get(tp):
+            assert time.monotonic() < deadline, f"nothing of {tp} was held back in {timeout}s"
+            time.sleep(0.02)
+        return self.behind[tp]
+
+
+class GatedConsumer(LedgerConsumer):
+    """A ``LedgerConsumer`` reading through a ``Gate`` (``gate``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = Gate(self.consumer)
+        self.consumer = self.gate  # type: ignore[assignment]
+
+
+def test_a_departure_settles_while_records_produced_after_it_are_still_unread(
+        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    """A continuous feed, or a long backlog being worked off, keeps some partition
+    behind its high-water mark at every poll. A departure must not wait for a moment
+    with no lag at all (it would wait indefinitely, keeping its partition's
+    watermark and every later record of its key): it waits ``settle_seconds``, then
+    until every partition is read up to the high-water marks known at that moment.
+
+    Here the postings partition is 2 records behind when M1's departure becomes due;
+    then balances arrive and the balances partition falls 2 behind, and stays so. Once
+    the postings are read, the departure is applied, with the balances still unread."""
+    topics = create_topics(kafka_bootstrap, prefix, 1)
+    postings = TopicPartition(f"{prefix}.postings", 0)
+    balances = TopicPartition(f"{prefix}.balances", 0)
+    ledger = fresh_ledger(tmp_path)
+    clock = FakeClock()
+    setup = [b.hire("M1"), b.register("C1"), *b.departure_approved("M1")]
+    produce_messages(kafka_bootstrap, setup, prefix=prefix)
+    running = Running(ledger, kafka_bootstrap, topics, retry_seconds=60, settle_seconds=5.0,
+                      consumer_class=GatedConsumer, clock=clock)
+    assert isinstance(running.consumer, GatedConsumer)
+    gate = running.consumer.gate
+    booked = [b.book(f"P{i}", "C1") for i in range(1, 4)]
+    reported = [b.report_balance("C1", as_of=f"2025-09-0{i}") for i in range(1, 4)]
+    try:
+        running.wait_until_finished(len(setup))
+        gate.hold(postings, at=1)
+        gate.wait_polls(2)  # a poll begun after the hold: it is in force
+        produce_messages(kafka_bootstrap, booked, prefix=prefix)
+        assert gate.wait_behind(postings) == 2  # P1 read; P2 and P3 fetched, left unread
+
+        produce_messages(kafka_bootstrap, [b.depart("M1")], prefix=prefix)
+        running.wait_for(lambda s: s.consumed == len(setup) + 2)
+        gate.wait_polls(2)  # its reading time taken before the clock moves on
+        clock.advance(5.0)  # the departure has waited settle_seconds: the marks are noted now
+        gate.wait_polls(2)
+        assert (running.stats.applied, running.stats.held) == (len(setup) + 1, 1)  # postings not read up to its mark
+
+        gate.hold(balances, at=1)
+        gate.wait_polls(2)
+        produce_messages(kafka_bootstrap, reported, prefix=prefix)
+        assert gate.wait_behind(balances) == 2  # the feed goes on: 2 balances unread from now on
+        gate.let_go(postings)
+        running.wait_for(lambda s: s.applied == len(setup) + 3 + 1 + 1, timeout=15)  # postings, a balance, departure
+        assert "Departed" in [t.rsplit(".", 1)[1] for t in stored_topics(ledger)]
+        gate.wait_polls(1)
+        assert running.stats.lag == 2  # applied with the balances partition still behind
+
+        gate.let_go(balances)
+        running.wait_until_finished(len(setup) + 3 + 3 + 1)
+    finally:
+        stats = running.stop()
+    assert (stats.applied, stats.dead_lettered) == (len(setup) + 3 + 3 + 1, 0)
+    log = [t.rsplit(".", 1)[1] for t in stored_topics(ledger)]
+    # The departure (with its receipt), then the two balances that were held back.
+    assert log[log.index("Departed"):] == ["Departed", "Applied", "Reported", "Reported"]
+
+
+def test_a_departure_read_a_moment_after_a_later_dated_filing_goes_first(
+        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    """Business-date order is not given up to the settle timer. M2's departure
+    (2025-09-30) is produced before the filing of the handover M1 -> M2 (2025-10-01),
+    as a feed must, but the managers partition is read a moment later than the
+    handovers partition. When the filing has waited ``settle_seconds`` and the
+    departure not yet, the filing must still wait: applied first it would give M2
+    the client and the departure would be dead-lettered (``clients_still_held``).
+    The departure goes first and the filing is dead-lettered with the error
+    `rmledger ingest` gives it in file order."""
+    topics = create_topics(kafka_bootstrap, prefix, 1)
+    managers = TopicPartition(f"{prefix}.managers", 0)
+    ledger = fresh_ledger(tmp_path)
+    clock = FakeClock()
+    setup = [b.hire("M1"), b.hire("M2"), b.register("C1"), b.assign("C1", "M1"),
+             b.open_handover("H1", "M1", "M2", ["C1"]), *b.completed("H1"), *b.departure_approved("M2")]
+    departure = b.depart("M2", departed_on="2025-09-30")
+    filing = b.file_handover("H1", filed_on="2025-10-01")
+
+    # The reference: `rmledger ingest` of the same messages in business order.
+    jsonl = tmp_path / "bank.jsonl"
+    jsonl.write_text("".join(json.dumps(m) + "\n" for m in [*setup, departure, filing]))
+    rejected = ingest_files(fresh_ledger(tmp_path / "ingested"), [jsonl]).rejected
+    assert [r.id for r in rejected] == [filing["id"]]
+
+    produce_messages(kafka_bootstrap, setup, prefix=prefix)
+    running = Running(ledger, kafka_bootstrap, topics, retry_seconds=30, settle_seconds=10.0,
+                      consumer_class=GatedConsumer, clock=clock)
+    assert isinstance(running.consumer, GatedConsumer)
+    gate = running.consumer.gate
+    try:
+        running.wait_for(lambda s: s.consumed == len(setup))
+        gate.wait_polls(2)
+        clock.advance(10.0)  # the handover opening settles
+        running.wait_until_finished(len(setup))
+
+        gate.hold(managers, at=len([m for m in setup if m["type"].startswith("manager.")]))
+        gate.wait_polls(2)
+        produce_messages(kafka_bootstrap, [departure], prefix=prefix)
+        gate.wait_behind(managers)
+        produce_messages(kafka_bootstrap, [filing], prefix=prefix)
+        running.wait_for(lambda s: s.consumed == len(setup) + 1)  # the filing, read at 0 s
+        gate.wait_polls(2)  # its reading time taken before the clock moves on
+        clock.advance(4.0)
+        gate.let_go(managers)
+        running.wait_for(lambda s: s.consumed == len(setup) + 2)  # the departure, read at 4 s
+        gate.wait_polls(2)
+        clock.advance(6.0)  # the filing has waited settle_seconds, the departure not yet
+        gate.wait_polls(2)
+        assert (running.stats.applied, running.stats.held) == (len(setup), 2)
+
+        clock.advance(4.0)  # the departure has waited too: it goes, then the filing fails
+        running.wait_for(lambda s: s.applied == len(setup) + 1 and s.held == 1)
+        clock.advance(30.0)  # the filing's retry time
+        running.wait_for(lambda s: s.dead_lettered == 1)
+    finally:
+        stats = running.stop()
+    assert (stats.applied, stats.dead_lettered, stats.held) == (len(setup) + 1, 1, 0)
+    found = census(ledger)
+    assert [(x["message_id"], x["field"], x["rule"], x["error"]) for x in found.letters] == [
+        (r.id, r.field, r.rule, r.message) for r in rejected]
+    assert found.letters[0]["rule"] == "manager_departed"
+    assert b.state(ledger, "client", "C1").roles["primary"].manager_id == "M1"
 
 
 # -- reading again from the start ------------------------------------------------------------
