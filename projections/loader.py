@@ -180,6 +180,9 @@ TYPED: list[tuple[str, str]] = [
           {_s('approved_by')}, {_s('message_id')} FROM page WHERE topic = ?"""),
 ]
 
+# The topics that some loading statement reads by topic.
+_SPLIT_TOPICS = frozenset(_KEYS) | {topic for topic, _ in TYPED}
+
 _KEY_SQL = """
     INSERT INTO aggregate_keys
     SELECT originator_id, ?, json_extract_string(state, ?),
@@ -361,16 +364,17 @@ class ReadModel:
         conn = self.conn
         # Each typed INSERT reads only its own topic's rows: split in Arrow once
         # instead of letting ~30 statements each scan the whole part for its topic.
-        by_topic = {topic: part.filter(pc.equal(part["topic"], topic)) for topic in present}
+        # Topics nothing reads by topic (receipts, Loan.Registered, ...) are not split.
+        by_topic = {topic: part.filter(pc.equal(part["topic"], topic)) for topic in present & _SPLIT_TOPICS}
         try:
-            conn.register("page", part)
+            self._register_page(part)
             conn.execute(_EVENTS_SQL)
-            # The keys of the aggregates this part's later events belong to: one
-            # look-up in aggregate_keys per part, not one per table.
             for topic, (kind, field) in _KEYS.items():
                 if topic in present:
                     self._register_page(by_topic[topic])
                     conn.execute(_KEY_SQL, [kind, f"$.{field}", topic])
+            # The keys of the aggregates this part's later events belong to: one
+            # look-up in aggregate_keys per part, not one per table.
             self._register_page(part)
             conn.execute(
                 "CREATE TEMP TABLE page_keys AS SELECT k.originator_id, k.kind, k.key, k.client_id "
