@@ -130,24 +130,40 @@ def decode_object(obj: Any) -> Message:
         raise DecodeError(
             "type", "unknown_type", f"{message_type!r} is not a message type of the contract", message_type
         )
-    fields = {f.name: f for f in attrs.fields(cls)}
-    unknown = sorted(set(obj) - set(fields) - {"type"})
-    if unknown:
-        raise DecodeError(
-            unknown[0],
-            "unknown_field",
-            f"{message_type} has no field {unknown[0]!r} (unknown fields are rejected)",
-            obj[unknown[0]],
-        )
+    specs = _field_specs(cls)
+    if len(obj) != len(specs) + 1 or not specs.keys() >= obj.keys() - {"type"}:
+        unknown = sorted(set(obj) - set(specs) - {"type"})
+        if unknown:
+            raise DecodeError(
+                unknown[0],
+                "unknown_field",
+                f"{message_type} has no field {unknown[0]!r} (unknown fields are rejected)",
+                obj[unknown[0]],
+            )
     kwargs: dict[str, Any] = {}
-    for name, field in fields.items():
+    for name, (parser, choices, optional) in specs.items():
         if name not in obj:
-            if field.metadata.get("optional"):
+            if optional:
                 continue
             raise DecodeError(name, "missing_field", f"{message_type} requires {name!r}")
-        parser = _PARSERS[field.metadata["kind"]]
-        kwargs[name] = parser(obj[name], name, field.metadata.get("choices", ()))
+        kwargs[name] = parser(obj[name], name, choices)
     return cls(**kwargs)
+
+
+FieldSpec = tuple[Callable[[Any, str, tuple[str, ...]], Any], tuple[str, ...], bool]
+_FIELD_SPECS: dict[type[Message], dict[str, FieldSpec]] = {}
+
+
+def _field_specs(cls: type[Message]) -> dict[str, FieldSpec]:
+    """Each field's parser, choices and optionality, read from the message class's
+    metadata once (decoding runs for every message ingested)."""
+    specs = _FIELD_SPECS.get(cls)
+    if specs is None:
+        specs = _FIELD_SPECS[cls] = {
+            f.name: (_PARSERS[f.metadata["kind"]], f.metadata.get("choices", ()), bool(f.metadata.get("optional")))
+            for f in attrs.fields(cls)
+        }
+    return specs
 
 
 # Fields holding personal data: an error names them but never echoes their value.
