@@ -84,13 +84,19 @@ def _reject_repeated(obj: dict[str, Any], prefix: str = "") -> None:
         )
 
 
+# One parser for every message (json.loads would build one per call, with these hooks).
+_JSON = json.JSONDecoder(parse_float=_JsonNumber, parse_int=_parse_int, parse_constant=_reject_constant,
+                         object_pairs_hook=_object)
+
+
 def parse_json(raw: bytes | str) -> Any:
     """Parse JSON without ever producing a float; any input that cannot be read
     (bad syntax or encoding, an integer too long to convert, nesting too deep for the
     parser) is a ``DecodeError`` with the rule ``invalid_json``, never another exception."""
     try:
-        return json.loads(raw, parse_float=_JsonNumber, parse_int=_parse_int,
-                          parse_constant=_reject_constant, object_pairs_hook=_object)
+        if not isinstance(raw, str):  # as json.loads reads bytes: UTF-8, -16 or -32
+            raw = raw.decode(json.detect_encoding(raw), "surrogatepass")
+        return _JSON.decode(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DecodeError(None, "invalid_json", f"not valid JSON ({exc})") from None
     except RecursionError:
@@ -130,16 +136,15 @@ def decode_object(obj: Any) -> Message:
         raise DecodeError(
             "type", "unknown_type", f"{message_type!r} is not a message type of the contract", message_type
         )
-    specs = _field_specs(cls)
-    if len(obj) != len(specs) + 1 or not specs.keys() >= obj.keys() - {"type"}:
-        unknown = sorted(set(obj) - set(specs) - {"type"})
-        if unknown:
-            raise DecodeError(
-                unknown[0],
-                "unknown_field",
-                f"{message_type} has no field {unknown[0]!r} (unknown fields are rejected)",
-                obj[unknown[0]],
-            )
+    specs, known = _field_specs(cls)
+    if not obj.keys() <= known:
+        unknown = sorted(obj.keys() - known)
+        raise DecodeError(
+            unknown[0],
+            "unknown_field",
+            f"{message_type} has no field {unknown[0]!r} (unknown fields are rejected)",
+            obj[unknown[0]],
+        )
     kwargs: dict[str, Any] = {}
     for name, (parser, choices, optional) in specs.items():
         if name not in obj:
@@ -151,19 +156,21 @@ def decode_object(obj: Any) -> Message:
 
 
 FieldSpec = tuple[Callable[[Any, str, tuple[str, ...]], Any], tuple[str, ...], bool]
-_FIELD_SPECS: dict[type[Message], dict[str, FieldSpec]] = {}
+_FIELD_SPECS: dict[type[Message], tuple[dict[str, FieldSpec], frozenset[str]]] = {}
 
 
-def _field_specs(cls: type[Message]) -> dict[str, FieldSpec]:
-    """Each field's parser, choices and optionality, read from the message class's
-    metadata once (decoding runs for every message ingested)."""
-    specs = _FIELD_SPECS.get(cls)
-    if specs is None:
-        specs = _FIELD_SPECS[cls] = {
+def _field_specs(cls: type[Message]) -> tuple[dict[str, FieldSpec], frozenset[str]]:
+    """Each field's parser, choices and optionality, and every key the message may
+    have (its fields and ``type``), read from the class's metadata once: decoding
+    runs for every message ingested."""
+    found = _FIELD_SPECS.get(cls)
+    if found is None:
+        specs = {
             f.name: (_PARSERS[f.metadata["kind"]], f.metadata.get("choices", ()), bool(f.metadata.get("optional")))
             for f in attrs.fields(cls)
         }
-    return specs
+        found = _FIELD_SPECS[cls] = (specs, frozenset(specs) | {"type"})
+    return found
 
 
 # Fields holding personal data: an error names them but never echoes their value.
