@@ -79,6 +79,43 @@ def test_half_year_settlement_and_clawback(replay: Any) -> None:
     assert jul["prepayment"] == D(350) and jul["prior_true_up"] == D(-1400)
     assert (jul["performance_paid"], jul["clawback_carried"], jul["total"]) == (0, D(1050), D(6500))
     assert jul["status"] == "open"
+    # The whole statements. Plan "simple" from 2026-01-01: junior 100 / 10,000 × 1.0, ratio 0.70,
+    # salary 5,000 + 1,500. C1 acquired 2026-01-01: every posting new (≤ 195 days), k0 all 1.
+    # M1 hired 2025-07-01: 2025-07 to 2025-12 have E = 0 and paid 0, so January's prior is 0.
+    # Jan (issued): fee 100,000 → RP = WP = 100,000; PP = 100,000 × 100 / 10,000 = 1,000;
+    # prepay round(0.7 × 1,000) = 700; E = 700; due = paid = 700; total 6,500 + 700 = 7,200.
+    # Feb (issued): the same: prior = 700 − 700 = 0; due = paid = 700; total 7,200.
+    for period in ("2026-01", "2026-02"):
+        assert whole(rm, period, "M1") == expected(
+            "M1", period, status="issued", issued_at_position=closed_at(rm, period),
+            base_salary="5000.00", post_salary="1500.00", responsibility_profit="100000.00",
+            weighted_profit="100000.00", performance_earned="1000.00", prepayment="700.00",
+            performance_due="700.00", performance_paid="700.00", total="7200.00")
+    # Mar (issued): other_cost 300,000 → RP = WP = −300,000; PP = −3,000; prepay 0; E = 0;
+    # prior = (700 + 700) − (700 + 700) = 0; due 0, paid 0; total 6,500.
+    assert whole(rm, "2026-03", "M1") == expected(
+        "M1", "2026-03", status="issued", issued_at_position=closed_at(rm, "2026-03"),
+        base_salary="5000.00", post_salary="1500.00", responsibility_profit="-300000.00",
+        weighted_profit="-300000.00", performance_earned="-3000.00", total="6500.00")
+    # Apr, May (issued): nothing; E = 0; prior 0; total 6,500.
+    for period in ("2026-04", "2026-05"):
+        assert whole(rm, period, "M1") == expected(
+            "M1", period, status="issued", issued_at_position=closed_at(rm, period),
+            base_salary="5000.00", post_salary="1500.00", total="6500.00")
+    # Jun (issued): PP 0, prepay 0; settle = round(max(0, 1,000 + 1,000 − 3,000 + 0 + 0 + 0))
+    # − (700 + 700 + 0 + 0 + 0 + 0) = 0 − 1,400 = −1,400; E = −1,400; prior = 1,400 − 1,400 = 0;
+    # due = −1,400: paid 0, clawback carried 1,400; total 6,500.
+    assert whole(rm, "2026-06", "M1") == expected(
+        "M1", "2026-06", status="issued", issued_at_position=closed_at(rm, "2026-06"),
+        base_salary="5000.00", post_salary="1500.00", settlement="-1400.00", performance_due="-1400.00",
+        clawback_carried="1400.00", total="6500.00")
+    # Jul (open): fee 50,000 (195 days, new) → RP = WP = 50,000; PP = 500; prepay 350; E = 350;
+    # prior = Σ E (700 + 700 + 0 + 0 + 0 − 1,400 = 0) − Σ paid (700 + 700 = 1,400) = −1,400;
+    # due = 350 − 1,400 = −1,050: paid 0, clawback 1,050; total 6,500.
+    assert whole(rm, "2026-07", "M1") == expected(
+        "M1", "2026-07", base_salary="5000.00", post_salary="1500.00", responsibility_profit="50000.00",
+        weighted_profit="50000.00", performance_earned="500.00", prepayment="350.00",
+        prior_true_up="-1400.00", performance_due="-1050.00", clawback_carried="1050.00", total="6500.00")
 
 
 def test_handover_mid_month(replay: Any) -> None:
@@ -97,6 +134,20 @@ def test_handover_mid_month(replay: Any) -> None:
         D("0.940913"), D("2822.74"), D("50.81"), D("35.57"))
     # C9 has no primary: its posting is listed, never paid.
     assert [u["ref"] for u in unattributed(rm, "2026-03")] == ["P9"]
+    # The whole statements (default plan, both junior since 2025-01-01, nothing before March,
+    # no month closed: open, prior 0, no settlement).
+    # M1: RP 1,000; WP = 1,000 × 0.94191781 = 941.917808 → 941.92; PP → 16.95; prepay 11.87;
+    # due = paid = 11.87; total 5,000 + 1,500 + 11.87 = 6,511.87.
+    assert whole(rm, "2026-03", "M1") == expected(
+        "M1", "2026-03", k0={"fee": "0.941918"}, base_salary="5000.00", post_salary="1500.00",
+        responsibility_profit="1000.00", weighted_profit="941.92", performance_earned="16.95",
+        prepayment="11.87", performance_due="11.87", performance_paid="11.87", total="6511.87")
+    # M2: RP 2,000 + 1,000 = 3,000; WP = 3,000 × 0.94091324 = 2,822.739726 → 2,822.74;
+    # PP → 50.81; prepay 35.57; due = paid = 35.57; total 6,535.57.
+    assert whole(rm, "2026-03", "M2") == expected(
+        "M2", "2026-03", k0={"fee": "0.940913"}, base_salary="5000.00", post_salary="1500.00",
+        responsibility_profit="3000.00", weighted_profit="2822.74", performance_earned="50.81",
+        prepayment="35.57", performance_due="35.57", performance_paid="35.57", total="6535.57")
 
 
 def test_backup_share(replay: Any) -> None:
@@ -109,6 +160,20 @@ def test_backup_share(replay: Any) -> None:
         D(8000), D(144), D("100.80"))
     assert (m2["k0"]["fee"], m2["weighted_profit"], m2["performance_earned"], m2["prepayment"]) == (
         D("0.991233"), D("1982.47"), D("35.68"), D("24.98"))
+    # The whole statements (plan share20: junior salaries and commission as the default; open,
+    # nothing before March: prior 0; no settlement).
+    # M1: RP = WP = 8,000 (new, k0 all 1); PP = 8,000 × 0.018 = 144; prepay 100.80;
+    # total 5,000 + 1,500 + 100.80 = 6,600.80.
+    assert whole(rm, "2026-03", "M1") == expected(
+        "M1", "2026-03", base_salary="5000.00", post_salary="1500.00", responsibility_profit="8000.00",
+        weighted_profit="8000.00", performance_earned="144.00", prepayment="100.80", performance_due="100.80",
+        performance_paid="100.80", total="6600.80")
+    # M2: RP 2,000; WP = 2,000 × 0.99123288 = 1,982.465753 → 1,982.47; PP = 35.684384 → 35.68;
+    # prepay round(24.979068) = 24.98; total 6,524.98.
+    assert whole(rm, "2026-03", "M2") == expected(
+        "M2", "2026-03", k0={"fee": "0.991233"}, base_salary="5000.00", post_salary="1500.00",
+        responsibility_profit="2000.00", weighted_profit="1982.47", performance_earned="35.68",
+        prepayment="24.98", performance_due="24.98", performance_paid="24.98", total="6524.98")
 
 
 def test_plan_change_and_promotion_mid_half(replay: Any) -> None:
@@ -127,6 +192,39 @@ def test_plan_change_and_promotion_mid_half(replay: Any) -> None:
     # Jun: settle = round(180 + 220 + 275) − (126 + 154 + 165) = 675 − 445 = 230
     jun = one(rm, "2026-06", "M1")
     assert (jun["settlement"], jun["performance_paid"], jun["total"]) == (D(230), D(230), D("10230.00"))
+    # The whole statements. C1 acquired 2026-01-01: every posting new, k0 all 1. No month is
+    # closed: every month open, each paying what it computes now, so every prior true-up is
+    # Σ E − Σ paid = 0 (no month before June has a negative due).
+    # Jan: junior (default plan): RP = WP = 10,000; PP 180; prepay 126; due = paid = 126;
+    # total 5,000 + 1,500 + 126 = 6,626.
+    assert whole(rm, "2026-01", "M1") == expected(
+        "M1", "2026-01", base_salary="5000.00", post_salary="1500.00", responsibility_profit="10000.00",
+        weighted_profit="10000.00", performance_earned="180.00", prepayment="126.00", performance_due="126.00",
+        performance_paid="126.00", total="6626.00")
+    # Feb: intermediate on 02-28 (default plan 200 × 1.1, salary 6,500 + 2,500): RP = WP = 10,000;
+    # PP 220; prepay round(0.7 × 220) = 154; total 6,500 + 2,500 + 154 = 9,154.
+    assert whole(rm, "2026-02", "M1") == expected(
+        "M1", "2026-02", grade="intermediate", base_salary="6500.00", post_salary="2500.00",
+        responsibility_profit="10000.00", weighted_profit="10000.00", performance_earned="220.00",
+        prepayment="154.00", performance_due="154.00", performance_paid="154.00", total="9154.00")
+    # Mar: intermediate, default plan, no business: salary only, 9,000.
+    assert whole(rm, "2026-03", "M1") == expected(
+        "M1", "2026-03", grade="intermediate", base_salary="6500.00", post_salary="2500.00", total="9000.00")
+    # Apr: plan v2026q2 (intermediate 250 × 1.1, ratio 0.60, salary 7,000 + 3,000): RP = WP = 10,000;
+    # PP = 10,000 × 250 / 10,000 × 1.1 = 275; prepay round(0.6 × 275) = 165;
+    # total 7,000 + 3,000 + 165 = 10,165.
+    assert whole(rm, "2026-04", "M1") == expected(
+        "M1", "2026-04", grade="intermediate", base_salary="7000.00", post_salary="3000.00",
+        responsibility_profit="10000.00", weighted_profit="10000.00", performance_earned="275.00",
+        prepayment="165.00", performance_due="165.00", performance_paid="165.00", total="10165.00")
+    # May: v2026q2, no business: salary only, 10,000.
+    assert whole(rm, "2026-05", "M1") == expected(
+        "M1", "2026-05", grade="intermediate", base_salary="7000.00", post_salary="3000.00", total="10000.00")
+    # Jun: PP 0, prepay 0; settle = round(180 + 220 + 0 + 275 + 0 + 0) − (126 + 154 + 0 + 165 + 0 + 0)
+    # = 675 − 445 = 230; E = 230; prior 0; due = paid = 230; total 7,000 + 3,000 + 230 = 10,230.
+    assert whole(rm, "2026-06", "M1") == expected(
+        "M1", "2026-06", grade="intermediate", base_salary="7000.00", post_salary="3000.00",
+        settlement="230.00", performance_due="230.00", performance_paid="230.00", total="10230.00")
 
 
 def test_departure_with_partial_half_settlement(replay: Any) -> None:
@@ -142,6 +240,20 @@ def test_departure_with_partial_half_settlement(replay: Any) -> None:
     assert statements(rm, "2026-04") == []  # no statement after departure
     # The March posting of C1 came after its release: unattributed, never paid.
     assert [u["ref"] for u in unattributed(rm)] == ["P-MAR"]
+    # The whole statements (default plan, junior; no month closed: all open).
+    # Jan, Feb: fee 10,000 new (C1 acquired 2026-01-01) → RP = WP = 10,000; PP 180; prepay 126;
+    # prior 0 (each earlier month paid what it is entitled to); due = paid = 126; total 6,626.
+    for period in ("2026-01", "2026-02"):
+        assert whole(rm, period, "M1") == expected(
+            "M1", period, base_salary="5000.00", post_salary="1500.00", responsibility_profit="10000.00",
+            weighted_profit="10000.00", performance_earned="180.00", prepayment="126.00",
+            performance_due="126.00", performance_paid="126.00", total="6626.00")
+    # Mar (final): no business credited (P-MAR unattributed): RP = WP = PP = 0, prepay 0;
+    # settle 108 (above); E = 108; prior = (126 + 126) − (126 + 126) = 0; due = paid = 108;
+    # total 2,419.35 + 725.81 + 108 = 3,253.16.
+    assert whole(rm, "2026-03", "M1") == expected(
+        "M1", "2026-03", base_salary="2419.35", post_salary="725.81", settlement="108.00",
+        performance_due="108.00", performance_paid="108.00", total="3253.16")
 
 
 def test_late_posting_and_reversal_after_close(replay: Any) -> None:
@@ -156,6 +268,28 @@ def test_late_posting_and_reversal_after_close(replay: Any) -> None:
     feb = one(rm, "2026-02", "M1")
     assert (feb["prepayment"], feb["prior_true_up"], feb["performance_paid"], feb["total"]) == (
         D(126), D(-63), D(63), D("6563.00"))
+    # The whole statements (default plan, junior; C1 acquired 2026-01-01: all new, k0 all 1;
+    # 2025's months have E = 0, paid 0).
+    # January as issued at its close: P1 10,000 → RP = WP = 10,000; PP 180; prepay 126;
+    # due = paid = 126; total 5,000 + 1,500 + 126 = 6,626.
+    jan_issued = expected(
+        "M1", "2026-01", status="issued", issued_at_position=closed_at(rm, "2026-01"),
+        base_salary="5000.00", post_salary="1500.00", responsibility_profit="10000.00",
+        weighted_profit="10000.00", performance_earned="180.00", prepayment="126.00",
+        performance_due="126.00", performance_paid="126.00", total="6626.00")
+    assert whole(rm, "2026-01", "M1") == jan_issued
+    # January restated: P1 reversed, P2 5,000 → RP = WP = 5,000; PP 90; prepay 63; due = paid = 63;
+    # total 6,563.
+    assert whole(rm, "2026-01", "M1", restated=True) == {
+        **jan_issued, "responsibility_profit": "5000.00", "weighted_profit": "5000.00",
+        "performance_earned": "90.00", "prepayment": "63.00", "performance_due": "63.00",
+        "performance_paid": "63.00", "total": "6563.00", "restated": True}
+    # February (open): P3 10,000 → RP = WP = 10,000; PP 180; prepay 126; E = 126;
+    # prior = 63 − 126 = −63; due = 126 − 63 = 63, paid 63; total 6,500 + 63 = 6,563.
+    assert whole(rm, "2026-02", "M1") == expected(
+        "M1", "2026-02", base_salary="5000.00", post_salary="1500.00", responsibility_profit="10000.00",
+        weighted_profit="10000.00", performance_earned="180.00", prepayment="126.00", prior_true_up="-63.00",
+        performance_due="63.00", performance_paid="63.00", total="6563.00")
 
 
 def test_loan_downgrades_and_an_upgrade(replay: Any) -> None:
@@ -175,6 +309,30 @@ def test_loan_downgrades_and_an_upgrade(replay: Any) -> None:
     assert (may["responsibility_profit"], may["prepayment"]) == (D(16000), D("201.60"))
     # Jun: settle = round(339.336986 − 180 + 288) − (237.54 + 201.60) = 447.34 − 439.14 = 8.20
     assert one(rm, "2026-06", "M1")["settlement"] == D("8.20")
+    # The whole statements (default plan, junior; no month closed: all open; Jan and Feb
+    # have nothing, so March's prior is 0). cls-1 (normal, provision 0) is a charge of 0.
+    # Mar: RP = 50,000 − 30,000 = 20,000; WP 18,852.0548 → 18,852.05; PP 339.34; prepay 237.54;
+    # due = paid = 237.54; total 5,000 + 1,500 + 237.54 = 6,737.54.
+    assert whole(rm, "2026-03", "M1") == expected(
+        "M1", "2026-03", k0={"loan": "0.942603"}, base_salary="5000.00", post_salary="1500.00",
+        responsibility_profit="20000.00", weighted_profit="18852.05", performance_earned="339.34",
+        prepayment="237.54", performance_due="237.54", performance_paid="237.54", total="6737.54")
+    # Apr: RP = WP = −10,000 (k0 1: no stock income); PP = −10,000 × 0.018 = −180; prepay 0;
+    # E = 0; prior = 237.54 − 237.54 = 0; due 0; total 6,500.
+    assert whole(rm, "2026-04", "M1") == expected(
+        "M1", "2026-04", base_salary="5000.00", post_salary="1500.00", responsibility_profit="-10000.00",
+        weighted_profit="-10000.00", performance_earned="-180.00", total="6500.00")
+    # May: release −16,000 (stock, k0 1): RP = WP = 16,000; PP = 288; prepay round(201.60) = 201.60;
+    # prior 0; due = paid = 201.60; total 6,701.60.
+    assert whole(rm, "2026-05", "M1") == expected(
+        "M1", "2026-05", base_salary="5000.00", post_salary="1500.00", responsibility_profit="16000.00",
+        weighted_profit="16000.00", performance_earned="288.00", prepayment="201.60", performance_due="201.60",
+        performance_paid="201.60", total="6701.60")
+    # Jun: no business; settle 8.20 (above); E = 8.20; prior = (237.54 + 0 + 201.60)
+    # − (237.54 + 0 + 201.60) = 0; due = paid = 8.20; total 6,508.20.
+    assert whole(rm, "2026-06", "M1") == expected(
+        "M1", "2026-06", base_salary="5000.00", post_salary="1500.00", settlement="8.20",
+        performance_due="8.20", performance_paid="8.20", total="6508.20")
 
 
 # -- DOMAIN.md §7.3 to the letter: the prepayment ratio of the month's last day --------
@@ -423,3 +581,75 @@ def test_activities_valued_at_the_plan_of_their_date(replay: Any) -> None:
         "M1", "2026-03", base_salary="5000.00", post_salary="1500.00", responsibility_profit="1580.00",
         weighted_profit="1580.00", performance_earned="31.60", prepayment="22.12", performance_due="22.12",
         performance_paid="22.12", total="6522.12")
+
+
+# -- Every posting category in one month ---------------------------------------------------
+
+def test_all_eight_categories_stock_and_new_and_a_special_mention_release(replay: Any) -> None:
+    rm = replay("all_categories")
+    # M1 junior since 2022-01-01, default plan (commission 180 / 10,000 × 1.0, ratio 0.70).
+    # C3 acquired 2022-01-03 and C1 acquired 2025-01-10: more than 365 days before March
+    # 2026, so stock; C2 acquired 2026-02-01: new (33 to 58 days in March).
+    # L1 (C1): substandard 50,000 on 2026-02-20 → provision 0.30 × 50,000 = 15,000, a
+    # February charge of 15,000 (stock); special_mention on 2026-03-25 → provision 0 × 50,000
+    # = 0, a March charge of 0 − 15,000 = −15,000 (the release of the earlier provision).
+    # L2 (C2): normal 20,000 on 03-02 then special_mention on 03-26: 0 − 0 = 0 each, not listed.
+    charge = "L1@2026-03-25#" + _classified_at(rm, "AC-CLS-3")
+    # Ages: C1 from 2025-01-10 (03-05: 419 days, 03-10: 424, 03-12: 426, 03-25: 439, 03-27: 441,
+    # 03-31: 445); C3 from 2022-01-03 (03-16: 1,533 = 4.2 × 365; 03-20: 1,537); C2 from
+    # 2026-02-01 (03-06: 33 … 03-31: 58). Age = days / 365 to 6 places; a stock line's weight
+    # is its class's k0 (below), a new line's 1.
+    assert lines(rm, "M1", "2026-03") == [
+        ("AC-LOAN-S", "loan_interest", "loan", "stock", 419, "1.147945", "0.942603", "12000.00"),
+        ("AC-LOAN-N", "loan_interest", "loan", "new", 33, "0.090411", "1.000000", "4000.00"),
+        ("AC-DEP-S1", "deposit_interest_income", "deposit", "stock", 424, "1.161644", "0.891096", "6000.00"),
+        ("AC-FEE-N", "fee_income", "fee", "new", 39, "0.106849", "1.000000", "700.00"),
+        ("AC-FEE-S", "fee_income", "fee", "stock", 426, "1.167123", "0.941644", "1800.00"),
+        ("AC-SET-N", "settlement_income", "settlement", "new", 43, "0.117808", "1.000000", "2000.00"),
+        ("AC-SET-S", "settlement_income", "settlement", "stock", 1533, "4.200000", "0.800000", "5000.00"),
+        ("AC-OTH-N", "other_income", "other", "new", 45, "0.123288", "1.000000", "900.00"),
+        ("AC-DEP-N", "deposit_interest_income", "deposit", "new", 47, "0.128767", "1.000000", "1500.00"),
+        ("AC-DEP-S2", "deposit_interest_income", "deposit", "stock", 1537, "4.210959", "0.891096", "3000.00"),
+        (charge, "loan_loss_charge", "loan", "stock", 439, "1.202740", "0.942603", "-15000.00"),
+        ("AC-DEX-N", "deposit_interest_expense", "deposit", "new", 52, "0.142466", "1.000000", "500.00"),
+        ("AC-DEX-S", "deposit_interest_expense", "deposit", "stock", 439, "1.202740", "0.891096", "2000.00"),
+        ("AC-OCO-S", "other_cost", "other", "stock", 441, "1.208219", "1.000000", "400.00"),
+        ("AC-AST-N", "asset_cost", "loan", "new", 58, "0.158904", "1.000000", "1000.00"),
+        ("AC-AST-S", "asset_cost", "loan", "stock", 445, "1.219178", "0.942603", "2500.00"),
+    ]
+    # February: only L1's charge of 15,000 (stock, no stock income so n = 0, k0 = 1):
+    # RP = WP = −15,000; PP = −15,000 × 0.018 = −270; prepay round(0.7 × max(0, −270)) = 0;
+    # E = 0, due 0, paid 0; total 5,000 + 1,500 = 6,500.
+    assert whole(rm, "2026-02", "M1") == expected(
+        "M1", "2026-02", base_salary="5000.00", post_salary="1500.00", responsibility_profit="-15000.00",
+        weighted_profit="-15000.00", performance_earned="-270.00", total="6500.00")
+    # March, per class (P0 = stock income − stock cost − stock charge; P1 the same for new):
+    # loan:       P0 = 12,000 − 2,500 − (−15,000) = 24,500; P1 = 4,000 − 1,000 − 0 = 3,000;
+    #             n = 419/365 = 1.147945; k0 = 1 − 0.05 × 419/365 = 1 − 20.95/365 = 0.94260274 → 0.942603;
+    #             k0 × P0 + P1 = 24,500 − 24,500 × 20.95/365 + 3,000 = 24,500 − 1,406.232877 + 3,000
+    #             = 26,093.767123
+    # deposit:    P0 = (6,000 + 3,000) − 2,000 = 7,000; P1 = 1,500 − 500 = 1,000;
+    #             n = (6,000 × 424 + 3,000 × 1,537) / (9,000 × 365) = 7,155,000 / 3,285,000 = 2.178082;
+    #             k0 = 1 − 0.05 × 2.178082 = 0.89109589 → 0.891096;
+    #             k0 × P0 + P1 = 7,000 × 0.89109589 + 1,000 = 6,237.671233 + 1,000 = 7,237.671233
+    # fee:        P0 = 1,800; P1 = 700; n = 426/365 = 1.167123; k0 = 1 − 21.3/365 = 0.94164384 → 0.941644;
+    #             k0 × P0 + P1 = 1,800 − 38,340/365 + 700 = 1,800 − 105.041096 + 700 = 2,394.958904
+    # settlement: P0 = 5,000; P1 = 2,000; n = 1,533/365 = 4.2; 1 − 0.05 × 4.2 = 0.79 < 0.8 → k0 = 0.8;
+    #             k0 × P0 + P1 = 4,000 + 2,000 = 6,000
+    # other:      P0 = 0 − 400 = −400 (stock cost, no stock income: n = 0, k0 = 1); P1 = 900;
+    #             k0 × P0 + P1 = 500
+    # RP = income 36,900 − cost 6,400 − charge (−15,000) = 45,500
+    #    (= 27,500 loan + 8,000 deposit + 2,500 fee + 7,000 settlement + 500 other).
+    # WP = 26,093.767123 + 7,237.671233 + 2,394.958904 + 6,000 + 500 = 42,226.397260 → 42,226.40
+    # PP = 42,226.397260 × 180 / 10,000 × 1.0 = 760.075151 → 760.08
+    # prepay = round(0.70 × 760.075151) = round(532.052605) = 532.05; not a half's last month: no
+    # settlement; prior true-up = Σ earlier E (all 0: February's PP < 0) − Σ paid (0) = 0;
+    # due = paid = 532.05; total = 5,000 + 1,500 + 532.05 = 7,032.05.
+    assert whole(rm, "2026-03", "M1") == expected(
+        "M1", "2026-03",
+        k0={"loan": "0.942603", "deposit": "0.891096", "fee": "0.941644", "settlement": "0.800000",
+            "other": "1.000000"},
+        base_salary="5000.00", post_salary="1500.00", responsibility_profit="45500.00",
+        weighted_profit="42226.40", performance_earned="760.08", prepayment="532.05",
+        performance_due="532.05", performance_paid="532.05", total="7032.05")
+    assert unattributed(rm, "2026-03") == []
