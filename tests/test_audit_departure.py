@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -239,3 +240,92 @@ def test_a_grade_fit_mismatch_names_the_grade_change_and_only_the_reports_behind
     assert misfit["positions"] == [at["C2_in"], old, deposit, fund, demoted]
     assert superseded not in misfit["positions"] and later not in misfit["positions"]
     assert not finding(a, "large_outflow")
+
+
+# -- the bounds of the window-dressing and large-outflow findings ---------------------------
+# docs/audit.md: moved_in_near_month_end when a primary role starts 0-5 days before a month
+# end and ends at most 60 days after it started (valid_to - valid_from, the release being the
+# first day no longer held); large_outflow when a deposit report dated in the 90 days up to
+# the audit date (2025-09-30 here: 2025-07-02 is 90 days before, 2025-07-01 is 91) brings the
+# balance down by >= 500,000 and >= 30% of the highest balance held in the 30 days before it.
+
+
+@pytest.mark.parametrize(("role", "moved_in", "moved_out", "found"), [
+    ("primary", "2025-05-31", "2025-06-10", True),  # on the month end itself: 0 days before
+    ("primary", "2025-05-26", "2025-06-20", True),  # 31 - 26 = 5 days before the end of May
+    ("primary", "2025-05-25", "2025-06-20", False),  # 6 days before
+    ("primary", "2025-02-23", "2025-03-20", True),  # 28 - 23 = 5 days before the end of February
+    ("primary", "2025-02-22", "2025-03-20", False),  # 6 days before
+    ("primary", "2025-05-26", "2025-07-25", True),  # out 60 days later: 5 (May) + 30 (June) + 25
+    ("primary", "2025-05-26", "2025-07-26", False),  # out 61 days later
+    ("backup", "2025-05-31", "2025-06-10", False),  # a backup role is not window dressing
+])
+def test_moved_in_near_a_month_end_at_and_just_past_its_bounds(role: str, moved_in: str, moved_out: str,
+                                                                found: bool) -> None:
+    rows = ReadModelRows()
+    conn, _ = departure_story(rows)
+    rows.register("C4")
+    start = rows.assign("C4", "M1", moved_in, role=role)
+    end = rows.release("C4", "M1", moved_out, role=role)
+    rows.flush()
+    a = departure_audit(conn, "M1")
+    c4 = [f for f in finding(a, "moved_in_near_month_end") if f["subject"] == "C4"]
+    assert [(f["positions"], str(f["moved_in"]), str(f["moved_out"])) for f in c4] == \
+        ([([start, end], moved_in, moved_out)] if found else [])
+
+
+@pytest.mark.parametrize(("high", "low", "drop"), [
+    ("2000000.00", "1400000.00", "600000.00"),  # exactly 30% of 2,000,000 (and >= 500,000)
+    ("2000000.00", "1400000.01", None),  # 599,999.99: just under 30%
+    ("1000000.00", "500000.00", "500000.00"),  # exactly 500,000.00 (50%)
+    ("1000000.00", "500000.01", None),  # 499,999.99: just under 500,000
+    # both at once: 500,000 >= 0.30 x 1,666,666.66 = 499,999.998 ...
+    ("1666666.66", "1166666.66", "500000.00"),
+    # ... but 0.30 x 1,666,666.67 = 500,000.001 > 500,000: no alert, although the ratio
+    # 0.2999999994 shows as 0.300000 to 6 places (the test is exact, not on the rounded ratio)
+    ("1666666.67", "1166666.67", None),
+])
+def test_a_large_outflow_at_and_just_under_its_thresholds(high: str, low: str, drop: str | None) -> None:
+    rows = ReadModelRows()
+    conn, _ = departure_story(rows)
+    rich = rows.balance("C2", high, "2025-08-01")
+    fall = rows.balance("C2", low, "2025-08-20")
+    rows.flush()
+    a = departure_audit(conn, "M1")
+    assert a["checks"]["large_outflows"] == "checked"
+    outflows = [(f["subject"], f["positions"], f["drop"], str(f["as_of"])) for f in finding(a, "large_outflow")]
+    assert outflows == ([("C2", [rich, fall], drop, "2025-08-20")] if drop else [])
+
+
+@pytest.mark.parametrize(("fell_on", "found"), [
+    ("2025-09-30", True),  # on the audit date
+    ("2025-07-02", True),  # 90 days before
+    ("2025-07-01", False),  # 91 days before
+])
+def test_a_large_outflow_counts_only_in_the_90_days_before_the_audit_date(fell_on: str, found: bool) -> None:
+    # 2025-07-02 -> 2025-09-30: 29 days left in July + 31 (August) + 30 (September) = 90.
+    rows = ReadModelRows()
+    conn, _ = departure_story(rows)
+    rich = rows.balance("C2", "2000000.00", "2025-06-20")
+    fall = rows.balance("C2", "1000000.00", fell_on)
+    rows.flush()
+    a = departure_audit(conn, "M1")
+    outflows = [(f["subject"], f["positions"], str(f["as_of"])) for f in finding(a, "large_outflow")]
+    assert outflows == ([("C2", [rich, fall], fell_on)] if found else [])
+
+
+@pytest.mark.parametrize(("high_until", "found"), [
+    ("2025-07-21", True),  # 2,000,000 last held on 07-21 = 30 days before the fall on 08-20
+    ("2025-07-20", False),  # last held 31 days before: the 30 days hold at most 1,600,000
+])
+def test_a_large_outflow_is_a_fall_within_30_days(high_until: str, found: bool) -> None:
+    # 2,000,000 -> 1,200,000 is a fall of 800,000 (40%); from 1,600,000 only 400,000.
+    rows = ReadModelRows()
+    conn, _ = departure_story(rows)
+    rich = rows.balance("C2", "2000000.00", "2025-06-01")
+    rows.balance("C2", "1600000.00", f"{date.fromisoformat(high_until) + timedelta(days=1)}")
+    fall = rows.balance("C2", "1200000.00", "2025-08-20")
+    rows.flush()
+    a = departure_audit(conn, "M1")
+    outflows = [(f["subject"], f["positions"], f["drop"]) for f in finding(a, "large_outflow")]
+    assert outflows == ([("C2", [rich, fall], "800000.00")] if found else [])
