@@ -4,7 +4,8 @@ macros and ``rmledger tiers``.
 
 The ``balances`` and ``clients`` tables are made here, in an in-memory DuckDB, with the
 columns of docs/read-model.md, and filled in bulk (Arrow), so these tests do not depend
-on the loader; only the command-line test goes through the ledger and the loader.
+on the loader; only the command-line tests (``rmledger tiers``, and the golden scenario
+tests/scenarios/vip_bounds.jsonl at the end) go through the ledger and the loader.
 """
 
 from __future__ import annotations
@@ -511,3 +512,142 @@ def test_rmledger_tiers(tmp_path: Path, clean_environ: None) -> None:
     assert result.exit_code == 1 and "no client C9" in result.output
     result = runner.invoke(cli, [*data, "tiers", "--as-of", "2026-3-31"])
     assert result.exit_code == 2 and "not a date" in result.output
+
+
+# -- golden scenario: every bound through the whole pipeline -------------------------------
+#
+# tests/scenarios/vip_bounds.jsonl, ingested with ``rmledger ingest`` and read back with
+# ``rmledger tiers --json``: decoder, ledger, event store, loader and tier SQL together.
+# All clients are registered on 2024-01-01 (one on 2026-07-01). On d = 2026-06-30 the
+# 182-day window is 2025-12-31..2026-06-30, two halves of 91 days each:
+# 2025-12-31..2026-03-31 (1 + 31 + 28 + 31) and 2026-04-01..2026-06-30 (30 + 31 + 30).
+# A deposit reported on 2025-06-01 at A and on 2026-04-01 at B so holds A on the first 91
+# days and B on the last 91: Σ = 91 × (A + B) and the mean is exactly (A + B) / 2.
+# Reports dated 2025-01-01 hold over the whole window (mean = balance).
+
+VIP_BOUNDS = Path(__file__).parent / "scenarios" / "vip_bounds.jsonl"
+GOLDEN_D = "2026-06-30"
+
+
+def _tier(tier: str, aum: str = "0.00", avg: str = "0.00", met: tuple[str, ...] = (),
+          near: tuple[str, ...] = (), level: str = "manager") -> dict[str, Any]:
+    return {"tier": tier, "maintenance_level": level, "aum": aum, "avg_deposit_182d": avg,
+            "criteria_met": list(met), "near_criteria": list(near)}
+
+
+GOLDEN = {
+    # average deposit ≥ 500,000 (inclusive); AUM is the deposit held on d
+    # Σ = 91 × (400,000.00 + 599,999.98) = 90,999,998.18 < 91,000,000 = 500,000 × 182;
+    # mean 499,999.99: potential (≥ 0.8 × 91,000,000 = 72,800,000)
+    "AVG-1-BELOW": _tier("potential", "599999.98", "499999.99", near=("avg_deposit",)),
+    # Σ = 91 × 1,000,000.00 = 91,000,000.00 = the bound exactly: VIP
+    "AVG-2-AT": _tier("vip", "600000.00", "500000.00", met=("avg_deposit",)),
+    # Σ = 91 × 1,000,000.02 = 91,000,001.82; mean 500,000.01
+    "AVG-3-ABOVE": _tier("vip", "600000.02", "500000.01", met=("avg_deposit",)),
+    # 181 days at 500,000.00 and d itself at 499,999.99: Σ = 90,500,000.00 + 499,999.99
+    # = 90,999,999.99, 0.01 short of the bound; the mean 499,999.99994505… prints as
+    # 500000.00 but is below it: potential, not VIP (decided on the exact sum)
+    "AVG-4-SUM-SHORT": _tier("potential", "499999.99", "500000.00", near=("avg_deposit",)),
+    # first report 2026-04-01: 91 days at 0 (before any report) + 91 at 1,000,000.00
+    # = 91,000,000.00: VIP at the bound; AUM 1,000,000.00 exactly: the sub-branch
+    "AVG-5-LATE-START": _tier("vip", "1000000.00", "500000.00", met=("avg_deposit",), level="sub_branch"),
+    # (300,000.00 + 500,000.00) / 2 = 400,000.00 = 80% of 500,000 exactly: potential
+    "AVG-6-80-AT": _tier("potential", "500000.00", "400000.00", near=("avg_deposit",)),
+    # (300,000.00 + 499,999.98) / 2 = 399,999.99: below 80%: mass
+    "AVG-7-80-BELOW": _tier("mass", "499999.98", "399999.99"),
+    # credit loan > 50,000 (strict): 50,000.00 is only near; loans are not assets
+    "CREDIT-1-BELOW": _tier("potential", near=("credit_loan",)),
+    # 90,000.00 from 2026-01-15, replaced by 50,000.00 on d: the balance on d counts
+    "CREDIT-2-AT": _tier("potential", near=("credit_loan",)),
+    # 50,000.01 (its 0.00 report dated 2026-07-01 is after d)
+    "CREDIT-3-ABOVE": _tier("vip", met=("credit_loan",)),
+    "CREDIT-4-80-AT": _tier("potential", near=("credit_loan",)),  # 40,000.00 = 0.8 × 50,000
+    "CREDIT-5-80-BELOW": _tier("mass"),  # 39,999.99
+    # pledged consumer loan > 300,000 (strict); 80%: 240,000.00
+    "PLEDGED-1-BELOW": _tier("potential", near=("pledged_loan",)),
+    "PLEDGED-2-AT": _tier("potential", near=("pledged_loan",)),
+    "PLEDGED-3-ABOVE": _tier("vip", met=("pledged_loan",)),
+    "PLEDGED-4-80-AT": _tier("potential", near=("pledged_loan",)),
+    "PLEDGED-5-80-BELOW": _tier("mass"),
+    # mortgage/guaranteed consumer loan (loan_secured) > 500,000 (strict); 80%: 400,000.00
+    "SECURED-1-BELOW": _tier("potential", near=("secured_loan",)),
+    "SECURED-2-AT": _tier("potential", near=("secured_loan",)),
+    "SECURED-3-ABOVE": _tier("vip", met=("secured_loan",)),
+    "SECURED-4-80-AT": _tier("potential", near=("secured_loan",)),
+    "SECURED-5-80-BELOW": _tier("mass"),
+    # fund ≥ 500,000 (inclusive); 80%: 400,000.00; funds are assets: AUM = the fund
+    "FUND-1-BELOW": _tier("potential", "499999.99", near=("fund",)),
+    "FUND-2-AT": _tier("vip", "500000.00", met=("fund",)),
+    "FUND-3-ABOVE": _tier("vip", "500000.01", met=("fund",)),
+    "FUND-4-80-AT": _tier("potential", "400000.00", near=("fund",)),
+    "FUND-5-80-BELOW": _tier("mass", "399999.99"),
+    # housing loan ≥ 3,000,000 (inclusive); 80%: 2,400,000.00
+    "HOUSING-1-BELOW": _tier("potential", near=("housing_loan",)),
+    "HOUSING-2-AT": _tier("vip", met=("housing_loan",)),
+    "HOUSING-3-ABOVE": _tier("vip", met=("housing_loan",)),
+    "HOUSING-4-80-AT": _tier("potential", near=("housing_loan",)),
+    "HOUSING-5-80-BELOW": _tier("mass"),
+    # VIP by the housing loan at its bound, and near by a credit loan of 40,000.00
+    "HOUSING-6-AND-NEAR-CREDIT": _tier("vip", met=("housing_loan",), near=("credit_loan",)),
+    # maintenance level: < 1,000,000 manager; 1,000,000..5,000,000 inclusive sub-branch
+    # 300,000.00 + 200,000.00 + 499,999.99 = 999,999.99; deposit mean 300,000 and fund
+    # 200,000 are both under 80% of 500,000: mass
+    "AUM-1-BELOW-1M": _tier("mass", "999999.99", "300000.00"),
+    # wealth 818,000.00 + deposit 182,000.00 reported on d = 1,000,000.00 (the housing
+    # loan of 1,000,000.00 is no asset, and under 2,400,000); deposit Σ = 182,000.00
+    # (d only): mean 182,000 / 182 = 1,000.00
+    "AUM-2-AT-1M": _tier("mass", "1000000.00", "1000.00", level="sub_branch"),
+    # wealth 6,000,000.00 from 2026-01-01, 5,000,000.00 from 2026-06-01: 5,000,000.00 on d
+    "AUM-3-AT-5M": _tier("mass", "5000000.00", level="sub_branch"),
+    # 1,000,000.00 + 1,000,000.00 + 3,000,000.01 = 5,000,000.01; the deposit held all
+    # window long (mean 1,000,000.00) and the fund are both VIP criteria
+    "AUM-4-ABOVE-5M": _tier("vip", "5000000.01", "1000000.00", met=("avg_deposit", "fund"), level="branch"),
+    "MASS-NOTHING": _tier("mass"),
+    # ZZ-REGISTERED-LATER (registered 2026-07-01) is not listed on d
+}
+
+
+def _tiers_json(runner: CliRunner, data: list[str], as_of: str, *client: str) -> list[dict[str, Any]]:
+    args = [*data, "tiers", "--as-of", as_of, "--json"] + (["--client", *client] if client else [])
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    rows: list[dict[str, Any]] = json.loads(result.output)
+    return rows
+
+
+def test_golden_vip_bounds_through_ingest_and_rmledger_tiers(tmp_path: Path, clean_environ: None) -> None:
+    data = ["--data-dir", str(tmp_path / "var")]
+    runner = CliRunner()
+    result = runner.invoke(cli, [*data, "ingest", "--json", str(VIP_BOUNDS)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"applied": 93, "duplicates": 0, "rejected": []}
+
+    rows = _tiers_json(runner, data, GOLDEN_D)
+    assert [r["client_id"] for r in rows] == sorted(GOLDEN)
+    for row in rows:
+        assert row == {"client_id": row["client_id"], "as_of": GOLDEN_D, **GOLDEN[row["client_id"]]}, \
+            row["client_id"]
+
+    # The day before (window 2025-12-30..2026-06-29), the reports dated d do not hold yet.
+    before = {r["client_id"]: r for r in _tiers_json(runner, data, "2026-06-29")}
+    # the credit loan is still 90,000.00 > 50,000
+    assert before["CREDIT-2-AT"] == {"client_id": "CREDIT-2-AT", "as_of": "2026-06-29",
+                                     **_tier("vip", met=("credit_loan",))}
+    # no deposit yet: AUM is the wealth alone
+    assert before["AUM-2-AT-1M"] == {"client_id": "AUM-2-AT-1M", "as_of": "2026-06-29",
+                                     **_tier("mass", "818000.00")}
+    # 182 days at 500,000.00: Σ = 91,000,000.00, VIP at the bound
+    assert before["AVG-4-SUM-SHORT"] == {"client_id": "AVG-4-SUM-SHORT", "as_of": "2026-06-29",
+                                         **_tier("vip", "500000.00", "500000.00", met=("avg_deposit",))}
+    # 90 days (04-01..06-29) at 1,000,000.00: Σ = 90,000,000.00 ≥ 72,800,000 (80%);
+    # mean 494,505.494505… → 494,505.49
+    assert before["AVG-5-LATE-START"] == {
+        "client_id": "AVG-5-LATE-START", "as_of": "2026-06-29",
+        **_tier("potential", "1000000.00", "494505.49", near=("avg_deposit",), level="sub_branch")}
+
+    # The day after: the credit loan is repaid; the late client is listed, VIP by its fund
+    # reported (2026-06-01) before its registration.
+    assert _tiers_json(runner, data, "2026-07-01", "CREDIT-3-ABOVE") == [
+        {"client_id": "CREDIT-3-ABOVE", "as_of": "2026-07-01", **_tier("mass")}]
+    assert _tiers_json(runner, data, "2026-07-01", "ZZ-REGISTERED-LATER") == [
+        {"client_id": "ZZ-REGISTERED-LATER", "as_of": "2026-07-01", **_tier("vip", "900000.00", met=("fund",))}]
