@@ -57,11 +57,9 @@ def rejection(file: str, line: int, message_id: str | None, error: RuleBroken) -
 
 
 def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """Numbered non-blank lines of a file (1-based), streamed."""
+    """Numbered lines of a file (1-based), blank ones included, streamed."""
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            if raw.strip():
-                yield number, raw
+        yield from enumerate(handle, start=1)
 
 
 def ingest_files(
@@ -83,7 +81,9 @@ def ingest_files(
         batch: list[tuple[int, Message]] = []
         for number, raw in read_lines(path):
             if on_progress:
-                on_progress(len(raw))
+                on_progress(len(raw))  # blank lines too, so the bar ends at the files' size
+            if not raw.strip():
+                continue
             obj: Any = None
             try:
                 obj = parse_json(raw)

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from consumers.jsonl import ingest_files
 from domain.ledger import Ledger
 from domain.store import ledger_env
+from projections.audit_report import FINDING_TITLES
 from projections.loader import ReadModel
 from projections.pay import MONEY_FIELDS, statements, to_json
 from scripts.cli import cli
@@ -33,12 +34,35 @@ ROOT = Path(__file__).resolve().parent.parent
 STORE_SETTINGS = ("PERSISTENCE_MODULE", "RMLEDGER_DATA_DIR", "CIPHER_KEY", "CIPHER_TOPIC", "COMPRESSOR_TOPIC")
 
 
-def run_demo(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``rmledger --data-dir DIR demo --size tiny ...`` in a child process, as a user runs it."""
+def run_rmledger(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``rmledger --data-dir DIR ...`` in a child process, without store settings from the shell."""
     env = {k: v for k, v in os.environ.items() if k not in STORE_SETTINGS and not k.startswith("POSTGRES_")}
     return subprocess.run(
-        [sys.executable, "-m", "scripts.cli", "--data-dir", str(data_dir), "demo", "--size", "tiny", *args],
+        [sys.executable, "-m", "scripts.cli", "--data-dir", str(data_dir), *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+
+
+def run_demo(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``rmledger --data-dir DIR demo --size tiny ...`` in a child process, as a user runs it."""
+    return run_rmledger(data_dir, "demo", "--size", "tiny", *args)
+
+
+# The departure audit as the demo prints it (README): who left, then the findings by kind.
+DEPARTURE = re.compile(r"^Departure audit of (?P<manager>M\d{4}) \((?P<name>[^,\n]+), (?P<grade>[a-z]+), "
+                       r"(?P<kind>[a-z_]+), last day (?P<last_day>\d{4}-\d\d-\d\d)\)$", re.MULTILINE)
+FINDINGS = re.compile(r"^findings: (?P<counts>none|[a-z_]+ \d+(?:, [a-z_]+ \d+)*)$", re.MULTILINE)
+
+
+def departure_audit_lines(out: str) -> tuple[re.Match[str], re.Match[str]]:
+    """The demo's ``Departure audit of M... (...)`` heading and its ``findings:`` line,
+    which comes right after the book line."""
+    heading = DEPARTURE.search(out)
+    assert heading, f"no departure audit heading in:\n{out}"
+    findings = FINDINGS.search(out, heading.end())
+    assert findings, f"no findings line after the departure audit heading in:\n{out}"
+    between = out[heading.end():findings.start()].strip("\n").splitlines()
+    assert len(between) == 1 and between[0].startswith("book at the request: "), between
+    return heading, findings
 
 
 def printed_path(output: str, label: str) -> Path:
@@ -61,15 +85,19 @@ def test_the_demo_builds_a_tiny_bank_and_shows_its_pay_tiers_and_departure_audit
     # Tier counts.
     assert re.search(r"^\d+ clients: mass \d+, potential \d+, vip \d+; maintained at: manager \d+, "
                      r"sub_branch \d+, branch \d+$", out, re.MULTILINE), out
-    # The departure audit as HTML, and the pay chart, where it says.
+    # The departure audit of a leaver with its findings, the audit as HTML, and the
+    # pay chart, where it says.
+    heading, _ = departure_audit_lines(out)
+    manager = heading["manager"]
     html = printed_path(out, "departure audit (HTML)")
     assert html.is_file() and html.is_relative_to(tmp_path / "demo-7")
+    assert html.name == f"departure-audit-{manager}.html"
     text = html.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>") and "Departure audit" in text
     assert printed_path(out, "chart").read_bytes().startswith(b"\x89PNG")
     # The next commands name this data directory and real ids.
     assert f"rmledger --data-dir {tmp_path / 'demo-7'} pay --period 2025-02" in out
-    assert re.search(r"audit departure --manager M\d{4} --format md", out)
+    assert f"audit departure --manager {manager} --format md" in out
     assert elapsed < 60, f"the tiny demo took {elapsed:.0f} s"
 
     # Again: the demo wipes its own directory and computes the same audit, byte for byte.
@@ -78,6 +106,30 @@ def test_the_demo_builds_a_tiny_bank_and_shows_its_pay_tiers_and_departure_audit
     digest = re.compile(r"sha256 ([0-9a-f]{64})")
     assert digest.findall(again.stdout) == digest.findall(out) != []
     assert html.read_text(encoding="utf-8") == text
+
+
+def test_the_demos_departure_audit_lines_are_the_audit_commands_report(tmp_path: Path) -> None:
+    """With seed 9 the tiny bank's leaver has a finding: the demo prints the heading
+    and ``findings: KIND N, ...`` as the README shows, then one line per finding
+    (at most six), and all of it is what ``rmledger audit departure`` reports."""
+    done = run_demo(tmp_path, "--seed", "9")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    heading, findings = departure_audit_lines(out)
+    audit = run_rmledger(tmp_path / "demo-9", "audit", "departure", "--manager", heading["manager"],
+                         "--format", "json")
+    assert audit.returncode == 0, audit.stderr
+    report = json.loads(audit.stdout)
+    manager, departure = report["manager"], report["departure"]
+    assert (heading["name"], heading["grade"], heading["kind"], heading["last_day"]) == (
+        manager["name"], manager["grade_at_departure"], departure["kind"], departure["last_day"])
+    assert report["findings"], "seed 9 was chosen for a leaver with findings"
+    assert findings["counts"] == ", ".join(f"{kind} {n}" for kind, n in report["finding_counts"].items())
+    listed = re.findall(r"^  - (.+)$", out[findings.end():out.index("departure audit (HTML)")], re.MULTILINE)
+    assert len(listed) == min(len(report["findings"]), 6)
+    titled = {f"{FINDING_TITLES.get(f['kind'], f['kind'])}: {f['detail']}" for f in report["findings"]}
+    assert set(listed) <= titled
+    assert f"position {report['position']}, sha256 {report['sha256']}" in out
 
 
 def test_the_demo_will_not_wipe_a_directory_it_did_not_make(tmp_path: Path) -> None:

