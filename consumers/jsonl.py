@@ -17,8 +17,9 @@ from domain.errors import RuleBroken
 from domain.ledger import APPLIED, DUPLICATE, Ledger
 from domain.messages import Message
 
-# Messages per transaction: a commit (an fsync) per 5,000 postings rather than per
-# 2,000 took ingest from about 17,000 to 20,000 postings/s (scripts/bench_ingest.py).
+# Messages per transaction. Each commit is an fsync: at 5,000 rather than 2,000 an
+# ingest of 100,000 postings ran 10-20 % faster in ad-hoc runs (docs/benchmarks.md);
+# a batch is held in memory whole, a few MB.
 DEFAULT_BATCH_SIZE = 5000
 
 
