@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
 from eventsourcing.utils import get_topic
@@ -294,6 +294,10 @@ class Ledger(Application[UUID]):
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         super().__init__(env)
+        if self.repository.cache is not None:
+            # Batches are written straight to the recorder (apply_batch), past the
+            # library's cache upkeep: a cache would serve aggregates older than the store.
+            raise ValueError("AGGREGATE_CACHE_MAXSIZE: the ledger keeps no aggregate cache; unset it")
         self.known_clients: set[str] = set()
         self.known_managers: set[str] = set()
         self._handlers: dict[type[m.Message], Callable[[UnitOfWork, Any, str], None]] = {
@@ -393,12 +397,13 @@ class Ledger(Application[UUID]):
             except _BatchCorrupted as corrupted:
                 excluded[corrupted.index] = corrupted.error
                 continue
-            processing = ProcessingEvent[UUID](tracking=position)
-            # The events are handed over as they are: collect_events() would check each
-            # against a runtime protocol, which costs more than storing it.
-            processing.events = uow.events
+            # Straight to the recorder, in one transaction with the tracking position:
+            # Application._record would also build a Recording and a Notification per
+            # event for its followers, which a ledger has none of (and its repository
+            # keeps no cache to update).
+            stored = [self.mapper.to_stored_event(event) for event in uow.events]
             try:
-                self._record(processing)
+                self.recorder.insert_events(stored, tracking=position)
             except IntegrityError:
                 if not optimistic:
                     conflicts_left -= 1

@@ -114,3 +114,11 @@ def test_store_settings_from_the_shell_are_kept_out_of_the_tests(store: Any) -> 
     assert stores.leaking_settings({"RMLEDGER_PERSISTENCE_MODULE": "x", "POSTGRES_SCHEMA": "s", "CI": "1", "HOME": "/"}) == [
         "RMLEDGER_PERSISTENCE_MODULE", "POSTGRES_SCHEMA"
     ]
+
+
+def test_an_aggregate_cache_is_refused_by_name(tmp_path: Path) -> None:
+    """Batches are written straight to the recorder, so a cache would go stale: the
+    setting is refused, not silently half-honoured."""
+    env = {**ledger_env(tmp_path, {}), "AGGREGATE_CACHE_MAXSIZE": "100"}
+    with pytest.raises(ValueError, match="AGGREGATE_CACHE_MAXSIZE: the ledger keeps no aggregate cache; unset it"):
+        Ledger(env)
