@@ -22,6 +22,7 @@ from eventsourcing.cryptography import AESCipher
 
 from domain.ledger import Ledger
 from domain.store import ledger_env
+from domain.values import month_of, next_month
 from projections import ReadModel
 from projections.audit_chain import verify_chain
 from projections.pay import statements, to_json
@@ -47,11 +48,10 @@ def months(messages: list[dict[str, Any]]) -> list[str]:
     in which some manager may have a statement."""
     first = min(date.fromisoformat(m["hired_on"]) for m in messages if m["type"] == "manager.hired")
     last = max(date.fromisoformat(v) for m in messages for v in m.values() if isinstance(v, str) and _DATE.match(v))
-    out = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        out.append(f"{year:04d}-{month:02d}")
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    out, period = [], month_of(first)
+    while period <= month_of(last):
+        out.append(period)
+        period = next_month(period)
     return out
 
 
