@@ -143,28 +143,29 @@ def chain_rows(
 
 def chain_rows_of_page(page: LogPage, head: tuple[int, str]) -> tuple[pa.Table | None, tuple[int, str]]:
     """``chain_rows`` of a page of the log given as columns. Pure: the loader runs it
-    on its reading thread, in parallel with DuckDB loading the previous page."""
+    on its reading thread, in parallel with DuckDB loading the previous page.
+    Notifications at or before the head are skipped without being turned into Python
+    values: a rebuild re-reads a log that is already chained."""
     last_position, previous = head
-    columns: dict[str, list[Any]] = {name: [] for name in _SCHEMA.names}
+    page = page.after(last_position)
+    if not len(page):
+        return None, head
+    positions, originators = page.positions, page.originator_ids
+    versions, topics = page.versions, page.topics
+    state_shas, chain_shas = [], []
     sha256 = hashlib.sha256
     for position, originator, version, topic, state in zip(
-            page.positions, page.originator_ids, page.versions, page.topics, page.states, strict=True):
-        if position <= last_position:
-            continue
+            positions, originators, versions, topics, page.states, strict=True):
         state_sha = sha256(state).hexdigest()
         digest = sha256(bytes.fromhex(previous))
         digest.update(canonical(position, originator, version, topic, state_sha))
         previous = digest.hexdigest()
-        last_position = position
-        columns["position"].append(position)
-        columns["originator_id"].append(originator)
-        columns["originator_version"].append(version)
-        columns["topic"].append(topic)
-        columns["state_sha256"].append(state_sha)
-        columns["chain_sha256"].append(previous)
-    if not columns["position"]:
-        return None, (last_position, previous)
-    return pa.table(columns, schema=_SCHEMA), (last_position, previous)
+        state_shas.append(state_sha)
+        chain_shas.append(previous)
+    columns = [page.table.column(name) for name in ("position", "originator_id", "originator_version", "topic")]
+    rows = pa.table([*columns, pa.array(state_shas, pa.string()), pa.array(chain_shas, pa.string())],
+                    schema=_SCHEMA)
+    return rows, (positions[-1], previous)
 
 
 def insert_chain_rows(conn: duckdb.DuckDBPyConnection, rows: pa.Table | None) -> int:

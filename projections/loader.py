@@ -181,7 +181,7 @@ TYPED: list[tuple[str, str]] = [
 ]
 
 # The topics that some loading statement reads by topic.
-_SPLIT_TOPICS = frozenset(_KEYS) | {topic for topic, _ in TYPED}
+LOADED_TOPICS = frozenset(_KEYS) | {topic for topic, _ in TYPED}
 
 _KEY_SQL = """
     INSERT INTO aggregate_keys
@@ -199,23 +199,20 @@ _EVENTS_SQL = f"""
            WHEN topic = '{DEAD_LETTER_RECORDED}'
            THEN CAST(json_merge_patch(state, '{{"value_b64":null}}') AS VARCHAR)
            ELSE state END
-    FROM page"""
-
-_PAGE_SCHEMA = pa.schema([
-    ("position", pa.int64()), ("originator_id", pa.string()), ("originator_version", pa.int32()),
-    ("topic", pa.string()), ("state", pa.string()),
-])
+    FROM log_part"""
 
 # Called after the rows up to a Period.Closed event are loaded, inside the same
 # transaction: (connection, period, position of the closing event).
 IssueHook = Callable[[duckdb.DuckDBPyConnection, str, int], None]
 
 
-def _decoder(ledger: Any) -> Callable[[bytes], str]:
+def _decoder(ledger: Any) -> Callable[[bytes], str] | None:
+    """How to turn a stored state into JSON text: ``None`` when it is stored as plain
+    JSON (then SQLite hands it over as text and Arrow only checks it is UTF-8)."""
     mapper = ledger.mapper
     cipher, compressor = getattr(mapper, "cipher", None), getattr(mapper, "compressor", None)
     if cipher is None and compressor is None:
-        return bytes.decode
+        return None
 
     def decode(state: bytes) -> str:
         if cipher is not None:
@@ -228,42 +225,68 @@ def _decoder(ledger: Any) -> Callable[[bytes], str]:
 
 
 @dataclass
-class Prepared:
-    """A page of notifications made ready for DuckDB: Arrow columns, topics, and the
-    hash-chain rows that extend the chain from its head before the page."""
+class Part:
+    """A stretch of a page loaded together: up to and including a ``Period.Closed``
+    event (whose month's statements are issued right after it), or the rest."""
 
-    table: pa.Table
-    topics: list[str]
+    table: pa.Table  # log order, the state as JSON text
+    by_topic: dict[str, pa.Table]  # the rows of each topic some loading statement reads
+
+    @property
+    def closes_period(self) -> bool:
+        return bool(self.table.column("topic")[-1].as_py() == PERIOD_CLOSED)
+
+    def last_position(self) -> int:
+        return int(self.table.column("position")[-1].as_py())
+
+
+@dataclass
+class Prepared:
+    """A page of notifications made ready for DuckDB: its parts, split by topic, and
+    the hash-chain rows that extend the chain from its head before the page."""
+
+    parts: list[Part]
     last_id: int
     chain_rows: pa.Table | None
     chain_head: tuple[int, str]
 
 
-def prepare_page(page: LogPage, decode: Callable[[bytes], str], head: tuple[int, str]) -> Prepared:
-    """Everything about a page that needs Python but not DuckDB (runs on the reading thread)."""
-    table = pa.Table.from_arrays(
-        [
-            pa.array(page.positions, pa.int64()),
-            pa.array(page.originator_ids, pa.string()),
-            pa.array(page.versions, pa.int32()),
-            pa.array(page.topics, pa.string()),
-            pa.array([decode(state) for state in page.states], pa.string()),
-        ],
-        schema=_PAGE_SCHEMA,
-    )
+def prepare_page(page: LogPage, decode: Callable[[bytes], str] | None, head: tuple[int, str]) -> Prepared:
+    """Everything about a page that needs Python or Arrow but not DuckDB: it runs on
+    the reading thread, while DuckDB loads the page before."""
+    stored = page.table.column("state")
+    text = (stored.cast(pa.string()) if decode is None
+            else pa.array([decode(state) for state in stored.to_pylist()], pa.string()))
+    table = page.table.set_column(4, pa.field("state", pa.string()), text)
     rows, new_head = chain_rows_of_page(page, head)
-    return Prepared(table, page.topics, page.positions[-1], rows, new_head)
+    return Prepared(_parts(table), page.last_position(), rows, new_head)
 
 
-def _split_by_topic(part: pa.Table, topics: set[str]) -> dict[str, pa.Table]:
-    """The rows of ``part`` of each of ``topics``, in log order. The topic column is
-    dictionary-encoded once, so each filter compares small integers instead of the
-    topic strings (a page of 100,000 split four times faster)."""
-    encoded = pc.dictionary_encode(part["topic"]).combine_chunks()
-    return {
-        topic: part.filter(pc.equal(encoded.indices, code))
-        for code, topic in enumerate(encoded.dictionary.to_pylist()) if topic in topics
-    }
+def _parts(table: pa.Table) -> list[Part]:
+    """``table`` cut just after each ``Period.Closed`` event, each part split by topic.
+
+    The topic column is dictionary-encoded once, so that cutting and splitting compare
+    small integers instead of topic strings (a page of 100,000 split four times
+    faster), and each typed INSERT then reads only its own topic's rows instead of
+    ~30 statements each scanning the whole part."""
+    encoded = pc.dictionary_encode(table.column("topic")).combine_chunks()
+    codes, names = encoded.indices, encoded.dictionary.to_pylist()
+    ends = []
+    if PERIOD_CLOSED in names:
+        closes = pc.indices_nonzero(pc.equal(codes, names.index(PERIOD_CLOSED)))
+        ends = [int(i) + 1 for i in closes.to_pylist()]
+    if not ends or ends[-1] != table.num_rows:
+        ends.append(table.num_rows)
+    parts, start = [], 0
+    for end in ends:
+        part, part_codes = table.slice(start, end - start), codes.slice(start, end - start)
+        by_topic = {
+            names[code]: part.filter(pc.equal(part_codes, code))
+            for code in pc.unique(part_codes).to_pylist() if names[code] in LOADED_TOPICS
+        }
+        parts.append(Part(part, by_topic))
+        start = end
+    return parts
 
 
 class ReadModel:
@@ -328,7 +351,7 @@ class ReadModel:
             limit = page_size if stop is None else min(page_size, stop - after)
             if limit <= 0:
                 return None
-            page = read_log_page(ledger.recorder, after, limit, stop)
+            page = read_log_page(ledger.recorder, after, limit, stop, states_are_text=decode is None)
             if not page:
                 return None
             prepared = prepare_page(page, decode, chain)
@@ -344,25 +367,19 @@ class ReadModel:
                 prepared = following.result()
         return last
 
-    def load_page(self, page: Sequence[Any], decode: Callable[[bytes], str] = bytes.decode) -> None:
+    def load_page(self, page: Sequence[Any], decode: Callable[[bytes], str] | None = None) -> None:
         """Load one page of notifications and store its last id, in one transaction."""
         self._load_prepared(prepare_page(LogPage.from_notifications(page), decode, chain_head(self.conn)))
 
     def _load_prepared(self, prepared: Prepared) -> None:
-        table, topics = prepared.table, prepared.topics
-        cuts = [i + 1 for i, t in enumerate(topics) if t == PERIOD_CLOSED]
-        if not cuts or cuts[-1] != len(topics):
-            cuts.append(len(topics))
+        """Load a page and store its last id, in one transaction."""
         conn = self.conn
         conn.execute("BEGIN TRANSACTION")
         try:
-            start = 0
-            for end in cuts:
-                part = table.slice(start, end - start)
-                self._load_part(part, set(topics[start:end]))
-                if topics[end - 1] == PERIOD_CLOSED:
-                    self._issue(part)
-                start = end
+            for part in prepared.parts:
+                self._load_part(part)
+                if part.closes_period:
+                    self._issue(part.last_position())
             # The hash chain over the raw stored events, in the same transaction.
             insert_chain_rows(conn, prepared.chain_rows)
             conn.execute(
@@ -373,50 +390,40 @@ class ReadModel:
             conn.execute("ROLLBACK")
             raise
 
-    def _load_part(self, part: pa.Table, present: set[str]) -> None:
+    def _load_part(self, part: Part) -> None:
         conn = self.conn
-        # Each typed INSERT reads only its own topic's rows: split in Arrow once
-        # instead of letting ~30 statements each scan the whole part for its topic.
-        # Topics nothing reads by topic (receipts, Loan.Registered, ...) are not split.
-        by_topic = _split_by_topic(part, present & _SPLIT_TOPICS)
+        by_topic = part.by_topic
         try:
-            self._register_page(part)
+            conn.register("log_part", part.table)
             conn.execute(_EVENTS_SQL)
             for topic, (kind, field) in _KEYS.items():
-                if topic in present:
-                    self._register_page(by_topic[topic])
+                if topic in by_topic:
+                    conn.register("page", by_topic[topic])
                     conn.execute(_KEY_SQL, [kind, f"$.{field}", topic])
             # The keys of the aggregates this part's later events belong to: one
             # look-up in aggregate_keys per part, not one per table.
-            self._register_page(part)
             conn.execute(
                 "CREATE TEMP TABLE page_keys AS SELECT k.originator_id, k.kind, k.key, k.client_id "
-                "FROM aggregate_keys k SEMI JOIN page p ON p.originator_id = k.originator_id "
+                "FROM aggregate_keys k SEMI JOIN log_part p ON p.originator_id = k.originator_id "
                 "AND p.originator_version > 1")
             for topic, sql in TYPED:
-                if topic in present:
-                    self._register_page(by_topic[topic])
+                if topic in by_topic:
+                    conn.register("page", by_topic[topic])
                     conn.execute(sql, [topic])
         finally:
-            with contextlib.suppress(duckdb.Error):
-                conn.unregister("page")
+            for name in ("log_part", "page"):
+                with contextlib.suppress(duckdb.Error):
+                    conn.unregister(name)
             conn.execute("DROP TABLE IF EXISTS page_keys")
 
-    def _register_page(self, table: pa.Table) -> None:
-        """Make ``table`` the one the loading SQL reads as ``page``."""
-        with contextlib.suppress(duckdb.Error):
-            self.conn.unregister("page")
-        self.conn.register("page", table)
-
-    def _issue(self, part: pa.Table) -> None:
+    def _issue(self, closing_position: int) -> None:
         from projections.pay import issue_statements
 
-        closing = part.slice(part.num_rows - 1, 1).to_pylist()[0]
         period = self.conn.execute(
-            "SELECT period FROM periods_closed WHERE position = ?", [closing["position"]]
+            "SELECT period FROM periods_closed WHERE position = ?", [closing_position]
         ).fetchone()
         assert period is not None
-        issue_statements(self.conn, period[0], closing["position"])
+        issue_statements(self.conn, period[0], closing_position)
 
     # -- rebuild --------------------------------------------------------------------
 
