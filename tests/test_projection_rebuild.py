@@ -92,3 +92,13 @@ def test_statements_same_from_one_file_or_many(tmp_path: Path, cuts: list[int]) 
                 [to_json(s) for s in statements(rm, p, restated=r)]
                 for p in ("2026-01", "2026-02", "2026-06", "2026-07") for r in (False, True)]))
         assert results[0] == results[1]
+
+
+def test_the_event_json_is_stored_zstd_compressed(tmp_path: Path) -> None:
+    ledger = _ledger_with(["smoke"], tmp_path)
+    rm = caught_up(ledger, tmp_path)
+    rm.conn.execute("CHECKPOINT")
+    compressions = rm.conn.execute(
+        "SELECT DISTINCT compression FROM pragma_storage_info('events') "
+        "WHERE column_name = 'state' AND segment_type = 'VARCHAR'").fetchall()
+    assert compressions == [("ZSTD",)]
