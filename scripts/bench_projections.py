@@ -18,6 +18,7 @@ only extended past its head), as ``rmledger rebuild`` does.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -145,6 +146,8 @@ def main() -> None:
     print(f"{'  rebuild / the loader read':34} {'':9} {'':12} {rebuild_s / columns_s:12.2f}")
     print(f"{'statements ' + str(month) + ' (' + str(len(rows)) + ' managers)':34} {month_s:9.2f}")
     print(f"{'  restated':34} {restated_s:9.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"peak memory of this process (all of the above; the rebuild is the largest): {peak:,} MiB")
     print(f"aims: rebuild >= 130,000 events/s ({'met' if count / rebuild_s >= 130_000 else 'NOT met'}), "
           f"<= 1.5x raw read ({'met' if rebuild_s / read_s <= 1.5 else 'NOT met'}), "
           f"a month's statements < 1 s ({'met' if month_s < 1 else 'NOT met'})")
