@@ -1,17 +1,19 @@
 """Follow the event store's notification log into the DuckDB read model.
 
-Pages of notifications are read from the last stored position, loaded into DuckDB
-as one Arrow table per page, spread into the typed tables with ``INSERT … SELECT``
-(DuckDB extracts the JSON fields), and the position reached is stored in the same
-transaction. A page is cut just after each ``Period.Closed`` event so that the
-month's statements are issued from exactly the log prefix up to that event.
+Pages of notifications are read from the last stored position as Arrow columns
+(``projections/log_pages.py``), loaded into DuckDB one page per transaction, spread
+into the typed tables with ``INSERT … SELECT`` (DuckDB extracts the JSON fields), and
+the position reached is stored in the same transaction. A page is cut just after each
+``Period.Closed`` event so that the month's statements are issued from exactly the
+log prefix up to that event. Reading, cutting, splitting by topic and hashing run on
+a second thread while DuckDB loads the page before (``prepare_page``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -366,10 +368,6 @@ class ReadModel:
                 last = prepared.last_id
                 prepared = following.result()
         return last
-
-    def load_page(self, page: Sequence[Any], decode: Callable[[bytes], str] | None = None) -> None:
-        """Load one page of notifications and store its last id, in one transaction."""
-        self._load_prepared(prepare_page(LogPage.from_notifications(page), decode, chain_head(self.conn)))
 
     def _load_prepared(self, prepared: Prepared) -> None:
         """Load a page and store its last id, in one transaction."""
