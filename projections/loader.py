@@ -203,11 +203,6 @@ _EVENTS_SQL = f"""
            ELSE state END
     FROM log_part"""
 
-# Called after the rows up to a Period.Closed event are loaded, inside the same
-# transaction: (connection, period, position of the closing event).
-IssueHook = Callable[[duckdb.DuckDBPyConnection, str, int], None]
-
-
 def _decoder(ledger: Any) -> Callable[[bytes], str] | None:
     """How to turn a stored state into JSON text: ``None`` when it is stored as plain
     JSON (then SQLite hands it over as text and Arrow only checks it is UTF-8)."""
