@@ -203,7 +203,7 @@ _EVENTS_SQL = f"""
            ELSE state END
     FROM log_part"""
 
-def _decoder(ledger: Any) -> Callable[[bytes], str] | None:
+def state_decoder(ledger: Any) -> Callable[[bytes], str] | None:
     """How to turn a stored state into JSON text: ``None`` when it is stored as plain
     JSON (then SQLite hands it over as text and Arrow only checks it is UTF-8)."""
     mapper = ledger.mapper
@@ -339,7 +339,7 @@ class ReadModel:
         A second thread reads the next page from the event store, turns it into Arrow
         columns and extends the hash chain, while DuckDB (which releases the GIL)
         loads the current page: reading, hashing and loading overlap."""
-        decode = _decoder(ledger)
+        decode = state_decoder(ledger)
         last = self.position()
         chain = chain_head(self.conn)
 

@@ -29,7 +29,7 @@ from consumers.decoder import decode_object
 from domain.ledger import Ledger
 from domain.store import ledger_env
 from projections import ReadModel
-from projections.loader import DEFAULT_PAGE_SIZE
+from projections.loader import DEFAULT_PAGE_SIZE, state_decoder
 from projections.log_pages import read_log_page
 from projections.pay import statements
 
@@ -87,7 +87,7 @@ def raw_read(ledger: Ledger, page_size: int = DEFAULT_PAGE_SIZE) -> int:
 def loader_read(ledger: Ledger, page_size: int = DEFAULT_PAGE_SIZE) -> int:
     """Read every notification as the loader's reading thread does (columns, Arrow),
     without loading anything: the part of a rebuild that reading alone costs."""
-    plain = ledger.mapper.cipher is None and ledger.mapper.compressor is None
+    plain = state_decoder(ledger) is None
     last, count = 0, 0
     while True:
         page = read_log_page(ledger.recorder, last, page_size, states_are_text=plain)
