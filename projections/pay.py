@@ -328,7 +328,9 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
     try:
         conn.execute(
             f"INSERT INTO statements_issued (recorded_at, {', '.join(columns)}) "
-            "SELECT (SELECT recorded_at FROM events e WHERE e.position = i.position), i.* "
+            # The closing event's time, from periods_closed (a row per close) rather
+            # than events (2M rows at the benchmark's size: 0.05 s per close).
+            "SELECT (SELECT recorded_at FROM periods_closed c WHERE c.position = i.position), i.* "
             "FROM issued_page i")
     finally:
         conn.unregister("issued_page")

@@ -40,6 +40,11 @@ def test_issued_statements_are_frozen_at_the_closing_event(tmp_path: Path) -> No
     closing = rm.conn.execute("SELECT position FROM periods_closed").fetchone()[0]
     assert issued["issued_at_position"] == closing
     assert issued["prepayment"] == 126
+    # Every issued row carries the closing event's own time (as the bank knew it).
+    times = rm.conn.execute(
+        "SELECT DISTINCT s.recorded_at = e.recorded_at, s.recorded_at IS NOT NULL FROM statements_issued s "
+        "JOIN events e ON e.position = s.position").fetchall()
+    assert times == [(True, True)]
 
 
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
