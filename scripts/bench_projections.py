@@ -18,12 +18,16 @@ only extended past its head), as ``rmledger rebuild`` does.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from consumers.decoder import decode_object
 from domain.ledger import Ledger
@@ -97,13 +101,82 @@ def loader_read(ledger: Ledger, page_size: int = DEFAULT_PAGE_SIZE) -> int:
         last = page.last_position()
 
 
-def timed(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
+def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """Medians of ``repeat`` runs: wall seconds, CPU seconds of the whole process (user
+    and system, every thread: DuckDB's and the reading thread too), and the last result."""
+    times, cpus, result = [], [], None
     for _ in range(repeat):
+        cpu = _cpu_seconds()
         started = time.perf_counter()
         result = run()
         times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+        cpus.append(_cpu_seconds() - cpu)
+    return statistics.median(times), statistics.median(cpus), result
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class TimedConnection:
+    """A DuckDB connection that adds up, per kind of statement (its first three words:
+    ``INSERT INTO events``, ``COMMIT``...), the seconds the loader's thread spends in
+    it, and in registering Arrow tables. For ``--breakdown`` only."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection) -> None:
+        self.conn = conn
+        self.seconds: defaultdict[str, float] = defaultdict(float)
+        self.calls: Counter[str] = Counter()
+
+    def _timed(self, kind: str, call: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        try:
+            return call()
+        finally:
+            self.seconds[kind] += time.perf_counter() - started
+            self.calls[kind] += 1
+
+    def execute(self, sql: str, *params: Any) -> Any:
+        return self._timed(" ".join(sql.split()[:3]), lambda: self.conn.execute(sql, *params))
+
+    def register(self, name: str, table: Any) -> Any:
+        return self._timed("(registering an Arrow table)", lambda: self.conn.register(name, table))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.conn, name)
+
+
+class BreakdownReadModel(ReadModel):
+    """A read model whose loading is timed statement by statement (``TimedConnection``),
+    and whose statement issuing at each close is timed as a whole (SQL and pay rules)."""
+
+    ISSUING = "(issuing statements at closes, all of it)"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.timed = TimedConnection(self.conn)
+        self.conn = self.timed  # type: ignore[assignment]
+
+    def _issue(self, closing_position: int) -> None:
+        self.timed._timed(self.ISSUING, lambda: super(BreakdownReadModel, self)._issue(closing_position))
+
+
+def breakdown(ledger: Ledger, rm_path: Path) -> None:
+    """One more rebuild, printing where the loader's thread spends its time."""
+    rm = BreakdownReadModel(rm_path)
+    try:
+        started = time.perf_counter()
+        rm.rebuild(ledger)
+        wall = time.perf_counter() - started
+    finally:
+        rm.close()
+    seconds, calls = rm.timed.seconds, rm.timed.calls
+    in_duckdb = sum(v for k, v in seconds.items() if k != BreakdownReadModel.ISSUING)
+    print(f"where a rebuild's loading thread spends its time (one rebuild, {wall:.2f} s; "
+          f"in DuckDB calls {in_duckdb:.2f} s, the rest is Python and waiting for the reading thread):")
+    for kind, spent in sorted(seconds.items(), key=lambda item: -item[1])[:12]:
+        print(f"  {spent:7.2f} s  {calls[kind]:5,} calls  {kind}")
 
 
 def main() -> None:
@@ -111,6 +184,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--breakdown", action="store_true",
+                        help="one more rebuild, timed statement by statement on the loading thread")
     args = parser.parse_args()
     directory = args.data_dir or Path(f"var/bench-projections-{args.events}")
     directory.mkdir(parents=True, exist_ok=True)
@@ -118,31 +193,32 @@ def main() -> None:
     events = ledger.recorder.max_notification_id() or 0
     rm_path = directory / "read_model.duckdb"
 
-    read_s, count = timed(lambda: raw_read(ledger), args.repeat)
-    columns_s, _ = timed(lambda: loader_read(ledger), args.repeat)
+    read_s, read_cpu, count = timed(lambda: raw_read(ledger), args.repeat)
+    columns_s, columns_cpu, _ = timed(lambda: loader_read(ledger), args.repeat)
 
     def rebuild() -> int:
         with ReadModel(rm_path) as rm:
             return rm.rebuild(ledger)
 
-    rebuild_s, _ = timed(rebuild, args.repeat)
+    rebuild_s, rebuild_cpu, _ = timed(rebuild, args.repeat)
     rm = ReadModel(rm_path)
     rm.catch_up(ledger)
     closed = rm.conn.execute("SELECT count(*) FROM periods_closed").fetchone()
     latest = rm.conn.execute("SELECT max(strftime(value_date, '%Y-%m')) FROM postings").fetchone()
     month = latest[0] if latest else "2026-01"
-    month_s, rows = timed(lambda: statements(rm, month), args.repeat)
-    restated_s, _ = timed(lambda: statements(rm, month, restated=True), args.repeat)
+    month_s, _, rows = timed(lambda: statements(rm, month), args.repeat)
+    restated_s, _, _ = timed(lambda: statements(rm, month, restated=True), args.repeat)
     rm.close()
 
     print(f"events in the log: {count:,} (last position {events:,}); months closed: {closed[0] if closed else 0}")
     print(f"medians of {args.repeat} runs")
-    print(f"{'':34} {'seconds':>9} {'events/s':>12} {'vs raw read':>12}")
-    print(f"{'raw read (select_notifications)':34} {read_s:9.2f} {count / read_s:12,.0f} {1:12.2f}")
+    print(f"{'':34} {'seconds':>9} {'events/s':>12} {'vs raw read':>12} {'CPU s':>8}")
+    print(f"{'raw read (select_notifications)':34} {read_s:9.2f} {count / read_s:12,.0f} {1:12.2f} "
+          f"{read_cpu:8.2f}")
     print(f"{'  the loader read into Arrow':34} {columns_s:9.2f} {count / columns_s:12,.0f} "
-          f"{columns_s / read_s:12.2f}")
+          f"{columns_s / read_s:12.2f} {columns_cpu:8.2f}")
     print(f"{'rebuild (drop + replay)':34} {rebuild_s:9.2f} {count / rebuild_s:12,.0f} "
-          f"{rebuild_s / read_s:12.2f}")
+          f"{rebuild_s / read_s:12.2f} {rebuild_cpu:8.2f}")
     print(f"{'  rebuild / the loader read':34} {'':9} {'':12} {rebuild_s / columns_s:12.2f}")
     print(f"{'statements ' + str(month) + ' (' + str(len(rows)) + ' managers)':34} {month_s:9.2f}")
     print(f"{'  restated':34} {restated_s:9.2f}")
@@ -151,6 +227,9 @@ def main() -> None:
     print(f"aims: rebuild >= 130,000 events/s ({'met' if count / rebuild_s >= 130_000 else 'NOT met'}), "
           f"<= 1.5x raw read ({'met' if rebuild_s / read_s <= 1.5 else 'NOT met'}), "
           f"a month's statements < 1 s ({'met' if month_s < 1 else 'NOT met'})")
+    print(f"CPU s: user and system time of every thread of this process ({os.cpu_count()} cores here)")
+    if args.breakdown:
+        breakdown(ledger, rm_path)
 
 
 if __name__ == "__main__":
