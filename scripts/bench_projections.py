@@ -5,7 +5,8 @@ and one month's statements for every manager after catch-up.
 
 Builds (once, cached in the data directory) an SQLite event store from
 ``scripts.generate`` (or from generated postings if it is missing) with about
-``--events`` events; then prints medians of ``--repeat`` runs side by side.
+``--events`` events; then prints medians of ``--repeat`` rounds side by side, each
+round running the raw read, the loader's read and a rebuild in turn.
 
 The baseline ("raw read") is what the issue names: merely reading the notifications
 from the store, through eventsourcing's ``select_notifications`` in the loader's page
@@ -101,17 +102,24 @@ def loader_read(ledger: Ledger, page_size: int = DEFAULT_PAGE_SIZE) -> int:
         last = page.last_position()
 
 
-def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    """Medians of ``repeat`` runs: wall seconds, CPU seconds of the whole process (user
-    and system, every thread: DuckDB's and the reading thread too), and the last result."""
-    times, cpus, result = [], [], None
+def timed(runs: dict[str, Callable[[], Any]], repeat: int) -> dict[str, tuple[float, float, Any]]:
+    """Medians of ``repeat`` rounds, each round running every one of ``runs`` once in
+    turn (so that the machine getting slower or faster mid-way weighs on all of them
+    alike, not on whichever ran last): per name, wall seconds, CPU seconds of the whole
+    process (user and system, every thread: DuckDB's and the reading thread too), and
+    the last result."""
+    walls: dict[str, list[float]] = {name: [] for name in runs}
+    cpus: dict[str, list[float]] = {name: [] for name in runs}
+    results: dict[str, Any] = {}
     for _ in range(repeat):
-        cpu = _cpu_seconds()
-        started = time.perf_counter()
-        result = run()
-        times.append(time.perf_counter() - started)
-        cpus.append(_cpu_seconds() - cpu)
-    return statistics.median(times), statistics.median(cpus), result
+        for name, run in runs.items():
+            cpu = _cpu_seconds()
+            started = time.perf_counter()
+            results[name] = run()
+            walls[name].append(time.perf_counter() - started)
+            cpus[name].append(_cpu_seconds() - cpu)
+    return {name: (statistics.median(walls[name]), statistics.median(cpus[name]), results[name])
+            for name in runs}
 
 
 def _cpu_seconds() -> float:
@@ -193,25 +201,26 @@ def main() -> None:
     events = ledger.recorder.max_notification_id() or 0
     rm_path = directory / "read_model.duckdb"
 
-    read_s, read_cpu, count = timed(lambda: raw_read(ledger), args.repeat)
-    columns_s, columns_cpu, _ = timed(lambda: loader_read(ledger), args.repeat)
-
     def rebuild() -> int:
         with ReadModel(rm_path) as rm:
             return rm.rebuild(ledger)
 
-    rebuild_s, rebuild_cpu, _ = timed(rebuild, args.repeat)
+    log = timed({"raw": lambda: raw_read(ledger), "columns": lambda: loader_read(ledger),
+                 "rebuild": rebuild}, args.repeat)
+    (read_s, read_cpu, count), (columns_s, columns_cpu, _) = log["raw"], log["columns"]
+    rebuild_s, rebuild_cpu, _ = log["rebuild"]
     rm = ReadModel(rm_path)
     rm.catch_up(ledger)
     closed = rm.conn.execute("SELECT count(*) FROM periods_closed").fetchone()
     latest = rm.conn.execute("SELECT max(strftime(value_date, '%Y-%m')) FROM postings").fetchone()
     month = latest[0] if latest else "2026-01"
-    month_s, _, rows = timed(lambda: statements(rm, month), args.repeat)
-    restated_s, _, _ = timed(lambda: statements(rm, month, restated=True), args.repeat)
+    pay = timed({"issued": lambda: statements(rm, month),
+                 "restated": lambda: statements(rm, month, restated=True)}, args.repeat)
+    (month_s, _, rows), (restated_s, _, _) = pay["issued"], pay["restated"]
     rm.close()
 
     print(f"events in the log: {count:,} (last position {events:,}); months closed: {closed[0] if closed else 0}")
-    print(f"medians of {args.repeat} runs")
+    print(f"medians of {args.repeat} rounds, each running the raw read, the loader read and a rebuild in turn")
     print(f"{'':34} {'seconds':>9} {'events/s':>12} {'vs raw read':>12} {'CPU s':>8}")
     print(f"{'raw read (select_notifications)':34} {read_s:9.2f} {count / read_s:12,.0f} {1:12.2f} "
           f"{read_cpu:8.2f}")
