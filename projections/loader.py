@@ -332,9 +332,11 @@ class ReadModel:
 
     # -- following the log ----------------------------------------------------------
 
-    def catch_up(self, ledger: Any, page_size: int = DEFAULT_PAGE_SIZE, stop: int | None = None) -> int:
+    def catch_up(self, ledger: Any, page_size: int = DEFAULT_PAGE_SIZE, stop: int | None = None,
+                 on_page: Callable[[int], None] | None = None) -> int:
         """Load every notification after the stored position (up to ``stop``); return
-        the position reached. Each page is one DuckDB transaction.
+        the position reached. Each page is one DuckDB transaction; ``on_page`` (a
+        progress bar's) is called with the position stored after each.
 
         A second thread reads the next page from the event store, turns it into Arrow
         columns and extends the hash chain, while DuckDB (which releases the GIL)
@@ -361,6 +363,8 @@ class ReadModel:
                 following = reader.submit(read, prepared.last_id)
                 self._load_prepared(prepared)
                 last = prepared.last_id
+                if on_page is not None:
+                    on_page(last)
                 prepared = following.result()
         return last
 
@@ -435,11 +439,12 @@ class ReadModel:
         for name in tables:
             self.conn.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
 
-    def rebuild(self, ledger: Any, page_size: int = DEFAULT_PAGE_SIZE) -> int:
-        """Drop the read model and replay the whole log."""
+    def rebuild(self, ledger: Any, page_size: int = DEFAULT_PAGE_SIZE,
+                on_page: Callable[[int], None] | None = None) -> int:
+        """Drop the read model and replay the whole log (``on_page``: as ``catch_up``)."""
         self.drop()
         self._create()
-        return self.catch_up(ledger, page_size)
+        return self.catch_up(ledger, page_size, on_page=on_page)
 
     # -- identity -------------------------------------------------------------------
 
