@@ -124,9 +124,11 @@ def credit_lines_sql(until: date | None = None, since: date | None = None, manag
     FROM acts"""
 
 
-def monthly_aggregates_sql(until: date, manager_id: str | None = None) -> tuple[str, list[Any]]:
+def monthly_aggregates_sql(until: date, manager_id: str | None = None,
+                           since: date | None = None) -> tuple[str, list[Any]]:
     """Per manager, month, class and stock/new: income, cost (postings), charge, and
-    Σ amount × age_days of stock income, for value dates up to ``until``."""
+    Σ amount × age_days of stock income, for value dates up to ``until`` (and from
+    ``since``: the first day of a month, or a month's figures come out partial)."""
     where = "manager_id IS NOT NULL"
     params: list[Any] = []
     if manager_id is not None:
@@ -139,6 +141,6 @@ def monthly_aggregates_sql(until: date, manager_id: str | None = None) -> tuple[
       sum(CASE WHEN kind = 'charge' THEN amount ELSE 0 END) AS charge,
       sum(CASE WHEN sign = 'income' AND NOT is_new THEN CAST(amount * age_days AS DECIMAL(38,8))
           ELSE 0 END) AS income_age_days
-    FROM ({credit_lines_sql(until, manager_id=manager_id)}) WHERE {where}
+    FROM ({credit_lines_sql(until, since, manager_id=manager_id)}) WHERE {where}
     GROUP BY ALL ORDER BY ALL"""
     return sql, params

@@ -27,6 +27,7 @@ from domain.values import CATEGORIES
 from projections import schema
 from projections.audit_chain import chain_head, chain_rows_of_page, insert_chain_rows
 from projections.duck import connect
+from projections.kept_aggregates import KeptAggregates
 from projections.log_pages import LogPage, read_log_page
 
 PROJECTION = "read_model"
@@ -292,6 +293,9 @@ class ReadModel:
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = str(path)
         self.read_only = read_only
+        # The monthly aggregates of the last close this object loaded, for the next
+        # one (projections/kept_aggregates.py); never shared with another process.
+        self._kept: KeptAggregates | None = None
         self.conn = connect(self.path, read_only=read_only)
         if not read_only:
             # DuckDB's own checkpoint threshold (16 MiB) is kept: every page's commit
@@ -385,6 +389,7 @@ class ReadModel:
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
+            self._kept = None  # it may count rows that were just rolled back
             raise
 
     def _load_part(self, part: Part) -> None:
@@ -420,7 +425,7 @@ class ReadModel:
             "SELECT period FROM periods_closed WHERE position = ?", [closing_position]
         ).fetchone()
         assert period is not None
-        issue_statements(self.conn, period[0], closing_position)
+        self._kept = issue_statements(self.conn, period[0], closing_position, self._kept)
 
     # -- rebuild --------------------------------------------------------------------
 
@@ -438,6 +443,7 @@ class ReadModel:
             "AND schema_name = 'main' AND table_name <> 'log_chain'").fetchall()]
         for name in tables:
             self.conn.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
+        self._kept = None
 
     def rebuild(self, ledger: Any, page_size: int = DEFAULT_PAGE_SIZE,
                 on_page: Callable[[int], None] | None = None) -> int:

@@ -21,6 +21,7 @@ from domain.money import round_fen
 from domain.values import PROFIT_CLASSES, half_of, month_bounds, month_of, next_month
 from projections import rules
 from projections.credit import monthly_aggregates_sql
+from projections.kept_aggregates import AggregateRow, KeptAggregates, monthly_aggregates
 from projections.rules import ZERO, ClassFigures
 
 MONEY_FIELDS = (
@@ -168,8 +169,11 @@ class PayData:
         return Terms(version, grade, base, post, commission, coefficient, ratio, prepay_version)
 
 
-def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str | None = None) -> PayData:
-    """Read what statements up to month ``through`` need (for one manager or all)."""
+def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str | None = None,
+                  aggregates: list[AggregateRow] | None = None) -> PayData:
+    """Read what statements up to month ``through`` need (for one manager or all).
+    ``aggregates``: the rows of ``monthly_aggregates_sql`` up to ``through``'s end when
+    the caller has them already (the loader, ``projections.kept_aggregates``)."""
     _, until = month_bounds(through)
     mfilter, params = ("WHERE m.manager_id = ?", [manager_id]) if manager_id else ("", [])
     managers: dict[str, ManagerInfo] = {}
@@ -194,8 +198,10 @@ def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str
         plan_terms[(version, grade)] = (base, post, comm, coef, ratio)
     figures: dict[tuple[str, str], dict[str, ClassFigures]] = defaultdict(
         lambda: {c: ClassFigures() for c in PROFIT_CLASSES})
-    sql, aparams = monthly_aggregates_sql(until, manager_id)
-    for mid, month, cls, is_new, income, cost, charge, age in conn.execute(sql, aparams).fetchall():
+    if aggregates is None:
+        sql, aparams = monthly_aggregates_sql(until, manager_id)
+        aggregates = conn.execute(sql, aparams).fetchall()
+    for mid, month, cls, is_new, income, cost, charge, age in aggregates:
         figures[(mid, month)][cls].add(bool(is_new), income, cost, charge, age)
     afilter = "WHERE manager_id = ?" if manager_id else ""
     adjustments = {
@@ -286,9 +292,10 @@ def manager_months(data: PayData, info: ManagerInfo, through: str) -> list[Month
     return out
 
 
-def compute(conn: duckdb.DuckDBPyConnection, period: str, manager_id: str | None = None) -> list[MonthCalc]:
+def compute(conn: duckdb.DuckDBPyConnection, period: str, manager_id: str | None = None,
+            aggregates: list[AggregateRow] | None = None) -> list[MonthCalc]:
     """The restated month ``period`` of every manager employed in it (or one)."""
-    return _compute(load_pay_data(conn, period, manager_id), period)
+    return _compute(load_pay_data(conn, period, manager_id, aggregates), period)
 
 
 def _compute(data: PayData, period: str) -> list[MonthCalc]:
@@ -303,10 +310,14 @@ def _compute(data: PayData, period: str) -> list[MonthCalc]:
     return out
 
 
-def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int) -> None:
-    """Freeze the statements of ``period`` as they stand now (at closing ``position``)."""
+def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int,
+                     kept: KeptAggregates | None = None) -> KeptAggregates:
+    """Freeze the statements of ``period`` as they stand now (at closing ``position``).
+    ``kept``: the monthly aggregates of the loader's last close, if any; returns this
+    close's, for the next (``projections.kept_aggregates``)."""
+    aggregates = monthly_aggregates(conn, month_bounds(period)[1], position, kept)
     rows: dict[str, list[Any]] = defaultdict(list)
-    for calc in compute(conn, period):
+    for calc in compute(conn, period, aggregates=aggregates.rows):
         st = calc.statement()
         st["status"] = "issued"
         st["issued_at_position"] = position
@@ -318,7 +329,7 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
             rows[name].append(st[name])
         rows["statement"].append(json.dumps(to_json(st)))
     if not rows:
-        return
+        return aggregates
     money = pa.decimal128(18, 2)
     columns = ["position", "period", "manager_id", "grade", *MONEY_FIELDS, "statement"]
     types = {"position": pa.int64(), "period": pa.string(),
@@ -334,6 +345,7 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
             "FROM issued_page i")
     finally:
         conn.unregister("issued_page")
+    return aggregates
 
 
 def statements(source: Any, period: str, manager_id: str | None = None,
