@@ -79,7 +79,8 @@ def monthly_aggregates(conn: duckdb.DuckDBPyConnection, until: date, position: i
         sql, params = monthly_aggregates_sql(until)
         return KeptAggregates(position, until, conn.execute(sql, params).fetchall())
     change = earliest_change(conn, kept.position)
-    # Months after the kept ones were not attributed yet, or only up to kept.until.
+    # Lines dated after kept.until were left out of what was kept: from there on
+    # everything is attributed now, and from earlier if a new row reaches back.
     start = kept.until + timedelta(days=1)
     if change is not None and change < start:
         start = change
