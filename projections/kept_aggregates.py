@@ -20,6 +20,12 @@ are attributed again (``credit_lines_sql`` filters the lines, never the timeline
 charges or the plans). Whatever is kept was computed inside the loader's own
 transactions; the loader forgets it on a rollback or a rebuild, and every other reader
 (``rmledger pay``, explain, audit) computes the whole history as before.
+
+What this rests on: the rows at or below a position are the same every time they are
+loaded, because the event log they come from is never changed (``rmledger verify``
+checks that). So another ``ReadModel`` on the same file may rebuild or catch up in the
+meantime: what it loads at or below the kept position is what was kept, and what it
+loads above is looked at like any other new row.
 """
 
 from __future__ import annotations

@@ -388,8 +388,10 @@ class ReadModel:
             )
             conn.execute("COMMIT")
         except BaseException:
+            # Forgotten first: it may count rows being rolled back, and ROLLBACK itself
+            # raises when a failed COMMIT has already rolled the transaction back.
+            self._kept = None
             conn.execute("ROLLBACK")
-            self._kept = None  # it may count rows that were just rolled back
             raise
 
     def _load_part(self, part: Part) -> None:

@@ -184,3 +184,27 @@ def test_every_table_attribution_reads_is_one_whose_new_rows_are_looked_at() -> 
     assert attribution == tables(kept_aggregates.EARLIEST_CHANGE_SQL)
     assert attribution == {"postings", "reversals", "loan_classifications", "activities",
                            "assignment_changes", "plans", "plan_activity_values"}
+
+
+def test_a_page_that_fails_after_a_close_forgets_what_was_kept(tmp_path: Path, clean_environ: None) -> None:
+    class FailingOnce(CheckedReadModel):
+        failing = True
+
+        def _load_part(self, part: Any) -> None:
+            if self.failing and self._kept is not None:  # a close was issued in this page
+                raise RuntimeError("the disk is full")
+            super()._load_part(part)
+
+    ledger = new_ledger(tmp_path)
+    try:
+        apply(ledger, _interleaved())
+        with FailingOnce(tmp_path / "read_model.duckdb") as rm:
+            with pytest.raises(RuntimeError, match="the disk is full"):
+                rm.catch_up(ledger, page_size=10_000)  # the whole log in one page
+            assert (rm._kept, rm.position()) == (None, 0)
+            assert rm.conn.execute("SELECT count(*) FROM statements_issued").fetchone() == (0,)
+            rm.failing = False
+            rm.catch_up(ledger, page_size=10_000)
+            assert rm.closes_checked == 8  # the first close again, then all seven
+    finally:
+        ledger.close()
