@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from rich.progress import Progress
 
 from consumers.jsonl import ingest_files
 from domain.ledger import Ledger
@@ -25,6 +24,7 @@ from domain.store import ledger_env
 from scripts import cli as cli_module
 from scripts.cli import cli
 from tests import builders as b
+from tests.progress_bars import Bars, record_progress_bars
 from tests.stores import RMLEDGER, run_rmledger
 
 MIXED = [
@@ -208,26 +208,14 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @pytest.fixture
-def bars(monkeypatch: pytest.MonkeyPatch, clean_environ: None) -> list[list[tuple[float | None, float]]]:
-    """Make every file "large" (a 100-byte threshold), make rich take stderr for a
-    terminal (CliRunner's is not, and rich draws no bar there), and record the
-    (total, completed) bytes of each bar shown when it is taken down."""
+def bars(monkeypatch: pytest.MonkeyPatch, clean_environ: None) -> Bars:
+    """Make every file "large" (a 100-byte threshold) and record the bars shown."""
     monkeypatch.setattr(cli_module, "PROGRESS_THRESHOLD_BYTES", 100)
-    monkeypatch.setenv("TTY_COMPATIBLE", "1")
-    monkeypatch.setenv("TTY_INTERACTIVE", "1")
-    shown: list[list[tuple[float | None, float]]] = []
-
-    class RecordingProgress(Progress):
-        def __exit__(self, *exc_info: Any) -> None:
-            shown.append([(task.total, task.completed) for task in self.tasks])
-            super().__exit__(*exc_info)
-
-    monkeypatch.setattr(cli_module, "Progress", RecordingProgress)
-    return shown
+    return record_progress_bars(monkeypatch, cli_module)
 
 
 def test_a_large_file_shows_a_progress_bar_on_stderr_and_the_summary_stays_exact(
-    bars: list[list[tuple[float | None, float]]], tmp_path: Path, mixed_file: Path,
+    bars: Bars, tmp_path: Path, mixed_file: Path,
 ) -> None:
     size = mixed_file.stat().st_size
     assert size > cli_module.PROGRESS_THRESHOLD_BYTES
@@ -249,7 +237,7 @@ def test_a_large_file_shows_a_progress_bar_on_stderr_and_the_summary_stays_exact
 
 @pytest.mark.parametrize("blank_lines", [False, True])
 def test_the_progress_bar_ends_at_the_total_of_the_files(
-    bars: list[list[tuple[float | None, float]]], tmp_path: Path, blank_lines: bool,
+    bars: Bars, tmp_path: Path, blank_lines: bool,
 ) -> None:
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     first.write_text(json.dumps(b.hire("M1")) + "\n" + ("\n" if blank_lines else "") + json.dumps(b.register("C1")) + "\n")
@@ -261,7 +249,7 @@ def test_the_progress_bar_ends_at_the_total_of_the_files(
 
 
 def test_the_json_summary_is_not_polluted_by_the_progress_bar(
-    bars: list[list[tuple[float | None, float]]], tmp_path: Path, mixed_file: Path,
+    bars: Bars, tmp_path: Path, mixed_file: Path,
 ) -> None:
     """Above the threshold and on a terminal, --json still prints only the JSON (on
     stdout) and draws no bar (on stderr): its output is for programs."""
@@ -273,7 +261,7 @@ def test_the_json_summary_is_not_polluted_by_the_progress_bar(
 
 
 def test_a_small_file_shows_no_progress_bar(
-    bars: list[list[tuple[float | None, float]]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    bars: Bars, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     mixed_file: Path,
 ) -> None:
     monkeypatch.setattr(cli_module, "PROGRESS_THRESHOLD_BYTES", mixed_file.stat().st_size + 1)

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from rich.progress import Progress
 
 from projections import ReadModel
 from scripts import cmd_pay
 from scripts.cli import cli
+from tests.progress_bars import Bars, record_progress_bars
 from tests.scenarios.helpers import apply, namespaced, new_ledger, scenario
 
 SUMMARY = re.compile(r"rebuilt to position (\d+): (\d+) events in \d+\.\d\d s \([\d,]+ events/s\)\n")
@@ -79,24 +78,12 @@ def test_catch_up_reports_the_position_stored_after_each_page(store: Path, tmp_p
 
 
 @pytest.fixture
-def bars(monkeypatch: pytest.MonkeyPatch) -> list[list[tuple[float | None, float]]]:
-    """Make rich take CliRunner's stderr for a terminal (it draws no bar otherwise), and
-    record the (total, completed) of each bar shown when it is taken down."""
-    monkeypatch.setenv("TTY_COMPATIBLE", "1")
-    monkeypatch.setenv("TTY_INTERACTIVE", "1")
-    shown: list[list[tuple[float | None, float]]] = []
-
-    class RecordingProgress(Progress):
-        def __exit__(self, *exc_info: Any) -> None:
-            shown.append([(task.total, task.completed) for task in self.tasks])
-            super().__exit__(*exc_info)
-
-    monkeypatch.setattr(cmd_pay, "Progress", RecordingProgress)
-    return shown
+def bars(monkeypatch: pytest.MonkeyPatch) -> Bars:
+    return record_progress_bars(monkeypatch, cmd_pay)
 
 
 def test_a_long_log_shows_a_bar_on_stderr_ending_at_the_last_position(
-    store: Path, bars: list[list[tuple[float | None, float]]], monkeypatch: pytest.MonkeyPatch,
+    store: Path, bars: Bars, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     last = _last_position(store)
     monkeypatch.setattr(cmd_pay, "REBUILD_PROGRESS_THRESHOLD", last)  # "long" from exactly this log
@@ -108,7 +95,7 @@ def test_a_long_log_shows_a_bar_on_stderr_ending_at_the_last_position(
 
 
 def test_a_short_log_shows_no_bar(
-    store: Path, bars: list[list[tuple[float | None, float]]], monkeypatch: pytest.MonkeyPatch,
+    store: Path, bars: Bars, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cmd_pay, "REBUILD_PROGRESS_THRESHOLD", _last_position(store) + 1)
     result = CliRunner().invoke(cli, ["--data-dir", str(store), "rebuild"])
