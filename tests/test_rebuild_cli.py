@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from projections import ReadModel
 from scripts import cmd_pay
 from scripts.cli import cli
+from tests import builders as b
 from tests.progress_bars import Bars, record_progress_bars
 from tests.scenarios.helpers import apply, namespaced, new_ledger, scenario
 
@@ -37,7 +38,7 @@ def store(tmp_path: Path, clean_environ: None) -> Path:
 def _last_position(directory: Path) -> int:
     ledger = new_ledger(directory)
     try:
-        return int(ledger.recorder.max_notification_id() or 0)
+        return b.position(ledger)
     finally:
         ledger.close()
 
