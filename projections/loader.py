@@ -27,6 +27,7 @@ from domain.values import CATEGORIES
 from projections import schema
 from projections.audit_chain import chain_head, chain_rows_of_page, insert_chain_rows
 from projections.duck import connect
+from projections.gc_pause import collector_paused
 from projections.kept_aggregates import KeptAggregates
 from projections.log_pages import LogPage, read_log_page
 
@@ -344,7 +345,8 @@ class ReadModel:
 
         A second thread reads the next page from the event store, turns it into Arrow
         columns and extends the hash chain, while DuckDB (which releases the GIL)
-        loads the current page: reading, hashing and loading overlap."""
+        loads the current page: reading, hashing and loading overlap. Python's cyclic
+        garbage collector is paused meanwhile (``projections/gc_pause.py``)."""
         decode = state_decoder(ledger)
         last = self.position()
         chain = chain_head(self.conn)
@@ -361,7 +363,7 @@ class ReadModel:
             chain = prepared.chain_head
             return prepared
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-log") as reader:
+        with collector_paused(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-log") as reader:
             prepared = read(last)
             while prepared is not None:
                 following = reader.submit(read, prepared.last_id)

@@ -1,0 +1,85 @@
+"""The loader pauses Python's cyclic garbage collector while it follows the log
+(projections/gc_pause.py) and always switches it back on: after a catch-up, after a
+failed one, and never while another pause is still running; a collector that was off
+before stays off."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from projections import ReadModel
+from projections.gc_pause import collector_paused
+from tests import builders as b
+from tests.scenarios.helpers import apply, new_ledger, scenario
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    """Every test starts with the collector on, and leaves it as it found it."""
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+def test_catch_up_runs_with_the_collector_off_and_switches_it_back_on(tmp_path: Path, collector_on: None) -> None:
+    ledger = new_ledger(tmp_path)
+    try:
+        apply(ledger, scenario("late_posting_reversal"))
+        seen: list[bool] = []
+        with ReadModel(tmp_path / "rm.duckdb") as rm:
+            last = rm.catch_up(ledger, page_size=4, on_page=lambda _: seen.append(gc.isenabled()))
+        assert last == b.position(ledger)
+        assert len(seen) >= 2 and not any(seen)
+        assert gc.isenabled()
+    finally:
+        ledger.close()
+
+
+def test_a_failing_catch_up_switches_the_collector_back_on(tmp_path: Path, collector_on: None) -> None:
+    ledger = new_ledger(tmp_path)
+    try:
+        apply(ledger, scenario("late_posting_reversal"))
+
+        def fail(position: int) -> None:
+            raise RuntimeError(f"stopped at {position}")
+
+        with ReadModel(tmp_path / "rm.duckdb") as rm, pytest.raises(RuntimeError, match="stopped at 4"):
+            rm.catch_up(ledger, page_size=4, on_page=fail)
+        assert gc.isenabled()
+    finally:
+        ledger.close()
+
+
+def test_a_collector_that_was_off_stays_off(collector_on: None) -> None:
+    gc.disable()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert not gc.isenabled()
+
+
+def test_the_collector_comes_back_only_when_the_last_of_overlapping_pauses_ends(collector_on: None) -> None:
+    inner_started, outer_may_end = threading.Event(), threading.Event()
+    seen: dict[str, bool] = {}
+
+    def other_thread() -> None:
+        with collector_paused():
+            inner_started.set()
+            outer_may_end.wait(5)
+        seen["after the other thread's pause"] = gc.isenabled()
+
+    with collector_paused():
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        assert inner_started.wait(5)
+    seen["after the first pause, the other still running"] = gc.isenabled()
+    outer_may_end.set()
+    thread.join(5)
+    assert seen == {"after the first pause, the other still running": False,
+                    "after the other thread's pause": True}
