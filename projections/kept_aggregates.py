@@ -68,6 +68,9 @@ class KeptAggregates:
     position: int
     until: date
     rows: list[AggregateRow]
+    # The first month ('YYYY-MM') attributed again rather than kept; None when the
+    # whole history was attributed.
+    recomputed_from: str | None = None
 
 
 def earliest_change(conn: duckdb.DuckDBPyConnection, after_position: int) -> date | None:
@@ -98,4 +101,4 @@ def monthly_aggregates(conn: duckdb.DuckDBPyConnection, until: date, position: i
         rows.extend(conn.execute(sql, params).fetchall())
     # In the order of the SQL's ORDER BY ALL (a row's first four values are its group).
     rows.sort(key=lambda row: (row[0], row[1], row[2] or "", row[3]))
-    return KeptAggregates(position, until, rows)
+    return KeptAggregates(position, until, rows, first_recomputed)

@@ -28,7 +28,7 @@ from projections import schema
 from projections.audit_chain import chain_head, chain_rows_of_page, insert_chain_rows
 from projections.duck import connect
 from projections.gc_pause import collector_paused
-from projections.kept_aggregates import KeptAggregates
+from projections.kept_pay import KeptClose
 from projections.log_pages import LogPage, read_log_page
 
 PROJECTION = "read_model"
@@ -294,9 +294,10 @@ class ReadModel:
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = str(path)
         self.read_only = read_only
-        # The monthly aggregates of the last close this object loaded, for the next
-        # one (projections/kept_aggregates.py); never shared with another process.
-        self._kept: KeptAggregates | None = None
+        # What the last close this object loaded keeps for the next one: monthly
+        # aggregates and pay rules' running states (projections/kept_aggregates.py,
+        # projections/kept_pay.py); never shared with another process.
+        self._kept: KeptClose | None = None
         self.conn = connect(self.path, read_only=read_only)
         if not read_only:
             # DuckDB's own checkpoint threshold (16 MiB) is kept: every page's commit

@@ -21,8 +21,9 @@ from domain.money import round_fen
 from domain.values import PROFIT_CLASSES, half_of, month_bounds, month_of, next_month
 from projections import rules
 from projections.credit import monthly_aggregates_sql
-from projections.kept_aggregates import AggregateRow, KeptAggregates, monthly_aggregates
-from projections.rules import ZERO, ClassFigures
+from projections.kept_aggregates import AggregateRow, monthly_aggregates
+from projections.kept_pay import KeptClose, Resume, resume_at_close
+from projections.rules import ZERO, ClassFigures, RunningState
 
 MONEY_FIELDS = (
     "base_salary", "post_salary", "responsibility_profit", "weighted_profit", "performance_earned",
@@ -222,14 +223,26 @@ def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str
                    issued_position)
 
 
-def manager_months(data: PayData, info: ManagerInfo, through: str) -> list[MonthCalc]:
-    """Every month of a manager from the hire month to ``through`` (or departure)."""
+def manager_months(data: PayData, info: ManagerInfo, through: str,
+                   start: tuple[str, RunningState] | None = None,
+                   starts: dict[str, RunningState] | None = None) -> list[MonthCalc]:
+    """Every month of a manager from the hire month to ``through`` (or departure).
+
+    ``start``: begin at that month instead, from the running state the months before
+    it left (``projections.kept_pay``); ``starts``: filled with the running state at
+    the start of every month computed."""
     out: list[MonthCalc] = []
     running = rules.TrueUp()
     half_pp: list[Decimal] = []
     half_prepay: list[Decimal] = []
     period = month_of(info.hired_on)
+    if start is not None:
+        period, state = start
+        running = rules.TrueUp(state.entitled, state.paid)
+        half_pp, half_prepay = list(state.half_pp), list(state.half_prepay)
     while period <= through and info.employed_in(period):
+        if starts is not None:
+            starts[period] = RunningState(running.entitled, running.paid, tuple(half_pp), tuple(half_prepay))
         first, last = month_bounds(period)
         departs_now = info.departed_on is not None and info.departed_on <= last
         ref = min(last, info.departed_on) if info.departed_on else last
@@ -298,26 +311,37 @@ def compute(conn: duckdb.DuckDBPyConnection, period: str, manager_id: str | None
     return _compute(load_pay_data(conn, period, manager_id, aggregates), period)
 
 
-def _compute(data: PayData, period: str) -> list[MonthCalc]:
+def _compute(data: PayData, period: str, resume: Resume | None = None) -> list[MonthCalc]:
     out = []
     for mid in sorted(data.managers):
         info = data.managers[mid]
         if not info.employed_in(period):
             continue
-        months = manager_months(data, info, period)
+        if resume is None:
+            months = manager_months(data, info, period)
+        else:
+            months = manager_months(data, info, period, resume.start_of(mid), resume.starts_of(mid))
         if months and months[-1].period == period:
             out.append(months[-1])
     return out
 
 
 def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int,
-                     kept: KeptAggregates | None = None) -> KeptAggregates:
+                     kept: KeptClose | None = None) -> KeptClose:
     """Freeze the statements of ``period`` as they stand now (at closing ``position``).
-    ``kept``: the monthly aggregates of the loader's last close, if any; returns this
-    close's, for the next (``projections.kept_aggregates``)."""
-    aggregates = monthly_aggregates(conn, month_bounds(period)[1], position, kept)
+    ``kept``: what the loader kept from its last close, if any; returns what this
+    close leaves for the next (``projections.kept_aggregates``, ``projections.kept_pay``)."""
+    aggregates = monthly_aggregates(conn, month_bounds(period)[1], position,
+                                    kept.aggregates if kept else None)
+    resume = resume_at_close(conn, kept, period, aggregates)
+    # The months a manager resumes after are not computed again: their aggregates
+    # are not needed either (a manager with nothing kept starts from the hire).
+    resumed = resume.resumed_managers()
+    needed = [row for row in aggregates.rows if row[0] not in resumed or row[1] >= str(resume.month)]
+    calcs = _compute(load_pay_data(conn, period, aggregates=needed), period, resume)
+    kept_now = KeptClose(aggregates, period, resume.starts)
     rows: dict[str, list[Any]] = defaultdict(list)
-    for calc in compute(conn, period, aggregates=aggregates.rows):
+    for calc in calcs:
         st = calc.statement()
         st["status"] = "issued"
         st["issued_at_position"] = position
@@ -329,7 +353,7 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
             rows[name].append(st[name])
         rows["statement"].append(json.dumps(to_json(st)))
     if not rows:
-        return aggregates
+        return kept_now
     money = pa.decimal128(18, 2)
     columns = ["position", "period", "manager_id", "grade", *MONEY_FIELDS, "statement"]
     types = {"position": pa.int64(), "period": pa.string(),
@@ -345,7 +369,7 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
             "FROM issued_page i")
     finally:
         conn.unregister("issued_page")
-    return aggregates
+    return kept_now
 
 
 def statements(source: Any, period: str, manager_id: str | None = None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -129,7 +129,6 @@ class TrueUp:
 
     entitled: Decimal = ZERO
     paid: Decimal = ZERO
-    history: list[tuple[Decimal, Decimal, Decimal]] = field(default_factory=list)
 
     def month(self, entitlement: Decimal) -> tuple[Decimal, Decimal, Decimal]:
         """(prior_true_up, due, paid-now) for a month with entitlement E."""
@@ -141,6 +140,19 @@ class TrueUp:
     def record_paid(self, paid: Decimal) -> None:
         """What the month actually paid (its issued figure, when closed)."""
         self.paid += paid
+
+
+@dataclass(frozen=True)
+class RunningState:
+    """What a manager's months carry into a month from the months before it: the
+    running true-up's two sums (kept apart, as ``TrueUp`` keeps them, so that a month
+    computed from here has exactly the figures of one computed from the hire) and the
+    earned PP and prepayments of the half so far."""
+
+    entitled: Decimal
+    paid: Decimal
+    half_pp: tuple[Decimal, ...]
+    half_prepay: tuple[Decimal, ...]
 
 
 def half_true_up(pps: Sequence[Decimal], ratio: Decimal = Decimal("0.70")) -> list[dict[str, Decimal]]:
