@@ -1,6 +1,6 @@
 """Python's cyclic garbage collector, paused while the loader follows the log.
 
-Reading a page of 100,000 notifications from SQLite makes 100,000 row tuples that
+Reading a page of notifications from SQLite makes a row tuple for each, and they
 live until the page is turned into Arrow columns. Every 700 new objects the collector
 runs, and the older generations it promotes them into are traversed again and again:
 on the 2M-event store the collector took a quarter of the reading thread's time

@@ -32,11 +32,16 @@ from projections.kept_pay import KeptClose
 from projections.log_pages import LogPage, read_log_page
 
 PROJECTION = "read_model"
-# Measured on a 1.5M-event rebuild: pages of 100,000 give a 421 MiB read model in
-# 42.7 s; pages past DuckDB's row group (122,880 rows) are written straight to the
-# file ("optimistic writes") and save a little time (150,000: 39.3 s) but leave
-# partial row groups that bloat the file (778 MiB) and slow every later query.
-DEFAULT_PAGE_SIZE = 100_000
+# One page is one transaction. DuckDB stores a table in row groups of 122,880 rows,
+# and a transaction that appends a whole row group to a table writes it straight to
+# the file, compressed once ("optimistic writes"); smaller appends are merged at
+# COMMIT into the table's last, partly filled row group, which is then compressed
+# again whole. Pages of exactly one row group give the events table whole row groups
+# written once: on the 2M-event store, rebuilds alternated with pages of 100,000 took
+# 28.2-33.9 s (median 31.2 s, 5 runs) against 33.8-40.5 s (median 35.6 s), the file
+# 412 MiB against 385-408 MiB, peak memory the same; pages of two row groups were
+# slower (39.2 s) and held 1.24 GiB (docs/read-model.md).
+DEFAULT_PAGE_SIZE = 122_880
 PERIOD_CLOSED = "domain.registry:Period.Closed"
 CLIENT_REGISTERED = "domain.client:Client.Registered"
 DEAD_LETTER_RECORDED = "domain.registry:DeadLetter.Recorded"
@@ -265,7 +270,7 @@ def _parts(table: pa.Table) -> list[Part]:
     """``table`` cut just after each ``Period.Closed`` event, each part split by topic.
 
     The topic column is dictionary-encoded once, so that cutting and splitting compare
-    small integers instead of topic strings (a page of 100,000 split four times
+    small integers instead of topic strings (a page of 100,000 was split four times
     faster), and each typed INSERT then reads only its own topic's rows instead of
     ~30 statements each scanning the whole part."""
     encoded = pc.dictionary_encode(table.column("topic")).combine_chunks()
