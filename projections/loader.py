@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 from domain.values import CATEGORIES
 from projections import schema
 from projections.audit_chain import chain_head, chain_rows_of_page, insert_chain_rows
-from projections.duck import connect
+from projections.duck import connect, loading_threads, threads_set
 from projections.gc_pause import collector_paused
 from projections.kept_pay import KeptClose
 from projections.log_pages import LogPage, read_log_page
@@ -351,8 +351,9 @@ class ReadModel:
 
         A second thread reads the next page from the event store, turns it into Arrow
         columns and extends the hash chain, while DuckDB (which releases the GIL)
-        loads the current page: reading, hashing and loading overlap. Python's cyclic
-        garbage collector is paused meanwhile (``projections/gc_pause.py``)."""
+        loads the current page: reading, hashing and loading overlap. Meanwhile Python's
+        cyclic garbage collector is paused (``projections/gc_pause.py``) and DuckDB
+        leaves the reading thread a core (``projections.duck.loading_threads``)."""
         decode = state_decoder(ledger)
         last = self.position()
         chain = chain_head(self.conn)
@@ -369,7 +370,8 @@ class ReadModel:
             chain = prepared.chain_head
             return prepared
 
-        with collector_paused(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-log") as reader:
+        with (collector_paused(), threads_set(self.conn, loading_threads()),
+              ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-log") as reader):
             prepared = read(last)
             while prepared is not None:
                 following = reader.submit(read, prepared.last_id)

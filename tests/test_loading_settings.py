@@ -1,11 +1,14 @@
-"""The loader pauses Python's cyclic garbage collector while it follows the log
-(projections/gc_pause.py) and always switches it back on: after a catch-up, after a
-failed one, and never while another pause is still running; a collector that was off
-before stays off."""
+"""What the loader changes in the process while it follows the log, and always puts
+back: Python's cyclic garbage collector is paused (projections/gc_pause.py), switched
+back on after a catch-up, after a failed one, and never while another pause is still
+running (a collector that was off before stays off); DuckDB's threads leave the
+reading thread a core (projections/duck.py), and are set back after a catch-up,
+failed or not."""
 
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from projections import ReadModel
+from projections.duck import loading_threads
 from projections.gc_pause import collector_paused
 from tests import builders as b
 from tests.scenarios.helpers import apply, new_ledger, scenario
@@ -83,3 +87,33 @@ def test_the_collector_comes_back_only_when_the_last_of_overlapping_pauses_ends(
     thread.join(5)
     assert seen == {"after the first pause, the other still running": False,
                     "after the other thread's pause": True}
+
+
+def _threads(rm: ReadModel) -> int:
+    row = rm.conn.execute("SELECT current_setting('threads')").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_duckdb_leaves_the_reading_thread_a_core_while_loading(tmp_path: Path) -> None:
+    assert loading_threads() == max(1, (os.cpu_count() or 1) - 1)
+    ledger = new_ledger(tmp_path)
+    try:
+        apply(ledger, scenario("late_posting_reversal"))
+        with ReadModel(tmp_path / "rm.duckdb") as rm:
+            rm.conn.execute("SET threads = 5")
+            seen: list[int] = []
+            rm.catch_up(ledger, page_size=4, on_page=lambda _: seen.append(_threads(rm)))
+            assert len(seen) >= 2 and set(seen) == {loading_threads()}
+            assert _threads(rm) == 5
+
+            def fail(position: int) -> None:
+                raise RuntimeError(f"stopped at {position}")
+
+            rm.drop()
+            rm._create()
+            with pytest.raises(RuntimeError, match="stopped at 4"):
+                rm.catch_up(ledger, page_size=4, on_page=fail)
+            assert _threads(rm) == 5
+    finally:
+        ledger.close()
