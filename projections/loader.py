@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -437,7 +438,12 @@ class ReadModel:
             "SELECT period FROM periods_closed WHERE position = ?", [closing_position]
         ).fetchone()
         assert period is not None
-        self._kept = issue_statements(self.conn, period[0], closing_position, self._kept)
+        # Issuing runs DuckDB on every core again: the attribution SQL's joins and
+        # windows gain more from a second thread than the reading thread loses
+        # (2M-event store, 3 alternated pairs: 24.6, 26.7, 24.6 s against 25.2, 27.1,
+        # 24.8 s with one thread throughout).
+        with threads_set(self.conn, os.cpu_count() or 1):
+            self._kept = issue_statements(self.conn, period[0], closing_position, self._kept)
 
     # -- rebuild --------------------------------------------------------------------
 

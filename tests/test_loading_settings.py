@@ -2,8 +2,8 @@
 back: Python's cyclic garbage collector is paused (projections/gc_pause.py), switched
 back on after a catch-up, after a failed one, and never while another pause is still
 running (a collector that was off before stays off); DuckDB's threads leave the
-reading thread a core (projections/duck.py), and are set back after a catch-up,
-failed or not."""
+reading thread a core (projections/duck.py) but while statements are issued, and are
+set back after a catch-up, failed or not."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from projections import ReadModel
+from projections import ReadModel, pay
 from projections.duck import loading_threads
 from projections.gc_pause import collector_paused
 from tests import builders as b
@@ -117,3 +118,27 @@ def test_duckdb_leaves_the_reading_thread_a_core_while_loading(tmp_path: Path) -
             assert _threads(rm) == 5
     finally:
         ledger.close()
+
+
+def test_statements_are_issued_with_duckdb_on_every_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    threads_when_issuing: list[int] = []
+    real = pay.issue_statements
+
+    def recording(conn: Any, *args: Any) -> Any:
+        row = conn.execute("SELECT current_setting('threads')").fetchone()
+        threads_when_issuing.append(int(row[0]))
+        return real(conn, *args)
+
+    monkeypatch.setattr(pay, "issue_statements", recording)
+    ledger = new_ledger(tmp_path)
+    try:
+        apply(ledger, scenario("late_posting_reversal"))
+        with ReadModel(tmp_path / "rm.duckdb") as rm:
+            rm.conn.execute("SET threads = 5")
+            rm.catch_up(ledger, page_size=4)
+            closes = rm.conn.execute("SELECT count(*) FROM periods_closed").fetchone()
+            assert _threads(rm) == 5
+    finally:
+        ledger.close()
+    assert closes is not None and closes[0] >= 1
+    assert threads_when_issuing == [os.cpu_count() or 1] * closes[0]
