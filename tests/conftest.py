@@ -12,6 +12,7 @@ Message builders and given/when/then helpers are in ``tests/builders.py``.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +23,15 @@ from tests.kafka_broker import kafka_bootstrap  # noqa: F401
 from tests.stores import PostgresStore, SqliteStore, leaking_settings, open_store
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(autouse=True)
+def collector_left_on() -> Iterator[None]:
+    """Every test leaves Python's cyclic garbage collector on: the loader pauses it
+    (projections/gc_pause.py), and one left off keeps the rest of the session's
+    reference cycles, PostgreSQL connection pools among them, alive."""
+    yield
+    assert gc.isenabled(), "the test left Python's cyclic garbage collector off"
 
 
 @pytest.fixture

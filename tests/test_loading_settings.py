@@ -25,11 +25,15 @@ from tests.scenarios.helpers import apply, new_ledger, scenario
 
 @pytest.fixture
 def collector_on() -> Iterator[None]:
-    """Every test starts with the collector on, and leaves it as it found it."""
+    """Every test starts with the collector on, and leaves it as it found it (a
+    collector left off would keep the rest of the session's reference cycles, and
+    with them PostgreSQL connection pools, alive)."""
     was = gc.isenabled()
     gc.enable()
     yield
-    if not was:
+    if was:
+        gc.enable()
+    else:
         gc.disable()
 
 
