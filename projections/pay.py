@@ -394,8 +394,15 @@ def statements(source: Any, period: str, manager_id: str | None = None,
             [period, manager_id] if manager_id else [period],
         ).fetchall()
     }
-    data = load_pay_data(conn, period, manager_id)
-    computed = {c.manager_id: c for c in _compute(data, period)}
+    # Without ``restated``, a month whose every statement was issued needs no
+    # attribution at all: the managers (and who was employed) are read first, and
+    # the figures computed only when somebody employed in it has none issued.
+    data = load_pay_data(conn, period, manager_id, aggregates=[])
+    employed = {mid for mid, info in data.managers.items() if info.employed_in(period)}
+    computed: dict[str, MonthCalc] = {}
+    if restated or not employed <= set(issued):
+        data = load_pay_data(conn, period, manager_id)
+        computed = {c.manager_id: c for c in _compute(data, period)}
     for mid in sorted(set(computed) | set(issued)):
         if mid in issued and not restated:
             out.append(from_json(issued[mid][0]))
