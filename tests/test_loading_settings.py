@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from domain.ledger import Ledger
 from projections import ReadModel, pay
 from projections.duck import loading_threads
 from projections.gc_pause import collector_paused
@@ -37,33 +38,38 @@ def collector_on() -> Iterator[None]:
         gc.disable()
 
 
-def test_catch_up_runs_with_the_collector_off_and_switches_it_back_on(tmp_path: Path, collector_on: None) -> None:
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    """An event store holding a scenario with a close, a late posting and a reversal."""
     ledger = new_ledger(tmp_path)
     try:
         apply(ledger, scenario("late_posting_reversal"))
-        seen: list[bool] = []
-        with ReadModel(tmp_path / "rm.duckdb") as rm:
-            last = rm.catch_up(ledger, page_size=4, on_page=lambda _: seen.append(gc.isenabled()))
-        assert last == b.position(ledger)
-        assert len(seen) >= 2 and not any(seen)
-        assert gc.isenabled()
+        yield ledger
     finally:
         ledger.close()
 
 
-def test_a_failing_catch_up_switches_the_collector_back_on(tmp_path: Path, collector_on: None) -> None:
-    ledger = new_ledger(tmp_path)
-    try:
-        apply(ledger, scenario("late_posting_reversal"))
+def _fail(position: int) -> None:
+    raise RuntimeError(f"stopped at {position}")
 
-        def fail(position: int) -> None:
-            raise RuntimeError(f"stopped at {position}")
 
-        with ReadModel(tmp_path / "rm.duckdb") as rm, pytest.raises(RuntimeError, match="stopped at 4"):
-            rm.catch_up(ledger, page_size=4, on_page=fail)
-        assert gc.isenabled()
-    finally:
-        ledger.close()
+def test_catch_up_runs_with_the_collector_off_and_switches_it_back_on(
+    tmp_path: Path, ledger: Ledger, collector_on: None,
+) -> None:
+    seen: list[bool] = []
+    with ReadModel(tmp_path / "rm.duckdb") as rm:
+        last = rm.catch_up(ledger, page_size=4, on_page=lambda _: seen.append(gc.isenabled()))
+    assert last == b.position(ledger)
+    assert len(seen) >= 2 and not any(seen)
+    assert gc.isenabled()
+
+
+def test_a_failing_catch_up_switches_the_collector_back_on(
+    tmp_path: Path, ledger: Ledger, collector_on: None,
+) -> None:
+    with ReadModel(tmp_path / "rm.duckdb") as rm, pytest.raises(RuntimeError, match="stopped at 4"):
+        rm.catch_up(ledger, page_size=4, on_page=_fail)
+    assert gc.isenabled()
 
 
 def test_a_collector_that_was_off_stays_off(collector_on: None) -> None:
@@ -100,31 +106,25 @@ def _threads(rm: ReadModel) -> int:
     return int(row[0])
 
 
-def test_duckdb_leaves_the_reading_thread_a_core_while_loading(tmp_path: Path) -> None:
+def test_duckdb_leaves_the_reading_thread_a_core_while_loading(tmp_path: Path, ledger: Ledger) -> None:
     assert loading_threads() == max(1, (os.cpu_count() or 1) - 1)
-    ledger = new_ledger(tmp_path)
-    try:
-        apply(ledger, scenario("late_posting_reversal"))
-        with ReadModel(tmp_path / "rm.duckdb") as rm:
-            rm.conn.execute("SET threads = 5")
-            seen: list[int] = []
-            rm.catch_up(ledger, page_size=4, on_page=lambda _: seen.append(_threads(rm)))
-            assert len(seen) >= 2 and set(seen) == {loading_threads()}
-            assert _threads(rm) == 5
+    with ReadModel(tmp_path / "rm.duckdb") as rm:
+        rm.conn.execute("SET threads = 5")
+        seen: list[int] = []
+        rm.catch_up(ledger, page_size=4, on_page=lambda _: seen.append(_threads(rm)))
+        assert len(seen) >= 2 and set(seen) == {loading_threads()}
+        assert _threads(rm) == 5
 
-            def fail(position: int) -> None:
-                raise RuntimeError(f"stopped at {position}")
-
-            rm.drop()
-            rm._create()
-            with pytest.raises(RuntimeError, match="stopped at 4"):
-                rm.catch_up(ledger, page_size=4, on_page=fail)
-            assert _threads(rm) == 5
-    finally:
-        ledger.close()
+        rm.drop()
+        rm._create()
+        with pytest.raises(RuntimeError, match="stopped at 4"):
+            rm.catch_up(ledger, page_size=4, on_page=_fail)
+        assert _threads(rm) == 5
 
 
-def test_statements_are_issued_with_duckdb_on_every_core(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_statements_are_issued_with_duckdb_on_every_core(
+    tmp_path: Path, ledger: Ledger, monkeypatch: pytest.MonkeyPatch,
+) -> None:
     threads_when_issuing: list[int] = []
     real = pay.issue_statements
 
@@ -134,15 +134,10 @@ def test_statements_are_issued_with_duckdb_on_every_core(tmp_path: Path, monkeyp
         return real(conn, *args)
 
     monkeypatch.setattr(pay, "issue_statements", recording)
-    ledger = new_ledger(tmp_path)
-    try:
-        apply(ledger, scenario("late_posting_reversal"))
-        with ReadModel(tmp_path / "rm.duckdb") as rm:
-            rm.conn.execute("SET threads = 5")
-            rm.catch_up(ledger, page_size=4)
-            closes = rm.conn.execute("SELECT count(*) FROM periods_closed").fetchone()
-            assert _threads(rm) == 5
-    finally:
-        ledger.close()
+    with ReadModel(tmp_path / "rm.duckdb") as rm:
+        rm.conn.execute("SET threads = 5")
+        rm.catch_up(ledger, page_size=4)
+        closes = rm.conn.execute("SELECT count(*) FROM periods_closed").fetchone()
+        assert _threads(rm) == 5
     assert closes is not None and closes[0] >= 1
     assert threads_when_issuing == [os.cpu_count() or 1] * closes[0]
