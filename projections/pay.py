@@ -175,7 +175,6 @@ def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str
     """Read what statements up to month ``through`` need (for one manager or all).
     ``aggregates``: the rows of ``monthly_aggregates_sql`` up to ``through``'s end when
     the caller has them already (the loader, ``projections.kept_aggregates``)."""
-    _, until = month_bounds(through)
     mfilter, params = ("WHERE m.manager_id = ?", [manager_id]) if manager_id else ("", [])
     managers: dict[str, ManagerInfo] = {}
     for mid, hired_on, grade, departed_on in conn.execute(
@@ -197,13 +196,7 @@ def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str
     ).fetchall():
         plans[version] = (eff, pos, version)
         plan_terms[(version, grade)] = (base, post, comm, coef, ratio)
-    figures: dict[tuple[str, str], dict[str, ClassFigures]] = defaultdict(
-        lambda: {c: ClassFigures() for c in PROFIT_CLASSES})
-    if aggregates is None:
-        sql, aparams = monthly_aggregates_sql(until, manager_id)
-        aggregates = conn.execute(sql, aparams).fetchall()
-    for mid, month, cls, is_new, income, cost, charge, age in aggregates:
-        figures[(mid, month)][cls].add(bool(is_new), income, cost, charge, age)
+    figures = aggregate_figures(conn, through, manager_id, aggregates)
     afilter = "WHERE manager_id = ?" if manager_id else ""
     adjustments = {
         (mid, period, kind): amount
@@ -221,6 +214,21 @@ def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str
         issued_position[(mid, period)] = position
     return PayData(managers, sorted(plans.values()), plan_terms, figures, adjustments, closed, issued_paid,
                    issued_position)
+
+
+def aggregate_figures(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str | None = None,
+                      aggregates: list[AggregateRow] | None = None) -> dict[tuple[str, str], dict[str, ClassFigures]]:
+    """Per (manager, month) and class, the credited figures up to month ``through``'s
+    end: from ``aggregates`` (rows of ``monthly_aggregates_sql``) when given, else
+    attributed by SQL now (for one manager or all)."""
+    if aggregates is None:
+        sql, params = monthly_aggregates_sql(month_bounds(through)[1], manager_id)
+        aggregates = conn.execute(sql, params).fetchall()
+    figures: dict[tuple[str, str], dict[str, ClassFigures]] = defaultdict(
+        lambda: {c: ClassFigures() for c in PROFIT_CLASSES})
+    for mid, month, cls, is_new, income, cost, charge, age in aggregates:
+        figures[(mid, month)][cls].add(bool(is_new), income, cost, charge, age)
+    return figures
 
 
 def manager_months(data: PayData, info: ManagerInfo, through: str,
@@ -401,7 +409,7 @@ def statements(source: Any, period: str, manager_id: str | None = None,
     employed = {mid for mid, info in data.managers.items() if info.employed_in(period)}
     computed: dict[str, MonthCalc] = {}
     if restated or not employed <= set(issued):
-        data = load_pay_data(conn, period, manager_id)
+        data.figures = aggregate_figures(conn, period, manager_id)
         computed = {c.manager_id: c for c in _compute(data, period)}
     for mid in sorted(set(computed) | set(issued)):
         if mid in issued and not restated:
