@@ -21,7 +21,7 @@ NO_OUTSIDE_SPEC_IN = ("*.md",)
 # Case matters: docs/architecture.md is the project's own page. ("share[d]" keeps this
 # line from matching itself once the check covers .py files.)
 _OUTSIDE_SPEC = re.compile(r"\b(?:DOMAIN|CONTRACTS|ARCHITECTURE)(?:\.md\b|\s*§)|\.\./share[d]/|/work/share[d]")
-_NOT_OURS = {".venv", ".git", "build", "dist", "var", "node_modules", ".mypy_cache", ".ruff_cache",
+_NOT_OURS = {".venv", ".git", "build", "dist", "var", "out", "node_modules", ".mypy_cache", ".ruff_cache",
              ".pytest_cache", ".hypothesis"}
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.M | re.S)
