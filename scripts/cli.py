@@ -17,13 +17,23 @@ from rich.progress import (
 )
 
 from consumers.jsonl import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
-from scripts import cmd_audit, cmd_demo, cmd_export, cmd_kafka, cmd_pay, cmd_tiers
+from scripts import (
+    cmd_alerts,
+    cmd_audit,
+    cmd_demo,
+    cmd_export,
+    cmd_kafka,
+    cmd_pay,
+    cmd_periods,
+    cmd_tiers,
+)
 from scripts.context import Context
 
 PROGRESS_THRESHOLD_BYTES = 1_000_000  # show a bar for files larger than this
 
 
 @click.group()
+@click.version_option(package_name="rmledger", prog_name="rmledger", message="%(prog)s %(version)s")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Data directory for the SQLite event store and DuckDB read model "
                    "(default: $RMLEDGER_DATA_DIR or ./var).")
@@ -67,7 +77,7 @@ def print_summary(summary: IngestSummary) -> None:
         click.echo(f"  {r.file}:{r.line} [{r.id or '-'}] {r.message}")
 
 
-for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo, cmd_export):
+for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo, cmd_export, cmd_periods, cmd_alerts):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
