@@ -82,7 +82,7 @@ class LongLine:
         if not self.ended:
             error = DecodeError(
                 None, error.rule,
-                f"the line has no line end in its first {MAX_SCAN_BYTES:,} bytes (64 MiB); one message is at "
+                f"the line has no line end in its first {MAX_SCAN_BYTES:,} bytes; one message is at "
                 f"most {MAX_MESSAGE_BYTES:,} bytes (64 KiB); the rest of the file is not read")
         return error
 
@@ -97,16 +97,18 @@ def read_lines(path: Path) -> Iterator[tuple[int, bytes | LongLine]]:
             if len(_body(line)) <= MAX_MESSAGE_BYTES:
                 yield number, line
                 continue
-            size, piece = len(line), line
+            size, piece, before = len(line), line, b""
             while not piece.endswith(b"\n") and size < MAX_SCAN_BYTES:
-                piece = handle.readline(min(_PIECE, MAX_SCAN_BYTES - size))
+                before, piece = piece, handle.readline(min(_PIECE, MAX_SCAN_BYTES - size))
                 if not piece:
                     break
                 size += len(piece)
             if not piece.endswith(b"\n") and size >= MAX_SCAN_BYTES:
                 yield number, LongLine(size, False)
                 return
-            yield number, LongLine(size - (len(piece) - len(_body(piece))), True)
+            # without the line end, also a "\r\n" split between two pieces
+            ending = len(piece) - len(_body(piece)) + (piece == b"\n" and before.endswith(b"\r"))
+            yield number, LongLine(size - ending, True)
 
 
 def _body(line: bytes) -> bytes:

@@ -200,7 +200,9 @@ def statements_restated_rows(conn: duckdb.DuckDBPyConnection) -> pa.Table:
 
     position = head_position(conn)
     through = restated_through(conn)
-    first = conn.execute("SELECT strftime(min(hired_on), '%Y-%m') FROM managers WHERE position > 0").fetchone()
+    # No statement is earlier than the first planned month (DOMAIN.md §3).
+    first = conn.execute("SELECT strftime(greatest(min(hired_on), (SELECT min(effective_from) FROM plans)), '%Y-%m') "
+                         "FROM managers WHERE position > 0").fetchone()
     columns: dict[str, list[Any]] = {c: [] for c in RESTATED_COLUMNS}
     period = first[0] if first else None
     while period is not None and through is not None and period <= through:
@@ -209,7 +211,7 @@ def statements_restated_rows(conn: duckdb.DuckDBPyConnection) -> pa.Table:
             for c in RESTATED_COLUMNS:
                 columns[c].append(st[c] if c != "k0" else list(st["k0"].items()))
         period = next_month(period)
-    money = pa.decimal128(18, 2)
+    money = pa.decimal128(38, 2)  # schema.WIDE_MONEY
     types = {"position": pa.int64(), "manager_id": pa.string(), "period": pa.string(), "grade": pa.string(),
              "k0": pa.map_(pa.string(), pa.decimal128(18, 6)), "status": pa.string(),
              "issued_at_position": pa.int64()}

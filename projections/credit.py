@@ -120,7 +120,7 @@ def credit_lines_sql(until: date | None = None, since: date | None = None, manag
     UNION ALL
     SELECT 'activity', message_id, NULL, kind, 'other', 'income', value_date, strftime(value_date, '%Y-%m'),
       manager_id, 'recorder', NULL, NULL, NULL, true, CAST(1 AS DECIMAL(18,6)),
-      CAST(count * value AS DECIMAL(38,8))
+      CAST(count * coalesce(value, 0) AS DECIMAL(38,8))
     FROM acts"""
 
 

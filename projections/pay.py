@@ -150,6 +150,18 @@ class PayData:
     issued_paid: dict[tuple[str, str], Decimal]  # (manager, period) -> issued performance_paid
     issued_position: dict[tuple[str, str], int] = field(default_factory=dict)
 
+    def first_plan_day(self) -> date | None:
+        """The first day any plan is in force (the earliest ``effective_from``)."""
+        return min(p[0] for p in self.plans) if self.plans else None
+
+    def first_paid_month(self, info: ManagerInfo) -> str:
+        """The month a manager's statements and running sums start (DOMAIN.md §3): the
+        later of the hire month and the first month whose last day has a plan in force
+        (the month of the earliest ``effective_from``)."""
+        first_day = self.first_plan_day()
+        hired = month_of(info.hired_on)
+        return hired if first_day is None else max(hired, month_of(first_day))
+
     def plan_on(self, day: date) -> str:
         """The version in force on ``day``: latest effective_from, then published last."""
         in_force = [p for p in self.plans if p[0] <= day]
@@ -160,7 +172,11 @@ class PayData:
     def terms_on(self, info: ManagerInfo, day: date, ratio_day: date | None = None) -> Terms:
         """Grade and plan in force on ``day``; the prepayment ratio of the plan in
         force on ``ratio_day`` (default ``day``)."""
-        version = self.plan_on(day)
+        first_day = self.first_plan_day()
+        # A departure day before the first plan's first day, in that plan's first month:
+        # the month is paid under the plan in force on its last day (docs/pay.md).
+        plan_day = ratio_day if ratio_day is not None and first_day is not None and day < first_day else day
+        version = self.plan_on(plan_day)
         grade = info.grade_on(day)
         base, post, commission, coefficient, ratio = self.plan_terms[(version, grade)]
         prepay_version = version
@@ -234,7 +250,8 @@ def aggregate_figures(conn: duckdb.DuckDBPyConnection, through: str, manager_id:
 def manager_months(data: PayData, info: ManagerInfo, through: str,
                    start: tuple[str, RunningState] | None = None,
                    starts: dict[str, RunningState] | None = None) -> list[MonthCalc]:
-    """Every month of a manager from the hire month to ``through`` (or departure).
+    """Every month of a manager from the first paid month (``PayData.first_paid_month``:
+    the hire month, or the first planned month if later) to ``through`` (or departure).
 
     ``start``: begin at that month instead, from the running state the months before
     it left (``projections.kept_pay``); ``starts``: filled with the running state at
@@ -243,7 +260,7 @@ def manager_months(data: PayData, info: ManagerInfo, through: str,
     running = rules.TrueUp()
     half_pp: list[Decimal] = []
     half_prepay: list[Decimal] = []
-    period = month_of(info.hired_on)
+    period = data.first_paid_month(info)
     if start is not None:
         period, state = start
         running = rules.TrueUp(state.entitled, state.paid)
@@ -362,7 +379,7 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
         rows["statement"].append(json.dumps(to_json(st)))
     if not rows:
         return kept_now
-    money = pa.decimal128(18, 2)
+    money = pa.decimal128(38, 2)  # schema.WIDE_MONEY
     columns = ["position", "period", "manager_id", "grade", *MONEY_FIELDS, "statement"]
     types = {"position": pa.int64(), "period": pa.string(),
              "manager_id": pa.string(), "grade": pa.string(), "statement": pa.string()}
