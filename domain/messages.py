@@ -2,7 +2,10 @@
 
 Each class names its wire ``type`` and describes each field's kind in the field's
 metadata; ``consumers.decoder`` reads those kinds to validate JSON, so the contract
-is written down once, here.
+is written down once, here. Every kind is bounded (``domain/limits.py``, docs/limits.md):
+``id`` 1-64 printable characters without spaces, ``text`` (names, reasons) at most 200
+characters without control characters, ``id_number`` 8-32 letters and digits, ``date``
+and ``month`` within 1970-01-01..2099-12-31, money below 10^13.
 """
 
 from __future__ import annotations

@@ -244,3 +244,18 @@ def test_a_50_mb_reason_is_rejected_before_it_is_parsed() -> None:
     message = json.dumps(b.reverse("P1", reason="x" * 50_000_000))
     assert error_of(message) == (
         f"message_too_large: the message has {len(message):,} bytes; one message is at most 65,536 bytes (64 KiB)")
+
+
+# -- the messages of issue 14 that passed every rule and then broke every later command ----------
+
+
+def test_the_amounts_that_overflowed_the_read_side_are_rejected_at_the_door() -> None:
+    # two postings of 9999999999999999.99 then a close overflowed an Arrow decimal; a loss
+    # loan of 15 digits overflowed DuckDB in the charge: now neither is accepted
+    assert error_of(b.book("P1", "C1", amount="9999999999999999.99")) == (
+        "amount: amount_too_large: '9999999999999999.99' has 16 digits before the point; at most 13 are allowed "
+        "(the size must be below 10,000,000,000,000)")
+    assert error_of(b.classify("L1", "C1", "loss", balance="999999999999999.00")) == (
+        "balance: amount_too_large: '999999999999999.00' has 15 digits before the point; at most 13 are allowed "
+        "(the size must be below 10,000,000,000,000)")
+    # (the largest amounts accepted compute everywhere: tests/test_limits_extreme.py)

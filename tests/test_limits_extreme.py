@@ -130,3 +130,25 @@ def test_a_million_postings_at_the_limit_sum_exactly(tmp_path: Path) -> None:
         assert feb["responsibility_profit"] == income - Decimal(TOP) == Decimal("9999989999999990000.01")
         assert feb["performance_earned"] == Decimal("324999674999999675.00")  # × 250 / 10,000 × 1.3
         assert feb["prepayment"] == Decimal("227499772499999772.50")
+
+
+def test_a_plan_at_every_limit_pays_a_full_activity_count_exactly(tmp_path: Path) -> None:
+    # given a plan with every term at its limit and a million activities at its value
+    from tests.scenarios.helpers import apply, new_ledger
+
+    terms = b.grade_terms(TOP, TOP, "10000", "10")
+    plan = b.plan("max", "2020-03-01", grades={g: terms for g in ("assistant", "junior", "intermediate", "senior",
+                                                                  "principal")},
+                  prepay_ratio="1", activity_values={k: TOP for k in ("credit_card", "merchant", "agency",
+                                                                       "market_info")})
+    ledger = new_ledger(tmp_path)
+    apply(ledger, [plan, b.hire("M1", "junior", "2020-01-01"), b.activity("M1", "agency", 1_000_000, "2020-03-15"),
+                   b.close("2020-03", "2020-03-31")])
+    with ReadModel(tmp_path / "read.duckdb") as rm:
+        rm.catch_up(ledger)
+        [march] = statements(rm, "2020-03")
+    # then PP = 10^6 × TOP × 10,000 / 10,000 × 10, all prepaid (ratio 1), on top of the salaries at the limit
+    assert (march["status"], march["responsibility_profit"], march["performance_earned"], march["prepayment"]) == (
+        "issued", Decimal("9999999999999990000.00"), Decimal("99999999999999900000.00"),
+        Decimal("99999999999999900000.00"))
+    assert march["total"] == Decimal("99999999999999900000.00") + 2 * Decimal(TOP)
