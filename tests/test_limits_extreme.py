@@ -103,6 +103,12 @@ def test_extreme_accepted_values_compute_everywhere(sqlite_store: SqliteStore, t
                         "ORDER BY period").fetchall()
     assert totals == [("2020-01", Decimal("10000000014999.99")), ("2099-12", Decimal("15000.00"))]
 
+    # and the restated statements of every month, 80 years of them, for the SQL console
+    [restated] = _json(run_rmledger(sqlite_store, "sql", "--json",
+                                    "SELECT count(*) AS n, min(period) AS first, max(period) AS last, "
+                                    "max(total) AS top FROM statements_restated"))
+    assert restated == {"n": 960, "first": "2020-01", "last": "2099-12", "top": "10000000014999.99"}
+
     # and a rebuild gives the same statements
     rebuilt = run_rmledger(sqlite_store, "rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
