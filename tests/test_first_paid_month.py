@@ -133,3 +133,14 @@ def test_rebuild_equals_catch_up_with_pre_plan_history(ledger: Ledger, tmp_path:
     with ReadModel(tmp_path / "b.duckdb") as rebuilt:
         rebuilt.rebuild(ledger)
         assert rebuilt.table_hashes() == hashes
+
+
+def test_a_plan_published_by_another_process_is_seen_before_a_rejection(make_ledger: Any) -> None:
+    # given one process that has already rejected a close for want of a plan
+    first, second = make_ledger(), make_ledger()
+    b.given(first, b.hire("M1", hired_on="2017-05-01"))
+    assert b.rejected(first, b.close("2018-06", "2018-07-01")).rule == "no_plan_in_force"
+    # when another process publishes a plan in force from 2018-06-15
+    b.given(second, b.plan("2018", "2018-06-15"))
+    # then the first process accepts the close of June 2018
+    assert b.applied_events(first, b.close("2018-06", "2018-07-01")) == ["Period.Closed", "Receipt.Applied"]
