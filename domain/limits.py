@@ -7,6 +7,7 @@ docs/limits.md lists every limit with its rule code and the reason for it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import date
 from decimal import Decimal
@@ -51,13 +52,17 @@ MAX_COEFFICIENT = Decimal(10)
 _REJECTED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 
 
+# The usual cases, decided by one regular expression: ASCII text's only bad characters
+# are C0 controls and DEL; an ASCII id is 1-64 characters from "!" to "~".
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_ASCII_ID = re.compile(f"[!-~]{{1,{MAX_ID_CHARS}}}")
+
+
 def _bad_character(value: str) -> tuple[int, str] | None:
     """The first character text may not hold (index, ``U+XXXX``), or None."""
-    if value.isascii():  # the usual case: only C0 controls and DEL to look for
-        for i, ch in enumerate(value):
-            if ch < " " or ch == "\x7f":
-                return i, f"U+{ord(ch):04X}"
-        return None
+    if value.isascii():
+        found = _ASCII_CONTROL.search(value)
+        return None if found is None else (found.start(), f"U+{ord(found.group()):04X}")
     for i, ch in enumerate(value):
         if unicodedata.category(ch) in _REJECTED_CATEGORIES:
             return i, f"U+{ord(ch):04X}"
@@ -80,6 +85,8 @@ def check_text(value: str, field: str, max_chars: int = MAX_TEXT_CHARS) -> str:
 
 def check_id(value: str, field: str) -> str:
     """An id: 1-64 printable characters, no spaces or control characters."""
+    if _ASCII_ID.fullmatch(value):
+        return value
     if len(value) > MAX_ID_CHARS:
         raise DecodeError(
             field, "id_invalid",
