@@ -91,10 +91,10 @@ def read_lines(path: Path) -> Iterator[tuple[int, bytes | LongLine]]:
     """Numbered lines of a file (1-based), blank ones included, streamed; a line over
     ``MAX_MESSAGE_BYTES`` comes as a ``LongLine``, read and dropped in bounded pieces."""
     with path.open("rb") as handle:
-        number = 0
-        while line := handle.readline(_PIECE):
+        readline, number = handle.readline, 0
+        while line := readline(_PIECE):
             number += 1
-            if len(_body(line)) <= MAX_MESSAGE_BYTES:
+            if len(line) <= MAX_MESSAGE_BYTES or len(_body(line)) <= MAX_MESSAGE_BYTES:
                 yield number, line
                 continue
             size, piece, before = len(line), line, b""
