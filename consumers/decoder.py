@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from domain import limits
 from domain import values as v
 from domain.errors import DecodeError, json_kind, mask
 from domain.messages import MESSAGE_TYPES, Message
@@ -92,7 +93,12 @@ _JSON = json.JSONDecoder(parse_float=_JsonNumber, parse_int=_parse_int, parse_co
 def parse_json(raw: bytes | str) -> Any:
     """Parse JSON without ever producing a float; any input that cannot be read
     (bad syntax or encoding, an integer too long to convert, nesting too deep for the
-    parser) is a ``DecodeError`` with the rule ``invalid_json``, never another exception."""
+    parser) is a ``DecodeError`` with the rule ``invalid_json``, never another exception.
+    A message over ``limits.MAX_MESSAGE_BYTES`` is ``message_too_large``, unread."""
+    if len(raw) > limits.MAX_MESSAGE_BYTES // 4:  # a str of this many characters may be that many bytes
+        size = len(raw) if isinstance(raw, bytes | bytearray) else len(raw.encode("utf-8", "surrogatepass"))
+        if size > limits.MAX_MESSAGE_BYTES:
+            raise limits.message_too_large(size)
     try:
         if not isinstance(raw, str):  # as json.loads reads bytes: UTF-8, -16 or -32
             raw = raw.decode(json.detect_encoding(raw), "surrogatepass")
@@ -192,7 +198,21 @@ def _text(value: Any, field: str, _: tuple[str, ...]) -> str:
         raise DecodeError(
             field, "invalid_text", "holds a lone surrogate escape that is not a character", None
         ) from None
-    return value
+    return limits.check_text(value, field)
+
+
+def _id(value: Any, field: str, _: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise DecodeError(field, "wrong_type", f"must be a JSON string, got {json_kind(value)}", value)
+    if not value:
+        raise DecodeError(field, "empty", "must not be empty", value)
+    return limits.check_id(value, field)
+
+
+def _id_number(value: Any, field: str, _: tuple[str, ...]) -> str:
+    if not isinstance(value, str):
+        raise DecodeError(field, "wrong_type", f"must be a JSON string, got {json_kind(value, True)}", mask(value))
+    return limits.check_id_number(value, field)
 
 
 def parse_date(value: Any, field: str, _: tuple[str, ...] = ()) -> date:
@@ -202,9 +222,10 @@ def parse_date(value: Any, field: str, _: tuple[str, ...] = ()) -> date:
     if not _ISO_DATE.fullmatch(value):
         raise DecodeError(field, "invalid_date", f"{value!r} is not a date \"YYYY-MM-DD\"", value)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise DecodeError(field, "invalid_date", f"{value!r} is not a day of the calendar", value) from None
+    return limits.check_date(day, field)
 
 
 def _choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
@@ -243,12 +264,12 @@ def _ratio(value: Any, field: str, _: tuple[str, ...]) -> Decimal:
 
 
 def _month(value: Any, field: str, _: tuple[str, ...]) -> str:
-    return v.parse_month(value, field)
+    return limits.check_month(v.parse_month(value, field), field)
 
 
 # More activities than this in one message is a feed error, not a month's work; the
-# bound also keeps every count inside the read model's INTEGER column.
-MAX_ACTIVITY_COUNT = 1_000_000
+# bound also keeps every count inside the read model's INTEGER column (domain/limits.py).
+MAX_ACTIVITY_COUNT = limits.MAX_ACTIVITY_COUNT
 
 
 def _count(value: Any, field: str, _: tuple[str, ...]) -> int:
@@ -268,7 +289,7 @@ def _id_list(value: Any, field: str, _: tuple[str, ...]) -> tuple[str, ...]:
         raise DecodeError(field, "wrong_type", f"must be a JSON list of ids, got {json_kind(value)}", value)
     if not value:
         raise DecodeError(field, "empty", "must name at least one id", value)
-    items = tuple(_text(item, f"{field}[{i}]", ()) for i, item in enumerate(value))
+    items = tuple(_id(item, f"{field}[{i}]", ()) for i, item in enumerate(value))
     seen: set[str] = set()
     for i, item in enumerate(items):
         if item in seen:
@@ -303,12 +324,18 @@ def _grades(value: Any, field: str, _: tuple[str, ...]) -> dict[str, v.GradeTerm
         coefficient = parse_decimal(row["coefficient"], f"{where}.coefficient", places=RATIO_PLACES)
         if coefficient <= 0:
             raise DecodeError(f"{where}.coefficient", "not_positive", "must be greater than 0", row["coefficient"])
-        terms[grade] = v.GradeTerms(
-            base_salary=_money_nonnegative(row["base_salary"], f"{where}.base_salary", ()),
-            post_salary=_money_nonnegative(row["post_salary"], f"{where}.post_salary", ()),
-            commission_per_10k=_money_nonnegative(row["commission_per_10k"], f"{where}.commission_per_10k", ()),
-            coefficient=coefficient,
-        )
+        if coefficient > limits.MAX_COEFFICIENT:
+            raise DecodeError(f"{where}.coefficient", "out_of_range",
+                              f"must be at most {limits.MAX_COEFFICIENT}, got {row['coefficient']!r}", row["coefficient"])
+        base_salary = _money_nonnegative(row["base_salary"], f"{where}.base_salary", ())
+        post_salary = _money_nonnegative(row["post_salary"], f"{where}.post_salary", ())
+        commission = _money_nonnegative(row["commission_per_10k"], f"{where}.commission_per_10k", ())
+        if commission > limits.MAX_COMMISSION_PER_10K:
+            raise DecodeError(
+                f"{where}.commission_per_10k", "out_of_range",
+                f"must be at most {limits.MAX_COMMISSION_PER_10K:,} (the whole profit), got {row['commission_per_10k']!r}",
+                row["commission_per_10k"])
+        terms[grade] = v.GradeTerms(base_salary, post_salary, commission, coefficient)
     return terms
 
 
@@ -319,6 +346,8 @@ def _activity_values(value: Any, field: str, _: tuple[str, ...]) -> dict[str, De
 
 _PARSERS: dict[str, Callable[[Any, str, tuple[str, ...]], Any]] = {
     "text": _text,
+    "id": _id,
+    "id_number": _id_number,
     "date": parse_date,
     "choice": _choice,
     "money_positive": _money_positive,

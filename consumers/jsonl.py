@@ -2,6 +2,11 @@
 
 Decoding errors and rule errors are collected with their line numbers; every valid
 line is still applied, and a rejected line leaves no trace in the store.
+
+Lines are read in bounded pieces: a line over one message's limit (64 KiB) is never
+held whole; its rest is skipped to the next line end and it is rejected as
+``message_too_large`` with its line number. A line with no line end in its first
+``MAX_SCAN_BYTES`` (``/dev/zero``, a binary file) ends the reading of its file.
 """
 
 from __future__ import annotations
@@ -13,8 +18,9 @@ from typing import Any
 import attrs
 
 from consumers.decoder import decode_object, message_id_of, parse_json
-from domain.errors import RuleBroken
+from domain.errors import DecodeError, RuleBroken
 from domain.ledger import APPLIED, DUPLICATE, Ledger
+from domain.limits import MAX_MESSAGE_BYTES, message_too_large
 from domain.messages import Message
 
 # Messages per transaction. Each commit is an fsync: at 5,000 rather than 2,000 an
@@ -57,10 +63,59 @@ def rejection(file: str, line: int, message_id: str | None, error: RuleBroken) -
     return Rejection(file, line, message_id, error.field, error.rule, error.describe())
 
 
-def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines of a file (1-based), blank ones included, streamed."""
+# How far a line too long is read to find its end before the rest of its file is given
+# up (an endless or binary input must end with a rejection too).
+MAX_SCAN_BYTES = 64 * 1024 * 1024
+_PIECE = MAX_MESSAGE_BYTES + 2  # a whole message, its "\r\n", or the proof it is longer
+
+
+@attrs.frozen
+class LongLine:
+    """A line over the message limit, not kept: its size in bytes (without the line
+    end) and whether its end was found (``False``: the rest of the file is not read)."""
+
+    size: int
+    ended: bool
+
+    def error(self) -> DecodeError:
+        error = message_too_large(self.size)
+        if not self.ended:
+            error = DecodeError(
+                None, error.rule,
+                f"the line has no line end in its first {MAX_SCAN_BYTES:,} bytes; one message is at "
+                f"most {MAX_MESSAGE_BYTES:,} bytes (64 KiB); the rest of the file is not read")
+        return error
+
+
+def read_lines(path: Path) -> Iterator[tuple[int, bytes | LongLine]]:
+    """Numbered lines of a file (1-based), blank ones included, streamed; a line over
+    ``MAX_MESSAGE_BYTES`` comes as a ``LongLine``, read and dropped in bounded pieces."""
     with path.open("rb") as handle:
-        yield from enumerate(handle, start=1)
+        readline, number = handle.readline, 0
+        while line := readline(_PIECE):
+            number += 1
+            if len(line) <= MAX_MESSAGE_BYTES or len(_body(line)) <= MAX_MESSAGE_BYTES:
+                yield number, line
+                continue
+            size, piece, before = len(line), line, b""
+            while not piece.endswith(b"\n") and size < MAX_SCAN_BYTES:
+                before, piece = piece, handle.readline(min(_PIECE, MAX_SCAN_BYTES - size))
+                if not piece:
+                    break
+                size += len(piece)
+            if not piece.endswith(b"\n") and size >= MAX_SCAN_BYTES:
+                yield number, LongLine(size, False)
+                return
+            # without the line end, also a "\r\n" split between two pieces
+            ending = len(piece) - len(_body(piece)) + (piece == b"\n" and before.endswith(b"\r"))
+            yield number, LongLine(size - ending, True)
+
+
+def _body(line: bytes) -> bytes:
+    """A line without its line end (``\n`` or ``\r\n``)."""
+    if line.endswith(b"\n"):
+        return line[:-2] if line.endswith(b"\r\n") else line[:-1]
+    return line
 
 
 def ingest_files(
@@ -81,6 +136,11 @@ def ingest_files(
         rejected: list[Rejection] = []
         batch: list[tuple[int, Message]] = []
         for number, raw in read_lines(path):
+            if isinstance(raw, LongLine):
+                if on_progress:
+                    on_progress(raw.size)
+                rejected.append(rejection(str(path), number, None, raw.error()))
+                continue
             if on_progress:
                 on_progress(len(raw))  # blank lines too, so the bar ends at the files' size
             if not raw.strip():

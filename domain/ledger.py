@@ -30,6 +30,7 @@ from domain.handover import Handover
 from domain.ids import aggregate_id
 from domain.loan import Loan
 from domain.manager import Manager
+from domain.plans_in_force import require_plan_for_month
 from domain.registry import Period, Plan, Receipt
 from domain.transcodings import DateAsISO, GradeTermsAsDict, ReusedJSONEncoder
 from domain.values import month_bounds
@@ -504,6 +505,7 @@ class Ledger(Application[UUID]):
                 f"{msg.period} cannot be closed on {msg.closed_on}, before its last day {last_day}",
                 msg.closed_on.isoformat(),
             )
+        require_plan_for_month(self, uow, msg.period)  # DOMAIN.md §3: no plan, no statement to issue
         uow.add(Period(msg.period, msg.closed_on, msg.approved_by, msg.id))
 
     # -- managers --------------------------------------------------------------------
@@ -634,6 +636,7 @@ class Ledger(Application[UUID]):
 
     def _adjustment_recorded(self, uow: UnitOfWork, msg: m.AdjustmentRecorded, digest: str) -> None:
         uow.require_exists("manager", msg.manager_id, "manager_id")
+        require_plan_for_month(self, uow, msg.period)  # paid by the month's statement, under its plan
         if msg.kind == "award" and msg.amount <= 0:
             raise DomainRuleBroken("amount", "award_not_positive", f"an award must be greater than 0, got {msg.amount}", str(msg.amount))
         if msg.kind == "compliance" and msg.amount == 0:

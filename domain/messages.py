@@ -2,7 +2,10 @@
 
 Each class names its wire ``type`` and describes each field's kind in the field's
 metadata; ``consumers.decoder`` reads those kinds to validate JSON, so the contract
-is written down once, here.
+is written down once, here. Every kind is bounded (``domain/limits.py``, docs/limits.md):
+``id`` 1-64 printable characters without spaces, ``text`` (names, reasons) at most 200
+characters without control characters, ``id_number`` 8-32 letters and digits, ``date``
+and ``month`` within 1970-01-01..2099-12-31, money below 10^13.
 """
 
 from __future__ import annotations
@@ -26,13 +29,13 @@ class Message:
     """Every message carries its source system's unique ``id``."""
 
     TYPE: ClassVar[str] = ""
-    id: str = _f("text")
+    id: str = _f("id")
 
 
 @attrs.frozen
 class PlanPublished(Message):
     TYPE: ClassVar[str] = "plan.published"
-    version: str = _f("text")
+    version: str = _f("id")
     effective_from: date = _f("date")
     grades: dict[str, GradeTerms] = _f("grades")
     prepay_ratio: Decimal = _f("ratio")
@@ -43,9 +46,9 @@ class PlanPublished(Message):
 @attrs.frozen
 class ManagerHired(Message):
     TYPE: ClassVar[str] = "manager.hired"
-    manager_id: str = _f("text")
+    manager_id: str = _f("id")
     name: str = _f("text")
-    branch_id: str = _f("text")
+    branch_id: str = _f("id")
     grade: str = _f("choice", choices=v.GRADES)
     hired_on: date = _f("date")
 
@@ -53,7 +56,7 @@ class ManagerHired(Message):
 @attrs.frozen
 class ManagerGradeChanged(Message):
     TYPE: ClassVar[str] = "manager.grade_changed"
-    manager_id: str = _f("text")
+    manager_id: str = _f("id")
     grade: str = _f("choice", choices=v.GRADES)
     effective_on: date = _f("date")
     reason: str = _f("text")
@@ -62,7 +65,7 @@ class ManagerGradeChanged(Message):
 @attrs.frozen
 class DepartureRequested(Message):
     TYPE: ClassVar[str] = "manager.departure_requested"
-    manager_id: str = _f("text")
+    manager_id: str = _f("id")
     kind: str = _f("choice", choices=v.DEPARTURE_KINDS)
     requested_on: date = _f("date")
     last_day: date = _f("date")
@@ -71,8 +74,8 @@ class DepartureRequested(Message):
 @attrs.frozen
 class DepartureApproved(Message):
     TYPE: ClassVar[str] = "manager.departure_approved"
-    manager_id: str = _f("text")
-    approver_id: str = _f("text")
+    manager_id: str = _f("id")
+    approver_id: str = _f("id")
     role: str = _f("choice", choices=v.APPROVAL_ROLES)
     approved_on: date = _f("date")
 
@@ -80,25 +83,25 @@ class DepartureApproved(Message):
 @attrs.frozen
 class ManagerDeparted(Message):
     TYPE: ClassVar[str] = "manager.departed"
-    manager_id: str = _f("text")
+    manager_id: str = _f("id")
     departed_on: date = _f("date")
 
 
 @attrs.frozen
 class ClientRegistered(Message):
     TYPE: ClassVar[str] = "client.registered"
-    client_id: str = _f("text")
+    client_id: str = _f("id")
     kind: str = _f("choice", choices=v.CLIENT_KINDS)
-    branch_id: str = _f("text")
+    branch_id: str = _f("id")
     registered_on: date = _f("date")
     name: str = _f("text")
-    id_number: str = _f("text")
+    id_number: str = _f("id_number")
 
 
 @attrs.frozen
 class ClientStageChanged(Message):
     TYPE: ClassVar[str] = "client.stage_changed"
-    client_id: str = _f("text")
+    client_id: str = _f("id")
     stage: str = _f("choice", choices=v.STAGES)
     changed_on: date = _f("date")
 
@@ -106,8 +109,8 @@ class ClientStageChanged(Message):
 @attrs.frozen
 class Assigned(Message):
     TYPE: ClassVar[str] = "assignment.assigned"
-    client_id: str = _f("text")
-    manager_id: str = _f("text")
+    client_id: str = _f("id")
+    manager_id: str = _f("id")
     role: str = _f("choice", choices=v.ROLES)
     origin: str = _f("choice", choices=v.ORIGINS)
     effective_on: date = _f("date")
@@ -116,8 +119,8 @@ class Assigned(Message):
 @attrs.frozen
 class Released(Message):
     TYPE: ClassVar[str] = "assignment.released"
-    client_id: str = _f("text")
-    manager_id: str = _f("text")
+    client_id: str = _f("id")
+    manager_id: str = _f("id")
     role: str = _f("choice", choices=v.ROLES)
     effective_on: date = _f("date")
 
@@ -125,9 +128,9 @@ class Released(Message):
 @attrs.frozen
 class HandoverOpened(Message):
     TYPE: ClassVar[str] = "handover.opened"
-    handover_id: str = _f("text")
-    from_manager_id: str = _f("text")
-    to_manager_id: str = _f("text")
+    handover_id: str = _f("id")
+    from_manager_id: str = _f("id")
+    to_manager_id: str = _f("id")
     client_ids: tuple[str, ...] = _f("id_list")
     reason: str = _f("text")
     opened_on: date = _f("date")
@@ -136,8 +139,8 @@ class HandoverOpened(Message):
 @attrs.frozen
 class HandoverWitnessed(Message):
     TYPE: ClassVar[str] = "handover.witnessed"
-    handover_id: str = _f("text")
-    witness_id: str = _f("text")
+    handover_id: str = _f("id")
+    witness_id: str = _f("id")
     witness_role: str = _f("choice", choices=v.WITNESS_ROLES)
     witnessed_on: date = _f("date")
 
@@ -145,22 +148,22 @@ class HandoverWitnessed(Message):
 @attrs.frozen
 class HandoverRecordSigned(Message):
     TYPE: ClassVar[str] = "handover.record_signed"
-    handover_id: str = _f("text")
-    record_ref: str = _f("text")
+    handover_id: str = _f("id")
+    record_ref: str = _f("id")
     signed_on: date = _f("date")
 
 
 @attrs.frozen
 class HandoverFiled(Message):
     TYPE: ClassVar[str] = "handover.filed"
-    handover_id: str = _f("text")
+    handover_id: str = _f("id")
     filed_on: date = _f("date")
 
 
 @attrs.frozen
 class PostingBooked(Message):
     TYPE: ClassVar[str] = "posting.booked"
-    client_id: str = _f("text")
+    client_id: str = _f("id")
     category: str = _f("choice", choices=tuple(v.CATEGORIES))
     amount: Decimal = _f("money_positive")
     value_date: date = _f("date")
@@ -169,14 +172,14 @@ class PostingBooked(Message):
 @attrs.frozen
 class PostingReversed(Message):
     TYPE: ClassVar[str] = "posting.reversed"
-    posting_id: str = _f("text")
+    posting_id: str = _f("id")
     reason: str = _f("text")
 
 
 @attrs.frozen
 class ActivityRecorded(Message):
     TYPE: ClassVar[str] = "activity.recorded"
-    manager_id: str = _f("text")
+    manager_id: str = _f("id")
     kind: str = _f("choice", choices=v.ACTIVITY_KINDS)
     count: int = _f("count")
     value_date: date = _f("date")
@@ -185,8 +188,8 @@ class ActivityRecorded(Message):
 @attrs.frozen
 class LoanClassified(Message):
     TYPE: ClassVar[str] = "loan.classified"
-    loan_id: str = _f("text")
-    client_id: str = _f("text")
+    loan_id: str = _f("id")
+    client_id: str = _f("id")
     category: str = _f("choice", choices=v.LOAN_CATEGORIES)
     balance: Decimal = _f("money_nonnegative")
     as_of: date = _f("date")
@@ -195,7 +198,7 @@ class LoanClassified(Message):
 @attrs.frozen
 class BalanceReported(Message):
     TYPE: ClassVar[str] = "balance.reported"
-    client_id: str = _f("text")
+    client_id: str = _f("id")
     product: str = _f("choice", choices=v.PRODUCTS)
     balance: Decimal = _f("money_nonnegative")
     as_of: date = _f("date")
@@ -204,7 +207,7 @@ class BalanceReported(Message):
 @attrs.frozen
 class AdjustmentRecorded(Message):
     TYPE: ClassVar[str] = "adjustment.recorded"
-    manager_id: str = _f("text")
+    manager_id: str = _f("id")
     period: str = _f("month")
     kind: str = _f("choice", choices=v.ADJUSTMENT_KINDS)
     amount: Decimal = _f("money_signed")
@@ -216,7 +219,7 @@ class PeriodClosed(Message):
     TYPE: ClassVar[str] = "period.closed"
     period: str = _f("month")
     closed_on: date = _f("date")
-    approved_by: str = _f("text")
+    approved_by: str = _f("id")
 
 
 MESSAGE_TYPES: dict[str, type[Message]] = {

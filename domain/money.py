@@ -2,8 +2,8 @@
 
 Amounts are CNY with at most two decimal places. Floats, NaN, infinities, exponents
 and a third decimal place are rejected, never rounded. Every value is also bounded by
-the read model's column types (``projections/schema.py``): an amount has at most
-``MONEY_INTEGER_DIGITS`` digits before the point (``DECIMAL(18,2)``), a ratio or
+DOMAIN.md §2 and the read model's column types (``projections/schema.py``): an amount
+has at most ``MONEY_INTEGER_DIGITS`` (13) digits before the point, a ratio or
 coefficient at most ``RATIO_INTEGER_DIGITS`` (``DECIMAL(18,6)``), so that nothing the
 write side stores can make a rebuild of the read model fail.
 """
@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from domain.errors import DecodeError, json_kind
+from domain.limits import AMOUNT_INTEGER_DIGITS
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0")
@@ -22,15 +23,17 @@ ZERO = Decimal("0")
 _PLAIN_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 
-# DECIMAL(18,2) keeps 16 digits before the point: amounts are below 10^16 yuan.
-MONEY_INTEGER_DIGITS = 16
+# Amounts are below 10^13 yuan (DOMAIN.md §2, ``domain.limits``); the read model stores
+# them as DECIMAL(18,2) and sums them in DECIMAL(38,x).
+MONEY_INTEGER_DIGITS = AMOUNT_INTEGER_DIGITS
 # DECIMAL(18,6) keeps 12 digits before the point, for ratios and coefficients.
 RATIO_INTEGER_DIGITS = 12
 
 
-def parse_decimal(value: Any, field: str, *, places: int, integer_digits: int = RATIO_INTEGER_DIGITS) -> Decimal:
+def parse_decimal(value: Any, field: str, *, places: int, integer_digits: int = RATIO_INTEGER_DIGITS,
+                  too_large: str = "out_of_range") -> Decimal:
     """Parse a JSON string holding a plain decimal with at most ``places`` decimals
-    and at most ``integer_digits`` digits before the point (``out_of_range`` beyond)."""
+    and at most ``integer_digits`` digits before the point (rule ``too_large`` beyond)."""
     if not isinstance(value, str):
         raise DecodeError(
             field, "wrong_type", f"must be a JSON string holding a decimal, got {json_kind(value)}", value
@@ -57,9 +60,9 @@ def parse_decimal(value: Any, field: str, *, places: int, integer_digits: int = 
     if digits > integer_digits:
         raise DecodeError(
             field,
-            "out_of_range",
+            too_large,
             f"{value!r} has {digits} digits before the point; at most {integer_digits} are allowed "
-            f"(the size must be below {10 ** integer_digits})",
+            f"(the size must be below {10 ** integer_digits:,})",
             value,
         )
     return Decimal(value)
@@ -68,7 +71,7 @@ def parse_decimal(value: Any, field: str, *, places: int, integer_digits: int = 
 def parse_money(value: Any, field: str) -> Decimal:
     """Parse an amount in yuan: a JSON string with at most 2 decimal places and at
     most ``MONEY_INTEGER_DIGITS`` digits before the point."""
-    return parse_decimal(value, field, places=2, integer_digits=MONEY_INTEGER_DIGITS)
+    return parse_decimal(value, field, places=2, integer_digits=MONEY_INTEGER_DIGITS, too_large="amount_too_large")
 
 
 def money(text: str) -> Decimal:

@@ -29,7 +29,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from domain.values import PROFIT_CLASSES, month_bounds, month_of, next_month
+from domain.values import PROFIT_CLASSES, month_bounds, month_of
 from projections.audit_common import head_position, query, sql_in
 from projections.audit_views import AT, credits_sql
 
@@ -194,22 +194,24 @@ def restated_through(conn: duckdb.DuckDBPyConnection) -> str | None:
 def statements_restated_rows(conn: duckdb.DuckDBPyConnection) -> pa.Table:
     """Every statement ``rmledger pay --restated`` gives for each month from the first
     hire month to ``restated_through``: the pay projection's own
-    ``pay.statements(conn, period, restated=True)``, month by month, so the table can
-    never disagree with the command (issued months restated, other months open)."""
+    ``pay.statements(conn, period, restated=True)``, month by month (through
+    ``pay.restated_by_month``, which computes each manager's months once), so the table
+    can never disagree with the command (issued months restated, other months open)."""
     from projections import pay
 
     position = head_position(conn)
     through = restated_through(conn)
-    first = conn.execute("SELECT strftime(min(hired_on), '%Y-%m') FROM managers WHERE position > 0").fetchone()
+    # No statement is earlier than the first planned month (DOMAIN.md §3).
+    first: Any = conn.execute("SELECT strftime(greatest(min(hired_on), (SELECT min(effective_from) FROM plans)), '%Y-%m') "
+                         "FROM managers WHERE position > 0").fetchone()
     columns: dict[str, list[Any]] = {c: [] for c in RESTATED_COLUMNS}
-    period = first[0] if first else None
-    while period is not None and through is not None and period <= through:
-        for st in pay.statements(conn, period, restated=True):
+    months = pay.restated_by_month(conn, first[0], through) if first and first[0] and through else iter(())
+    for _, month in months:
+        for st in month:
             st = {**st, "position": position, "issued_at_position": st.get("issued_at_position")}
             for c in RESTATED_COLUMNS:
                 columns[c].append(st[c] if c != "k0" else list(st["k0"].items()))
-        period = next_month(period)
-    money = pa.decimal128(18, 2)
+    money = pa.decimal128(38, 2)  # schema.WIDE_MONEY
     types = {"position": pa.int64(), "manager_id": pa.string(), "period": pa.string(), "grade": pa.string(),
              "k0": pa.map_(pa.string(), pa.decimal128(18, 6)), "status": pa.string(),
              "issued_at_position": pa.int64()}

@@ -164,7 +164,7 @@ def credits_sql(cut: str = ALL, client_filter: str = ALL, manager_filter: str = 
     ),
     activity AS (
         SELECT a.message_id AS source_id, a.manager_id, a.kind AS category,
-               a.count * v.value AS amount, a.value_date AS on_date, a.position, a.recorded_at
+               CAST(a.count AS DECIMAL(38,2)) * coalesce(v.value, 0) AS amount, a.value_date AS on_date, a.position, a.recorded_at
         FROM (SELECT * FROM activities WHERE ({cut}) AND ({manager_filter})) a
         ASOF LEFT JOIN activity_values v ON a.kind = v.kind AND a.value_date >= v.effective_from
     )

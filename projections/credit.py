@@ -34,6 +34,8 @@ def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# A count (up to 10^6) times a plan value (below 10^13) can pass 10^18, which DuckDB's
+# DECIMAL(18) product cannot hold: the count is widened first (docs/limits.md).
 def credit_lines_sql(until: date | None = None, since: date | None = None, manager_id: str | None = None) -> str:
     """SQL for every credited line with value date in [since, until]; parameters: none.
 
@@ -120,7 +122,7 @@ def credit_lines_sql(until: date | None = None, since: date | None = None, manag
     UNION ALL
     SELECT 'activity', message_id, NULL, kind, 'other', 'income', value_date, strftime(value_date, '%Y-%m'),
       manager_id, 'recorder', NULL, NULL, NULL, true, CAST(1 AS DECIMAL(18,6)),
-      CAST(count * value AS DECIMAL(38,8))
+      CAST(CAST(count AS DECIMAL(20,0)) * coalesce(value, 0) AS DECIMAL(38,8))
     FROM acts"""
 
 

@@ -5,7 +5,8 @@ branch's ledger. ``export_parquet`` writes each table of the read model (the typ
 event tables, the issued statements, the raw ``events`` without identity numbers) to
 ``<out>/<table>.parquet`` with DuckDB's own writer, plus ``manifest.json`` naming
 the event-log position the export reflects and each table's row count. Money stays
-``DECIMAL(18,2)`` in Parquet, so a reader sums it exactly.
+DECIMAL in Parquet (``DECIMAL(18,2)`` as it arrived, ``DECIMAL(38,2)`` for statement
+figures), so a reader sums it exactly.
 
 Any Parquet reader takes the files; with DuckDB, several exports read as one:
 ``SELECT * FROM read_parquet('exports/*/statements_issued.parquet', filename=true)``.

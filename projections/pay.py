@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -150,6 +151,18 @@ class PayData:
     issued_paid: dict[tuple[str, str], Decimal]  # (manager, period) -> issued performance_paid
     issued_position: dict[tuple[str, str], int] = field(default_factory=dict)
 
+    def first_plan_day(self) -> date | None:
+        """The first day any plan is in force (the earliest ``effective_from``)."""
+        return min(p[0] for p in self.plans) if self.plans else None
+
+    def first_paid_month(self, info: ManagerInfo) -> str:
+        """The month a manager's statements and running sums start (DOMAIN.md §3): the
+        later of the hire month and the first month whose last day has a plan in force
+        (the month of the earliest ``effective_from``)."""
+        first_day = self.first_plan_day()
+        hired = month_of(info.hired_on)
+        return hired if first_day is None else max(hired, month_of(first_day))
+
     def plan_on(self, day: date) -> str:
         """The version in force on ``day``: latest effective_from, then published last."""
         in_force = [p for p in self.plans if p[0] <= day]
@@ -160,7 +173,11 @@ class PayData:
     def terms_on(self, info: ManagerInfo, day: date, ratio_day: date | None = None) -> Terms:
         """Grade and plan in force on ``day``; the prepayment ratio of the plan in
         force on ``ratio_day`` (default ``day``)."""
-        version = self.plan_on(day)
+        first_day = self.first_plan_day()
+        # A departure day before the first plan's first day, in that plan's first month:
+        # the month is paid under the plan in force on its last day (docs/pay.md).
+        plan_day = ratio_day if ratio_day is not None and first_day is not None and day < first_day else day
+        version = self.plan_on(plan_day)
         grade = info.grade_on(day)
         base, post, commission, coefficient, ratio = self.plan_terms[(version, grade)]
         prepay_version = version
@@ -234,7 +251,8 @@ def aggregate_figures(conn: duckdb.DuckDBPyConnection, through: str, manager_id:
 def manager_months(data: PayData, info: ManagerInfo, through: str,
                    start: tuple[str, RunningState] | None = None,
                    starts: dict[str, RunningState] | None = None) -> list[MonthCalc]:
-    """Every month of a manager from the hire month to ``through`` (or departure).
+    """Every month of a manager from the first paid month (``PayData.first_paid_month``:
+    the hire month, or the first planned month if later) to ``through`` (or departure).
 
     ``start``: begin at that month instead, from the running state the months before
     it left (``projections.kept_pay``); ``starts``: filled with the running state at
@@ -243,7 +261,7 @@ def manager_months(data: PayData, info: ManagerInfo, through: str,
     running = rules.TrueUp()
     half_pp: list[Decimal] = []
     half_prepay: list[Decimal] = []
-    period = month_of(info.hired_on)
+    period = data.first_paid_month(info)
     if start is not None:
         period, state = start
         running = rules.TrueUp(state.entitled, state.paid)
@@ -362,7 +380,7 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
         rows["statement"].append(json.dumps(to_json(st)))
     if not rows:
         return kept_now
-    money = pa.decimal128(18, 2)
+    money = pa.decimal128(38, 2)  # schema.WIDE_MONEY
     columns = ["position", "period", "manager_id", "grade", *MONEY_FIELDS, "statement"]
     types = {"position": pa.int64(), "period": pa.string(),
              "manager_id": pa.string(), "grade": pa.string(), "statement": pa.string()}
@@ -393,7 +411,6 @@ def statements(source: Any, period: str, manager_id: str | None = None,
     longer employed shows nil figures with a ``note`` (docs/pay.md, "Departure").
     """
     conn = _conn(source)
-    out = []
     issued = {
         mid: (json.loads(text), pos)
         for mid, text, pos in conn.execute(
@@ -411,6 +428,33 @@ def statements(source: Any, period: str, manager_id: str | None = None,
     if restated or not employed <= set(issued):
         data.figures = aggregate_figures(conn, period, manager_id)
         computed = {c.manager_id: c for c in _compute(data, period)}
+    return _assemble(data, period, computed, issued, restated)
+
+
+def restated_by_month(source: Any, first: str, through: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """``(period, statements(source, period, restated=True))`` for every month from
+    ``first`` to ``through``, the same statements, with each manager's months computed
+    once (month by month, every month would be computed again from the first paid
+    month: 80 years of months took minutes)."""
+    conn = _conn(source)
+    data = load_pay_data(conn, through)
+    months = {mid: {c.period: c for c in manager_months(data, info, through)} for mid, info in data.managers.items()}
+    issued: dict[str, dict[str, tuple[dict[str, Any], int]]] = defaultdict(dict)
+    for mid, period, text, pos in conn.execute(
+            "SELECT manager_id, period, statement, position FROM statements_issued WHERE period BETWEEN ? AND ?",
+            [first, through]).fetchall():
+        issued[period][mid] = (json.loads(text), pos)
+    period = first
+    while period <= through:
+        computed = {mid: calcs[period] for mid, calcs in months.items() if period in calcs}
+        yield period, _assemble(data, period, computed, issued.get(period, {}), True)
+        period = next_month(period)
+
+
+def _assemble(data: PayData, period: str, computed: dict[str, MonthCalc],
+              issued: dict[str, tuple[dict[str, Any], int]], restated: bool) -> list[dict[str, Any]]:
+    """The statements of ``period`` from those computed now and those issued."""
+    out = []
     for mid in sorted(set(computed) | set(issued)):
         if mid in issued and not restated:
             out.append(from_json(issued[mid][0]))
@@ -494,4 +538,4 @@ def unattributed(source: Any, period: str | None = None) -> list[dict[str, Any]]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
-__all__ = ["statements", "issue_statements", "compute", "to_json", "from_json", "unattributed", "half_of"]
+__all__ = ["statements", "restated_by_month", "issue_statements", "compute", "to_json", "from_json", "unattributed", "half_of"]

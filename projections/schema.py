@@ -1,7 +1,10 @@
 """The DuckDB read-model schema (docs/read-model.md): raw log, typed tables, pay tables.
 
-Every table has ``position`` (notification id) and ``recorded_at`` (UTC). Money is
-DECIMAL(18,2), ratios DECIMAL(18,6), business dates DATE.
+Every table has ``position`` (notification id) and ``recorded_at`` (UTC). Money as it
+arrives is DECIMAL(18,2) (an accepted amount is below 10^13, domain/limits.py), ratios
+DECIMAL(18,6), business dates DATE. What is computed from many amounts (a statement's
+figures) is DECIMAL(38,2), and every sum or product is taken in DECIMAL(38,x), so no
+accepted history overflows (docs/limits.md).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from domain.values import (
 )
 
 MONEY = "DECIMAL(18,2)"
+# A statement's figures: sums over any number of accepted amounts.
+WIDE_MONEY = "DECIMAL(38,2)"
 RATIO = "DECIMAL(18,6)"
 _COMMON = "position BIGINT NOT NULL, recorded_at TIMESTAMPTZ"
 
@@ -77,11 +82,11 @@ TABLES: dict[str, str] = {
     # in the month, computed from the log prefix up to and including the closing event.
     # ``statement`` is the CONTRACTS.md §2 JSON object (money as 2-decimal strings).
     "statements_issued": f"{_COMMON}, period VARCHAR, manager_id VARCHAR, grade VARCHAR, "
-                         f"base_salary {MONEY}, post_salary {MONEY}, responsibility_profit {MONEY}, "
-                         f"weighted_profit {MONEY}, performance_earned {MONEY}, prepayment {MONEY}, "
-                         f"settlement {MONEY}, compliance {MONEY}, prior_true_up {MONEY}, "
-                         f"performance_due {MONEY}, performance_paid {MONEY}, "
-                         f"clawback_carried {MONEY}, awards {MONEY}, total {MONEY}, statement JSON",
+                         f"base_salary {WIDE_MONEY}, post_salary {WIDE_MONEY}, responsibility_profit {WIDE_MONEY}, "
+                         f"weighted_profit {WIDE_MONEY}, performance_earned {WIDE_MONEY}, prepayment {WIDE_MONEY}, "
+                         f"settlement {WIDE_MONEY}, compliance {WIDE_MONEY}, prior_true_up {WIDE_MONEY}, "
+                         f"performance_due {WIDE_MONEY}, performance_paid {WIDE_MONEY}, "
+                         f"clawback_carried {WIDE_MONEY}, awards {WIDE_MONEY}, total {WIDE_MONEY}, statement JSON",
 }
 
 # Tables the pay projection derives (not one row per event).

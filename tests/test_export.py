@@ -46,7 +46,7 @@ def test_an_export_holds_every_table_with_exact_money_and_its_log_position(tmp_p
         assert reader.execute(f"SELECT count(*) FROM '{out / name}.parquet'").fetchone() == (count,)
     total, kind = reader.execute(
         f"SELECT sum(total), typeof(any_value(total)) FROM '{out}/statements_issued.parquet'").fetchone()  # type: ignore[misc]
-    assert (total, kind) == (paid, "DECIMAL(18,2)") and isinstance(total, Decimal)
+    assert (total, kind) == (paid, "DECIMAL(38,2)") and isinstance(total, Decimal)
     # No identity number leaves the ledger: the raw events carry none, clients only 4 characters.
     states = reader.execute(f"SELECT string_agg(state, '') FROM '{out}/events.parquet'").fetchone()[0]  # type: ignore[index]
     assert '"id_number":' not in states.replace('"id_number":null', "")
