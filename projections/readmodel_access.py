@@ -130,7 +130,7 @@ class ReadModelAccess:
             if is_lock_conflict(error):
                 raise ReadModelBusy(f"another program has the read model {self.path} open for writing "
                                     f"({error}); close it and try again") from None
-            return Found("damaged", f"DuckDB cannot open it: {error}"), None
+            return Found("damaged", f"DuckDB cannot read it: {error}"), None
         try:
             found = check(held.conn, self.ledger)
         except duckdb.Error as error:

@@ -176,6 +176,12 @@ def sql_timeout(option: float | None) -> float:
     return seconds
 
 
+def _finite(value: float | None) -> float | None:
+    if value is not None and value != value:  # NaN passes FloatRange's comparisons
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -188,6 +194,7 @@ def _plain(value: Any) -> Any:
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print rows as a JSON array of objects.")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=SQL_TIMEOUT_MAX), default=None,
+              callback=lambda _, __, value: _finite(value),
               help=f"Stop the query after this many seconds (default ${SQL_TIMEOUT_SETTING}, "
                    f"else {SQL_TIMEOUT_DEFAULT:g}).")
 @click.pass_obj
