@@ -82,7 +82,11 @@ class _LockFile:
 
     def _open(self) -> int:
         if self.fd is None:
-            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            except OSError as error:
+                raise ReadModelBusy(f"cannot open the lock file {self.path} ({error.strerror}): rmledger "
+                                    "needs to write in the data directory") from None
         return self.fd
 
     def try_lock(self, mode: int) -> bool:
