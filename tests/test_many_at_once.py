@@ -126,6 +126,7 @@ def _more_messages() -> list[dict[str, object]]:
     return [m for m in namespaced(scenario("example_a"), "-x") if m["type"] != "plan.published"]
 
 
+@pytest.mark.slow
 def test_readers_an_ingest_and_a_rebuild_at_once_all_succeed_with_the_right_output(
         store: Path, tmp_path: Path) -> None:
     commands = [PAY_M1, PAY_M1, SQL, TIERS, EXPLAIN, ("verify",)]
