@@ -146,10 +146,12 @@ class ReadModelAccess:
         """The read model on a read-only connection, holding the shared lock until its
         ``close()``. ``catch_up``: bring it to the log's head first (a command); a
         server's request passes False and reads what its follower has loaded."""
+        # The log's head when the command started: a log that grows meanwhile (a
+        # consumer at work) must not send the reader round again and again.
+        head = (self.ledger.recorder.max_notification_id() or 0) if catch_up else 0
         for _ in range(3):
             lock = self._lock()
             lock.shared()
-            head = (self.ledger.recorder.max_notification_id() or 0) if catch_up else 0
             try:
                 found, held = self._inspect(keep_open=lock)
             except BaseException:

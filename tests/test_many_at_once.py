@@ -169,10 +169,10 @@ def test_threads_of_one_process_follow_and_read_like_a_server(store: Path) -> No
     seen: list[str] = []
     stop = threading.Event()
 
-    def serve() -> None:
+    def serve(catch_up: bool) -> None:
         try:
             while not stop.is_set():
-                held = access.read(catch_up=False)
+                held = access.read(catch_up=catch_up)
                 try:
                     seen.extend(s["manager_id"] for s in statements(held, "2026-01", "M1"))
                 finally:
@@ -180,7 +180,9 @@ def test_threads_of_one_process_follow_and_read_like_a_server(store: Path) -> No
         except BaseException as error:  # noqa: BLE001 - reported by the test
             failures.append(error)
 
-    servers = [threading.Thread(target=serve) for _ in range(3)]
+    # Two serve what the follower loaded; one catches up itself, as a command would,
+    # while the log keeps growing.
+    servers = [threading.Thread(target=serve, args=(catch_up,)) for catch_up in (False, False, True)]
     for thread in servers:
         thread.start()
     try:
