@@ -225,8 +225,9 @@ class ReadModelAccess:
         except ReadModelBusy:
             raise
         except Exception as error:
+            cause = error.__cause__ if isinstance(error, ReadModelUnusable) and error.__cause__ else error
             raise ReadModelUnusable(f"the read model {self.path} cannot be used ({found.reason}) and "
-                                    f"rebuilding it failed: {error}; run `rmledger rebuild` once "
+                                    f"rebuilding it failed: {cause}; run `rmledger rebuild` once "
                                     "that is fixed") from error
 
     # -- rebuilding -------------------------------------------------------------------
@@ -259,6 +260,7 @@ class ReadModelAccess:
         is -1."""
         rebuild_lock = RebuildLock(self.path, self.timeout, self.announce)
         rebuild_lock.acquire()
+        replaced = False
         try:
             if unless_usable:
                 lock = self._lock()
@@ -303,16 +305,22 @@ class ReadModelAccess:
                 wal_of(self.path).unlink(missing_ok=True)
                 _step("old-wal-removed")
                 os.replace(new, self.path)
+                replaced = True
                 _step("replaced")
                 _fsync(self.path.parent)
                 _step("synced")
             finally:
                 lock.release()
             return Rebuilt(position, int(row[0]) if row else 0)
-        except BaseException:
+        except BaseException as error:
             with contextlib.suppress(OSError):
                 for leftover in (self._new_path(), wal_of(self._new_path())):
                     leftover.unlink(missing_ok=True)
+            if isinstance(error, (duckdb.Error, OSError)):  # a full disk, a read-only directory, ...
+                where = ("the new read model is in place" if replaced
+                         else "the read model in place was not changed")
+                raise ReadModelUnusable(f"rebuilding the read model {self.path} failed ({error}); "
+                                        f"{where}") from error
             raise
         finally:
             rebuild_lock.release()

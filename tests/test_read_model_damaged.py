@@ -172,3 +172,16 @@ def test_when_the_rebuild_fails_too_the_command_says_what_to_run(store: Path) ->
                              f"{lines[1].split('.new-')[1].split(chr(39))[0]}' -> '{model}'; run `rmledger "
                              "rebuild` once that is fixed")
     assert leftovers(store) == []
+
+
+def test_a_rebuild_that_cannot_succeed_is_one_sentence(store: Path) -> None:
+    model = store / MODEL
+    model.unlink()
+    model.mkdir()
+    rebuilt = rmledger(store, "rebuild")
+    assert (rebuilt.returncode, rebuilt.stdout) == (1, "")
+    [line] = rebuilt.stderr.splitlines()
+    new = f"{model}.new-{line.split('.new-')[1].split(chr(39))[0]}"
+    assert line == (f"Error: rebuilding the read model {model} failed ([Errno 21] Is a directory: '{new}' -> "
+                    f"'{model}'); the read model in place was not changed")
+    assert leftovers(store) == []
