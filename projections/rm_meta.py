@@ -87,8 +87,10 @@ def wal_of(path: Path) -> Path:
 
 
 def is_lock_conflict(error: BaseException) -> bool:
-    """A DuckDB error that says another process holds the file, not that it is bad."""
-    return "Could not set lock" in str(error) or "Conflicting lock" in str(error)
+    """A DuckDB error that says another process (or another connection of this one,
+    opened read-write) holds the file, not that the file is bad."""
+    text = str(error)
+    return any(sign in text for sign in ("Could not set lock", "Conflicting lock", "different configuration"))
 
 
 def check(conn: duckdb.DuckDBPyConnection, ledger: Any) -> Found:
