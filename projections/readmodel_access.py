@@ -180,7 +180,15 @@ class ReadModelAccess:
                 lock.release()
                 return self._repair(found).position
             self._remove_leftovers()
-            with ReadModel(self.path) as model:
+            try:
+                model = ReadModel(self.path)  # replays a write-ahead log left by a killed writer
+            except duckdb.Error as error:
+                if is_lock_conflict(error):
+                    raise ReadModelBusy(f"another program has the read model {self.path} open "
+                                        f"({error}); close it and try again") from None
+                lock.release()
+                return self._repair(Found("damaged", f"DuckDB cannot open it for writing: {error}")).position
+            with model:
                 return model.catch_up(self.ledger)
         finally:
             lock.release()

@@ -185,3 +185,16 @@ def test_a_rebuild_that_cannot_succeed_is_one_sentence(store: Path) -> None:
     assert line == (f"Error: rebuilding the read model {model} failed ([Errno 21] Is a directory: '{new}' -> "
                     f"'{model}'); the read model in place was not changed")
     assert leftovers(store) == []
+
+
+def test_a_garbage_write_ahead_log_beside_the_file_does_not_stop_the_next_command(
+        template: tuple[Path, str, dict[str, str]], store: Path) -> None:
+    """DuckDB checks its log's checksums and discards one that is not its own; the
+    command opens the file read-write once (exclusive lock), which checkpoints it."""
+    _, expected, clean = template
+    model = store / MODEL
+    (store / f"{MODEL}.wal").write_bytes(bytes(range(256)) * 20)
+    pay = rmledger(store, *PAY)
+    assert (pay.returncode, pay.stdout, pay.stderr) == (0, expected, "")
+    assert not (store / f"{MODEL}.wal").exists()
+    assert hashes(model) == clean
