@@ -317,9 +317,11 @@ class ReadModel:
         (stored in the file, so that ``rmledger sql`` finds them read-only)."""
         from projections.audit_chain import ensure_chain_table
         from projections.audit_views import create_audit_views
+        from projections.rm_meta import stamp
         from projections.tiers import install as install_tier_macros
 
         schema.create_all(self.conn)
+        stamp(self.conn)
         ensure_chain_table(self.conn)
         create_audit_views(self.conn)
         install_tier_macros(self.conn, persistent=True)
@@ -448,9 +450,10 @@ class ReadModel:
     # -- rebuild --------------------------------------------------------------------
 
     def drop(self) -> None:
-        """Drop every table of the read model (those of other projections too), but
-        the tamper-evidence chain: it records the log as it was first seen, and a
-        rebuild must not launder a change made since."""
+        """Drop every table and view of the read model (those of other projections
+        too): ``rebuild`` then makes all of them again from the log, the hash chain
+        included. ``rmledger rebuild`` does not use this: it builds a new file beside
+        the old one (``projections/readmodel_access.py``)."""
         views = [r[0] for r in self.conn.execute(
             "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() "
             "AND schema_name = 'main' AND NOT internal").fetchall()]
@@ -458,14 +461,16 @@ class ReadModel:
             self.conn.execute(f'DROP VIEW IF EXISTS "{name}"')
         tables = [r[0] for r in self.conn.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND table_name <> 'log_chain'").fetchall()]
+            "AND schema_name = 'main'").fetchall()]
         for name in tables:
             self.conn.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
         self._kept = None
 
     def rebuild(self, ledger: Any, page_size: int = DEFAULT_PAGE_SIZE,
                 on_page: Callable[[int], None] | None = None) -> int:
-        """Drop the read model and replay the whole log (``on_page``: as ``catch_up``)."""
+        """Drop the read model and replay the whole log in place (``on_page``: as
+        ``catch_up``). Not safe against a kill or concurrent readers: commands use
+        ``ReadModelAccess.rebuild``, which builds a new file and swaps it in."""
         self.drop()
         self._create()
         return self.catch_up(ledger, page_size, on_page=on_page)

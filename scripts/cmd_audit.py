@@ -17,21 +17,14 @@ from projections.audit_common import plain
 from projections.audit_departure import DepartureAuditError, departure_audit
 from projections.audit_history import UnknownManager, manager_history
 from projections.audit_report import render, render_history_text
-from projections.audit_views import create_audit_views
-from projections.duck import connect
 from scripts.context import Context
 
 
 def caught_up_connection(ctx: Context) -> duckdb.DuckDBPyConnection:
-    """The read model brought up to date (loader), with the hash chain and the audit views."""
-    from projections.loader import ReadModel
-
-    model = ReadModel(ctx.read_model_path)
-    model.catch_up(ctx.ledger)
-    conn = model.conn
-    catch_up_chain(conn, ctx.ledger.recorder)
-    create_audit_views(conn)
-    return conn
+    """The read model brought up to date (loader: the hash chain with each page; the
+    audit views are in the file), read-only, under the shared lock until the command
+    ends (docs/concurrency.md)."""
+    return ctx.read_model().conn
 
 
 def _known_at(value: str | None) -> datetime | None:
@@ -103,7 +96,7 @@ def departure(ctx: Context, manager_id: str, fmt: str, out: Path | None, at_posi
 @click.pass_obj
 def verify(ctx: Context, as_json: bool) -> None:
     """Check the event store against the read model's hash chain; exit 1 if tampered."""
-    conn = connect(ctx.read_model_path)
+    conn = ctx.updating_read_model().conn
     try:
         report = verify_chain(conn, ctx.ledger.recorder)
         if report.ok:

@@ -4,13 +4,16 @@ click commands in COMMANDS."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import threading
 import time
 from decimal import Decimal
 from typing import Any
 
 import click
+import duckdb
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -37,10 +40,9 @@ def _period(_: click.Context, __: click.Parameter, value: str | None) -> str | N
 
 
 def caught_up(ctx: Context) -> ReadModel:
-    """The read model, brought up to date with the event log."""
-    rm = ReadModel(ctx.read_model_path)
-    rm.catch_up(ctx.ledger)
-    return rm
+    """The read model, brought up to date with the event log: read-only, under the
+    shared lock until closed (docs/concurrency.md)."""
+    return ctx.read_model()
 
 
 _COLUMNS = (
@@ -133,26 +135,51 @@ def pay_explain(ctx: Context, manager_id: str, period: str, as_json: bool) -> No
 @click.command()
 @click.pass_obj
 def rebuild(ctx: Context) -> None:
-    """Drop the read model and rebuild it from the event log."""
+    """Build the read model again from the event log (beside the old one, then swapped in)."""
     started = time.perf_counter()
     last = ctx.ledger.recorder.max_notification_id() or 0
-    rm = ReadModel(ctx.read_model_path)
-    try:
-        if last < REBUILD_PROGRESS_THRESHOLD:
-            position = rm.rebuild(ctx.ledger)
-        else:
-            columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                       TimeRemainingColumn())
-            with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-                task = progress.add_task("rebuilding", total=last)
-                position = rm.rebuild(ctx.ledger, on_page=lambda at: progress.update(task, completed=at))
-        events = rm.conn.execute("SELECT count(*) FROM events").fetchone()
-    finally:
-        rm.close()
+    # A new file built beside the old one (which other commands go on reading), then
+    # swapped in atomically: whatever state the old file is in (docs/concurrency.md).
+    if last < REBUILD_PROGRESS_THRESHOLD:
+        rebuilt = ctx.rebuild_read_model()
+    else:
+        columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("rebuilding", total=last)
+            rebuilt = ctx.rebuild_read_model(on_page=lambda at: progress.update(task, completed=at))
+    position, count = rebuilt.position, rebuilt.events
     elapsed = time.perf_counter() - started
-    count = events[0] if events else 0
     click.echo(f"rebuilt to position {position}: {count} events in {elapsed:.2f} s "
                f"({count / elapsed if elapsed else 0:,.0f} events/s)")
+
+
+SQL_TIMEOUT_SETTING = "RMLEDGER_SQL_TIMEOUT"
+SQL_TIMEOUT_DEFAULT = 30.0
+SQL_TIMEOUT_MAX = 86_400.0  # threading.Timer needs a finite, sane number
+
+
+def sql_timeout(option: float | None) -> float:
+    """``rmledger sql``'s time limit: --timeout, else $RMLEDGER_SQL_TIMEOUT, else 30 s."""
+    if option is not None:
+        return option
+    text = os.environ.get(SQL_TIMEOUT_SETTING, "").strip()
+    if not text:
+        return SQL_TIMEOUT_DEFAULT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= SQL_TIMEOUT_MAX:
+        raise click.UsageError(f"{SQL_TIMEOUT_SETTING}={text!r} is not a number of seconds "
+                               f"above 0 and at most {SQL_TIMEOUT_MAX:g}")
+    return seconds
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and value != value:  # NaN passes FloatRange's comparisons
+        raise click.BadParameter("nan is not a number of seconds")
+    return value
 
 
 def _plain(value: Any) -> Any:
@@ -166,27 +193,43 @@ def _plain(value: Any) -> Any:
 @click.command()
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print rows as a JSON array of objects.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=SQL_TIMEOUT_MAX), default=None,
+              callback=lambda _, __, value: _finite(value),
+              help=f"Stop the query after this many seconds (default ${SQL_TIMEOUT_SETTING}, "
+                   f"else {SQL_TIMEOUT_DEFAULT:g}).")
 @click.pass_obj
-def sql(ctx: Context, query: str, as_json: bool) -> None:
+def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
     """A read-only SQL query on the DuckDB read model (after catching up)."""
     try:
         check_read_only(query)
     except ReadOnlyQueryRefused as refused:
         click.echo(f"error: {refused}", err=True)
         sys.exit(1)
-    caught_up(ctx).close()
+    limit = sql_timeout(timeout)
+    held = caught_up(ctx)  # the shared lock, until the query is done
     conn = read_only_connection(ctx.read_model_path)
+    # Readers hold the shared lock while they run, and a writer waits for them: a
+    # query without an end would hold every catch-up, and so every later command.
+    timer = threading.Timer(limit, conn.interrupt)
+    timer.daemon = True
+    timer.start()
     try:
         prepare_query(conn, query)  # statements_restated, when the query names it
         rel = conn.sql(query)
         columns = list(rel.columns) if rel is not None else []
         # Through Arrow: exact decimals, and time zones without pytz.
         rows = [tuple(r.values()) for r in rel.to_arrow_table().to_pylist()] if rel is not None else []
+    except duckdb.InterruptException:
+        click.echo(f"error: the query was stopped after its time limit of {limit:g} s "
+                   f"(rmledger sql --timeout SECONDS, or {SQL_TIMEOUT_SETTING})", err=True)
+        sys.exit(1)
     except Exception as error:  # a DuckDB error is the user's to read
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     finally:
+        timer.cancel()
         conn.close()
+        held.close()
     if as_json:
         click.echo(json.dumps([{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows],
                               indent=2))

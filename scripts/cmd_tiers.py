@@ -13,7 +13,6 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from projections import ReadModel
 from projections import tiers as tier_rules
 from scripts.context import Context
 
@@ -33,9 +32,8 @@ def _date(_: click.Context, __: click.Parameter, value: str | None) -> date | No
 
 def read_tiers(ctx: Context, as_of: date, client_id: str | None) -> tuple[list[dict[str, Any]], int]:
     """The tiers on ``as_of``, after bringing the read model up to date; and its position."""
-    rm = ReadModel(ctx.read_model_path)
+    rm = ctx.read_model()
     try:
-        rm.catch_up(ctx.ledger)
         return tier_rules.tiers(rm.conn, as_of, client_id), rm.position()
     finally:
         rm.close()

@@ -1,13 +1,23 @@
-"""What every command needs: the data directory and the ledger on its event store."""
+"""What every command needs: the data directory, the ledger on its event store, and
+the read model (always through ``projections.readmodel_access``, never opened here
+or in a command directly: see docs/concurrency.md)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import attrs
+import click
 
 from domain.ledger import Ledger
 from domain.store import data_dir, ledger_env
+from projections.loader import ReadModel
+from projections.readmodel_access import ReadModelAccess, ReadModelUnusable, Rebuilt
+from projections.rm_lock import ReadModelBusy
+
+T = TypeVar("T")
 
 
 @attrs.define
@@ -33,3 +43,36 @@ class Context:
         """The DuckDB file of the read model."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir / "read_model.duckdb"
+
+    def read_model_access(self) -> ReadModelAccess:
+        """The read model of this store, for reading, catching up and rebuilding."""
+        return ReadModelAccess(self.read_model_path, self.ledger)
+
+    def read_model(self) -> ReadModel:
+        """The read model caught up to the log's head, read-only, under the shared lock
+        (waiting for a writer if one is at work). Closed, and the lock let go, by its
+        ``close()`` or at the latest when the click command ends."""
+        return _closed_with_command(_clearly(lambda: self.read_model_access().read()))
+
+    def updating_read_model(self) -> ReadModel:
+        """The read model caught up and open read-write under the exclusive lock."""
+        return _closed_with_command(_clearly(lambda: self.read_model_access().updating()))
+
+    def rebuild_read_model(self, on_page: Callable[[int], None] | None = None) -> Rebuilt:
+        """A new read model from the whole log, put in place of the old one atomically."""
+        return _clearly(lambda: self.read_model_access().rebuild(on_page=on_page))
+
+
+def _clearly(action: Callable[[], T]) -> T:
+    """``action()``, its waits and refusals as one clear sentence and exit status 1."""
+    try:
+        return action()
+    except (ReadModelBusy, ReadModelUnusable) as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _closed_with_command(model: ReadModel) -> ReadModel:
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(model.close)
+    return model
