@@ -180,6 +180,7 @@ class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         self.owner.joined = True
+        self.owner.assigned_at = time.monotonic()
         self.owner.newly_assigned.update(assigned)
 
 
@@ -279,6 +280,12 @@ class LedgerConsumer:
         }
         if instance_id:
             self.settings["group_instance_id"] = instance_id  # static membership (KIP-345)
+        self.assigned_at = 0.0  # when the last join gave this member its partitions
+        # How long a generation must last before --until-idle may count the member as
+        # caught up: long enough for a member that died in the join to be noticed. Tansu
+        # may complete a join round with a member that died in the previous one and give
+        # it partitions; they come back only when its session expires (docs/kafka.md).
+        self.generation_settles = (session_timeout_ms + self.settings["heartbeat_interval_ms"]) / 1000 + 1
         self.out_since: float | None = None  # when this member was last seen out of its group
         self.rejoined_at: float | None = None
         self.backoff = Backoff(join_timeout)
@@ -416,7 +423,8 @@ class LedgerConsumer:
                 self._report()
                 held = sum(len(w.pending) for w in self.work.values())
                 idle = until_idle is not None and self.clock() - last_activity >= until_idle
-                if idle and in_group and not held and self._caught_up():
+                settled = time.monotonic() - self.assigned_at >= self.generation_settles
+                if idle and in_group and settled and not held and self._caught_up():
                     break
                 self._watch_group(until_idle)
         finally:
