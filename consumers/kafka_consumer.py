@@ -180,6 +180,7 @@ class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
     def on_partitions_assigned(self, assigned: Any) -> None:
         self.owner.joined = True
+        self.owner.assignments += 1
         self.owner.assigned_at = time.monotonic()
         self.owner.newly_assigned.update(assigned)
 
@@ -281,6 +282,8 @@ class LedgerConsumer:
         if instance_id:
             self.settings["group_instance_id"] = instance_id  # static membership (KIP-345)
         self.assigned_at = 0.0  # when the last join gave this member its partitions
+        self.assignments = self.reported = 0  # joins completed, and said on stderr
+        self.started = time.monotonic()
         # How long a generation must last before --until-idle may count the member as
         # caught up: long enough for a member that died in the join to be noticed. Tansu
         # may complete a join round with a member that died in the previous one and give
@@ -404,6 +407,10 @@ class LedgerConsumer:
                     continue
                 batches = self.consumer.poll(timeout_ms=poll_ms)
                 fresh = self._take_assignment()
+                if self.reported != self.assignments:
+                    self.reported = self.assignments
+                    self._notice(f"in group {self.group}: {len(self.consumer.assignment())} partitions, "
+                                 f"{time.monotonic() - self.started:.1f} s after start")
                 received = sum(len(records) for records in batches.values())
                 for tp, records in batches.items():
                     # Records of a partition assigned in this very poll came from before
@@ -482,9 +489,6 @@ class LedgerConsumer:
         with ``until_idle``, give up after twice that."""
         now = self.clock()
         if self._in_group():
-            if self.out_since is not None and self.backoff.count:
-                self._notice(f"in group {self.group} again after {now - self.out_since:.1f} s, "
-                             f"{len(self.consumer.assignment())} partitions")
             self.out_since = None
             self.backoff.reset()
             return

@@ -205,3 +205,31 @@ def test_a_broker_that_goes_away_is_said_on_stderr_and_until_idle_exits_non_zero
     assert f"no broker answers at {bootstrap}" in notices[0]
     assert notices[-1].endswith("giving up (--until-idle)")
     assert len(notices) <= 4, notices
+
+
+def test_a_static_member_killed_in_a_join_is_replaced_by_its_restart(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """Given consumers with one --instance-id (static membership), when the first is
+    SIGKILLed as it starts its group join, then its restart under the same id is in
+    the group within the bound and applies every message once."""
+    messages = bank()[:1500]
+    prefix = f"i{uuid.uuid4().hex[:10]}"
+    group = f"{prefix}-group"
+    create_topics(kafka_bootstrap, prefix, 3)
+    produce_messages(kafka_bootstrap, messages, prefix=prefix)
+    log = tmp_path / "consume.log"
+    static = ("--instance-id", f"{prefix}-1")
+    first = start_consumer(command(tmp_path, kafka_bootstrap, group, prefix, *static), log)
+    try:
+        wait_for_line(log, JOINING, first, timeout=BOUND)
+    finally:
+        kill(first)
+    size = log.stat().st_size
+    restart = start_consumer(command(tmp_path, kafka_bootstrap, group, prefix, *static, until_idle=2), log)
+    try:
+        wait_for_line(log, "rmledger consume: in group", restart, timeout=BOUND, after=size)
+        assert restart.wait(timeout=300) == 0, log.read_text(errors="replace")[-3000:]
+    finally:
+        kill(restart)
+    found = census(open_ledger(tmp_path))
+    assert found.letters == []
+    assert found.applied == {m["id"]: 1 for m in messages}
