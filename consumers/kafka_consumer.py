@@ -181,7 +181,7 @@ class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
     def on_partitions_assigned(self, assigned: Any) -> None:
         self.owner.joined = True
         self.owner.assignments += 1
-        self.owner.assigned_at = time.monotonic()
+        self.owner.generation_started = time.monotonic()
         self.owner.newly_assigned.update(assigned)
 
 
@@ -281,7 +281,7 @@ class LedgerConsumer:
         }
         if instance_id:
             self.settings["group_instance_id"] = instance_id  # static membership (KIP-345)
-        self.assigned_at = 0.0  # when the last join gave this member its partitions
+        self.generation_started = 0.0  # when the last join gave this member its partitions
         self.assignments = self.reported = 0  # joins completed, and said on stderr
         self.started = time.monotonic()
         # How long a generation must last before --until-idle may count the member as
@@ -430,7 +430,7 @@ class LedgerConsumer:
                 self._report()
                 held = sum(len(w.pending) for w in self.work.values())
                 idle = until_idle is not None and self.clock() - last_activity >= until_idle
-                settled = time.monotonic() - self.assigned_at >= self.generation_settles
+                settled = time.monotonic() - self.generation_started >= self.generation_settles
                 if idle and in_group and settled and not held and self._caught_up():
                     break
                 self._watch_group(until_idle)
