@@ -102,18 +102,26 @@ class StopDeadline:
 
 
 class JoinNotices(logging.Handler):
-    """Calls ``on_join()`` whenever kafka-python starts a JoinGroup round for ``group``."""
+    """Calls ``on_join()`` whenever kafka-python starts a JoinGroup round for ``group``,
+    and ``on_poll_timeout()`` when it leaves the group because the consumer did not
+    poll within the rebalance timeout (``max_poll_interval_ms``)."""
 
-    def __init__(self, group: str, on_join: Callable[[], None]) -> None:
+    def __init__(self, group: str, on_join: Callable[[], None],
+                 on_poll_timeout: Callable[[], None] | None = None) -> None:
         super().__init__(level=logging.INFO)
         self.group = group
         self.on_join = on_join
+        self.on_poll_timeout = on_poll_timeout
 
     def emit(self, record: logging.LogRecord) -> None:
-        # The message of BaseCoordinator._do_join_and_sync_async in kafka-python 3.0.12,
-        # logged just before the JoinGroup request is sent.
+        # The messages of kafka-python 3.0.12: BaseCoordinator._do_join_and_sync_async
+        # logs the first just before it sends a JoinGroup request, the heartbeat loop
+        # the second before it leaves the group.
         if record.msg == "(Re-)joining group %s" and record.args == (self.group,):
             self.on_join()
+        elif (self.on_poll_timeout is not None and isinstance(record.msg, str)
+              and record.msg.startswith("Consumer poll timeout has expired")):
+            self.on_poll_timeout()
 
     def install(self) -> None:
         logger = logging.getLogger("kafka.coordinator")

@@ -76,9 +76,11 @@ DEFAULT_SESSION_TIMEOUT_MS = 10000
 DEFAULT_JOIN_TIMEOUT = 30.0
 # Sent as the rebalance timeout: how long a broker waits for the members of a group
 # to rejoin. kafka-python's default (300 s) is what a restart waits for on Kafka when
-# the member it replaces died in a join. The consumer polls every poll_ms, and a poll
-# stores at most max_poll_records, far less than this.
-DEFAULT_REBALANCE_TIMEOUT_MS = 30000
+# the member it replaces died in a join. It is also the longest the loop may go between
+# two polls before kafka-python leaves the group: a poll stores at most
+# max_poll_records, but retrying thousands of held records while settling takes
+# longer on a loaded machine, so it is not cut to the join timeout.
+DEFAULT_REBALANCE_TIMEOUT_MS = 60000
 # Every blocking call into kafka-python outside poll() (committed offsets, commit,
 # position, close) is bounded by this: with no bound some of them retry forever on a
 # dead broker, and then neither SIGTERM nor --until-idle can end the process.
@@ -293,7 +295,7 @@ class LedgerConsumer:
         self.rejoined_at: float | None = None
         self.backoff = Backoff(join_timeout)
         self.joins = 0  # JoinGroup rounds started (kafka-python's own log record)
-        self.join_notices = JoinNotices(group, self._joining)
+        self.join_notices = JoinNotices(group, self._joining, self._poll_timeout)
         self._consumer: KafkaConsumer | None = None
         self.last_notice = 0.0
         with contextlib.suppress(KafkaError):  # no broker yet: run() tries again, and says so
@@ -310,6 +312,10 @@ class LedgerConsumer:
             self.on_notice(text)
         else:
             log.warning("%s", text)
+
+    def _poll_timeout(self) -> None:
+        self._notice(f"no poll within the rebalance timeout ({self.settings['max_poll_interval_ms']} ms): "
+                     "kafka-python left the group and joins again (raise --rebalance-timeout-ms)")
 
     def _joining(self) -> None:
         self.joins += 1
