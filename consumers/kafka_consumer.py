@@ -34,6 +34,7 @@ only until what was there at that moment is read, never indefinitely.
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import signal
 import time
@@ -44,11 +45,12 @@ from typing import Any
 import attrs
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
-from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from consumers.decoder import decode_object, message_id_of, parse_json
+from consumers.group_watch import Backoff, JoinNotices, StopDeadline, broker_reachable
 from consumers.publisher import DEAD_LETTER_TOPIC, LogPublisher, dead_letter_route
 from domain import messages as m
 from domain.errors import RuleBroken
@@ -65,6 +67,30 @@ DEFAULT_MAX_POLL_RECORDS = 5000
 # topic may land on the broker a little after it (a producer has several requests in
 # flight), and the high-water marks the consumer knows may be that much behind.
 DEFAULT_SETTLE_SECONDS = 1.0
+DEFAULT_SESSION_TIMEOUT_MS = 10000
+# How long a member may be out of the group (starting, joining, rebalancing, or
+# without a broker) before it says so and leaves and rejoins with a new member id.
+# It covers the worst ordinary case on Tansu with the default session: a member
+# SIGKILLed in a join stays in the group for its session timeout (10 s), then a join
+# round is held for half a session (5 s), sometimes twice.
+DEFAULT_JOIN_TIMEOUT = 30.0
+# Sent as the rebalance timeout: how long a broker waits for the members of a group
+# to rejoin. kafka-python's default (300 s) is what a restart waits for on Kafka when
+# the member it replaces died in a join. It is also the longest the loop may go between
+# two polls before kafka-python leaves the group: a poll stores at most
+# max_poll_records, but retrying thousands of held records while settling takes
+# longer on a loaded machine, so it is not cut to the join timeout.
+DEFAULT_REBALANCE_TIMEOUT_MS = 60000
+# Every blocking call into kafka-python outside poll() (committed offsets, commit,
+# position, close) is bounded by this: with no bound some of them retry forever on a
+# dead broker, and then neither SIGTERM nor --until-idle can end the process.
+KAFKA_CALL_MS = 5000
+DEFAULT_STOP_SECONDS = 10.0
+
+
+class GroupUnavailable(Exception):
+    """With ``until_idle``: the consumer stayed out of its group (no broker, or a join
+    that does not complete) for twice the join timeout, a rejoin included."""
 
 
 # Messages whose success closes a door on others, with the business date that orders
@@ -143,6 +169,64 @@ class PartitionWork:
         return self.pending[0].offset if self.pending else self.next_offset
 
 
+class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Notes rebalances for the main loop (kafka-python calls this on its network
+    thread, where no blocking call is allowed)."""
+
+    def __init__(self, owner: LedgerConsumer) -> None:
+        self.owner = owner
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        self.owner.newly_revoked.update(revoked)
+        self.owner.newly_assigned.difference_update(revoked)
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.owner.joined = True
+        self.owner.assignments += 1
+        self.owner.generation_started = time.monotonic()
+        self.owner.newly_assigned.update(assigned)
+
+
+class BoundedPublisher(LogPublisher):
+    """The dead-letter publisher with every wait bounded (a dead broker must not hold
+    the consumer) and a send that failed reported as an error, so that the stored
+    position does not move past a record the broker never took."""
+
+    @property
+    def producer(self) -> Any:
+        if self._producer is None:
+            self._producer = CheckedProducer(
+                KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5,
+                              max_block_ms=KAFKA_CALL_MS, request_timeout_ms=KAFKA_CALL_MS,
+                              delivery_timeout_ms=2 * KAFKA_CALL_MS))
+        return self._producer
+
+
+class CheckedProducer:
+    """A KafkaProducer whose ``flush()`` raises if any record sent since failed."""
+
+    def __init__(self, producer: KafkaProducer) -> None:
+        self.producer = producer
+        self.futures: list[Any] = []
+
+    def send(self, *args: Any, **kwargs: Any) -> Any:
+        future = self.producer.send(*args, **kwargs)
+        self.futures.append(future)
+        return future
+
+    def flush(self) -> None:
+        futures, self.futures = self.futures, []
+        self.producer.flush(timeout=2 * KAFKA_CALL_MS / 1000)
+        for future in futures:
+            if not future.is_done:
+                raise KafkaTimeoutError("a dead letter was not acknowledged in time")
+            if future.failed():
+                raise future.exception
+
+    def close(self) -> None:
+        self.producer.close(timeout=1.0)
+
+
 class LedgerConsumer:
     """Consumes the input topics into a ledger. ``run()`` until stopped or idle."""
 
@@ -155,11 +239,18 @@ class LedgerConsumer:
         retry_seconds: float = DEFAULT_RETRY_SECONDS,
         max_poll_records: int = DEFAULT_MAX_POLL_RECORDS,
         settle_seconds: float = DEFAULT_SETTLE_SECONDS,
-        session_timeout_ms: int = 10000,
+        session_timeout_ms: int = DEFAULT_SESSION_TIMEOUT_MS,
         on_progress: Callable[[ConsumeStats], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        join_timeout: float = DEFAULT_JOIN_TIMEOUT,
+        rebalance_timeout_ms: int = DEFAULT_REBALANCE_TIMEOUT_MS,
+        instance_id: str | None = None,
+        stop_seconds: float = DEFAULT_STOP_SECONDS,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         self.ledger = ledger
+        self.bootstrap = bootstrap
+        self.group = group
         self.topics = topics
         self.retry_seconds = retry_seconds
         self.settle_seconds = settle_seconds
@@ -172,18 +263,63 @@ class LedgerConsumer:
         self.newly_revoked: set[TopicPartition] = set()
         self.revoked: set[TopicPartition] = set()
         self.joined = False  # idleness counts only once the group has given us partitions
-        self.consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
-            group_id=group,
-            enable_auto_commit=False,  # offsets are committed after the events are stored
-            auto_offset_reset="earliest",
-            max_poll_records=max_poll_records,
-            session_timeout_ms=session_timeout_ms,
-            heartbeat_interval_ms=max(100, session_timeout_ms // 3),
-            client_id=f"rmledger-{group}",
-        )
-        self.dead_letters = LogPublisher(ledger, bootstrap, "dead-letters", dead_letter_route,
-                                         topics=[DEAD_LETTER_TOPIC])
+        self.join_timeout = join_timeout
+        self.on_notice = on_notice
+        self.deadline = StopDeadline(stop_seconds)
+        self.settings: dict[str, Any] = {
+            "bootstrap_servers": bootstrap,
+            "group_id": group,
+            "enable_auto_commit": False,  # offsets are committed after the events are stored
+            "auto_offset_reset": "earliest",
+            "max_poll_records": max_poll_records,
+            "session_timeout_ms": session_timeout_ms,
+            "heartbeat_interval_ms": max(100, session_timeout_ms // 3),
+            "max_poll_interval_ms": rebalance_timeout_ms,
+            "request_timeout_ms": max(KAFKA_CALL_MS, session_timeout_ms + 5000),
+            # A broker that is down at start: the constructor gives up after this and
+            # the loop tries again (and says so), instead of blocking for 30 s.
+            "bootstrap_timeout_ms": KAFKA_CALL_MS,
+            "client_id": f"rmledger-{group}",
+        }
+        if instance_id:
+            self.settings["group_instance_id"] = instance_id  # static membership (KIP-345)
+        self.generation_started = 0.0  # when the last join gave this member its partitions
+        self.assignments = self.reported = 0  # joins completed, and said on stderr
+        self.started = time.monotonic()
+        # How long a generation must last before --until-idle may count the member as
+        # caught up: long enough for a member that died in the join to be noticed. Tansu
+        # may complete a join round with a member that died in the previous one and give
+        # it partitions; they come back only when its session expires (docs/kafka.md).
+        self.generation_settles = (session_timeout_ms + self.settings["heartbeat_interval_ms"]) / 1000 + 1
+        self.out_since: float | None = None  # when this member was last seen out of its group
+        self.rejoined_at: float | None = None
+        self.backoff = Backoff(join_timeout)
+        self.joins = 0  # JoinGroup rounds started (kafka-python's own log record)
+        self.join_notices = JoinNotices(group, self._joining, self._poll_timeout)
+        self._consumer: KafkaConsumer | None = None
+        self.last_notice = 0.0
+        with contextlib.suppress(KafkaError):  # no broker yet: run() tries again, and says so
+            self._consumer = self._new_consumer()
+        self.dead_letters = BoundedPublisher(ledger, bootstrap, "dead-letters", dead_letter_route,
+                                             topics=[DEAD_LETTER_TOPIC])
+
+    def _new_consumer(self) -> KafkaConsumer:
+        """A KafkaConsumer with this member's settings (a new member id each time)."""
+        return KafkaConsumer(**self.settings)
+
+    def _notice(self, text: str) -> None:
+        if self.on_notice is not None:
+            self.on_notice(text)
+        else:
+            log.warning("%s", text)
+
+    def _poll_timeout(self) -> None:
+        self._notice(f"no poll within the rebalance timeout ({self.settings['max_poll_interval_ms']} ms): "
+                     "kafka-python left the group and joins again (raise --rebalance-timeout-ms)")
+
+    def _joining(self) -> None:
+        self.joins += 1
+        self._notice(f"joining group {self.group} (round {self.joins})")
 
     # -- group membership ---------------------------------------------------------------
 
@@ -204,7 +340,14 @@ class LedgerConsumer:
             work = self.work[tp] = PartitionWork(tp)
             assigned.append(work)
             work.stored_mark = self.ledger.max_tracking_id(tracking_name(tp.topic, tp.partition))
-            committed = self.consumer.committed(tp)
+            try:
+                committed = self.consumer.committed(tp, timeout_ms=KAFKA_CALL_MS)
+            except KafkaError as error:
+                # The stored watermark is what counts; the committed offset is only
+                # ever a stored one (or the offset of another store, read again and
+                # recognised by message id).
+                log.info("committed offset of %s unknown (%s); starting from the stored watermark", tp, error)
+                committed = None
             # Always start again from the watermark: stored but not committed (a crash
             # between the two) or committed. Never from the position in memory: a
             # partition kept across a rebalance keeps its fetch position (kafka-python
@@ -240,30 +383,41 @@ class LedgerConsumer:
         """Finish the batch in hand, commit, and leave (SIGTERM/SIGINT)."""
         self.stopping = True
 
+    def _signalled(self, *_: Any) -> None:
+        # Stop as soon as the loop sees it (every poll, at most poll_ms apart, is
+        # bounded); the deadline ends the process if something does not return.
+        self.stop()
+        self.deadline.arm()
+
     def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGTERM, self._signalled)
+        signal.signal(signal.SIGINT, self._signalled)
 
     def run(self, until_idle: float | None = None, poll_ms: int = 500) -> ConsumeStats:
         """Consume until ``stop()``, or until nothing arrived for ``until_idle`` seconds
-        and nothing is held."""
-        owner = self
+        and nothing is held.
 
-        class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
-            def on_partitions_revoked(self, revoked: Any) -> None:
-                owner.newly_revoked.update(revoked)
-                owner.newly_assigned.difference_update(revoked)
-
-            def on_partitions_assigned(self, assigned: Any) -> None:
-                owner.joined = True
-                owner.newly_assigned.update(assigned)
-
-        self.consumer.subscribe(self.topics, listener=Listener())
+        Out of its group (no broker, a join that does not complete) for ``join_timeout``
+        seconds, it says so (``on_notice``), leaves and joins again with a new member id,
+        and says so again at doubling intervals. With ``until_idle`` it gives up after
+        twice ``join_timeout`` out of the group: ``GroupUnavailable``."""
+        self.join_notices.install()
         last_activity = self.clock()
+        self.out_since = self.last_notice = time.monotonic()  # starting counts as out of the group
         try:
+            if self._consumer is not None:
+                self._subscribe()
             while not self.stopping:
+                if self._consumer is None and not self._connect():
+                    time.sleep(poll_ms / 1000)  # no broker at start: tried again below
+                    self._watch_group(until_idle)
+                    continue
                 batches = self.consumer.poll(timeout_ms=poll_ms)
                 fresh = self._take_assignment()
+                if self.reported != self.assignments:
+                    self.reported = self.assignments
+                    self._notice(f"in group {self.group}: {len(self.consumer.assignment())} partitions, "
+                                 f"{time.monotonic() - self.started:.1f} s after start")
                 received = sum(len(records) for records in batches.values())
                 for tp, records in batches.items():
                     # Records of a partition assigned in this very poll came from before
@@ -274,21 +428,119 @@ class LedgerConsumer:
                     if work.pending and tp not in batches:
                         self._process(tp, [])  # retry what is held
                 self._settle()
-                self._commit(list(self.work))
-                self.dead_letters.publish_new()
+                in_group = self._in_group()
+                if in_group:
+                    self._commit(list(self.work))
+                    self._publish_dead_letters()
                 if received or not self.joined:
                     last_activity = self.clock()
                 self._report()
                 held = sum(len(w.pending) for w in self.work.values())
                 idle = until_idle is not None and self.clock() - last_activity >= until_idle
-                if idle and not held and self._caught_up():
+                settled = time.monotonic() - self.generation_started >= self.generation_settles
+                if idle and in_group and settled and not held and self._caught_up():
                     break
+                self._watch_group(until_idle)
         finally:
-            self._commit(list(self.work))
-            self.dead_letters.publish_new()
-            self.dead_letters.close()
-            self.consumer.close(autocommit=False)
+            self.join_notices.remove()
+            if self._consumer is not None:
+                in_group = self._in_group()
+                if in_group:  # with no broker or no group, every call here would wait for nothing
+                    self._commit(list(self.work))
+                    self._publish_dead_letters()
+                with contextlib.suppress(Exception):
+                    self._consumer.close(autocommit=False, timeout_ms=KAFKA_CALL_MS if in_group else 1000)
+            with contextlib.suppress(Exception):
+                self.dead_letters.close()
+            self.deadline.disarm()
         return self.stats
+
+    # -- staying in the group -------------------------------------------------------------
+
+    @property
+    def consumer(self) -> KafkaConsumer:
+        """The current KafkaConsumer (a new one after each rejoin)."""
+        if self._consumer is None:
+            raise KafkaError("not connected to a broker")
+        return self._consumer
+
+    @consumer.setter
+    def consumer(self, value: KafkaConsumer) -> None:  # a test may read through a wrapper
+        self._consumer = value
+
+    def _connect(self) -> bool:
+        """Make a KafkaConsumer and subscribe it; False if no broker answered."""
+        try:
+            self._consumer = self._new_consumer()
+        except KafkaError as error:  # NoBrokersAvailable within bootstrap_timeout_ms
+            log.info("no broker: %s", error)
+            return False
+        self._subscribe()
+        return True
+
+    def _subscribe(self) -> None:
+        self.consumer.subscribe(self.topics, listener=Listener(self))
+
+    def _in_group(self) -> bool:
+        """Whether this member has a known coordinator and has completed its last join.
+        kafka-python 3.0.12 has no public call for this: its coordinator's state is read."""
+        if self._consumer is None:
+            return False
+        coordinator = self._consumer._coordinator
+        if not self.joined or coordinator.rebalance_in_progress() or coordinator.need_rejoin():
+            return False
+        return not coordinator.coordinator_unknown()
+
+    def _watch_group(self, until_idle: float | None) -> None:
+        """Out of the group for ``join_timeout``: say why, leave and join again;
+        with ``until_idle``, give up after twice that. Wall time, not ``self.clock``
+        (which tests drive by hand for settling and retries)."""
+        now = time.monotonic()
+        if self._in_group():
+            self.out_since = None
+            self.backoff.reset()
+            return
+        if self.out_since is None:
+            self.out_since = self.last_notice = now
+        out = now - self.out_since
+        give_up = until_idle is not None and out >= 2 * self.join_timeout
+        if not give_up and not self.backoff.due(now - self.last_notice):
+            return
+        self.last_notice = now
+        if broker_reachable(self.bootstrap):
+            why = "the broker answers, but the group join has not completed"
+        else:
+            why = f"no broker answers at {self.bootstrap}"
+        if give_up:
+            raise GroupUnavailable(f"not in group {self.group} for {out:.0f} s: {why}; "
+                                   "giving up (--until-idle)")
+        self._notice(f"not in group {self.group} for {out:.0f} s: {why}; leaving and joining again "
+                     f"with a new member id (next notice in {self.backoff.wait:.0f} s)")
+        self._rejoin()
+
+    def _rejoin(self) -> None:
+        """Leave the group (bounded) and join again as a new member: a fresh member id
+        and generation, whatever state the broker keeps for the old one."""
+        old, self._consumer = self._consumer, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.close(autocommit=False, timeout_ms=KAFKA_CALL_MS)
+        # As after a revocation: held records are read again from the stored watermarks.
+        self.revoked.update(self.work)
+        self.revoked.update(self.newly_assigned)
+        self.work.clear()
+        self.newly_assigned.clear()
+        self.newly_revoked.clear()
+        self.joined = False
+        self._connect()
+
+    def _publish_dead_letters(self) -> None:
+        try:
+            self.dead_letters.publish_new()
+        except KafkaError as error:
+            # Stored, so not lost: published once the broker takes them (the position
+            # moves only after every record of a page is acknowledged).
+            log.info("dead letters not published yet: %s", error)
 
     def _finished(self) -> int:
         return self.stats.applied + self.stats.duplicates + self.stats.dead_lettered
@@ -340,7 +592,8 @@ class LedgerConsumer:
                 if mark is None:
                     return False
                 marks[tp] = mark
-            if self.consumer.position(tp) < mark:
+            position = self._position(tp)
+            if position is None or position < mark:
                 return False
         return True
 
@@ -389,8 +642,19 @@ class LedgerConsumer:
             highwater = self.consumer.highwater(tp)
             if highwater is None:
                 return None
-            lag += max(0, highwater - self.consumer.position(tp))
+            position = self._position(tp)
+            if position is None:
+                return None
+            lag += max(0, highwater - position)
         return lag
+
+    def _position(self, tp: TopicPartition) -> int | None:
+        """The fetch position of an owned partition (None: not known in time)."""
+        try:
+            position: int | None = self.consumer.position(tp, timeout_ms=KAFKA_CALL_MS)
+        except KafkaError:
+            return None
+        return position
 
     def _caught_up(self) -> bool:
         """Whether every assigned partition is read to its last fetched high-water mark."""
@@ -546,7 +810,7 @@ class LedgerConsumer:
         if not offsets:
             return
         try:
-            self.consumer.commit(offsets)
+            self.consumer.commit(offsets, timeout_ms=KAFKA_CALL_MS)
         except KafkaError as error:
             # A rebalance under way, or this member was dropped from the group: the
             # watermark stored with the events is what counts, so this is not fatal.

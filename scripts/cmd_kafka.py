@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -9,9 +10,14 @@ from collections.abc import Callable
 import click
 
 from consumers.kafka_consumer import (
+    DEFAULT_JOIN_TIMEOUT,
+    DEFAULT_REBALANCE_TIMEOUT_MS,
     DEFAULT_RETRY_SECONDS,
+    DEFAULT_SESSION_TIMEOUT_MS,
     DEFAULT_SETTLE_SECONDS,
+    DEFAULT_STOP_SECONDS,
     ConsumeStats,
+    GroupUnavailable,
     LedgerConsumer,
 )
 from consumers.publisher import LogPublisher, events_route
@@ -19,6 +25,7 @@ from consumers.topics import DEFAULT_PREFIX, EVENTS_TOPIC, default_topics
 from scripts.context import Context
 
 PROGRESS_SECONDS = 5.0
+UNAVAILABLE_STATUS = 4  # --until-idle gave up: no broker, or a group join that does not complete
 
 
 @click.command()
@@ -36,19 +43,46 @@ PROGRESS_SECONDS = 5.0
                    "that moment.")
 @click.option("--progress-seconds", type=float, default=PROGRESS_SECONDS, show_default=True,
               help="When stderr is not a terminal, log a progress line this often.")
-@click.option("--session-timeout-ms", type=int, default=10000, show_default=True)
+@click.option("--session-timeout-ms", type=click.IntRange(min=1000), default=DEFAULT_SESSION_TIMEOUT_MS,
+              show_default=True, help="How soon the group notices a member that died (heartbeats every third of it).")
+@click.option("--join-timeout", type=click.FloatRange(min=1.0), default=DEFAULT_JOIN_TIMEOUT, show_default=True,
+              help="Seconds out of the group (starting, joining, no broker) before saying so on stderr and "
+                   "joining again with a new member id; --until-idle gives up after twice this.")
+@click.option("--rebalance-timeout-ms", type=click.IntRange(min=1000), default=DEFAULT_REBALANCE_TIMEOUT_MS,
+              show_default=True, help="How long the broker waits for the group's members to rejoin in a rebalance.")
+@click.option("--instance-id", default=None,
+              help="Static group membership (group.instance.id): one stable id per consumer process, never two "
+                   "at once; a restarted process takes its old place without waiting for its session to end.")
+@click.option("--stop-seconds", type=click.FloatRange(min=0.0), default=DEFAULT_STOP_SECONDS, show_default=True,
+              help="After SIGTERM or SIGINT, exit (status 3) if the consumer has not stopped within this long.")
 @click.pass_obj
 def consume(ctx: Context, bootstrap: str, group: str, topics: tuple[str, ...], prefix: str,
             until_idle: float | None, retry_seconds: float, settle_seconds: float, progress_seconds: float,
-            session_timeout_ms: int) -> None:
+            session_timeout_ms: int, join_timeout: float, rebalance_timeout_ms: int, instance_id: str | None,
+            stop_seconds: float) -> None:
     """Apply messages from Kafka, exactly once in effect, with dead-letter topics."""
     terminal = sys.stderr.isatty()
+    # kafka-python's own warnings (a dead coordinator, a failed request) would repeat on
+    # every retry; the consumer says what matters itself, one line at a time.
+    logging.getLogger("kafka").addHandler(logging.NullHandler())
+    logging.getLogger("kafka").propagate = False
+
+    def notice(text: str) -> None:
+        click.echo(f"{chr(10) if terminal else ''}rmledger consume: {text}", err=True)
+
     consumer = LedgerConsumer(ctx.ledger, bootstrap, list(topics) or default_topics(prefix), group=group,
                               retry_seconds=retry_seconds, settle_seconds=settle_seconds,
-                              session_timeout_ms=session_timeout_ms,
+                              session_timeout_ms=session_timeout_ms, join_timeout=join_timeout,
+                              rebalance_timeout_ms=rebalance_timeout_ms, instance_id=instance_id,
+                              stop_seconds=stop_seconds, on_notice=notice,
                               on_progress=progress_printer(terminal, progress_seconds))
     consumer.install_signal_handlers()
-    stats = consumer.run(until_idle=until_idle)
+    try:
+        stats = consumer.run(until_idle=until_idle)
+    except GroupUnavailable as error:
+        notice(str(error))
+        click.echo(consumer.stats.line())
+        sys.exit(UNAVAILABLE_STATUS)
     click.echo(f"\n{stats.line()}" if terminal else stats.line())
 
 

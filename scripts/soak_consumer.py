@@ -275,10 +275,13 @@ SOAK_RETRY_SECONDS = 10.0
 
 
 def consume_command(data_dir: Path, bootstrap: str, group: str, prefix: str, until_idle: float | None = None,
-                    retry_seconds: float = SOAK_RETRY_SECONDS, session_timeout_ms: int = 6000) -> list[str]:
+                    retry_seconds: float = SOAK_RETRY_SECONDS, session_timeout_ms: int = 6000,
+                    join_timeout: float | None = None) -> list[str]:
     command = [RMLEDGER, "--data-dir", str(data_dir), "consume", "--bootstrap", bootstrap, "--group", group,
                "--prefix", prefix, "--retry-seconds", str(retry_seconds),
                "--session-timeout-ms", str(session_timeout_ms)]
+    if join_timeout is not None:
+        command += ["--join-timeout", str(join_timeout)]
     if until_idle is not None:
         command += ["--until-idle", str(until_idle)]
     return command
@@ -330,6 +333,28 @@ class SoakResult:
     final_seconds: float
     problems: list[str]
     killed_while_consuming: int
+    killed_in_join: int = 0
+    # For every run killed only after its first stored batch (each follows a kill, many a
+    # kill in a join): seconds from its start to its "in group" line (consuming again),
+    # and to its first stored batch.
+    restart_seconds: list[float] = attrs.Factory(list)
+    first_batch_seconds: list[float] = attrs.Factory(list)
+
+
+JOINING = "rmledger consume: joining group"
+IN_GROUP = "rmledger consume: in group"
+
+
+def wait_for_line(log: Path, text: str, after: int, process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait until the consumer logs ``text`` past byte ``after`` of ``log``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        with log.open("rb") as handle:
+            handle.seek(after)
+            if text.encode() in handle.read():
+                return True
+        time.sleep(0.01)
+    return False
 
 
 def wait_for_progress(ledger: Ledger, before: int, process: subprocess.Popen[bytes], timeout: float) -> bool:
@@ -345,11 +370,16 @@ def wait_for_progress(ledger: Ledger, before: int, process: subprocess.Popen[byt
 def soak(bootstrap: str, kills: int, size: str = "20000", seed: int = 7, partitions: int = 3,
          min_delay: float = 0.0, max_delay: float = 1.0, session_timeout_ms: int = 2000,
          data_dir: Path | None = None, verbose: bool = True, rng_seed: int | None = None,
-         startup_kills: float = 0.2) -> SoakResult:
+         startup_kills: float = 0.2, join_kills: float = 0.0, join_timeout: float = 10.0,
+         retry_seconds: float = SOAK_RETRY_SECONDS) -> SoakResult:
     """Produce, kill ``kills`` consumers at random moments, run to idle, check.
 
     Each consumer is killed ``min_delay``..``max_delay`` seconds after it stored its
-    first batch, or (a ``startup_kills`` share of them) after it was started."""
+    first batch, or (a ``startup_kills`` share of them) after it was started, or (a
+    ``join_kills`` share) when it logs that it starts a group join or up to half a
+    session later, while the broker holds the join round. A run that stores nothing
+    within twice ``join_timeout`` and 10 s is a problem: the consumer must be consuming
+    again within that bound whatever the previous one was killed in."""
     rng = random.Random(rng_seed)
     tag = f"{os.getpid()}-{time.monotonic_ns()}"
     prefix = f"soak{tag.replace('-', '')[-10:]}"
@@ -365,24 +395,45 @@ def soak(bootstrap: str, kills: int, size: str = "20000", seed: int = 7, partiti
     say(f"produced {len(chosen.items)} messages ({len(chosen.bad_values)} bad) to {prefix}.* "
         f"in {time.monotonic() - started:.1f}s; store {work}")
 
-    command = consume_command(work, bootstrap, group, prefix, session_timeout_ms=session_timeout_ms)
+    command = consume_command(work, bootstrap, group, prefix, session_timeout_ms=session_timeout_ms,
+                              join_timeout=join_timeout, retry_seconds=retry_seconds)
+    bound = 2 * join_timeout + 10
     kill_started = time.monotonic()
     while_consuming = 0
+    in_join = 0
+    restarts: list[float] = []
+    first_batches: list[float] = []
+    late: list[str] = []
     ledger = open_ledger(work)
     try:
         for number in range(1, kills + 1):
             before = ledger.recorder.max_notification_id() or 0
+            log_size = log.stat().st_size if log.exists() else 0
             process = start_consumer(command, log)
             run_started = time.monotonic()
             # Most kills land while the consumer is storing: the delay counts from its
             # first stored batch. Some (``startup_kills``) count from the start, so they
-            # may land during start-up or the group join as well.
-            from_progress = rng.random() >= startup_kills
-            since = "start"
-            if from_progress:
-                progressed = wait_for_progress(ledger, before, process, timeout=15)
-                since = "its first batch" if progressed else "15s without a batch (drained?)"
+            # may land during start-up or the group join as well; some (``join_kills``)
+            # from the moment it logs that it starts a join.
+            draw = rng.random()
             delay = rng.uniform(min_delay, max_delay)
+            if draw < join_kills:
+                joining = wait_for_line(log, JOINING, log_size, process, timeout=bound)
+                since = "it logged joining" if joining else f"{bound:.0f}s without a join (?)"
+                delay = rng.choice([0.0, rng.uniform(0.0, session_timeout_ms / 2000)])
+                in_join += joining
+            elif draw < join_kills + startup_kills:
+                since = "start"
+            else:
+                if wait_for_line(log, IN_GROUP, log_size, process, timeout=bound):
+                    restarts.append(time.monotonic() - run_started)
+                else:
+                    late.append(f"run {number} was not in its group within {bound:.0f}s of its start")
+                if wait_for_progress(ledger, before, process, timeout=bound):
+                    since = "its first batch"
+                    first_batches.append(time.monotonic() - run_started)
+                else:
+                    since = f"{bound:.0f}s without a batch"
             time.sleep(delay)
             kill(process)
             after = ledger.recorder.max_notification_id() or 0
@@ -392,7 +443,8 @@ def soak(bootstrap: str, kills: int, size: str = "20000", seed: int = 7, partiti
         kill_seconds = time.monotonic() - kill_started
         final_started = time.monotonic()
         final = subprocess.run(consume_command(work, bootstrap, group, prefix, until_idle=3,
-                                               session_timeout_ms=session_timeout_ms),
+                                               session_timeout_ms=session_timeout_ms, join_timeout=join_timeout,
+                                               retry_seconds=retry_seconds),
                                capture_output=True, text=True, timeout=900, check=False)
         final_seconds = time.monotonic() - final_started
         if final.returncode != 0:
@@ -401,6 +453,7 @@ def soak(bootstrap: str, kills: int, size: str = "20000", seed: int = 7, partiti
         found = census(ledger)
         problems = exactly_once_problems(found, chosen.good_ids, chosen.bad_values)
         problems += dlq_problems(found, read_dlq(bootstrap, topics))
+        problems += late
     finally:
         ledger.close()
     bad_letters = sum(1 for x in found.letters if x["value"] in chosen.bad_values)
@@ -409,7 +462,8 @@ def soak(bootstrap: str, kills: int, size: str = "20000", seed: int = 7, partiti
         applied=sum(found.applied.values()), dead_lettered=len(found.letters),
         good_dead_lettered=len(found.letters) - bad_letters, events=found.events,
         seconds=time.monotonic() - started, kill_seconds=kill_seconds, final_seconds=final_seconds,
-        problems=problems, killed_while_consuming=while_consuming,
+        problems=problems, killed_while_consuming=while_consuming, killed_in_join=in_join,
+        restart_seconds=restarts, first_batch_seconds=first_batches,
     )
 
 
@@ -437,6 +491,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-delay", type=float, default=1.0, help="seconds before a kill, at most")
     parser.add_argument("--startup-kills", type=float, default=0.2,
                         help="share of kills timed from the process start rather than from its first batch")
+    parser.add_argument("--join-kills", type=float, default=0.3,
+                        help="share of kills timed from the consumer's 'joining group' line (0 to half a session)")
+    parser.add_argument("--join-timeout", type=float, default=10.0, help="rmledger consume --join-timeout")
+    parser.add_argument("--retry-seconds", type=float, default=SOAK_RETRY_SECONDS,
+                        help="rmledger consume --retry-seconds: more on a loaded machine, where a partition "
+                             "can fall further behind the others")
     parser.add_argument("--session-timeout-ms", type=int, default=2000)
     parser.add_argument("--rng-seed", type=int, default=None, help="seed of the kill timings")
     parser.add_argument("--data-dir", type=Path, default=None)
@@ -445,8 +505,16 @@ def main(argv: list[str] | None = None) -> int:
         size = args.size or str(max(20000, 4000 * args.kills))
         result = soak(bootstrap, args.kills, size, args.seed, args.partitions, args.min_delay,
                       args.max_delay, args.session_timeout_ms, args.data_dir, rng_seed=args.rng_seed,
-                      startup_kills=args.startup_kills)
-    print(f"\nkills: {result.kills} ({result.killed_while_consuming} while events were being stored)")
+                      startup_kills=args.startup_kills, join_kills=args.join_kills,
+                      join_timeout=args.join_timeout, retry_seconds=args.retry_seconds)
+    print(f"\nkills: {result.kills} ({result.killed_while_consuming} while events were being stored, "
+          f"{result.killed_in_join} in a group join)")
+    for what, seconds in (("in group again", result.restart_seconds),
+                          ("first stored batch", result.first_batch_seconds)):
+        if seconds:
+            times = sorted(seconds)
+            print(f"restarts, start to {what}: {len(times)}; median {times[len(times) // 2]:.1f}s, "
+                  f"max {times[-1]:.1f}s (bound for 'in group': {2 * args.join_timeout + 10:.0f}s)")
     print(f"messages produced: {result.messages} ({result.bad} bad)")
     print(f"applied: {result.applied}  dead-lettered: {result.dead_lettered} "
           f"({result.bad} bad + {result.good_dead_lettered} good ones, which must be 0)")
