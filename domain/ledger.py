@@ -31,6 +31,7 @@ from domain.ids import aggregate_id
 from domain.loan import Loan
 from domain.manager import Manager
 from domain.registry import Period, Plan, Receipt
+from domain.seal import Sealer, SealLog, append_seal
 from domain.transcodings import DateAsISO, GradeTermsAsDict, ReusedJSONEncoder
 from domain.values import month_bounds
 
@@ -292,8 +293,11 @@ class Ledger(Application[UUID]):
 
     name = "rmledger"
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, sealer: Sealer | None = None) -> None:
         super().__init__(env)
+        # The seal key(s), handed in by whoever opens the ledger: without a sealer a
+        # close appends no seal (docs/tamper-evidence.md).
+        self.sealer = sealer
         if self.repository.cache is not None:
             # Batches are written straight to the recorder (apply_batch), past the
             # library's cache upkeep: a cache would serve aggregates older than the store.
@@ -413,6 +417,9 @@ class Ledger(Application[UUID]):
                 continue
             self.known_clients |= uow.new_clients
             self.known_managers |= uow.new_managers
+            closed = [e.period for e in uow.events if type(e) is Period.Closed]
+            if closed and self.sealer is not None:
+                self.seal("close " + ", ".join(closed))
             return outcomes
 
     def _run(
@@ -483,6 +490,12 @@ class Ledger(Application[UUID]):
             )
         return True
 
+    def seal(self, reason: str = "on demand") -> SealLog.Sealed:
+        """Append a seal covering the log up to its last position (domain/seal.py)."""
+        if self.sealer is None:
+            raise ValueError("this ledger was opened without a seal key")
+        return append_seal(self.recorder, self.mapper, self.sealer, reason)
+
     # -- plans, periods --------------------------------------------------------------
 
     def _plan_published(self, uow: UnitOfWork, msg: m.PlanPublished, digest: str) -> None:
@@ -504,6 +517,8 @@ class Ledger(Application[UUID]):
                 f"{msg.period} cannot be closed on {msg.closed_on}, before its last day {last_day}",
                 msg.closed_on.isoformat(),
             )
+        if self.sealer is not None:
+            self.sealer.signing_key()  # a bad or missing key refuses the close before it is stored
         uow.add(Period(msg.period, msg.closed_on, msg.approved_by, msg.id))
 
     # -- managers --------------------------------------------------------------------

@@ -8,6 +8,7 @@ import attrs
 
 from domain.ledger import Ledger
 from domain.store import data_dir, ledger_env
+from scripts.seal_key import sealer_for
 
 
 @attrs.define
@@ -25,7 +26,7 @@ class Context:
     def ledger(self) -> Ledger:
         """The write side, opened once per run."""
         if self._ledger is None:
-            self._ledger = Ledger(ledger_env(self.data_dir))
+            self._ledger = Ledger(ledger_env(self.data_dir), sealer=sealer_for(self.data_dir))
         return self._ledger
 
     @property
