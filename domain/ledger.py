@@ -417,7 +417,7 @@ class Ledger(Application[UUID]):
                 continue
             self.known_clients |= uow.new_clients
             self.known_managers |= uow.new_managers
-            closed = [e.period for e in uow.events if type(e) is Period.Closed]
+            closed = [e.period for e in uow.events if type(e) is Period.Closed]  # type: ignore[attr-defined]
             if closed and self.sealer is not None:
                 self.seal("close " + ", ".join(closed))
             return outcomes

@@ -275,10 +275,10 @@ def append_seal(recorder: Any, mapper: Any, sealer: Sealer, reason: str) -> Seal
             "key_id": key_id(key),
         }
         seal = SealLog.Sealed(originator_id=SEAL_LOG_ID, originator_version=version + 1,
-                              timestamp=SealLog.Sealed.create_timestamp(), mac="", **fields)
+                              timestamp=SealLog.Sealed.create_timestamp(), mac="", **fields)  # type: ignore[call-arg]
         mac = seal_mac(seal_body(seal), key)
         seal = SealLog.Sealed(originator_id=SEAL_LOG_ID, originator_version=version + 1,
-                              timestamp=seal.timestamp, mac=mac, **fields)
+                              timestamp=seal.timestamp, mac=mac, **fields)  # type: ignore[call-arg]
         events.append(seal)
         try:
             recorder.insert_events([mapper.to_stored_event(e) for e in events])
