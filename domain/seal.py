@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +33,6 @@ from domain.ids import aggregate_id
 GENESIS = "0" * 64
 SEAL_LOG_ID = aggregate_id("seal", "log")
 DIGEST_BYTES = 8  # per event: enough to name an event, the full chain head authenticates
-RECORD_BYTES = 1 + DIGEST_BYTES  # topic index, digest
 MAC_CONTEXT = b"rmledger seal v1\n"
 PAGE = 5000
 
@@ -150,7 +149,8 @@ class SealLog(Aggregate):
         head: str
         positions: list[list[int]]  # runs [first, length] of the positions covered
         topics: list[str]
-        evidence: str  # base64: per event, topic index (1 byte) and content digest
+        topic_codes: str  # base64: per event, its topic's index in ``topics`` (1 byte)
+        digests: str  # base64: per event, its content digest (DIGEST_BYTES)
         key_id: str
         mac: str
 
@@ -168,8 +168,8 @@ def seal_body(seal: SealLog.Sealed) -> dict[str, Any]:
     return {
         "number": int(seal.originator_version), "reason": seal.reason, "after": seal.after,
         "last_position": seal.last_position, "count": seal.count, "previous_head": seal.previous_head,
-        "head": seal.head, "positions": seal.positions, "topics": seal.topics, "evidence": seal.evidence,
-        "key_id": seal.key_id,
+        "head": seal.head, "positions": seal.positions, "topics": seal.topics, "topic_codes": seal.topic_codes,
+        "digests": seal.digests, "key_id": seal.key_id,
     }
 
 
@@ -183,16 +183,18 @@ def mac_ok(seal: SealLog.Sealed, key: bytes) -> bool:
     return hmac.compare_digest(seal_mac(seal_body(seal), key), str(seal.mac))
 
 
-def expected_events(seal: SealLog.Sealed) -> Iterator[tuple[int, str, bytes]]:
-    """(position, topic, content digest) of every event the seal covers, in order."""
-    raw = base64.b64decode(seal.evidence)
-    index = 0
+def expected_positions(seal: SealLog.Sealed) -> list[int]:
+    """The positions a seal covers, in order."""
+    out: list[int] = []
     for first, length in seal.positions:
-        for position in range(first, first + length):
-            record = raw[index * RECORD_BYTES:(index + 1) * RECORD_BYTES]
-            topic = seal.topics[record[0]] if record[0] < len(seal.topics) else "?"
-            yield position, topic, bytes(record[1:])
-            index += 1
+        out.extend(range(first, first + length))
+    return out
+
+
+def topic_at(seal: SealLog.Sealed, codes: bytes, index: int) -> str:
+    """The topic the seal recorded for its ``index``-th event."""
+    code = codes[index]
+    return seal.topics[code] if code < len(seal.topics) else "?"
 
 
 class _Evidence:
@@ -201,7 +203,8 @@ class _Evidence:
     def __init__(self) -> None:
         self.runs: list[list[int]] = []
         self.topics: dict[str, int] = {}
-        self.records = bytearray()
+        self.codes = bytearray()
+        self.digests = bytearray()
         self.count = 0
 
     def add(self, position: int, originator_id: str, version: int, topic: str, state_sha: str) -> None:
@@ -212,8 +215,8 @@ class _Evidence:
         code = self.topics.setdefault(topic, len(self.topics))
         # Over 255 topics in one range: the later ones share the last code (the digest,
         # which covers the topic, still tells them apart).
-        self.records.append(min(code, 255))
-        self.records += content_digest(originator_id, version, topic, state_sha)
+        self.codes.append(min(code, 255))
+        self.digests += content_digest(originator_id, version, topic, state_sha)
         self.count += 1
 
 
@@ -271,7 +274,8 @@ def append_seal(recorder: Any, mapper: Any, sealer: Sealer, reason: str) -> Seal
         fields: dict[str, Any] = {
             "reason": reason, "after": after, "last_position": reached, "count": evidence.count,
             "previous_head": previous_head, "head": head, "positions": evidence.runs,
-            "topics": list(evidence.topics), "evidence": base64.b64encode(bytes(evidence.records)).decode(),
+            "topics": list(evidence.topics), "topic_codes": base64.b64encode(bytes(evidence.codes)).decode(),
+            "digests": base64.b64encode(bytes(evidence.digests)).decode(),
             "key_id": key_id(key),
         }
         seal = SealLog.Sealed(originator_id=SEAL_LOG_ID, originator_version=version + 1,

@@ -13,13 +13,25 @@ loaded.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import base64
+import bisect
+import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import attrs
 import click
 
-from domain.seal import SEAL_LOG_ID, SealLog, content_digest, expected_events, link, mac_ok
+from domain.seal import (
+    DIGEST_BYTES,
+    SEAL_LOG_ID,
+    SealLog,
+    content_digest,
+    expected_positions,
+    link,
+    mac_ok,
+    topic_at,
+)
 
 
 @attrs.frozen
@@ -119,8 +131,10 @@ class SealWalk:
         self.raw: list[_Raw] = []
         self.chain_findings: list[Finding] = []
         self._index = -1
-        self._expected: Iterator[tuple[int, str, bytes]] = iter(())
-        self._pending: tuple[int, str, bytes] | None = None
+        self._positions: list[int] = []
+        self._digests = b""
+        self._codes = b""
+        self._cursor = 0
         self._chain = chain
         self._range_raw = 0
         self._open(start)
@@ -137,20 +151,26 @@ class SealWalk:
         self._range_raw = len(self.raw)
         if self.own_chain and start <= seal.after:
             self._chain = seal.previous_head
-        self._expected = expected_events(seal)
-        self._pending = next(self._expected, None)
-        while self._pending is not None and self._pending[0] <= start:
-            self._pending = next(self._expected, None)
+        self._positions = expected_positions(seal)
+        self._digests = base64.b64decode(seal.digests)
+        self._codes = base64.b64decode(seal.topic_codes)
+        self._cursor = bisect.bisect_right(self._positions, start)
+
+    def _missing(self, seal: SealLog.Sealed, upto: int | None) -> None:
+        """Expected positions before ``upto`` (all when None) that never came: deleted."""
+        positions, cursor = self._positions, self._cursor
+        while cursor < len(positions) and (upto is None or positions[cursor] < upto):
+            self.raw.append(_Raw("deleted", positions[cursor], topic_at(seal, self._codes, cursor), "", 0, None,
+                                 self._digests[cursor * DIGEST_BYTES:(cursor + 1) * DIGEST_BYTES], seal))
+            cursor += 1
+        self._cursor = cursor
 
     def _close(self) -> None:
         """The end of the current range: what is still expected was deleted; the chain
         must reach the sealed head."""
         seal = self.current
         assert seal is not None
-        while self._pending is not None:
-            position, topic, digest = self._pending
-            self.raw.append(_Raw("deleted", position, topic, "", 0, None, digest, seal))
-            self._pending = next(self._expected, None)
+        self._missing(seal, None)
         if self._chain is not None and self._chain != seal.head and len(self.raw) == self._range_raw:
             self.chain_findings.append(Finding(
                 "chain", seal.last_position, "", "",
@@ -160,32 +180,52 @@ class SealWalk:
 
     def feed(self, positions: Sequence[int], originators: Sequence[str], versions: Sequence[int],
              topics: Sequence[str], state_shas: Sequence[str], chains: Sequence[str] | None) -> int:
-        """Compare a page; returns how many findings it added."""
+        """Compare a page (in log order); returns how many findings it added."""
         before = len(self.raw) + len(self.chain_findings)
-        for i, position in enumerate(positions):
+        i, n = 0, len(positions)
+        while i < n:
             seal = self.current
-            while seal is not None and position > seal.last_position:
+            if seal is not None and positions[i] > seal.last_position:
                 self._close()
-                seal = self.current
-            if seal is not None and position > seal.after:
-                self._check(seal, position, originators[i], versions[i], topics[i], state_shas[i])
+                continue
+            k = n if seal is None else bisect.bisect_right(positions, seal.last_position, i, n)
+            if seal is not None:
+                self._segment(seal, i, k, positions, originators, versions, topics, state_shas)
             if chains is not None:
-                self._chain = chains[i]
+                self._chain = chains[k - 1]
             elif self._chain is not None:
-                self._chain = link(self._chain, position, originators[i], versions[i], topics[i], state_shas[i])
+                for j in range(i, k):
+                    self._chain = link(self._chain, positions[j], originators[j], versions[j], topics[j],
+                                       state_shas[j])
+            i = k
         return len(self.raw) + len(self.chain_findings) - before
+
+    def _segment(self, seal: SealLog.Sealed, i: int, k: int, positions: Sequence[int], originators: Sequence[str],
+                 versions: Sequence[int], topics: Sequence[str], state_shas: Sequence[str]) -> None:
+        """Events ``i`` to ``k`` of the page, all inside the seal's range."""
+        cursor, m = self._cursor, k - i
+        if list(positions[i:k]) == self._positions[cursor:cursor + m]:
+            # The usual case, in one comparison: the same positions, the same digests.
+            sha256 = hashlib.sha256
+            actual = b"".join([
+                sha256(f"{o}\n{int(v)}\n{t}\n{s}".encode()).digest()[:DIGEST_BYTES]
+                for o, v, t, s in zip(originators[i:k], versions[i:k], topics[i:k], state_shas[i:k], strict=True)])
+            if actual == self._digests[cursor * DIGEST_BYTES:(cursor + m) * DIGEST_BYTES]:
+                self._cursor = cursor + m
+                return
+        for j in range(i, k):
+            self._check(seal, positions[j], originators[j], versions[j], topics[j], state_shas[j])
 
     def _check(self, seal: SealLog.Sealed, position: int, originator: str, version: int, topic: str,
                state_sha: str) -> None:
-        while self._pending is not None and self._pending[0] < position:
-            missing, sealed_topic, digest = self._pending
-            self.raw.append(_Raw("deleted", missing, sealed_topic, "", 0, None, digest, seal))
-            self._pending = next(self._expected, None)
+        self._missing(seal, position)
         actual = content_digest(originator, version, topic, state_sha)
-        if self._pending is not None and self._pending[0] == position:
-            if self._pending[2] != actual:
-                self.raw.append(_Raw("changed", position, topic, originator, version, actual, self._pending[2], seal))
-            self._pending = next(self._expected, None)
+        cursor = self._cursor
+        if cursor < len(self._positions) and self._positions[cursor] == position:
+            sealed = self._digests[cursor * DIGEST_BYTES:(cursor + 1) * DIGEST_BYTES]
+            if sealed != actual:
+                self.raw.append(_Raw("changed", position, topic, originator, version, actual, sealed, seal))
+            self._cursor = cursor + 1
         else:
             self.raw.append(_Raw("inserted", position, topic, originator, version, actual, None, seal))
 
