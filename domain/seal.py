@@ -48,11 +48,15 @@ class NothingToSeal(Exception):
 # -- the chain ---------------------------------------------------------------------
 
 _PLAIN_TOPIC = re.compile(r"[A-Za-z0-9_.:]+")
+_PLAIN_TOPICS: dict[str, bool] = {}  # a log has a few dozen topics: matched once each
 
 
 def canonical(position: int, originator_id: str, originator_version: int, topic: str, state_sha256: str) -> bytes:
     """The canonical bytes of one notification: sorted-key compact JSON."""
-    if _PLAIN_TOPIC.fullmatch(topic):
+    plain = _PLAIN_TOPICS.get(topic)
+    if plain is None:
+        plain = _PLAIN_TOPICS[topic] = _PLAIN_TOPIC.fullmatch(topic) is not None
+    if plain:
         # The same bytes as json.dumps below, written directly: this runs once per
         # event of every catch-up and rebuild.
         return (
