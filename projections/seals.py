@@ -28,7 +28,6 @@ from domain.seal import (
     SealLog,
     content_digest,
     expected_positions,
-    link,
     mac_ok,
     topic_at,
 )
@@ -119,15 +118,12 @@ def unauthenticated(seal: SealLog.Sealed, keys: dict[str, bytes]) -> str | None:
 
 
 class SealWalk:
-    """Compares the log, fed in order from position ``start`` on, with ``seals``
-    (ascending). ``own_chain``: compute each range's chain from the seal's previous
-    head (verify: one range's damage is not carried into the next); otherwise the
-    caller's chain is compared (the loader's, which stops at the first finding)."""
+    """Compares the log, fed in order from position ``start`` (whose chain is
+    ``chain``) on, with ``seals`` (ascending), and the caller's chain with each
+    seal's head."""
 
-    def __init__(self, seals: Sequence[SealLog.Sealed], start: int = 0, chain: str | None = None,
-                 own_chain: bool = False) -> None:
+    def __init__(self, seals: Sequence[SealLog.Sealed], start: int = 0, chain: str | None = None) -> None:
         self.seals = list(seals)
-        self.own_chain = own_chain
         self.raw: list[_Raw] = []
         self.chain_findings: list[Finding] = []
         self._index = -1
@@ -136,7 +132,6 @@ class SealWalk:
         self._codes = b""
         self._cursor = 0
         self._chain = chain
-        self._range_raw = 0
         self._open(start)
 
     @property
@@ -148,9 +143,6 @@ class SealWalk:
         seal = self.current
         if seal is None:
             return
-        self._range_raw = len(self.raw)
-        if self.own_chain and start <= seal.after:
-            self._chain = seal.previous_head
         self._positions = expected_positions(seal)
         self._digests = base64.b64decode(seal.digests)
         self._codes = base64.b64decode(seal.topic_codes)
@@ -171,7 +163,9 @@ class SealWalk:
         seal = self.current
         assert seal is not None
         self._missing(seal, None)
-        if self._chain is not None and self._chain != seal.head and len(self.raw) == self._range_raw:
+        # Only while nothing was found: after a finding the chain is off for good, and
+        # the later ranges are judged by their digests.
+        if self._chain is not None and self._chain != seal.head and not self.raw and not self.chain_findings:
             self.chain_findings.append(Finding(
                 "chain", seal.last_position, "", "",
                 f"the chain at position {seal.last_position} is not the head sealed by seal "
@@ -179,8 +173,9 @@ class SealWalk:
         self._open(seal.last_position)
 
     def feed(self, positions: Sequence[int], originators: Sequence[str], versions: Sequence[int],
-             topics: Sequence[str], state_shas: Sequence[str], chains: Sequence[str] | None) -> int:
-        """Compare a page (in log order); returns how many findings it added."""
+             topics: Sequence[str], state_shas: Sequence[str], chains: Sequence[str]) -> int:
+        """Compare a page (in log order; ``chains``: the chain after each event);
+        returns how many findings it added."""
         before = len(self.raw) + len(self.chain_findings)
         i, n = 0, len(positions)
         while i < n:
@@ -191,12 +186,7 @@ class SealWalk:
             k = n if seal is None else bisect.bisect_right(positions, seal.last_position, i, n)
             if seal is not None:
                 self._segment(seal, i, k, positions, originators, versions, topics, state_shas)
-            if chains is not None:
-                self._chain = chains[k - 1]
-            elif self._chain is not None:
-                for j in range(i, k):
-                    self._chain = link(self._chain, positions[j], originators[j], versions[j], topics[j],
-                                       state_shas[j])
+            self._chain = chains[k - 1]
             i = k
         return len(self.raw) + len(self.chain_findings) - before
 

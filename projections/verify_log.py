@@ -90,7 +90,7 @@ def verify_log(ledger: Any, keys: dict[str, bytes], decode: Callable[[bytes], st
     recorder, mapper = ledger.recorder, ledger.mapper
     seals = read_seals(recorder, mapper)
     report = LogReport()
-    walk = SealWalk(seals, own_chain=True, chain=GENESIS)
+    walk = SealWalk(seals, chain=GENESIS)
     tail_start = seals[-1].last_position if seals else 0
     versions: dict[str, tuple[int, int]] = {}
     seal_id = str(SEAL_LOG_ID)
@@ -102,10 +102,13 @@ def verify_log(ledger: Any, keys: dict[str, bytes], decode: Callable[[bytes], st
         positions, originators, numbers, topics = page.positions, page.originator_ids, page.versions, page.topics
         states = page.states
         shas = [_sha(s) for s in states]
-        walk.feed(positions, originators, numbers, topics, shas, None)
+        chains = []
+        for i, position in enumerate(positions):
+            head = link(head, position, originators[i], numbers[i], topics[i], shas[i])
+            chains.append(head)
+        walk.feed(positions, originators, numbers, topics, shas, chains)
         for i, position in enumerate(positions):
             originator, version, topic = originators[i], numbers[i], topics[i]
-            head = link(head, position, originator, version, topic, shas[i])
             if topic in SEAL_TOPICS or originator == seal_id:
                 report.findings += _seal_event(report, position, originator, version, topic, states[i], mapper)
             elif version == 1 and topic in DERIVED_IDS:
