@@ -188,3 +188,31 @@ def test_a_store_written_before_seals_still_loads(make_ledger: Callable[..., Led
     with ReadModel(tmp_path / "rm.duckdb") as rm:
         assert rm.catch_up(ledger) == ledger.recorder.max_notification_id()
         assert rm.conn.execute("SELECT count(*) FROM periods_closed").fetchone() == (1,)
+
+
+def test_a_seal_whose_head_the_log_does_not_reach_is_a_chain_finding(tmp_path: Path) -> None:
+    # Only a key holder can make one (a seal computed wrongly): every digest matches,
+    # the head does not.
+    from domain.seal import seal_body, seal_mac
+
+    log = sealed_store(tmp_path)
+    seal_position = [p for p, t in log if t == SEALED_TOPIC][0]
+    with sqlite3.connect(tmp_path / "events.sqlite") as db:
+        (state,) = db.execute("SELECT state FROM stored_events WHERE rowid = ?", [seal_position]).fetchone()
+        fields = json.loads(state)
+        fields["head"] = "ab" * 32
+        ledger = Ledger({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / EVENTS_FILE)})
+        stored = ledger.recorder.select_events(aggregate_id("seal", "log"), lte=2, desc=True, limit=1)[0]
+        seal = ledger.mapper.to_domain_event(stored)
+        object.__setattr__(seal, "head", fields["head"])
+        fields["mac"] = seal_mac(seal_body(seal), bytes.fromhex(KEY))
+        ledger.close()
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", [json.dumps(fields).encode(), seal_position])
+    code, output = run(tmp_path, "verify", "--json")
+    report = json.loads(output)
+    last = fields["last_position"]
+    assert code == 1 and [(f["kind"], f["position"], f["detail"]) for f in report["findings"]] == [
+        ("chain", last, f"the chain at position {last} is not the head sealed by seal 2, though every event "
+                        "matches its digest")]
+    code, output = run(tmp_path, "rebuild")
+    assert code == 1 and f"fails its seals at position {last}: the chain at position {last}" in output
