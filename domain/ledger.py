@@ -384,6 +384,12 @@ class Ledger(Application[UUID]):
         them was stored before (an integrity error), the batch is redone with a
         lookup per message, which tells duplicates from conflicts.
         """
+        if self.sealer is not None and tracking is None and keys is None and before_save is None and not extra:
+            # A batch ends at each close, so that its seal follows it whatever the
+            # batching: the same messages give the same log from one file or many.
+            cut = next((i for i, msg in enumerate(messages[:-1]) if type(msg) is m.PeriodClosed), None)
+            if cut is not None:
+                return self.apply_batch(messages[:cut + 1]) + self.apply_batch(messages[cut + 1:])
         excluded: dict[int, RuleBroken] = {}
         # Taken once: an aggregate's pending events can be collected only once, and
         # the batch may be run again below.
