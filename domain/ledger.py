@@ -32,6 +32,7 @@ from domain.loan import Loan
 from domain.manager import Manager
 from domain.plans_in_force import require_plan_for_month
 from domain.registry import Period, Plan, Receipt
+from domain.seal import Sealer, SealLog, append_seal
 from domain.transcodings import DateAsISO, GradeTermsAsDict, ReusedJSONEncoder
 from domain.values import month_bounds
 
@@ -293,8 +294,11 @@ class Ledger(Application[UUID]):
 
     name = "rmledger"
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, sealer: Sealer | None = None) -> None:
         super().__init__(env)
+        # The seal key(s), handed in by whoever opens the ledger: without a sealer a
+        # close appends no seal (docs/tamper-evidence.md).
+        self.sealer = sealer
         if self.repository.cache is not None:
             # Batches are written straight to the recorder (apply_batch), past the
             # library's cache upkeep: a cache would serve aggregates older than the store.
@@ -381,6 +385,12 @@ class Ledger(Application[UUID]):
         them was stored before (an integrity error), the batch is redone with a
         lookup per message, which tells duplicates from conflicts.
         """
+        if self.sealer is not None and tracking is None and keys is None and before_save is None and not extra:
+            # A batch ends at each close, so that its seal follows it whatever the
+            # batching: the same messages give the same log from one file or many.
+            cut = next((i for i, msg in enumerate(messages[:-1]) if type(msg) is m.PeriodClosed), None)
+            if cut is not None:
+                return self.apply_batch(messages[:cut + 1]) + self.apply_batch(messages[cut + 1:])
         excluded: dict[int, RuleBroken] = {}
         # Taken once: an aggregate's pending events can be collected only once, and
         # the batch may be run again below.
@@ -414,6 +424,9 @@ class Ledger(Application[UUID]):
                 continue
             self.known_clients |= uow.new_clients
             self.known_managers |= uow.new_managers
+            closed = [e.period for e in uow.events if type(e) is Period.Closed]  # type: ignore[attr-defined]
+            if closed and self.sealer is not None:
+                self.seal("close " + ", ".join(closed))
             return outcomes
 
     def _run(
@@ -484,6 +497,12 @@ class Ledger(Application[UUID]):
             )
         return True
 
+    def seal(self, reason: str = "on demand") -> SealLog.Sealed:
+        """Append a seal covering the log up to its last position (domain/seal.py)."""
+        if self.sealer is None:
+            raise ValueError("this ledger was opened without a seal key")
+        return append_seal(self.recorder, self.mapper, self.sealer, reason)
+
     # -- plans, periods --------------------------------------------------------------
 
     def _plan_published(self, uow: UnitOfWork, msg: m.PlanPublished, digest: str) -> None:
@@ -505,7 +524,9 @@ class Ledger(Application[UUID]):
                 f"{msg.period} cannot be closed on {msg.closed_on}, before its last day {last_day}",
                 msg.closed_on.isoformat(),
             )
-        require_plan_for_month(self, uow, msg.period)  # DOMAIN.md §3: no plan, no statement to issue
+        require_plan_for_month(self, uow, msg.period)  # docs/rules.md R3: no plan, no statement to issue
+        if self.sealer is not None:
+            self.sealer.signing_key()  # a bad or missing key refuses the close before it is stored
         uow.add(Period(msg.period, msg.closed_on, msg.approved_by, msg.id))
 
     # -- managers --------------------------------------------------------------------

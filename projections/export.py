@@ -4,9 +4,11 @@ Head-office analytics may want many branches' figures at once without touching a
 branch's ledger. ``export_parquet`` writes each table of the read model (the typed
 event tables, the issued statements, the raw ``events`` without identity numbers) to
 ``<out>/<table>.parquet`` with DuckDB's own writer, plus ``manifest.json`` naming
-the event-log position the export reflects and each table's row count. Money stays
-DECIMAL in Parquet (``DECIMAL(18,2)`` as it arrived, ``DECIMAL(38,2)`` for statement
-figures), so a reader sums it exactly.
+the event-log position the export reflects, the hash chain's head at that position
+and the position of the last seal before it (docs/tamper-evidence.md: a reader can
+check the export against ``rmledger verify`` of the log), and each table's row count.
+Money stays DECIMAL in Parquet (``DECIMAL(18,2)`` as it arrived, ``DECIMAL(38,2)`` for
+statement figures), so a reader sums it exactly.
 
 Any Parquet reader takes the files; with DuckDB, several exports read as one:
 ``SELECT * FROM read_parquet('exports/*/statements_issued.parquet', filename=true)``.
@@ -20,7 +22,9 @@ from typing import Any
 
 import duckdb
 
+from domain.seal import SEALED_TOPIC
 from projections import schema
+from projections.audit_chain import chain_at
 
 MANIFEST = "manifest.json"
 # The read model's own bookkeeping is not business data.
@@ -44,7 +48,13 @@ def export_parquet(conn: duckdb.DuckDBPyConnection, out: Path, position: int) ->
                      "(FORMAT PARQUET, COMPRESSION ZSTD)")
         row = conn.execute(f"SELECT count(*) FROM {name}").fetchone()
         tables[name] = int(row[0]) if row else 0
-    manifest = {"format": "rmledger-parquet-export/1", "position": position, "tables": tables}
+    chained_to, head = chain_at(conn, position)
+    row = conn.execute("SELECT max(position) FROM events WHERE topic = ? AND position <= ?",
+                       [SEALED_TOPIC, position]).fetchone()
+    manifest = {"format": "rmledger-parquet-export/1", "position": position,
+                "chain_head": {"position": chained_to, "sha256": head},
+                "last_seal_position": None if row is None or row[0] is None else int(row[0]),
+                "tables": tables}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 

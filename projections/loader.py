@@ -26,11 +26,12 @@ import pyarrow.compute as pc
 
 from domain.values import CATEGORIES
 from projections import schema
-from projections.audit_chain import chain_head, chain_rows_of_page, insert_chain_rows
+from projections.audit_chain import chain_at, chain_head, chain_rows_of_page, insert_chain_rows
 from projections.duck import connect, loading_threads, threads_set
 from projections.gc_pause import collector_paused
 from projections.kept_pay import KeptClose
 from projections.log_pages import LogPage, read_log_page
+from projections.seals import SealWalk, seal_walk
 
 PROJECTION = "read_model"
 # One page is one transaction. DuckDB stores a table in row groups of 122,880 rows,
@@ -256,14 +257,17 @@ class Prepared:
     chain_head: tuple[int, str]
 
 
-def prepare_page(page: LogPage, decode: Callable[[bytes], str] | None, head: tuple[int, str]) -> Prepared:
+def prepare_page(page: LogPage, decode: Callable[[bytes], str] | None, head: tuple[int, str],
+                 walk: SealWalk | None = None, emit_after: int | None = None) -> Prepared:
     """Everything about a page that needs Python or Arrow but not DuckDB: it runs on
-    the reading thread, while DuckDB loads the page before."""
+    the reading thread, while DuckDB loads the page before. The page is compared with
+    the seals first (``walk``): one that fails them raises ``LogTampered`` here, so
+    nothing of it is loaded."""
     stored = page.table.column("state")
     text = (stored.cast(pa.string()) if decode is None
             else pa.array([decode(state) for state in stored.to_pylist()], pa.string()))
     table = page.table.set_column(4, pa.field("state", pa.string()), text)
-    rows, new_head = chain_rows_of_page(page, head)
+    rows, new_head = chain_rows_of_page(page, head, walk, emit_after)
     return Prepared(_parts(table), page.last_position(), rows, new_head)
 
 
@@ -359,7 +363,12 @@ class ReadModel:
         leaves the reading thread a core (``projections.duck.loading_threads``)."""
         decode = state_decoder(ledger)
         last = self.position()
-        chain = chain_head(self.conn)
+        # The chain is computed from the read model's position on, even where
+        # log_chain already holds it (a rebuild that kept it): the seals are compared
+        # with the log as it is now. Rows are stored only past log_chain's head.
+        chain = chain_at(self.conn, last)
+        emit_after = chain_head(self.conn)[0]
+        walk = seal_walk(ledger, last, chain[1])
 
         def read(after: int) -> Prepared | None:
             nonlocal chain
@@ -369,7 +378,7 @@ class ReadModel:
             page = read_log_page(ledger.recorder, after, limit, stop, states_are_text=decode is None)
             if not page:
                 return None
-            prepared = prepare_page(page, decode, chain)
+            prepared = prepare_page(page, decode, chain, walk, emit_after)
             chain = prepared.chain_head
             return prepared
 

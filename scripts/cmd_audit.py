@@ -1,4 +1,4 @@
-"""rmledger subcommands: audit (history, departure) and verify. Each module lists its
+"""rmledger subcommands: audit (history, departure), verify and seal. Each module lists its
 click commands in COMMANDS."""
 
 from __future__ import annotations
@@ -7,12 +7,10 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import click
 import duckdb
 
-from projections.audit_chain import catch_up_chain, describe, verify_chain
 from projections.audit_common import plain
 from projections.audit_departure import DepartureAuditError, departure_audit
 from projections.audit_history import UnknownManager, manager_history
@@ -95,21 +93,34 @@ def departure(ctx: Context, manager_id: str, fmt: str, out: Path | None, at_posi
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_obj
 def verify(ctx: Context, as_json: bool) -> None:
-    """Check the event store against the read model's hash chain; exit 1 if tampered."""
-    conn = ctx.updating_read_model().conn
-    try:
-        report = verify_chain(conn, ctx.ledger.recorder)
-        if report.ok:
-            catch_up_chain(conn, ctx.ledger.recorder)
-            report = verify_chain(conn, ctx.ledger.recorder)
-    finally:
-        conn.close()
-    result: Any = report.as_json()
+    """Check the event log against its hash chain and seals (needs only the log and
+    the seal key); exit 1 on any finding."""
+    from projections.loader import state_decoder
+    from projections.verify_log import describe as describe_log
+    from projections.verify_log import verify_log
+
+    ledger = ctx.ledger
+    keys = ledger.sealer.verifying_keys() if ledger.sealer is not None else {}
+    report = verify_log(ledger, keys, state_decoder(ledger))
     if as_json:
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json.dumps(report.as_json(), indent=2))
     else:
-        click.echo("\n".join(describe(report)))
+        click.echo("\n".join(describe_log(report)))
     sys.exit(0 if report.ok else 1)
 
 
-COMMANDS: list[click.Command] = [audit, verify]
+@click.command()
+@click.pass_obj
+def seal(ctx: Context) -> None:
+    """Append a seal now: the log up to its last event, authenticated with the seal key."""
+    from domain.seal import NothingToSeal
+
+    try:
+        made = ctx.ledger.seal("on demand")
+    except NothingToSeal as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"sealed positions {made.after + 1} to {made.last_position} ({made.count} event(s)); "
+               f"chain head {made.head}; key {made.key_id}")
+
+
+COMMANDS: list[click.Command] = [audit, verify, seal]

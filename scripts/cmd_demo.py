@@ -351,6 +351,7 @@ def demo(ctx: Context, seed: int, size: str) -> None:
     from domain.store import ledger_env
     from scripts.cli import print_summary, run_ingest
     from scripts.cmd_audit import caught_up_connection
+    from scripts.seal_key import sealer_for
 
     began = time.perf_counter()
     shown = Shown()
@@ -366,7 +367,7 @@ def demo(ctx: Context, seed: int, size: str) -> None:
     click.echo(f"generated {count:,} messages into {source} ({watch.lap('generate'):.1f} s)")
 
     # SQLite in the demo directory, whatever PERSISTENCE_MODULE says (see the docstring).
-    demo_ctx = Context(directory, ledger=Ledger(ledger_env(directory, {})))
+    demo_ctx = Context(directory, ledger=Ledger(ledger_env(directory, {}), sealer=sealer_for(directory)))
     try:
         summary = run_ingest(demo_ctx, (source,), 2000, show_progress=True)
         print_summary(summary)

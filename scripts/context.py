@@ -16,6 +16,7 @@ from domain.store import data_dir, ledger_env
 from projections.loader import ReadModel
 from projections.readmodel_access import ReadModelAccess, ReadModelUnusable, Rebuilt
 from projections.rm_lock import ReadModelBusy
+from scripts.seal_key import sealer_for
 
 T = TypeVar("T")
 
@@ -35,7 +36,7 @@ class Context:
     def ledger(self) -> Ledger:
         """The write side, opened once per run."""
         if self._ledger is None:
-            self._ledger = Ledger(ledger_env(self.data_dir))
+            self._ledger = Ledger(ledger_env(self.data_dir), sealer=sealer_for(self.data_dir))
         return self._ledger
 
     @property

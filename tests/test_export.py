@@ -36,7 +36,12 @@ def test_an_export_holds_every_table_with_exact_money_and_its_log_position(tmp_p
         counts = {name: rm.conn.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
                   for name in exported_tables()}
         paid = rm.conn.execute("SELECT sum(total) FROM statements_issued").fetchone()[0]  # type: ignore[index]
-    assert manifest == {"format": "rmledger-parquet-export/1", "position": position, "tables": counts}
+    # The chain head and the last seal are those that `rmledger verify` finds in the log alone.
+    verified = json.loads(CliRunner().invoke(cli, ["--data-dir", str(data_dir), "verify", "--json"]).output)
+    assert verified["ok"] and verified["last_position"] == position and verified["seals"]
+    assert manifest == {"format": "rmledger-parquet-export/1", "position": position,
+                        "chain_head": {"position": position, "sha256": verified["head_sha256"]},
+                        "last_seal_position": verified["seals"][-1]["position"], "tables": counts}
     assert f"exported {len(counts)} tables ({sum(counts.values()):,} rows) at event-log position {position}" \
         in result.output
     assert counts["statements_issued"] > 0 and counts["postings"] > 0
