@@ -19,18 +19,21 @@ from rich.progress import (
 from consumers.jsonl import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
 from scripts import cmd_audit, cmd_demo, cmd_export, cmd_kafka, cmd_pay, cmd_tiers
 from scripts.context import Context
+from scripts.failures import RmledgerGroup
 
 PROGRESS_THRESHOLD_BYTES = 1_000_000  # show a bar for files larger than this
+WRITING_COMMANDS = frozenset({"ingest", "consume"})
 
 
-@click.group()
+@click.group(cls=RmledgerGroup)
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Data directory for the SQLite event store and DuckDB read model "
                    "(default: $RMLEDGER_DATA_DIR or ./var).")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None) -> None:
     """rmledger: the relationship-manager ledger."""
-    ctx.obj = Context.from_option(data_dir)
+    # Only the commands that write may make a store; the others refuse a missing one.
+    ctx.obj = Context.from_option(data_dir, creates_store=ctx.invoked_subcommand in WRITING_COMMANDS)
 
 
 @cli.command()
