@@ -158,6 +158,11 @@ def _check_first_event(ledger: Ledger) -> None:
 # -- the marker table, on SQLite and on PostgreSQL ------------------------------------
 
 
+def _datastore(ledger: Ledger) -> Any:
+    """The recorder's datastore (both the SQLite and the PostgreSQL recorder have one)."""
+    return ledger.recorder.datastore  # type: ignore[attr-defined]
+
+
 def _is_postgres(ledger: Ledger) -> bool:
     return ledger.env.get("PERSISTENCE_MODULE") == POSTGRES_MODULE
 
@@ -166,7 +171,7 @@ def _table(ledger: Ledger) -> Any:
     if _is_postgres(ledger):
         from psycopg.sql import SQL, Identifier
 
-        return SQL("{}.{}").format(Identifier(ledger.recorder.datastore.schema), Identifier(SETTINGS_TABLE))
+        return SQL("{}.{}").format(Identifier(_datastore(ledger).schema), Identifier(SETTINGS_TABLE))
     return SETTINGS_TABLE
 
 
@@ -181,7 +186,7 @@ def _sql(ledger: Ledger, text: str) -> Any:
 
 def read_marker(ledger: Ledger) -> dict[str, Any] | None:
     """The recorded setting, or None when the store has none (no table, or no row)."""
-    datastore = ledger.recorder.datastore
+    datastore = _datastore(ledger)
     with datastore.transaction(commit=False) as cursor:
         if _is_postgres(ledger):
             cursor.execute("SELECT to_regclass(%s) AS t", (f'"{datastore.schema}".{SETTINGS_TABLE}',))
@@ -200,7 +205,7 @@ def read_marker(ledger: Ledger) -> dict[str, Any] | None:
 
 
 def _insert_marker(ledger: Ledger, marker: dict[str, Any]) -> None:
-    with ledger.recorder.datastore.transaction(commit=True) as cursor:
+    with _datastore(ledger).transaction(commit=True) as cursor:
         cursor.execute(_sql(ledger, "CREATE TABLE IF NOT EXISTS {table} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"))
         cursor.execute(_sql(ledger, "INSERT INTO {table} (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"),
                        (ENCRYPTION, json.dumps(marker)))

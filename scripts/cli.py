@@ -17,9 +17,11 @@ from rich.progress import (
 )
 
 from consumers.jsonl import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
+from projections.escape import terminal
 from scripts import cmd_audit, cmd_demo, cmd_export, cmd_kafka, cmd_pay, cmd_tiers
 from scripts.context import Context
 from scripts.failures import RmledgerGroup
+from scripts.options import COUNT
 
 PROGRESS_THRESHOLD_BYTES = 1_000_000  # show a bar for files larger than this
 WRITING_COMMANDS = frozenset({"ingest", "consume"})
@@ -39,7 +41,8 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, help="Messages per transaction.")
+@click.option("--batch-size", type=COUNT, default=DEFAULT_BATCH_SIZE, show_default=True,
+              help="Messages per transaction.")
 @click.pass_obj
 def ingest(ctx: Context, files: tuple[Path, ...], as_json: bool, batch_size: int) -> None:
     """Apply JSON Lines messages in order; exit 1 if any line was rejected."""
@@ -67,7 +70,7 @@ def print_summary(summary: IngestSummary) -> None:
     """The summary for people: counts, then each rejection with its line and reason."""
     click.echo(f"applied: {summary.applied}  duplicates: {summary.duplicates}  rejected: {len(summary.rejected)}")
     for r in summary.rejected:
-        click.echo(f"  {r.file}:{r.line} [{r.id or '-'}] {r.message}")
+        click.echo(terminal(f"  {r.file}:{r.line} [{r.id or '-'}] {r.message}"))
 
 
 for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo, cmd_export):

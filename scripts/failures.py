@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from domain.store import StoreProblem
+from projections.escape import terminal
 
 DEBUG = "RMLEDGER_DEBUG"
 
@@ -85,13 +86,29 @@ def explain(error: BaseException, where: str) -> str | None:
     return None
 
 
+def _escaped(error: click.ClickException) -> click.ClickException:
+    # A message may quote what the user typed or what the store holds.
+    setattr(error, "message", terminal(error.message))  # noqa: B010 (click declares it Final)
+    return error
+
+
 class RmledgerGroup(click.Group):
-    """The ``rmledger`` group: known failures become ``Error: <sentence>`` and exit 1."""
+    """The ``rmledger`` group: known failures become ``Error: <sentence>`` and exit 1;
+    every error message has its control characters escaped."""
+
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
+                     **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as error:
+            raise _escaped(error) from None
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except click.ClickException as error:
+            raise _escaped(error) from None
+        except (click.exceptions.Exit, click.Abort):
             raise
         except Exception as error:
             where = str(getattr(ctx.obj, "data_dir", "") or "the data directory")
