@@ -21,14 +21,14 @@ from projections.escape import terminal
 from scripts import cmd_audit, cmd_demo, cmd_export, cmd_kafka, cmd_pay, cmd_tiers
 from scripts.context import Context
 from scripts.failures import RmledgerGroup
-from scripts.options import COUNT
+from scripts.options import COUNT, SafePath
 
 PROGRESS_THRESHOLD_BYTES = 1_000_000  # show a bar for files larger than this
 WRITING_COMMANDS = frozenset({"ingest", "consume"})
 
 
 @click.group(cls=RmledgerGroup)
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+@click.option("--data-dir", type=SafePath(file_okay=False), default=None,
               help="Data directory for the SQLite event store and DuckDB read model "
                    "(default: $RMLEDGER_DATA_DIR or ./var).")
 @click.pass_context
@@ -39,7 +39,7 @@ def cli(ctx: click.Context, data_dir: str | None) -> None:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=SafePath(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--batch-size", type=COUNT, default=DEFAULT_BATCH_SIZE, show_default=True,
               help="Messages per transaction.")

@@ -21,7 +21,7 @@ from projections.audit_views import create_audit_views
 from projections.duck import connect
 from projections.escape import json_text, terminal
 from scripts.context import Context
-from scripts.options import DAY, IDENT, POSITION, TIMESTAMP
+from scripts.options import DAY, IDENT, POSITION, TIMESTAMP, SafePath
 from scripts.output import check_target, force_option, write_out
 
 
@@ -70,7 +70,7 @@ def history(ctx: Context, manager_id: str, known_at: datetime | None, effective_
 @audit.command()
 @click.option("--manager", "manager_id", type=IDENT, required=True, help="Manager id.")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=SafePath(dir_okay=False, path_type=Path), default=None,
               help="Write to FILE (never one of the data directory's own files).")
 @force_option
 @click.option("--at-position", type=POSITION, default=None,

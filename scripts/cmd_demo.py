@@ -29,7 +29,7 @@ import click
 from projections.escape import terminal
 from scripts.context import Context
 from scripts.generate import SIZES, generate, size_spec, write_jsonl
-from scripts.options import HOST_PORT, IDENT
+from scripts.options import HOST_PORT, IDENT, SafePath
 from scripts.output import check_target, current_data_dir, force_option, replacing
 
 MARKER = ".rmledger-demo"
@@ -47,11 +47,17 @@ SEVERITY = (
 )
 
 
+MAX_TARGET = 100_000_000
+"""The largest target message count a size may name (ten times the large size)."""
+
+
 def _size(_: click.Context, __: click.Parameter, value: str) -> str:
     try:
         size_spec(value)
     except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+        raise click.BadParameter(terminal(str(error))) from None
+    if value.isdigit() and int(value) > MAX_TARGET:
+        raise click.BadParameter(f"a target message count is at most {MAX_TARGET:,}")
     return value
 
 
@@ -64,7 +70,7 @@ def _size(_: click.Context, __: click.Parameter, value: str) -> str:
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed: same seed, same bytes.")
 @click.option("--size", default="small", show_default=True, callback=_size,
               help=f"{', '.join(SIZES)}, or a target message count.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=SafePath(dir_okay=False, path_type=Path), default=None,
               help="JSON Lines file to write (default bank.jsonl when --bootstrap is not given).")
 @force_option
 @click.option("--bootstrap", type=HOST_PORT, default=None, help="Produce to Kafka at HOST:PORT instead of writing a file.")

@@ -13,6 +13,7 @@ from projections.escape import terminal
 from projections.export import MANIFEST, export_parquet
 from scripts.cmd_pay import caught_up
 from scripts.context import Context
+from scripts.options import SafePath
 from scripts.output import force_option
 
 
@@ -21,16 +22,16 @@ def _check_out_dir(out: Path, data_dir: Path, force: bool) -> None:
     export in it is replaced only with --force."""
     home, target = data_dir.resolve(), out.resolve()
     if target == home or home in target.parents:
-        raise click.BadParameter(f"{str(out)!r} is in the data directory: export elsewhere", param_hint="--out")
+        raise click.BadParameter(f"{str(out)!r} is in the data directory: export elsewhere", param_hint="'--out'")
     if out.exists() and not out.is_dir():
-        raise click.BadParameter(f"{str(out)!r} is a file, not a directory", param_hint="--out")
+        raise click.BadParameter(f"{str(out)!r} is a file, not a directory", param_hint="'--out'")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise click.BadParameter(f"{str(out)!r} is not empty: give --force to replace the export in it",
-                                 param_hint="--out")
+                                 param_hint="'--out'")
 
 
 @click.command("export")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+@click.option("--out", type=SafePath(file_okay=False, path_type=Path), required=True,
               help="Directory for the Parquet files and manifest.json (created; an earlier export in it "
                    "replaced only with --force).")
 @force_option

@@ -51,6 +51,9 @@ _DUCKDB_ERRORS = {
 }
 
 
+_KAFKA_UNREACHABLE = ("KafkaTimeoutError", "NoBrokersAvailable", "KafkaConnectionError")
+
+
 def _chain(error: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = error
@@ -78,6 +81,8 @@ def explain(error: BaseException, where: str) -> str | None:
             for needle, sentence in _SQLITE_ERRORS.items():
                 if needle in text:
                     return f"{sentence} (data directory {where})"
+        if type(e).__module__.startswith("kafka") and type(e).__name__ in _KAFKA_UNREACHABLE:
+            return f"cannot reach the Kafka broker: {e} (check --bootstrap and that the broker is up)"
         if type(e).__module__.startswith("duckdb"):
             text = str(e).lower()
             for needle, reason in _DUCKDB_ERRORS.items():

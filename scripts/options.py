@@ -124,6 +124,16 @@ class Seconds(click.ParamType):
         return number
 
 
+class SafePath(click.Path):
+    """A path (click's checks), refused first when it holds a control character
+    (a NUL would otherwise escape as an exception from the operating system call)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and CONTROL.search(value):
+            self.fail(f"{_shown(value)} holds a control character", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 MONTH = Month()
 DAY = Day()
 TIMESTAMP = Timestamp()
