@@ -17,7 +17,7 @@ from consumers.kafka_consumer import (
 from consumers.publisher import LogPublisher, events_route
 from consumers.topics import DEFAULT_PREFIX, EVENTS_TOPIC, default_topics
 from scripts.context import Context
-from scripts.options import HOST_PORT, IDENT, SECONDS, Seconds
+from scripts.options import HOST_PORT, IDENT, SECONDS
 
 PROGRESS_SECONDS = 5.0
 
@@ -36,7 +36,7 @@ PROGRESS_SECONDS = 5.0
               help="How long a departure, handover opening or filing, or month close waits before it is "
                    "applied; then it waits until every partition is read up to its high-water mark of "
                    "that moment.")
-@click.option("--progress-seconds", type=Seconds(minimum=0.1), default=PROGRESS_SECONDS, show_default=True,
+@click.option("--progress-seconds", type=SECONDS, default=PROGRESS_SECONDS, show_default=True,
               help="When stderr is not a terminal, log a progress line this often.")
 @click.option("--session-timeout-ms", type=click.IntRange(min=1000, max=3_600_000), default=10000,
               show_default=True, help="Kafka consumer session timeout (milliseconds).")

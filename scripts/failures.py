@@ -83,7 +83,7 @@ def explain(error: BaseException, where: str) -> str | None:
                     return f"{sentence} (data directory {where})"
         if type(e).__module__.startswith("kafka") and type(e).__name__ in _KAFKA_UNREACHABLE:
             return f"cannot reach the Kafka broker: {e} (check --bootstrap and that the broker is up)"
-        if type(e).__module__.startswith("duckdb"):
+        if "duckdb" in type(e).__module__:
             text = str(e).lower()
             for needle, reason in _DUCKDB_ERRORS.items():
                 if needle in text:

@@ -19,7 +19,8 @@ from projections.escape import CONTROL
 
 _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_HOST_PORT = re.compile(r"^[^\s,:]+:[0-9]{1,5}(,[^\s,:]+:[0-9]{1,5})*$")
+_ONE_HOST = r"(\[[0-9A-Fa-f:.]+\]|[^\s,:\[\]]+):[0-9]{1,5}"  # host:port, or [IPv6]:port
+_HOST_PORT = re.compile(rf"^{_ONE_HOST}(,{_ONE_HOST})*$")
 MAX_POSITION = 2**63 - 1  # an event-log position is a signed 64-bit integer
 
 

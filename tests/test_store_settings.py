@@ -194,3 +194,16 @@ def test_a_data_directory_that_is_a_file_is_a_usage_error(tmp_path: Path, clean_
     assert result.returncode == 2
     assert result.stderr.endswith(f"Error: Invalid value for '--data-dir': Directory '{afile}' is a file.\n")
     assert afile.read_text() == "not a directory\n"
+
+
+def test_a_full_disk_under_the_read_model_gives_one_sentence_and_the_next_run_works(
+        tmp_path: Path, clean_environ: None) -> None:
+    store = SqliteStore(tmp_path / "var")
+    assert run_rmledger(store, "ingest", SCENARIO).returncode == 0
+    full = subprocess.run([RMLEDGER, "--data-dir", str(store.data_dir), "pay", "--period", "2025-03"],
+                          capture_output=True, text=True, timeout=120, check=False, env=dict(os.environ),
+                          preexec_fn=_file_size_limit(64 * 1024))
+    assert full.returncode == 1
+    _no_traceback(full)
+    assert full.stderr.startswith(f"Error: cannot write the read model in {store.data_dir}: "), full.stderr
+    assert run_rmledger(store, "pay", "--period", "2025-03").returncode == 0
