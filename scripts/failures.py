@@ -81,6 +81,9 @@ def explain(error: BaseException, where: str) -> str | None:
             for needle, sentence in _SQLITE_ERRORS.items():
                 if needle in text:
                     return f"{sentence} (data directory {where})"
+        if type(e).__module__.startswith("psycopg") and type(e).__name__ in ("OperationalError", "ConnectionTimeout"):
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            return f"cannot reach the PostgreSQL server: {first} (check the POSTGRES_* settings)"
         if type(e).__module__.startswith("kafka") and type(e).__name__ in _KAFKA_UNREACHABLE:
             return f"cannot reach the Kafka broker: {e} (check --bootstrap and that the broker is up)"
         if "duckdb" in type(e).__module__:
