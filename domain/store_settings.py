@@ -234,6 +234,11 @@ def _pg_connection(settings: Environment) -> Iterator[Any]:
         conn.close()
 
 
+def creation_lock_name(schema: str) -> str:
+    """The text whose ``hashtext`` keys the advisory lock of ``schema``'s table creation."""
+    return f"rmledger create tables {schema}"
+
+
 @contextmanager
 def _creation_lock(settings: Environment) -> Iterator[None]:
     """On PostgreSQL, a session advisory lock per schema while the library creates its
@@ -242,9 +247,10 @@ def _creation_lock(settings: Environment) -> Iterator[None]:
     if settings.get("PERSISTENCE_MODULE") != POSTGRES_MODULE:
         yield
         return
+    name = creation_lock_name(_schema(settings))
     with _pg_connection(settings) as conn:
-        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (f"rmledger create tables {_schema(settings)}",))
+        conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (name,))
         try:
             yield
         finally:
-            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (f"rmledger create tables {_schema(settings)}",))
+            conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (name,))

@@ -47,3 +47,40 @@ def test_three_first_ingests_at_once_on_an_empty_schema_all_succeed(
         assert pay.returncode == 0, pay.stderr
     finally:
         store.drop()
+
+
+def test_a_first_run_waits_for_the_schema_s_creation_lock_before_creating_anything(
+        tmp_path: Path, clean_environ: None) -> None:
+    """The serialisation itself, deterministically: while another session holds the
+    schema's creation lock, a first run creates no table; released, it completes."""
+    require_postgres()
+    from domain.store_settings import creation_lock_name
+    from tests.stores import _connect
+
+    store = PostgresStore(tmp_path)
+    holder = _connect()
+    try:
+        holder.execute("SELECT pg_advisory_lock(hashtext(%s))", (creation_lock_name(store.schema),))
+        run = subprocess.Popen([RMLEDGER, "--data-dir", str(tmp_path / "p"), "ingest", SCENARIO],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, **store.cli_env()})
+        # Wait (bounded by the timeout, not by a guess) until the run is queued on the lock.
+        waiting = 0
+        for _ in range(600):
+            row = holder.execute(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                "AND objid::bigint = (hashtext(%s)::bigint & 4294967295)",  # this schema's lock only
+                (creation_lock_name(store.schema),)).fetchone()
+            waiting = row[0] if row else 0
+            if waiting or run.poll() is not None:
+                break
+            holder.execute("SELECT pg_sleep(0.1)")
+        assert waiting == 1 and run.poll() is None, run.communicate()
+        assert store.tables() == []
+        holder.execute("SELECT pg_advisory_unlock(hashtext(%s))", (creation_lock_name(store.schema),))
+        out, err = run.communicate(timeout=120)
+        assert (run.returncode, err) == (0, ""), err
+        assert out.startswith("applied: 6  duplicates: 0  rejected: 0")
+    finally:
+        holder.close()
+        store.drop()
