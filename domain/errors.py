@@ -44,10 +44,16 @@ class Conflict(DomainRuleBroken):
     """The message id was already applied with different content."""
 
 
+MASK_MIN_LENGTH = 9
+"""An identity number shows its last 4 characters only when it has at least this many
+(more than 8): the last 4 of a shorter one would give away too much of it, or all."""
+
+
 def mask(value: Any) -> str:
-    """Personal data as reports show it: the last 4 characters only."""
+    """Personal data as reports show it: ``****`` and the last 4 characters when the
+    value is longer than 8 characters, otherwise ``****`` alone."""
     text = value.text if hasattr(value, "text") else str(value)
-    return "****" + text[-4:]
+    return "****" + text[-4:] if len(text) >= MASK_MIN_LENGTH else "****"
 
 
 def json_kind(value: Any, personal: bool = False) -> str:

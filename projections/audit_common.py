@@ -104,5 +104,7 @@ def month_text(day: date) -> str:
 
 
 def mask_id(last4: str | None) -> str | None:
-    """Only the last 4 characters of an identity number are ever shown."""
+    """Only the last 4 characters of an identity number are ever shown, and only for a
+    number longer than 8 (the read model keeps '' for a shorter one): ``****1234`` or
+    ``****``."""
     return None if last4 is None else "****" + str(last4)[-4:]

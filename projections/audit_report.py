@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from projections.audit_common import plain
+from projections.escape import json_text, markdown, terminal, tree
 
 FINDING_TITLES = {
     "reversal_after_close": "Reversal after the month was closed",
@@ -29,7 +30,7 @@ FINDING_TITLES = {
 
 def render_json(report: dict[str, Any]) -> str:
     """Sorted keys, 2-space indent, one trailing newline."""
-    return json.dumps(plain(report), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return json_text(json.dumps(plain(report), sort_keys=True, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _v(value: Any) -> str:
@@ -42,7 +43,8 @@ def _v(value: Any) -> str:
 
 def _md_table(headers: list[str], rows: list[list[Any]]) -> list[str]:
     out = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    out += ["| " + " | ".join(_v(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    # Cells arrive escaped (render_markdown escapes the whole report: ``|`` included).
+    out += ["| " + " | ".join(_v(c) for c in row) + " |" for row in rows]
     return out + [""]
 
 
@@ -78,6 +80,8 @@ def _loan_rows(report: dict[str, Any]) -> list[list[Any]]:
 
 
 def render_markdown(report: dict[str, Any]) -> str:
+    """The audit as Markdown; every text from the store escaped (projections/escape.py)."""
+    report = tree(report, markdown)
     m, dep, ap, pay = report["manager"], report["departure"], report["approvals"], report["pay"]
     lines = [
         f"# Departure audit: {m['name']} ({m['manager_id']})", "",
@@ -198,6 +202,8 @@ def charts_svg(report: dict[str, Any]) -> list[tuple[str, str]]:
 
 def render_html(report: dict[str, Any]) -> str:
     """One self-contained HTML page (inline CSS and SVG charts; no scripts, no links)."""
+    # Control characters escaped in the whole report first; html.escape then at each use.
+    report = tree(report, terminal)
     m, dep, ap, pay, loans = (report["manager"], report["departure"], report["approvals"], report["pay"],
                               report["loans"])
     e = html.escape
@@ -254,7 +260,7 @@ def render(report: dict[str, Any], fmt: str) -> str:
 
 def render_history_text(history: dict[str, Any]) -> str:
     """The manager's history for people."""
-    h = history
+    h = tree(history, terminal)
     lines = [f"History of {h['name']} ({h['manager_id']}) known at {h['known_at'] or 'now'} "
              f"(position {h['position']}), in force on {h['effective_on']}",
              f"status: {h['status_on']}; grade: {_v(h['grade_on'])}", "", "Facts:"]

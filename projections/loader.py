@@ -82,6 +82,9 @@ _KEYS: dict[str, tuple[str, str]] = {
 }
 
 _HEAD = "position, " + _TS
+# A client's identity number is kept as its last 4 characters only when it is longer
+# than 8 (domain.errors.mask); a shorter one as '' (shown as ``****``).
+_LAST4 = f"CASE WHEN length({_s('id_number')}) > 8 THEN right({_s('id_number')}, 4) ELSE '' END"
 
 TYPED: list[tuple[str, str]] = [
     ("domain.registry:Plan.Published", f"""
@@ -114,7 +117,7 @@ TYPED: list[tuple[str, str]] = [
         FROM page WHERE topic = ?"""),
     (CLIENT_REGISTERED, f"""
         INSERT INTO clients SELECT {_HEAD}, {_s('client_id')}, {_s('kind')}, {_s('branch_id')},
-          {_d('registered_on')}, {_s('name')}, right({_s('id_number')}, 4) FROM page WHERE topic = ?"""),
+          {_d('registered_on')}, {_s('name')}, {_LAST4} FROM page WHERE topic = ?"""),
     ("domain.client:Client.StageChanged", f"""
         INSERT INTO stage_changes SELECT {_HEAD}, {_key('client')}, {_s('stage')}, {_d('changed_on')},
           {_s('message_id')} FROM page WHERE topic = ?"""),

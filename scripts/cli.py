@@ -17,6 +17,7 @@ from rich.progress import (
 )
 
 from consumers.jsonl import DEFAULT_BATCH_SIZE, IngestSummary, ingest_files
+from projections.escape import terminal
 from scripts import (
     cmd_alerts,
     cmd_audit,
@@ -28,25 +29,30 @@ from scripts import (
     cmd_tiers,
 )
 from scripts.context import Context
+from scripts.failures import RmledgerGroup
+from scripts.options import COUNT, SafePath
 
 PROGRESS_THRESHOLD_BYTES = 1_000_000  # show a bar for files larger than this
+WRITING_COMMANDS = frozenset({"ingest", "consume"})
 
 
-@click.group()
+@click.group(cls=RmledgerGroup)
 @click.version_option(package_name="rmledger", prog_name="rmledger", message="%(prog)s %(version)s")
-@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+@click.option("--data-dir", type=SafePath(file_okay=False), default=None,
               help="Data directory for the SQLite event store and DuckDB read model "
                    "(default: $RMLEDGER_DATA_DIR or ./var).")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: str | None) -> None:
     """rmledger: the relationship-manager ledger."""
-    ctx.obj = Context.from_option(data_dir)
+    # Only the commands that write may make a store; the others refuse a missing one.
+    ctx.obj = Context.from_option(data_dir, creates_store=ctx.invoked_subcommand in WRITING_COMMANDS)
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=SafePath(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, help="Messages per transaction.")
+@click.option("--batch-size", type=COUNT, default=DEFAULT_BATCH_SIZE, show_default=True,
+              help="Messages per transaction.")
 @click.pass_obj
 def ingest(ctx: Context, files: tuple[Path, ...], as_json: bool, batch_size: int) -> None:
     """Apply JSON Lines messages in order; exit 1 if any line was rejected."""
@@ -74,7 +80,7 @@ def print_summary(summary: IngestSummary) -> None:
     """The summary for people: counts, then each rejection with its line and reason."""
     click.echo(f"applied: {summary.applied}  duplicates: {summary.duplicates}  rejected: {len(summary.rejected)}")
     for r in summary.rejected:
-        click.echo(f"  {r.file}:{r.line} [{r.id or '-'}] {r.message}")
+        click.echo(terminal(f"  {r.file}:{r.line} [{r.id or '-'}] {r.message}"))
 
 
 for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo, cmd_export, cmd_periods, cmd_alerts):

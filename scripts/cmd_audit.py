@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -15,7 +15,10 @@ from projections.audit_common import plain
 from projections.audit_departure import DepartureAuditError, departure_audit
 from projections.audit_history import UnknownManager, manager_history
 from projections.audit_report import render, render_history_text
+from projections.escape import json_text, terminal
 from scripts.context import Context
+from scripts.options import DAY, IDENT, POSITION, TIMESTAMP, SafePath
+from scripts.output import check_target, force_option, write_out
 
 
 def caught_up_connection(ctx: Context) -> duckdb.DuckDBPyConnection:
@@ -25,66 +28,61 @@ def caught_up_connection(ctx: Context) -> duckdb.DuckDBPyConnection:
     return ctx.read_model().conn
 
 
-def _known_at(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise click.BadParameter("give a timezone, e.g. 2026-03-31T18:00:00+08:00", param_hint="--known-at")
-    return moment
-
-
 @click.group()
 def audit() -> None:
     """Audit reports: a manager's bitemporal history and the departure audit."""
 
 
 @audit.command()
-@click.option("--manager", "manager_id", required=True, help="Manager id.")
-@click.option("--known-at", default=None, help="Recorded time (ISO timestamp with zone); default now.")
-@click.option("--effective-on", type=click.DateTime(["%Y-%m-%d"]), default=None,
+@click.option("--manager", "manager_id", type=IDENT, required=True, help="Manager id.")
+@click.option("--known-at", type=TIMESTAMP, default=None, help="Recorded time (ISO timestamp with zone); default now.")
+@click.option("--effective-on", type=DAY, default=None,
               help="Business date (YYYY-MM-DD); default today in Asia/Shanghai.")
 @click.option("--restated/--no-restated", default=True, show_default=True,
               help="Include the statements restated by the pay rules.")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
-def history(ctx: Context, manager_id: str, known_at: str | None, effective_on: datetime | None,
+def history(ctx: Context, manager_id: str, known_at: datetime | None, effective_on: date | None,
             restated: bool, as_json: bool) -> None:
     """Every fact about a manager as known at --known-at and in force on --effective-on."""
     conn = caught_up_connection(ctx)
     try:
-        result = manager_history(conn, manager_id, _known_at(known_at),
-                                 effective_on.date() if effective_on else None, restated)
+        result = manager_history(conn, manager_id, known_at, effective_on, restated)
     except UnknownManager as error:
-        raise click.ClickException(str(error)) from error
+        raise click.ClickException(terminal(str(error))) from error
     finally:
         conn.close()
     if as_json:
-        click.echo(json.dumps(plain(result), sort_keys=True, indent=2, ensure_ascii=False))
+        click.echo(json_text(json.dumps(plain(result), sort_keys=True, indent=2, ensure_ascii=False)))
     else:
         click.echo(render_history_text(result), nl=False)
 
 
 @audit.command()
-@click.option("--manager", "manager_id", required=True, help="Manager id.")
+@click.option("--manager", "manager_id", type=IDENT, required=True, help="Manager id.")
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "json"]), default="md", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write to FILE.")
-@click.option("--at-position", type=click.IntRange(min=0), default=None,
+@click.option("--out", type=SafePath(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE (never one of the data directory's own files).")
+@force_option
+@click.option("--at-position", type=POSITION, default=None,
               help="Compute at this event-log position (default: the latest).")
 @click.pass_obj
-def departure(ctx: Context, manager_id: str, fmt: str, out: Path | None, at_position: int | None) -> None:
+def departure(ctx: Context, manager_id: str, fmt: str, out: Path | None, force: bool,
+              at_position: int | None) -> None:
     """The departure audit (DOMAIN.md §9), stating its position and SHA-256."""
+    if out is not None:
+        check_target(out, ctx.data_dir, force)  # before the work, not after it
     conn = caught_up_connection(ctx)
     try:
         report = departure_audit(conn, manager_id, at_position)
     except DepartureAuditError as error:
-        raise click.ClickException(str(error)) from error
+        raise click.ClickException(terminal(str(error))) from error
     finally:
         conn.close()
     text = render(report, fmt)
     if out is not None:
-        out.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {out} (position {report['position']}, sha256 {report['sha256']})", err=True)
+        write_out(out, text, force, ctx.data_dir)
+        click.echo(f"wrote {terminal(str(out))} (position {report['position']}, sha256 {report['sha256']})", err=True)
     else:
         click.echo(text, nl=False)
 

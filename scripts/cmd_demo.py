@@ -26,8 +26,11 @@ from typing import Any
 
 import click
 
+from projections.escape import terminal
 from scripts.context import Context
 from scripts.generate import SIZES, generate, size_spec, write_jsonl
+from scripts.options import HOST_PORT, IDENT, SafePath
+from scripts.output import check_target, current_data_dir, force_option, replacing
 
 MARKER = ".rmledger-demo"
 """The file that says a directory was made by ``rmledger demo`` (and may be wiped)."""
@@ -44,11 +47,17 @@ SEVERITY = (
 )
 
 
+MAX_TARGET = 100_000_000
+"""The largest target message count a size may name (ten times the large size)."""
+
+
 def _size(_: click.Context, __: click.Parameter, value: str) -> str:
     try:
         size_spec(value)
     except ValueError as error:
-        raise click.BadParameter(str(error)) from None
+        raise click.BadParameter(terminal(str(error))) from None
+    if value.isdigit() and int(value) > MAX_TARGET:
+        raise click.BadParameter(f"a target message count is at most {MAX_TARGET:,}")
     return value
 
 
@@ -61,11 +70,14 @@ def _size(_: click.Context, __: click.Parameter, value: str) -> str:
 @click.option("--seed", type=int, default=7, show_default=True, help="Random seed: same seed, same bytes.")
 @click.option("--size", default="small", show_default=True, callback=_size,
               help=f"{', '.join(SIZES)}, or a target message count.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--out", type=SafePath(dir_okay=False, path_type=Path), default=None,
               help="JSON Lines file to write (default bank.jsonl when --bootstrap is not given).")
-@click.option("--bootstrap", default=None, help="Produce to Kafka at HOST:PORT instead of writing a file.")
-@click.option("--prefix", default=None, help="Topic prefix with --bootstrap (default rmledger: rmledger.postings, ...).")
-def generate_command(seed: int, size: str, out: Path | None, bootstrap: str | None, prefix: str | None) -> None:
+@force_option
+@click.option("--bootstrap", type=HOST_PORT, default=None, help="Produce to Kafka at HOST:PORT instead of writing a file.")
+@click.option("--prefix", type=IDENT, default=None,
+              help="Topic prefix with --bootstrap (default rmledger: rmledger.postings, ...).")
+def generate_command(seed: int, size: str, out: Path | None, force: bool, bootstrap: str | None,
+                     prefix: str | None) -> None:
     """Write a deterministic synthetic bank as JSON Lines, or produce it to Kafka."""
     started = time.perf_counter()
     if bootstrap is not None:
@@ -81,8 +93,10 @@ def generate_command(seed: int, size: str, out: Path | None, bootstrap: str | No
     if prefix is not None:
         raise click.UsageError("--prefix goes with --bootstrap")
     path = out or Path("bank.jsonl")
-    count = write_jsonl(path, seed, size)
-    click.echo(f"wrote {count} messages to {path} in {time.perf_counter() - started:.1f} s")
+    check_target(path, current_data_dir(), force)
+    with replacing(path, force) as temp:
+        count = write_jsonl(temp, seed, size)
+    click.echo(f"wrote {count} messages to {terminal(str(path))} in {time.perf_counter() - started:.1f} s")
 
 
 # ---------------------------------------------------------------------------------

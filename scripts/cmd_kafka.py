@@ -23,25 +23,27 @@ from consumers.kafka_consumer import (
 from consumers.publisher import LogPublisher, events_route
 from consumers.topics import DEFAULT_PREFIX, EVENTS_TOPIC, default_topics
 from scripts.context import Context
+from scripts.options import HOST_PORT, IDENT, SECONDS
 
 PROGRESS_SECONDS = 5.0
 UNAVAILABLE_STATUS = 4  # --until-idle gave up: no broker, or a group join that does not complete
 
 
 @click.command()
-@click.option("--bootstrap", required=True, help="Kafka bootstrap servers, HOST:PORT.")
-@click.option("--group", default="rmledger", show_default=True, help="Consumer group id.")
-@click.option("--topics", multiple=True, help="Topics to consume (repeat); default: all eleven PREFIX.* topics.")
-@click.option("--prefix", default=DEFAULT_PREFIX, show_default=True,
+@click.option("--bootstrap", type=HOST_PORT, required=True, help="Kafka bootstrap servers, HOST:PORT.")
+@click.option("--group", type=IDENT, default="rmledger", show_default=True, help="Consumer group id.")
+@click.option("--topics", type=IDENT, multiple=True,
+              help="Topics to consume (repeat); default: all eleven PREFIX.* topics.")
+@click.option("--prefix", type=IDENT, default=DEFAULT_PREFIX, show_default=True,
               help="Topic prefix of the default topics (PREFIX.postings, ...), when --topics is not given.")
-@click.option("--until-idle", type=float, default=None, help="Stop after the topics are drained and idle this long (seconds).")
-@click.option("--retry-seconds", type=float, default=DEFAULT_RETRY_SECONDS, show_default=True,
+@click.option("--until-idle", type=SECONDS, default=None, help="Stop after the topics are drained and idle this long (seconds).")
+@click.option("--retry-seconds", type=SECONDS, default=DEFAULT_RETRY_SECONDS, show_default=True,
               help="How long a message breaking a rule is retried before it is dead-lettered.")
-@click.option("--settle-seconds", type=float, default=DEFAULT_SETTLE_SECONDS, show_default=True,
+@click.option("--settle-seconds", type=SECONDS, default=DEFAULT_SETTLE_SECONDS, show_default=True,
               help="How long a departure, handover opening or filing, or month close waits before it is "
                    "applied; then it waits until every partition is read up to its high-water mark of "
                    "that moment.")
-@click.option("--progress-seconds", type=float, default=PROGRESS_SECONDS, show_default=True,
+@click.option("--progress-seconds", type=SECONDS, default=PROGRESS_SECONDS, show_default=True,
               help="When stderr is not a terminal, log a progress line this often.")
 @click.option("--session-timeout-ms", type=click.IntRange(min=1000), default=DEFAULT_SESSION_TIMEOUT_MS,
               show_default=True, help="How soon the group notices a member that died (heartbeats every third of it).")
@@ -106,8 +108,8 @@ def progress_printer(terminal: bool, every: float,
 
 
 @click.command()
-@click.option("--bootstrap", required=True, help="Kafka bootstrap servers, HOST:PORT.")
-@click.option("--topic", default=EVENTS_TOPIC, show_default=True, help="The topic to publish to.")
+@click.option("--bootstrap", type=HOST_PORT, required=True, help="Kafka bootstrap servers, HOST:PORT.")
+@click.option("--topic", type=IDENT, default=EVENTS_TOPIC, show_default=True, help="The topic to publish to.")
 @click.pass_obj
 def publish(ctx: Context, bootstrap: str, topic: str) -> None:
     """Publish stored events to rmledger.events in log order, resuming where it left off."""

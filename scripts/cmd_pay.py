@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import threading
 import time
@@ -24,19 +23,14 @@ from projections.audit_sql import (
     prepare_query,
     read_only_connection,
 )
+from projections.escape import terminal, tree
 from projections.pay import statements, to_json
 from scripts.context import Context
+from scripts.options import IDENT, MONTH
 
-_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 # A rebuild of a log this long or longer shows a bar on stderr (positions loaded of the
 # last): at the ~100,000 events/s of docs/read-model.md that is a wait of 2 s or more.
 REBUILD_PROGRESS_THRESHOLD = 200_000
-
-
-def _period(_: click.Context, __: click.Parameter, value: str | None) -> str | None:
-    if value is not None and not _MONTH.match(value):
-        raise click.BadParameter(f"{value!r} is not a month like 2026-03")
-    return value
 
 
 def caught_up(ctx: Context) -> ReadModel:
@@ -55,7 +49,9 @@ _COLUMNS = (
 
 
 def format_rows(header: list[str], rows: list[list[str]], left: set[int]) -> str:
-    """A plain aligned text table."""
+    """A plain aligned text table; control characters in any cell shown as escapes."""
+    header = [terminal(h) for h in header]
+    rows = [[terminal(c) for c in r] for r in rows]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
 
     def line(cells: list[str]) -> str:
@@ -79,7 +75,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
     # What does not fit a column: a departed manager's outstanding amount after the
     # final statement, and why a restated statement is nil (docs/pay.md, "Departure").
     for row in rows:
-        j = to_json(row)
+        j = tree(to_json(row), terminal)
         if "outstanding" in j:
             click.echo(f"{j['manager_id']} {j['period']}: final statement; outstanding {j['outstanding']} "
                        "(restated due − issued paid; + owed to the manager, − owed by the manager)")
@@ -88,8 +84,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--period", callback=_period, help="The month, YYYY-MM.")
-@click.option("--manager", "manager_id", default=None, help="Only this manager.")
+@click.option("--period", type=MONTH, help="The month, YYYY-MM.")
+@click.option("--manager", "manager_id", type=IDENT, default=None, help="Only this manager.")
 @click.option("--restated", is_flag=True, help="Recompute issued statements on today's data.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of statements.")
 @click.pass_context
@@ -113,8 +109,8 @@ def pay(click_ctx: click.Context, period: str | None, manager_id: str | None, re
 
 
 @pay.command("explain")
-@click.option("--manager", "manager_id", required=True, help="The manager.")
-@click.option("--period", required=True, callback=_period, help="The month, YYYY-MM.")
+@click.option("--manager", "manager_id", type=IDENT, required=True, help="The manager.")
+@click.option("--period", type=MONTH, required=True, help="The month, YYYY-MM.")
 @click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
 @click.pass_obj
 def pay_explain(ctx: Context, manager_id: str, period: str, as_json: bool) -> None:
@@ -129,7 +125,7 @@ def pay_explain(ctx: Context, manager_id: str, period: str, as_json: bool) -> No
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))
     else:
-        click.echo(explain_text(result))
+        click.echo(explain_text(tree(result, terminal)))
 
 
 @click.command()
@@ -203,7 +199,7 @@ def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
     try:
         check_read_only(query)
     except ReadOnlyQueryRefused as refused:
-        click.echo(f"error: {refused}", err=True)
+        click.echo(f"error: {terminal(refused)}", err=True)
         sys.exit(1)
     limit = sql_timeout(timeout)
     held = caught_up(ctx)  # the shared lock, until the query is done
@@ -224,7 +220,7 @@ def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
                    f"(rmledger sql --timeout SECONDS, or {SQL_TIMEOUT_SETTING})", err=True)
         sys.exit(1)
     except Exception as error:  # a DuckDB error is the user's to read
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {terminal(error)}", err=True)
         sys.exit(1)
     finally:
         timer.cancel()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections import Counter
 from datetime import date
@@ -12,22 +11,12 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from projections import tiers as tier_rules
+from projections.escape import terminal
 from scripts.context import Context
-
-_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-
-
-def _date(_: click.Context, __: click.Parameter, value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        if not _DATE.match(value):
-            raise ValueError
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-03-31") from None
+from scripts.options import DAY, IDENT
 
 
 def read_tiers(ctx: Context, as_of: date, client_id: str | None) -> tuple[list[dict[str, Any]], int]:
@@ -51,7 +40,7 @@ _RIGHT = {"aum", "avg_deposit_182d"}
 
 def _cells(row: dict[str, Any]) -> list[str]:
     j = tier_rules.tier_json(row)
-    return [", ".join(j[key]) or "-" if isinstance(j[key], list) else str(j[key]) for _, key in _COLUMNS]
+    return [terminal(", ".join(j[key]) or "-" if isinstance(j[key], list) else str(j[key])) for _, key in _COLUMNS]
 
 
 def print_table(rows: list[dict[str, Any]], as_of: date, position: int) -> None:
@@ -64,7 +53,7 @@ def print_table(rows: list[dict[str, Any]], as_of: date, position: int) -> None:
         for heading, key in _COLUMNS:
             table.add_column(heading, justify="right" if key in _RIGHT else "left", no_wrap=True)
         for cells in body:
-            table.add_row(*cells)
+            table.add_row(*(Text(c) for c in cells))  # Text: no rich markup read from stored ids
         console.print(table)
     else:
         widths = [max([len(h)] + [len(c[i]) for c in body]) for i, (h, _) in enumerate(_COLUMNS)]
@@ -83,8 +72,8 @@ def print_table(rows: list[dict[str, Any]], as_of: date, position: int) -> None:
 
 
 @click.command()
-@click.option("--as-of", "as_of", required=True, callback=_date, help="The date, YYYY-MM-DD.")
-@click.option("--client", "client_id", default=None, help="Only this client.")
+@click.option("--as-of", "as_of", type=DAY, required=True, help="The date, YYYY-MM-DD.")
+@click.option("--client", "client_id", type=IDENT, default=None, help="Only this client.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of tiers.")
 @click.pass_obj
 def tiers(ctx: Context, as_of: date, client_id: str | None, as_json: bool) -> None:

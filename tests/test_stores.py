@@ -35,7 +35,7 @@ def test_postgresql_is_chosen_by_the_eventsourcing_setting(tmp_path: Path) -> No
 
 
 def test_a_cipher_key_turns_on_the_aes_cipher(tmp_path: Path) -> None:
-    env = ledger_env(tmp_path, environ={"CIPHER_KEY": "k"})
+    env = ledger_env(tmp_path, environ={"CIPHER_KEY": "A" * 43 + "="})  # the base64 of 32 bytes
     assert env["CIPHER_TOPIC"] == "eventsourcing.cryptography:AESCipher"
 
 
