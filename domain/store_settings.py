@@ -30,6 +30,7 @@ from typing import Any
 from eventsourcing.utils import Environment
 
 from domain.ledger import Ledger
+from domain.seal import Sealer
 from domain.store import EVENTS_FILE, EVENTS_TABLE, POSTGRES_MODULE, StoreProblem
 
 SETTINGS_TABLE = "rmledger_store_settings"
@@ -63,17 +64,18 @@ def describe_store(env: dict[str, str]) -> str:
     return str(settings.get("SQLITE_DBNAME") or EVENTS_FILE)
 
 
-def open_ledger(env: dict[str, str], create: bool) -> Ledger:
+def open_ledger(env: dict[str, str], create: bool, sealer: Sealer | None = None) -> Ledger:
     """The ledger on the store ``env`` names, after its encryption setting was checked.
 
     ``create`` (a writing command): make the store if there is none and record its
-    encryption setting. Otherwise a missing store is refused (``StoreProblem``)."""
+    encryption setting. Otherwise a missing store is refused (``StoreProblem``).
+    ``sealer`` signs the seals the ledger appends (domain/seal.py)."""
     if not create and not store_exists(env):
         raise StoreProblem(f"no event store at {describe_store(env)}: give the data directory or "
                            "database that holds it (--data-dir, RMLEDGER_DATA_DIR, POSTGRES_*), "
                            "or write to it first with `rmledger ingest` or `rmledger consume`")
     with _creation_lock(effective_env(env)):
-        ledger = Ledger(env)
+        ledger = Ledger(env, sealer=sealer)
         try:
             check_settings(ledger, record=create)
         except BaseException:

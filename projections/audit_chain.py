@@ -99,8 +99,8 @@ def chain_head(conn: duckdb.DuckDBPyConnection) -> tuple[int, str]:
 
 
 def chain_at(conn: duckdb.DuckDBPyConnection, position: int) -> tuple[int, str]:
-    """The chain at the last chained position at or before ``position``."""
-    ensure_chain_table(conn)
+    """The chain at the last chained position at or before ``position`` (a read: the
+    loader made the table, and the connection may be read-only)."""
     rows = conn.execute(
         "SELECT position, chain_sha256 FROM log_chain WHERE position <= ? ORDER BY position DESC LIMIT 1",
         [position]).fetchall()

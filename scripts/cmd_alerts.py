@@ -12,11 +12,10 @@ import attrs
 import click
 import duckdb
 
-from projections import ReadModel
 from projections import alerts as alert_rules
 from projections.audit_common import money_text
-from scripts.cmd_tiers import _date
 from scripts.context import Context
+from scripts.options import DAY
 from scripts.text_table import text_table
 
 T = TypeVar("T")
@@ -29,9 +28,8 @@ def read(ctx: Context, query: Callable[[duckdb.DuckDBPyConnection], T]) -> tuple
     """``query`` on the read model brought up to date, and the log position it reflects.
 
     The one place this command opens the read model."""
-    rm = ReadModel(ctx.read_model_path)
+    rm = ctx.read_model()
     try:
-        rm.catch_up(ctx.ledger)
         return query(rm.conn), rm.position()
     finally:
         rm.close()
@@ -103,9 +101,9 @@ def alerts_json(found: Alerts) -> list[dict[str, Any]]:
 
 
 @click.command()
-@click.option("--as-of", "as_of", default=None, callback=_date,
+@click.option("--as-of", "as_of", type=DAY, default=None,
               help="The date, YYYY-MM-DD (default: the latest business date in the read model).")
-@click.option("--since", default=None, callback=_date,
+@click.option("--since", type=DAY, default=None,
               help=f"List the outflow episodes started from this date (default: {SINCE_DAYS} days up to --as-of).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of alerts.")
 @click.pass_obj

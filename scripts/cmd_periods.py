@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 import click
 import duckdb
 
-from projections import ReadModel
 from projections.audit_common import money_text
 from projections.periods import closed_periods, period_json
 from scripts.context import Context
@@ -23,9 +22,8 @@ def read(ctx: Context, query: Callable[[duckdb.DuckDBPyConnection], T]) -> tuple
     """``query`` on the read model brought up to date, and the log position it reflects.
 
     The one place this command opens the read model."""
-    rm = ReadModel(ctx.read_model_path)
+    rm = ctx.read_model()
     try:
-        rm.catch_up(ctx.ledger)
         return query(rm.conn), rm.position()
     finally:
         rm.close()

@@ -66,7 +66,8 @@ def cases() -> Iterator[tuple[str, str, str]]:
 def test_the_walk_finds_every_command_and_its_options() -> None:
     found = {name for name, _ in commands()}
     assert found == {"ingest", "pay", "pay explain", "rebuild", "sql", "tiers", "audit", "audit history",
-                     "audit departure", "verify", "consume", "publish", "demo", "generate", "export"}
+                     "audit departure", "verify", "consume", "publish", "demo", "generate", "export",
+                     "seal", "periods", "alerts"}
     assert sum(1 for _ in cases()) > 30 * len(BAD_VALUES) // 2
 
 
