@@ -7,7 +7,7 @@ events again, each carrying its event id in a header, so readers can drop repeat
 Used by ``rmledger publish`` (every event to ``rmledger.events``) and by the
 consumer for dead letters (``DeadLetter`` events to ``<source topic>.dlq``).
 
-Personal data (DOMAIN.md §4) leaves only masked: on ``rmledger.events`` every
+Personal data (docs/rules.md R4.2) leaves only masked: on ``rmledger.events`` every
 ``id_number`` in an event's state is cut to its last 4 characters, and a dead letter's
 original bytes are withheld (they are on its ``.dlq`` topic; see docs/kafka.md).
 """

@@ -31,7 +31,7 @@ class DecodeError(RuleBroken):
 
 
 class DomainRuleBroken(RuleBroken):
-    """The message is well formed but breaks a business rule of DOMAIN.md."""
+    """The message is well formed but breaks a business rule of docs/rules.md."""
 
 
 class DependencyMissing(DomainRuleBroken):

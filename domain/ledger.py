@@ -524,7 +524,7 @@ class Ledger(Application[UUID]):
                 f"{msg.period} cannot be closed on {msg.closed_on}, before its last day {last_day}",
                 msg.closed_on.isoformat(),
             )
-        require_plan_for_month(self, uow, msg.period)  # docs/rules.md R3: no plan, no statement to issue
+        require_plan_for_month(self, uow, msg.period)  # docs/rules.md R3.5: no plan, no statement to issue
         if self.sealer is not None:
             self.sealer.signing_key()  # a bad or missing key refuses the close before it is stored
         uow.add(Period(msg.period, msg.closed_on, msg.approved_by, msg.id))

@@ -1,4 +1,4 @@
-"""The limits of DOMAIN.md §2, defined once: what the ledger accepts it must be able
+"""The limits of docs/rules.md R2.5, defined once: what the ledger accepts it must be able
 to compute with, forever, so every input is bounded at the door (``consumers.decoder``)
 and rejected naming the field, a stable rule code and the limit.
 

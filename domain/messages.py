@@ -1,4 +1,4 @@
-"""The incoming messages of CONTRACTS.md §1 as typed, immutable commands.
+"""The incoming messages of docs/contract.md C1 as typed, immutable commands.
 
 Each class names its wire ``type`` and describes each field's kind in the field's
 metadata; ``consumers.decoder`` reads those kinds to validate JSON, so the contract

@@ -2,7 +2,7 @@
 
 Amounts are CNY with at most two decimal places. Floats, NaN, infinities, exponents
 and a third decimal place are rejected, never rounded. Every value is also bounded by
-DOMAIN.md §2 and the read model's column types (``projections/schema.py``): an amount
+docs/rules.md R2.5 and the read model's column types (``projections/schema.py``): an amount
 has at most ``MONEY_INTEGER_DIGITS`` (13) digits before the point, a ratio or
 coefficient at most ``RATIO_INTEGER_DIGITS`` (``DECIMAL(18,6)``), so that nothing the
 write side stores can make a rebuild of the read model fail.
@@ -23,7 +23,7 @@ ZERO = Decimal("0")
 _PLAIN_DECIMAL = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
 
 
-# Amounts are below 10^13 yuan (DOMAIN.md §2, ``domain.limits``); the read model stores
+# Amounts are below 10^13 yuan (docs/rules.md R2.5, ``domain.limits``); the read model stores
 # them as DECIMAL(18,2) and sums them in DECIMAL(38,x).
 MONEY_INTEGER_DIGITS = AMOUNT_INTEGER_DIGITS
 # DECIMAL(18,6) keeps 12 digits before the point, for ratios and coefficients.

@@ -1,4 +1,4 @@
-"""Whether a compensation plan is in force on a day (DOMAIN.md §3), for the rules that
+"""Whether a compensation plan is in force on a day (docs/rules.md R3.2), for the rules that
 need one: a month close, and a compliance adjustment or award of a month.
 
 The plan in force on a day is the published version with the latest ``effective_from``

@@ -1,4 +1,4 @@
-"""Value objects and the fixed vocabularies of DOMAIN.md.
+"""Value objects and the fixed vocabularies of docs/rules.md.
 
 Choices are plain strings in events (so the read model can read them as text);
 the tuples here are the only values a message may carry.
@@ -36,7 +36,7 @@ PRODUCTS = (
 )
 ADJUSTMENT_KINDS = ("compliance", "award")
 
-# Posting categories: category -> (class, sign). DOMAIN.md §6.1.
+# Posting categories: category -> (class, sign). docs/rules.md R6.1.
 CATEGORIES: dict[str, tuple[str, str]] = {
     "loan_interest": ("loan", "income"),
     "deposit_interest_income": ("deposit", "income"),
@@ -49,7 +49,7 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 }
 PROFIT_CLASSES = ("loan", "deposit", "fee", "settlement", "other")
 
-# Required provision rate per five-category classification. DOMAIN.md §6.2.
+# Required provision rate per five-category classification. docs/rules.md R6.4.
 PROVISION_RATES: dict[str, Decimal] = {
     "normal": Decimal("0"),
     "special_mention": Decimal("0"),
@@ -59,7 +59,7 @@ PROVISION_RATES: dict[str, Decimal] = {
 }
 NON_PERFORMING = ("substandard", "doubtful", "loss")
 
-# Highest client maintenance level a grade serves (DOMAIN.md §5 grade fit), expressed
+# Highest client maintenance level a grade serves (docs/rules.md R5.10 grade fit), expressed
 # as (highest tier, highest maintenance level).
 GRADE_FIT: dict[str, tuple[str, str]] = {
     "assistant": ("potential", "manager"),

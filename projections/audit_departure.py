@@ -1,4 +1,4 @@
-"""The departure audit (离任审计) of DOMAIN.md §9, computed at an event-log position.
+"""The departure audit (离任审计) of docs/rules.md R9.2, computed at an event-log position.
 
 ``departure_audit(conn, manager_id, at_position)`` reads only rows at or before the
 position, so recomputing it there gives the same content and the same SHA-256

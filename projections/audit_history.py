@@ -1,4 +1,4 @@
-"""Bitemporal history of one manager (DOMAIN.md §9).
+"""Bitemporal history of one manager (docs/rules.md R9.1).
 
 Two independent axes:
 

@@ -62,7 +62,7 @@ def restated_statements(conn: duckdb.DuckDBPyConnection, manager_id: str, positi
                         up_to: str | None = None,
                         credit_rows: Iterable[dict[str, Any]] | None = None) -> list[dict[str, Any]] | None:
     """The manager's statements from the hire month to ``up_to`` (or departure),
-    restated on the log up to ``position``: CONTRACTS.md §2 objects with money as
+    restated on the log up to ``position``: docs/contract.md C2.2 objects with money as
     2-decimal strings. None when the pay projection is not available.
 
     ``credit_rows``: the manager's ``credits`` rows at ``position`` (every value date
@@ -201,7 +201,7 @@ def statements_restated_rows(conn: duckdb.DuckDBPyConnection) -> pa.Table:
 
     position = head_position(conn)
     through = restated_through(conn)
-    # No statement is earlier than the first planned month (DOMAIN.md §3).
+    # No statement is earlier than the first planned month (docs/rules.md R3.5).
     first: Any = conn.execute("SELECT strftime(greatest(min(hired_on), (SELECT min(effective_from) FROM plans)), '%Y-%m') "
                          "FROM managers WHERE position > 0").fetchone()
     columns: dict[str, list[Any]] = {c: [] for c in RESTATED_COLUMNS}

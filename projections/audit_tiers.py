@@ -1,4 +1,4 @@
-"""The audit's use of tiers (DOMAIN.md §8): grade-fit mismatches and large outflows.
+"""The audit's use of tiers (docs/rules.md R5.10, R8.5): grade-fit mismatches and large outflows.
 
 The tier rules live in ``projections.tiers`` (another module's); this adapter asks it
 for the tier and maintenance level of the book's clients and for large outflows, and

@@ -133,7 +133,7 @@ def credits_sql(cut: str = ALL, client_filter: str = ALL, manager_filter: str = 
         SELECT items.*, plan.backup_share
         FROM items ASOF LEFT JOIN plan ON items.on_date >= plan.effective_from
     ),
-    -- DOMAIN.md §5: the primary in force is credited; with a plan's backup share s > 0
+    -- docs/rules.md R5.5, R5.6: the primary in force is credited; with a plan's backup share s > 0
     -- and a backup also in force, the backup gets s and the primary 1 - s. Without a
     -- primary nobody is credited (the line is unattributed), not even a backup.
     withp AS (

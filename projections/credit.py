@@ -1,5 +1,5 @@
 """Credit attribution in SQL: every posting, loan-loss charge and activity as the
-lines credited to managers (DOMAIN.md §5, §6, §7.1), and their monthly aggregates.
+lines credited to managers (docs/rules.md R5, R6, R7.1), and their monthly aggregates.
 
 A line is credited through the assignment in force on its date (the primary; with a
 plan's backup share ``s`` > 0 and a backup in force, the backup gets ``s`` and the

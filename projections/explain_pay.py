@@ -1,6 +1,6 @@
 """Explain a pay statement: every line behind it and the arithmetic to each pay line.
 
-Every number shown is rounded ROUND_HALF_UP (DOMAIN.md §2) through
+Every number shown is rounded ROUND_HALF_UP (docs/rules.md R2.2) through
 ``projections.rules.rounded``, the same rounding the statements use, so that a
 manager who redoes the sums gets the statement's figures to the fen.
 """

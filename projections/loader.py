@@ -203,7 +203,7 @@ _KEY_SQL = """
       json_extract_string(state, '$.client_id'), position
     FROM page WHERE topic = ? AND originator_version = 1"""
 
-# The read model never holds an identity number (DOMAIN.md §4): a client's is
+# The read model never holds an identity number (docs/rules.md R4.2): a client's is
 # removed from its registration, and a dead letter's original message bytes (which
 # may be a client registration) are withheld, as on the rmledger.events topic.
 _EVENTS_SQL = f"""

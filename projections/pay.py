@@ -1,4 +1,4 @@
-"""Pay statements (DOMAIN.md §7.3–7.4, CONTRACTS.md §2) from the read model.
+"""Pay statements (docs/rules.md R7.3–R7.4, docs/contract.md C2.2) from the read model.
 
 SQL aggregates credited amounts per manager, month, class and stock/new; the rules
 in ``projections.rules`` turn them into statements. Closing a month stores every
@@ -41,7 +41,7 @@ def _conn(source: Any) -> duckdb.DuckDBPyConnection:
 class Terms:
     """Plan and grade in force on a month's reference day.
 
-    ``prepay_ratio`` is the exception: DOMAIN.md §7.3 takes it from the plan in force
+    ``prepay_ratio`` is the exception: docs/rules.md R7.3.3 takes it from the plan in force
     on the month's last day even in a departure month, so it may come from another
     plan (``prepay_version``) than the rest (``version``).
     """
@@ -114,7 +114,7 @@ class MonthCalc:
     paid_after_departure: list[tuple[str, Decimal]] = field(default_factory=list)
 
     def statement(self) -> dict[str, Any]:
-        """The CONTRACTS.md §2 statement (open), money rounded to the fen."""
+        """The docs/contract.md C2.2 statement (open), money rounded to the fen."""
         return {
             "manager_id": self.manager_id,
             "period": self.period,
@@ -156,7 +156,7 @@ class PayData:
         return min(p[0] for p in self.plans) if self.plans else None
 
     def first_paid_month(self, info: ManagerInfo) -> str:
-        """The month a manager's statements and running sums start (DOMAIN.md §3): the
+        """The month a manager's statements and running sums start (docs/rules.md R3.5): the
         later of the hire month and the first month whose last day has a plan in force
         (the month of the earliest ``effective_from``)."""
         first_day = self.first_plan_day()
@@ -273,7 +273,7 @@ def manager_months(data: PayData, info: ManagerInfo, through: str,
         departs_now = info.departed_on is not None and info.departed_on <= last
         ref = min(last, info.departed_on) if info.departed_on else last
         # Grade and plan on the reference day; the prepayment ratio on the month's
-        # last day, departure or not (DOMAIN.md §7.3 makes no departure exception).
+        # last day, departure or not (docs/rules.md R7.3.3 makes no departure exception).
         terms = data.terms_on(info, ref, ratio_day=last)
         classes = data.figures.get((info.manager_id, period)) or {c: ClassFigures() for c in PROFIT_CLASSES}
         wp = rules.weighted_profit(classes)
@@ -400,7 +400,7 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
 
 def statements(source: Any, period: str, manager_id: str | None = None,
                restated: bool = False) -> list[dict[str, Any]]:
-    """Pay statements of ``period`` (CONTRACTS.md §2; money as Decimal).
+    """Pay statements of ``period`` (docs/contract.md C2.2; money as Decimal).
 
     Issued statements are returned as issued, unless ``restated``: then they are
     recomputed on the data as it stands now (``status`` stays ``issued``, with

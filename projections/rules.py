@@ -1,4 +1,4 @@
-"""The pay rules of DOMAIN.md §7 as small pure functions over Decimals.
+"""The pay rules of docs/rules.md R7 as small pure functions over Decimals.
 
 Nothing here reads a table: the read model aggregates, these functions decide.
 Amounts are not rounded until a pay line is produced (``round_fen``, ROUND_HALF_UP).
@@ -67,7 +67,7 @@ class ClassFigures:
 def rounded(value: Decimal, places: int = 2) -> Decimal:
     """``value`` rounded to ``places`` decimals, ROUND_HALF_UP, for display.
 
-    Goes through ``round_fen`` (the project's one rounding helper, DOMAIN.md §2) by
+    Goes through ``round_fen`` (the project's one rounding helper, docs/rules.md R2.2) by
     shifting the decimal point, so that k0, ages and money are all rounded one way;
     ``Decimal.quantize`` alone would round half-even.
     """

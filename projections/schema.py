@@ -80,7 +80,7 @@ TABLES: dict[str, str] = {
     "periods_closed": f"{_COMMON}, period VARCHAR, closed_on DATE, approved_by VARCHAR, message_id VARCHAR",
     # Pay statements issued when a month was closed: frozen, one per manager employed
     # in the month, computed from the log prefix up to and including the closing event.
-    # ``statement`` is the CONTRACTS.md §2 JSON object (money as 2-decimal strings).
+    # ``statement`` is the docs/contract.md C2.2 JSON object (money as 2-decimal strings).
     "statements_issued": f"{_COMMON}, period VARCHAR, manager_id VARCHAR, grade VARCHAR, "
                          f"base_salary {WIDE_MONEY}, post_salary {WIDE_MONEY}, responsibility_profit {WIDE_MONEY}, "
                          f"weighted_profit {WIDE_MONEY}, performance_earned {WIDE_MONEY}, prepayment {WIDE_MONEY}, "

@@ -1,4 +1,4 @@
-"""Client tiers (DOMAIN.md §8) and large-outflow alerts, computed in DuckDB.
+"""Client tiers (docs/rules.md R8) and large-outflow alerts, computed in DuckDB.
 
 Everything is computed in bulk in SQL over the read model's ``balances`` and ``clients``
 tables (docs/read-model.md), through table macros that this module installs on the
@@ -348,7 +348,7 @@ def _money(value: Decimal) -> str:
 
 
 def tier_json(row: dict[str, Any]) -> dict[str, Any]:
-    """A tier as CONTRACTS.md §2 prints it: money as strings with 2 decimals."""
+    """A tier as docs/contract.md C2.4 prints it: money as strings with 2 decimals."""
     return {
         "client_id": row["client_id"],
         "as_of": row["as_of"].isoformat(),

@@ -69,7 +69,7 @@ def history(ctx: Context, manager_id: str, known_at: datetime | None, effective_
 @click.pass_obj
 def departure(ctx: Context, manager_id: str, fmt: str, out: Path | None, force: bool,
               at_position: int | None) -> None:
-    """The departure audit (DOMAIN.md §9), stating its position and SHA-256."""
+    """The departure audit (docs/rules.md R9.2), stating its position and SHA-256."""
     if out is not None:
         check_target(out, ctx.data_dir, force)  # before the work, not after it
     conn = caught_up_connection(ctx)

@@ -1,6 +1,6 @@
 """A deterministic synthetic bank, as JSON Lines messages of the contract.
 
-``generate(seed, size)`` yields the messages of CONTRACTS.md §1 for a made-up bank
+``generate(seed, size)`` yields the messages of docs/contract.md C1 for a made-up bank
 (branches and sub-branches, managers of every grade, clients with Pareto-skewed
 assets, postings, loans, handovers, departures, month closes) in an order the ledger
 accepts: whatever a message depends on comes earlier in the stream.

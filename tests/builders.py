@@ -1,4 +1,4 @@
-"""Messages as they arrive on the wire (JSON objects of CONTRACTS.md §1), and
+"""Messages as they arrive on the wire (JSON objects of docs/contract.md C1), and
 given/when/then helpers that send them through the real decoder to a ledger.
 
 Every builder returns a plain dict with a deterministic ``id`` derived from what the

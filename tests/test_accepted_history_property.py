@@ -1,4 +1,4 @@
-"""Nothing accepted can break the read side (DOMAIN.md §2): any message sequence the
+"""Nothing accepted can break the read side (docs/rules.md R2.5): any message sequence the
 ledger accepts, drawn from every kind of message with values at and near the limits
 and dates at both ends of the range, leaves pay (statements of every month with
 business, and the SQL console's restated table), tiers, the audits (history and

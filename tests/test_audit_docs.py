@@ -50,7 +50,7 @@ def test_the_documented_columns_are_the_real_ones(tmp_path: Path) -> None:
             assert columns == actual, name  # a view is documented column for column
         else:
             # Tables list their columns too, but statements_issued names the money
-            # fields by reference to CONTRACTS.md §2 instead of one by one.
+            # fields by reference to docs/contract.md C2.2 instead of one by one.
             assert columns <= actual, (name, columns - actual)
     issued = actual_columns(conn, "statements_issued") - documented["statements_issued"][1]
     assert issued == {"recorded_at", "base_salary", "post_salary", "responsibility_profit", "weighted_profit",

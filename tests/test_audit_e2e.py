@@ -57,7 +57,7 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-# Figures worked out by hand (DOMAIN.md §6-7, default plan, as no plan is published):
+# Figures worked out by hand (docs/rules.md R6-R7, default plan, as no plan is published):
 # a junior is paid 180 per 10,000 of weighted profit at coefficient 1.0, so
 # PP = WP x 0.018; prepayment ratio 0.70; salary 5,000.00 + 1,500.00 = 6,500.00 a full month.
 MONTH_FIELDS = (

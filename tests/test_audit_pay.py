@@ -29,7 +29,7 @@ from tests.scenarios.helpers import apply, caught_up, new_ledger, scenario
 # no statement to restate.
 SCENARIOS = sorted(p.stem for p in (Path(__file__).parent / "scenarios").glob("*.jsonl")
                    if '"manager.hired"' in p.read_text(encoding="utf-8"))
-# The fields of a statement (CONTRACTS.md §2) compared; status and issued_at_position
+# The fields of a statement (docs/contract.md C2.2) compared; status and issued_at_position
 # say where a statement stands, not what it restates.
 FIELDS = ("manager_id", "period", "grade", "k0", *pay.MONEY_FIELDS)
 

@@ -70,7 +70,7 @@ class ReadModelRows:
         self.rows.clear()
         return self.conn
 
-    # -- the messages of CONTRACTS.md §1 as rows ----------------------------------------
+    # -- the messages of docs/contract.md C1 as rows ----------------------------------------
 
     def hire(self, m: str, grade: str = "junior", on: str = "2025-01-01") -> int:
         return self.add("managers", manager_id=m, name=f"Manager {m}", branch_id="BR01", grade=grade, hired_on=d(on))

@@ -625,7 +625,7 @@ MONEY_PATHS = _money_paths()
 
 
 def test_the_money_fields_found_are_every_amount_of_the_contract() -> None:
-    # Guards the discovery above: CONTRACTS.md §1 names these amounts.
+    # Guards the discovery above: docs/contract.md C1.2 names these amounts.
     top = {(t, p) for t, p, _ in MONEY_PATHS if "." not in p}
     assert top == {("adjustment.recorded", "amount"), ("balance.reported", "balance"),
                    ("loan.classified", "balance"), ("posting.booked", "amount")}

@@ -1,4 +1,4 @@
-"""Plans and the first paid month (DOMAIN.md §3, docs/pay.md "The first paid month"):
+"""Plans and the first paid month (docs/rules.md R3.5, docs/pay.md "The first paid month"):
 managers hired and activities dated before any plan are fine; statements and the
 running sums start at the later of the hire month and the first month whose last day
 has a plan in force; a close, or an adjustment, of a month with no plan in force is

@@ -1,4 +1,4 @@
-"""Duplicates, conflicts and batches (CONTRACTS.md §1): a message whose id was applied
+"""Duplicates, conflicts and batches (docs/contract.md C1.1): a message whose id was applied
 with the same content changes nothing; the same id with different content is an
 ``id_conflict``; a rejected message leaves no trace while the rest of its batch is
 applied; ingesting the same file twice, or in batches of any size, gives the same log."""
@@ -459,7 +459,7 @@ def _some(draw: st.DrawFn, items: list[T], max_size: int | None = None) -> list[
 
 @st.composite
 def message_files(draw: st.DrawFn) -> list[Line]:
-    """A file of every message family of CONTRACTS.md §1 (see the comment above), each
+    """A file of every message family of docs/contract.md C1.2 (see the comment above), each
     line with what its first ingest must make of it."""
     shuffle = draw(st.randoms(use_true_random=False))
     grades = {m: draw(st.sampled_from(GRADES)) for m in MANAGERS}

@@ -1,4 +1,4 @@
-"""``rmledger ingest`` end to end (CONTRACTS.md §2, §3): a file mixing good,
+"""``rmledger ingest`` end to end (docs/contract.md C2.1, C3): a file mixing good,
 duplicate, conflicting, rule-breaking and malformed lines is applied line by line;
 the summary names each rejection with its line and reason; exit 1 when any line was
 rejected; only the good lines reach the store. Run as a process and with CliRunner,

@@ -1,4 +1,4 @@
-"""The Kafka way in and out (CONTRACTS.md §1, §3; docs/kafka.md), against a real
+"""The Kafka way in and out (docs/contract.md C1, C3; docs/kafka.md), against a real
 Kafka-protocol broker (tests/kafka_broker.py).
 
 Each test has its own topic prefix (``<prefix>.postings`` ...), created beforehand,

@@ -1,4 +1,4 @@
-"""Bounded at the door (DOMAIN.md §2, docs/limits.md): every field of every message
+"""Bounded at the door (docs/rules.md R2.5, docs/limits.md): every field of every message
 type, at its limit (accepted) and one past it (rejected with the field, a stable rule
 code and the limit in the sentence). The fields are found from the contract's own
 field kinds (``domain/messages.py``), so a new field cannot go unbounded unnoticed."""

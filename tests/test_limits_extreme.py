@@ -1,4 +1,4 @@
-"""The read side computes with anything accepted (DOMAIN.md §2): amounts at the limit,
+"""The read side computes with anything accepted (docs/rules.md R2.5): amounts at the limit,
 dates at both ends of the range, a full activity count and long ids and names go
 through ingest → close → pay → tiers → departure audit → export → rebuild with exact
 money, and sums of a million amounts at the limit are exact too."""

@@ -1,4 +1,4 @@
-"""DOMAIN.md §10 worked examples A, B and C, replayed from events, exact to the fen."""
+"""docs/rules.md R10 worked examples A, B and C, replayed from events, exact to the fen."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from scripts.cli import cli
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 
-# CONTRACTS.md §2, in its order; issued statements add issued_at_position.
+# docs/contract.md C2.2, in its order; issued statements add issued_at_position.
 CONTRACT_FIELDS = [
     "manager_id", "period", "grade", "base_salary", "post_salary", "responsibility_profit",
     "weighted_profit", "k0", "performance_earned", "prepayment", "settlement", "compliance",

@@ -31,7 +31,7 @@ def one(rm: ReadModel, period: str, manager: str, restated: bool = False) -> dic
 
 
 def whole(rm: ReadModel, period: str, manager: str, restated: bool = False) -> dict[str, Any]:
-    """The statement as CONTRACTS.md §2 JSON (money as 2-decimal strings)."""
+    """The statement as docs/contract.md C2.2 JSON (money as 2-decimal strings)."""
     return to_json(one(rm, period, manager, restated))
 
 
@@ -335,7 +335,7 @@ def test_loan_downgrades_and_an_upgrade(replay: Any) -> None:
         performance_due="8.20", performance_paid="8.20", total="6508.20")
 
 
-# -- DOMAIN.md §7.3 to the letter: the prepayment ratio of the month's last day --------
+# -- docs/rules.md R7.3.3 to the letter: the prepayment ratio of the month's last day --------
 
 def test_prepayment_ratio_is_the_plans_on_the_months_last_day_even_after_departure(replay: Any) -> None:
     rm = replay("prepay_ratio_after_departure")

@@ -1,4 +1,4 @@
-"""Personal data (DOMAIN.md §4): the client's identity number is kept encrypted in the
+"""Personal data (docs/rules.md R4.2): the client's identity number is kept encrypted in the
 store when the deployment sets ``CIPHER_KEY``, and is never printed in full by ingest,
 neither in its summary nor in any error text."""
 

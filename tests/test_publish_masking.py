@@ -1,4 +1,4 @@
-"""Personal data on the way out (DOMAIN.md §4, docs/kafka.md): what ``rmledger publish``
+"""Personal data on the way out (docs/rules.md R4.2, docs/kafka.md): what ``rmledger publish``
 puts on the events topic never carries a client's full identity number, whether the
 store is encrypted (``CIPHER_KEY``) or not, while the store itself keeps it whole.
 A dead letter's original bytes go, unchanged, only to its ``.dlq`` topic. Against a

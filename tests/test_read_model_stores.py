@@ -56,7 +56,7 @@ def months(messages: list[dict[str, Any]]) -> list[str]:
 
 
 def all_statements(rm: ReadModel, periods: list[str]) -> dict[tuple[str, bool], list[dict[str, Any]]]:
-    """Every statement of every period, as issued and restated, as CONTRACTS.md JSON."""
+    """Every statement of every period, as issued and restated, as docs/contract.md C2.2 JSON."""
     return {(p, restated): [to_json(s) for s in statements(rm, p, restated=restated)]
             for p in periods for restated in (False, True)}
 

@@ -1,4 +1,4 @@
-"""Clients and assignments (DOMAIN.md §4, §5): registration, lifecycle stages, one
+"""Clients and assignments (docs/rules.md R4, R5): registration, lifecycle stages, one
 primary and one backup who are different people, primaries only where none is in
 force, and every role change forward in time."""
 

@@ -1,4 +1,4 @@
-"""Handovers (DOMAIN.md §5): clients move between managers only through a handover
+"""Handovers (docs/rules.md R5.7-R5.9): clients move between managers only through a handover
 witnessed by a sub-branch RM lead and the wealth-centre head (two distinct people,
 neither a party), with a signed record, filed with the RM office. Nothing moves until
 filing; then every client moves, and an incoming backup stops being the backup."""

@@ -1,4 +1,4 @@
-"""Loans (DOMAIN.md §6.2): five-category classifications with a balance and an as-of
+"""Loans (docs/rules.md R6.4): five-category classifications with a balance and an as-of
 date; a loan belongs to one client for life."""
 
 from __future__ import annotations

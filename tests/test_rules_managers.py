@@ -1,4 +1,4 @@
-"""Managers (DOMAIN.md §3): hire, grade changes forward in time, a departure request,
+"""Managers (docs/rules.md R3): hire, grade changes forward in time, a departure request,
 three approvals in order, and departure only with an empty book."""
 
 from __future__ import annotations

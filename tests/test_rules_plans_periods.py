@@ -1,4 +1,4 @@
-"""Plans, periods and adjustments (DOMAIN.md §3, §7.3, §7.4): a plan version is
+"""Plans, periods and adjustments (docs/rules.md R3, R7.3, R7.4): a plan version is
 published once with terms for every grade; a month is closed once, not before its last
 day; awards are positive and refused for a closed month; compliance is ± but not 0."""
 

@@ -1,4 +1,4 @@
-"""Postings and the other facts (DOMAIN.md §6.1, §6.3, §8): a posting has a unique
+"""Postings and the other facts (docs/rules.md R6.2, R6.6, R8.1): a posting has a unique
 source id, a known client and an amount > 0; a reversal cancels a known posting once;
 balances and activities need a known client or manager."""
 

@@ -1,7 +1,7 @@
 """Content hashes and aggregate ids are stored: a message sent again is a duplicate
 only if its hash is the one stored, and it finds its aggregate only under the id it
 was stored with. Both are computed by fast paths; these tests pin them to the
-formulas the stores were written with (DOMAIN.md §5: a message sent twice changes
+formulas the stores were written with (docs/contract.md C1.1: a message sent twice changes
 nothing), over every message type of a generated bank and over awkward text."""
 
 from __future__ import annotations

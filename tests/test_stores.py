@@ -1,4 +1,4 @@
-"""The event stores (CONTRACTS.md §3): SQLite in the data directory by default,
+"""The event stores (docs/contract.md C3.1): SQLite in the data directory by default,
 PostgreSQL when eventsourcing's settings say so. Every rule test already runs on both
 (the ``ledger`` fixture); these are about the stores themselves: choice by
 environment, isolation, reopening, and two ledgers on one store."""

@@ -1,4 +1,4 @@
-"""Tiers (DOMAIN.md §8, docs/tiers.md): VIP criteria at their bounds, potential at 80%,
+"""Tiers (docs/rules.md R8, docs/tiers.md): VIP criteria at their bounds, potential at 80%,
 maintenance levels, the 182-day average, same-date reports, large outflows, the SQL
 macros and ``rmledger tiers``.
 
