@@ -190,6 +190,14 @@ def all_statements(rm: ReadModel, periods: list[str]) -> dict[tuple[str, bool], 
             for period in periods for restated in (False, True)}
 
 
+def without_positions(
+    statements: dict[tuple[str, bool], list[dict[str, Any]]],
+) -> dict[tuple[str, bool], list[dict[str, Any]]]:
+    """The statements without ``issued_at_position``, which counts the seals before it."""
+    return {key: [{k: v for k, v in s.items() if k != "issued_at_position"} for s in sts]
+            for key, sts in statements.items()}
+
+
 def stored_topics(ledger: Ledger, start: int = 1) -> list[str]:
     return [n.topic for n in ledger.recorder.select_notifications(start=start, limit=1_000_000)]
 
@@ -262,9 +270,12 @@ def test_consuming_a_generated_bank_gives_the_store_ingest_gives(
     rm_ingested.catch_up(ingested)
     rm_consumed = ReadModel(tmp_path / "consumed.duckdb")
     rm_consumed.catch_up(consumed)
-    expected = all_statements(rm_ingested, periods)
+    # Seals follow each close in `rmledger ingest` and each batch with a close in the
+    # consumer: the log positions of what follows differ by the seals before them, and
+    # nothing else does.
+    expected = without_positions(all_statements(rm_ingested, periods))
     assert sum(len(s) for s in expected.values()) > 0
-    assert all_statements(rm_consumed, periods) == expected
+    assert without_positions(all_statements(rm_consumed, periods)) == expected
     issued = [s for (_, restated), sts in expected.items() if not restated for s in sts if s["status"] == "issued"]
     assert issued, "the scenario closes months, so some statements are issued"
 

@@ -151,7 +151,7 @@ def test_readers_an_ingest_and_a_rebuild_at_once_all_succeed_with_the_right_outp
 
     for args in commands[:-1]:
         assert all(out == expected[args] for out in results[args]), args
-    assert results[("verify",)][0].endswith("OK: the event log matches its hash chain\n")
+    assert results[("verify",)][0].endswith("OK: every seal authenticates and every sealed event matches its seal\n")
     assert results[("ingest", str(extra))][0].startswith(f"applied: {len(_more_messages())}  duplicates: 0")
     _caught_up(store)
     assert hashes(store / MODEL) == clean_hashes(store, tmp_path / "clean.duckdb")

@@ -77,13 +77,19 @@ def test_an_identity_number_shows_its_last_4_only_when_longer_than_8(number: str
 # -- stored text with control characters and markup, through every output ------------
 
 
+# What the decoder accepts, replaced by the hostile values once decoded.
+NAME_PLACEHOLDER = "PlaceholderName"
+ID_PLACEHOLDER = "PLACEHOLDER0ID"
+
+
 def _evil(message: Any) -> Any:
     """The decoded message with its placeholder ids replaced past the decoder."""
     changes = {}
     for field in attrs.fields(type(message)):
         value = getattr(message, field.name)
         if isinstance(value, str):
-            changes[field.name] = value.replace("MX", EVIL_MANAGER).replace("CX", EVIL_CLIENT)
+            changes[field.name] = (value.replace("MX", EVIL_MANAGER).replace("CX", EVIL_CLIENT)
+                                   .replace(NAME_PLACEHOLDER, EVIL_NAME).replace(ID_PLACEHOLDER, SHORT_ID))
     return attrs.evolve(message, **changes)
 
 
@@ -92,7 +98,7 @@ def evil_store(tmp_path: Path, clean_environ: None) -> Path:
     data_dir = tmp_path / "var"
     ledger = Ledger(ledger_env(data_dir))
     try:
-        wires = [b.hire("MX"), b.register("CX", id_number=SHORT_ID, name=EVIL_NAME), b.assign("CX", "MX"),
+        wires = [b.hire("MX"), b.register("CX", id_number=ID_PLACEHOLDER, name=NAME_PLACEHOLDER), b.assign("CX", "MX"),
                  b.request_departure("MX")]
         outcomes = ledger.apply_batch([_evil(decode(json.dumps(w))) for w in wires])
         assert [o.status for o in outcomes] == [APPLIED] * 4
