@@ -4,7 +4,6 @@ of current staff). Each module lists its click commands in COMMANDS."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -23,16 +22,6 @@ T = TypeVar("T")
 SINCE_DAYS = 30
 """By default the outflow episodes started in the 30 days ending on --as-of are listed."""
 
-
-def read(ctx: Context, query: Callable[[duckdb.DuckDBPyConnection], T]) -> tuple[T, int]:
-    """``query`` on the read model brought up to date, and the log position it reflects.
-
-    The one place this command opens the read model."""
-    rm = ctx.read_model()
-    try:
-        return query(rm.conn), rm.position()
-    finally:
-        rm.close()
 
 
 @attrs.frozen
@@ -109,7 +98,7 @@ def alerts_json(found: Alerts) -> list[dict[str, Any]]:
 @click.pass_obj
 def alerts(ctx: Context, as_of: date | None, since: date | None, as_json: bool) -> None:
     """Large deposit outflows (once per episode) and grade-fit mismatches of current staff."""
-    found, position = read(ctx, lambda conn: find_alerts(conn, as_of, since))
+    found, position = ctx.query_read_model(lambda conn: find_alerts(conn, as_of, since))
     if as_json:
         click.echo(json.dumps(alerts_json(found), indent=2))
     else:

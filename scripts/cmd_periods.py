@@ -4,11 +4,9 @@ commands in COMMANDS."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
-import duckdb
 
 from projections.audit_common import money_text
 from projections.periods import closed_periods, period_json
@@ -17,16 +15,6 @@ from scripts.text_table import text_table
 
 T = TypeVar("T")
 
-
-def read(ctx: Context, query: Callable[[duckdb.DuckDBPyConnection], T]) -> tuple[T, int]:
-    """``query`` on the read model brought up to date, and the log position it reflects.
-
-    The one place this command opens the read model."""
-    rm = ctx.read_model()
-    try:
-        return query(rm.conn), rm.position()
-    finally:
-        rm.close()
 
 
 _HEADINGS = ("period", "closed on", "closed by", "log position", "statements", "total paid")
@@ -48,7 +36,7 @@ def periods_text(rows: list[dict[str, Any]]) -> str:
 def periods(ctx: Context, as_json: bool) -> None:
     """The closed months, oldest first: when and by whom each was closed, its log
     position, the statements issued and their total."""
-    rows, _ = read(ctx, closed_periods)
+    rows, _ = ctx.query_read_model(closed_periods)
     if as_json:
         click.echo(json.dumps([period_json(r) for r in rows], indent=2))
     else:

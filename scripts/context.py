@@ -10,6 +10,7 @@ from typing import TypeVar
 
 import attrs
 import click
+import duckdb
 
 from domain.ledger import Ledger
 from domain.store import data_dir, ledger_env
@@ -64,6 +65,15 @@ class Context:
         (waiting for a writer if one is at work). Closed, and the lock let go, by its
         ``close()`` or at the latest when the click command ends."""
         return _closed_with_command(_clearly(lambda: self.read_model_access().read()))
+
+    def query_read_model(self, query: Callable[[duckdb.DuckDBPyConnection], T]) -> tuple[T, int]:
+        """``query`` on the read model caught up to the log's head, and the log position
+        it reflects; the model closed (and its lock let go) afterwards."""
+        rm = self.read_model()
+        try:
+            return query(rm.conn), rm.position()
+        finally:
+            rm.close()
 
     def updating_read_model(self) -> ReadModel:
         """The read model caught up and open read-write under the exclusive lock."""

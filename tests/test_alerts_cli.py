@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -29,6 +28,7 @@ from projections import ReadModel
 from projections import tiers as tier_rules
 from scripts.cli import cli
 from tests import builders as b
+from tests.cli_runs import ingest, run
 
 pytestmark = pytest.mark.usefixtures("clean_environ")
 
@@ -64,16 +64,6 @@ M3_C2 = "M3       assistant  C2      vip   manager      600000.00  potential at 
 FIT_TITLE = "Grade-fit mismatches of current staff (primary clients beyond what the grade serves)\n"
 
 
-def run(data_dir: Path, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def ingest(data_dir: Path, messages: list[dict[str, Any]]) -> None:
-    source = data_dir / "messages.jsonl"
-    source.write_text("".join(json.dumps(m) + "\n" for m in messages))
-    assert run(data_dir, "ingest", str(source)).startswith(f"applied: {len(messages)} ")
 
 
 @pytest.fixture(scope="module")

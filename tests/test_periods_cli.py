@@ -14,7 +14,6 @@ import tomllib
 from decimal import Decimal
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -22,6 +21,7 @@ from click.testing import CliRunner
 from projections import ReadModel
 from scripts.cli import cli
 from tests import builders as b
+from tests.cli_runs import ingest, run
 
 pytestmark = pytest.mark.usefixtures("clean_environ")
 
@@ -34,16 +34,6 @@ TWO_MONTHS = [
 ]
 
 
-def run(data_dir: Path, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def ingest(data_dir: Path, messages: list[dict[str, Any]]) -> None:
-    source = data_dir / "messages.jsonl"
-    source.write_text("".join(json.dumps(m) + "\n" for m in messages))
-    assert run(data_dir, "ingest", str(source)).startswith(f"applied: {len(messages)} ")
 
 
 def test_the_closed_months_oldest_first_with_who_closed_them_and_what_they_paid(tmp_path: Path) -> None:
