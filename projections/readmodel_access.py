@@ -36,7 +36,7 @@ import duckdb
 
 from projections.loader import ReadModel
 from projections.rm_lock import Announce, ReadModelBusy, ReadWriteLock, RebuildLock, to_stderr
-from projections.rm_meta import Found, check, is_lock_conflict, wal_of
+from projections.rm_meta import Found, check, is_lock_conflict, is_write_failure, wal_of
 
 # Set by tests to follow (or kill) a rebuild step by step; also $RMLEDGER_TEST_KILL_AT,
 # a step name at which the process SIGKILLs itself (tests/test_rebuild_interrupted.py).
@@ -186,6 +186,8 @@ class ReadModelAccess:
                 if is_lock_conflict(error):
                     raise ReadModelBusy(f"another program has the read model {self.path} open "
                                         f"({error}); close it and try again") from None
+                if is_write_failure(error):
+                    raise
                 lock.release()
                 return self._repair(Found("damaged", f"DuckDB cannot open it for writing: {error}")).position
             with model:

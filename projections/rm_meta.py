@@ -93,6 +93,15 @@ def is_lock_conflict(error: BaseException) -> bool:
     return any(sign in text for sign in ("Could not set lock", "Conflicting lock", "different configuration"))
 
 
+def is_write_failure(error: BaseException) -> bool:
+    """A DuckDB error that says the machine refused a write (a full disk, a file-size
+    limit, a read-only mount), not that the file is bad: rebuilding would fail the same
+    way, so the command says so instead (scripts/failures.py)."""
+    text = str(error).lower()
+    return any(sign in text for sign in ("no space left on device", "file too large", "read-only file system",
+                                         "disk quota exceeded", "permission denied"))
+
+
 def check(conn: duckdb.DuckDBPyConnection, ledger: Any) -> Found:
     """The checks of ``inspect`` on an open connection to the read model."""
     from projections import schema
