@@ -100,9 +100,40 @@ def _escaped(error: click.ClickException) -> click.ClickException:
     return error
 
 
+def hoist_group_options(args: list[str], names: tuple[str, ...] = ("--data-dir",)) -> list[str]:
+    """``args`` with the group's own options (``--data-dir X`` or ``--data-dir=X``)
+    moved to the front wherever they were given, so that ``rmledger pay --data-dir X``
+    means ``rmledger --data-dir X pay``. Nothing after ``--`` is moved; the option last
+    with no value is a usage error (``click.UsageError``)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg in names:
+            if i + 1 == len(args):
+                raise click.UsageError(f"Option '{arg}' requires an argument.")
+            front += args[i:i + 2]
+            i += 2
+            continue
+        if any(arg.startswith(name + "=") for name in names):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
 class RmledgerGroup(click.Group):
     """The ``rmledger`` group: known failures become ``Error: <sentence>`` and exit 1;
-    every error message has its control characters escaped."""
+    every error message has its control characters escaped; ``--data-dir`` is taken
+    after the subcommand too."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_group_options(args))
 
     def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
                      **extra: Any) -> click.Context:
