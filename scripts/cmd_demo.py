@@ -322,9 +322,24 @@ def show_findings(conn: Any, directory: Path, shown: Shown) -> None:
         click.echo(f"  - {client_id}: {len(items)} line(s), {amount}, {first} to {last}")
 
 
+def program_name() -> str:
+    """How to type ``rmledger`` in this shell: the bare name when the shell's PATH finds
+    this very installation, otherwise its path (``.venv/bin/rmledger`` when the
+    virtualenv lies below the working directory: the README's set-up never activates
+    it), so that the printed commands run exactly as printed."""
+    installed = Path(sys.executable).parent / "rmledger"
+    found = shutil.which("rmledger")
+    if not installed.exists() or (found is not None and Path(found).resolve() == installed.resolve()):
+        return "rmledger"
+    try:
+        return shlex.quote(str(installed.relative_to(Path.cwd())))
+    except ValueError:
+        return shlex.quote(str(installed))
+
+
 def next_commands(directory: Path, shown: Shown) -> list[str]:
     """The commands to try next, with this demo's data directory and ids."""
-    base = f"rmledger --data-dir {shlex.quote(str(directory))}"
+    base = f"{program_name()} --data-dir {shlex.quote(str(directory))}"
     out = []
     if shown.period:
         out.append(f"{base} pay --period {shown.period}")

@@ -254,3 +254,20 @@ def test_every_statement_of_a_small_bank_adds_up_to_its_total(small_bank: ReadMo
             seen[st["status"]] += 1
     # Issued statements for the closed months, open ones for the month after.
     assert seen["issued"] > 100 and seen["open"] > 0, seen
+
+
+def test_the_next_commands_name_rmledger_as_this_shell_can_run_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's set-up never activates the virtualenv: with its bin directory off
+    PATH the demo prints the path of this installation's ``rmledger``, relative to the
+    working directory when it lies below it; on PATH, the bare name."""
+    from scripts.cmd_demo import program_name
+
+    installed = Path(sys.executable).parent / "rmledger"
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.chdir(tmp_path)
+    assert program_name() == str(installed)
+    monkeypatch.chdir(installed.parent.parent.parent)
+    assert program_name() == str(installed.relative_to(installed.parent.parent.parent))
+    monkeypatch.setenv("PATH", f"{installed.parent}:/usr/bin:/bin")
+    assert program_name() == "rmledger"
