@@ -13,6 +13,7 @@ empty. The demo always uses an SQLite event store in that directory, whatever
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
 import sys
@@ -376,8 +377,8 @@ def demo(ctx: Context, seed: int, size: str) -> None:
     written as HTML) and the postings nobody is paid for; then the commands to try
     next. A demo-<seed> directory that the demo did not make is never wiped.
     """
-    from domain.ledger import Ledger
     from domain.store import ledger_env
+    from domain.store_settings import open_ledger
     from scripts.cli import print_summary, run_ingest
     from scripts.cmd_audit import caught_up_connection
     from scripts.seal_key import sealer_for
@@ -395,8 +396,12 @@ def demo(ctx: Context, seed: int, size: str) -> None:
     count = write_jsonl(source, seed, size)
     click.echo(f"generated {count:,} messages into {source} ({watch.lap('generate'):.1f} s)")
 
-    # SQLite in the demo directory, whatever PERSISTENCE_MODULE says (see the docstring).
-    demo_ctx = Context(directory, ledger=Ledger(ledger_env(directory, {}), sealer=sealer_for(directory)))
+    # SQLite in the demo directory, whatever PERSISTENCE_MODULE says (see the docstring);
+    # encrypted when the shell sets CIPHER_KEY (the library reads it from the process
+    # environment anyway), with the key checked like every command's.
+    cipher = {name: os.environ[name] for name in ("CIPHER_KEY",) if os.environ.get(name)}
+    demo_ctx = Context(directory, ledger=open_ledger(ledger_env(directory, cipher), create=True,
+                                                     sealer=sealer_for(directory)))
     try:
         summary = run_ingest(demo_ctx, (source,), 2000, show_progress=True)
         print_summary(summary)

@@ -271,3 +271,17 @@ def test_the_next_commands_name_rmledger_as_this_shell_can_run_it(
     assert program_name() == str(installed.relative_to(installed.parent.parent.parent))
     monkeypatch.setenv("PATH", f"{installed.parent}:/usr/bin:/bin")
     assert program_name() == "rmledger"
+
+
+def test_a_malformed_cipher_key_in_the_shell_stops_the_demo_with_one_sentence(tmp_path: Path) -> None:
+    """The demo honours the shell's CIPHER_KEY like every command, and so refuses a bad
+    one with the sentence that says what a key is, before ingesting anything."""
+    env = {k: v for k, v in os.environ.items() if k not in STORE_SETTINGS and not k.startswith("POSTGRES_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.cli", "--data-dir", str(tmp_path), "demo", "--size", "tiny"],
+        cwd=ROOT, env={**env, "CIPHER_KEY": "hunter2"}, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith("Error: CIPHER_KEY is not an AES key: it must be the base64 of 16, 24 or 32 "
+                                  "random bytes"), done.stderr
+    assert not (tmp_path / "demo-7" / "events.sqlite").exists()
