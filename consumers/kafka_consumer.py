@@ -45,13 +45,13 @@ from typing import Any
 import attrs
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Tracking
-from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
-from kafka.errors import KafkaError, KafkaTimeoutError
+from kafka.errors import KafkaError
 
 from consumers.decoder import decode_object, message_id_of, parse_json
 from consumers.group_watch import Backoff, JoinNotices, StopDeadline, broker_reachable
-from consumers.publisher import DEAD_LETTER_TOPIC, LogPublisher, dead_letter_route
+from consumers.publisher import DEAD_LETTER_TOPIC, KAFKA_CALL_MS, LogPublisher, dead_letter_route
 from domain import messages as m
 from domain.errors import RuleBroken
 from domain.ledger import APPLIED, DUPLICATE, HELD, Ledger, Outcome
@@ -81,10 +81,6 @@ DEFAULT_JOIN_TIMEOUT = 30.0
 # max_poll_records, but retrying thousands of held records while settling takes
 # longer on a loaded machine, so it is not cut to the join timeout.
 DEFAULT_REBALANCE_TIMEOUT_MS = 60000
-# Every blocking call into kafka-python outside poll() (committed offsets, commit,
-# position, close) is bounded by this: with no bound some of them retry forever on a
-# dead broker, and then neither SIGTERM nor --until-idle can end the process.
-KAFKA_CALL_MS = 5000
 DEFAULT_STOP_SECONDS = 10.0
 
 
@@ -187,46 +183,6 @@ class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
         self.owner.newly_assigned.update(assigned)
 
 
-class BoundedPublisher(LogPublisher):
-    """The dead-letter publisher with every wait bounded (a dead broker must not hold
-    the consumer) and a send that failed reported as an error, so that the stored
-    position does not move past a record the broker never took."""
-
-    @property
-    def producer(self) -> Any:
-        if self._producer is None:
-            self._producer = CheckedProducer(
-                KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5,
-                              max_block_ms=KAFKA_CALL_MS, request_timeout_ms=KAFKA_CALL_MS,
-                              delivery_timeout_ms=2 * KAFKA_CALL_MS))
-        return self._producer
-
-
-class CheckedProducer:
-    """A KafkaProducer whose ``flush()`` raises if any record sent since failed."""
-
-    def __init__(self, producer: KafkaProducer) -> None:
-        self.producer = producer
-        self.futures: list[Any] = []
-
-    def send(self, *args: Any, **kwargs: Any) -> Any:
-        future = self.producer.send(*args, **kwargs)
-        self.futures.append(future)
-        return future
-
-    def flush(self) -> None:
-        futures, self.futures = self.futures, []
-        self.producer.flush(timeout=2 * KAFKA_CALL_MS / 1000)
-        for future in futures:
-            if not future.is_done:
-                raise KafkaTimeoutError("a dead letter was not acknowledged in time")
-            if future.failed():
-                raise future.exception
-
-    def close(self) -> None:
-        self.producer.close(timeout=1.0)
-
-
 class LedgerConsumer:
     """Consumes the input topics into a ledger. ``run()`` until stopped or idle."""
 
@@ -300,7 +256,7 @@ class LedgerConsumer:
         self.last_notice = 0.0
         with contextlib.suppress(KafkaError):  # no broker yet: run() tries again, and says so
             self._consumer = self._new_consumer()
-        self.dead_letters = BoundedPublisher(ledger, bootstrap, "dead-letters", dead_letter_route,
+        self.dead_letters = LogPublisher(ledger, bootstrap, "dead-letters", dead_letter_route,
                                              topics=[DEAD_LETTER_TOPIC])
 
     def _new_consumer(self) -> KafkaConsumer:

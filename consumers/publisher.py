@@ -21,6 +21,7 @@ from typing import Any
 
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from kafka import KafkaProducer
+from kafka.errors import KafkaTimeoutError
 
 from consumers.decoder import PERSONAL_FIELDS
 from consumers.topics import EVENTS_TOPIC, dlq_topic
@@ -28,6 +29,11 @@ from domain.errors import mask
 from domain.ledger import Ledger
 
 PAGE = 1000
+# Every blocking call into kafka-python outside a consumer's poll() (committed offsets,
+# commit, position, close, a producer's send and flush) is bounded by this: with no
+# bound some of them retry forever on a dead broker, and then neither SIGTERM nor
+# --until-idle can end the process.
+KAFKA_CALL_MS = 5000
 DEAD_LETTER_TOPIC = "domain.registry:DeadLetter.Recorded"
 
 # A route turns a stored notification into (topic, key, value, headers), or None to skip it.
@@ -104,6 +110,32 @@ def _plain_state(ledger: Ledger, n: Notification) -> str:
     return data.decode("utf-8")
 
 
+class CheckedProducer:
+    """A KafkaProducer whose ``flush()`` raises if any record sent since it was last
+    flushed was not acknowledged (``KafkaTimeoutError``) or failed (its error)."""
+
+    def __init__(self, producer: KafkaProducer) -> None:
+        self.producer = producer
+        self.futures: list[Any] = []
+
+    def send(self, *args: Any, **kwargs: Any) -> Any:
+        future = self.producer.send(*args, **kwargs)
+        self.futures.append(future)
+        return future
+
+    def flush(self) -> None:
+        futures, self.futures = self.futures, []
+        self.producer.flush(timeout=2 * KAFKA_CALL_MS / 1000)
+        for future in futures:
+            if not future.is_done:
+                raise KafkaTimeoutError("a record was not acknowledged by the broker in time")
+            if future.failed():
+                raise future.exception
+
+    def close(self) -> None:
+        self.producer.close(timeout=1.0)
+
+
 class LogPublisher:
     """Publishes selected stored events to Kafka, resuming from its stored position.
 
@@ -117,12 +149,18 @@ class LogPublisher:
         self.route = route
         self.topics = tuple(topics)
         self.bootstrap = bootstrap
-        self._producer: KafkaProducer | None = None
+        self._producer: CheckedProducer | None = None
 
     @property
-    def producer(self) -> KafkaProducer:
+    def producer(self) -> CheckedProducer:
+        """Every wait bounded (a dead broker must not hold the process) and a send that
+        failed raised at the flush, so that the stored position never moves past a
+        record the broker did not take."""
         if self._producer is None:
-            self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5)
+            self._producer = CheckedProducer(
+                KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5,
+                              max_block_ms=KAFKA_CALL_MS, request_timeout_ms=KAFKA_CALL_MS,
+                              delivery_timeout_ms=2 * KAFKA_CALL_MS))
         return self._producer
 
     def publish_new(self) -> int:
