@@ -108,3 +108,13 @@ def mask_id(last4: str | None) -> str | None:
     number longer than 8 (the read model keeps '' for a shorter one): ``****1234`` or
     ``****``."""
     return None if last4 is None else "****" + str(last4)[-4:]
+
+
+def with_article(noun: str) -> str:
+    """``noun`` with its English indefinite article: "an assistant", "a junior"."""
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and the noun in the number it takes: "1 client", "2 clients"."""
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"

@@ -17,7 +17,7 @@ import attrs
 import duckdb
 
 from domain.values import GRADE_FIT
-from projections.audit_common import money_text, ratio_text, sql_in
+from projections.audit_common import money_text, ratio_text, sql_in, with_article
 
 TIER_RANK = {"mass": 0, "potential": 1, "vip": 2}
 LEVEL_RANK = {"manager": 0, "sub_branch": 1, "branch": 2}
@@ -79,7 +79,8 @@ def _check(conn: duckdb.DuckDBPyConnection, tiers: Any, checks: TierChecks, posi
             checks.findings.append({
                 "kind": "grade_fit_mismatch", "subject": client,
                 "detail": f"client {client} is {tier} at {level} maintenance level on {as_of} (AUM "
-                          f"{money_text(row['aum'])}); a {grade} serves up to {top_tier} at {top_level} level",
+                          f"{money_text(row['aum'])}); {with_article(grade)} serves up to {top_tier} at "
+                          f"{top_level} level",
                 "positions": positions[client], "tier": tier, "maintenance_level": level,
             })
     checks.grade_fit_status = "checked"

@@ -27,6 +27,7 @@ from typing import Any
 
 import click
 
+from projections.audit_common import counted
 from projections.escape import terminal
 from scripts.context import Context
 from scripts.generate import SIZES, generate, size_spec, write_jsonl
@@ -232,7 +233,7 @@ def show_tiers(conn: Any, as_of: date, shown: Shown) -> None:
     tiers = Counter(r["tier"] for r in rows)
     levels = Counter(r["maintenance_level"] for r in rows)
     heading(f"Client tiers on {as_of.isoformat()}")
-    click.echo(f"{len(rows)} clients: " + ", ".join(f"{t} {tiers[t]}" for t in tier_rules.TIERS)
+    click.echo(f"{counted(len(rows), 'client')}: " + ", ".join(f"{t} {tiers[t]}" for t in tier_rules.TIERS)
                + "; maintained at: " + ", ".join(f"{m} {levels[m]}" for m in tier_rules.MAINTENANCE_LEVELS))
     vips = [r for r in rows if r["tier"] == "vip"]
     if vips:

@@ -104,8 +104,19 @@ def pay(click_ctx: click.Context, period: str | None, manager_id: str | None, re
         click.echo(f"Pay statements {period} (event-log position {rm.position()})")
         print_table(rows)
     if manager_id and not rows:
-        click.echo(f"no statement for manager {manager_id} in {period}", err=True)
+        click.echo(no_statement(rm, manager_id, period), err=True)
         sys.exit(1)
+
+
+def no_statement(rm: ReadModel, manager_id: str, period: str) -> str:
+    """Why ``manager_id`` has no statement for ``period``: no such manager at all, or a
+    month in which the ledger pays them nothing (not employed, or before the first
+    month a plan covers)."""
+    known = rm.conn.execute("SELECT 1 FROM managers WHERE manager_id = ?", [manager_id]).fetchone()
+    if known is None:
+        return f"no such manager: {terminal(manager_id)}"
+    return (f"no statement for manager {terminal(manager_id)} in {period}: not employed that month, "
+            "or before the first month a plan covers")
 
 
 @pay.command("explain")
@@ -120,7 +131,7 @@ def pay_explain(ctx: Context, manager_id: str, period: str, as_json: bool) -> No
     rm = caught_up(ctx)
     result = explain(rm, manager_id, period)
     if result is None:
-        click.echo(f"no statement for manager {manager_id} in {period}", err=True)
+        click.echo(no_statement(rm, manager_id, period), err=True)
         sys.exit(1)
     if as_json:
         click.echo(json.dumps(result, indent=2, default=str))

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from projections import tiers as tier_rules
+from projections.audit_common import counted
 from projections.escape import terminal
 from scripts.context import Context
 from scripts.options import DAY, IDENT
@@ -66,7 +67,7 @@ def print_table(rows: list[dict[str, Any]], as_of: date, position: int) -> None:
                              + [line(c) for c in body]))
     tiers = Counter(r["tier"] for r in rows)
     levels = Counter(r["maintenance_level"] for r in rows)
-    click.echo(f"{len(rows)} clients: "
+    click.echo(f"{counted(len(rows), 'client')}: "
                + ", ".join(f"{t} {tiers[t]}" for t in tier_rules.TIERS) + "; maintenance: "
                + ", ".join(f"{m} {levels[m]}" for m in tier_rules.MAINTENANCE_LEVELS))
 
