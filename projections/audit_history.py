@@ -23,6 +23,7 @@ import duckdb
 
 from domain.values import month_bounds
 from projections.audit_common import (
+    head_position,
     mask_id,
     money_text,
     month_text,
@@ -45,12 +46,17 @@ class UnknownManager(LookupError):
 
 
 def manager_history(conn: duckdb.DuckDBPyConnection, manager_id: str, known_at: datetime | None = None,
-                    effective_on: date | None = None, restated: bool = True) -> dict[str, Any]:
-    """Every fact about the manager as known at ``known_at`` and in force on ``effective_on``.
+                    effective_on: date | None = None, restated: bool = True,
+                    at_position: int | None = None) -> dict[str, Any]:
+    """Every fact about the manager as known at ``known_at`` (or at the event-log
+    position ``at_position``, capped at the read model's) and in force on ``effective_on``.
 
     ``restated=False`` leaves out the restated statements (``statements.restated`` is
     None): they are recomputed by the pay rules, the slowest part on a large log."""
-    pos = position_known_at(conn, known_at)
+    if at_position is not None and known_at is not None:
+        raise ValueError("give known_at or at_position, not both")
+    pos = (position_known_at(conn, known_at) if at_position is None
+           else min(int(at_position), head_position(conn)))
     on = effective_on or bank_today()
     p = {"pos": pos, "m": manager_id, "on": on}
     hired = query(conn, "SELECT manager_id, name, branch_id, grade, hired_on, position, recorded_at "

@@ -40,14 +40,19 @@ def audit() -> None:
               help="Business date (YYYY-MM-DD); default today in Asia/Shanghai.")
 @click.option("--restated/--no-restated", default=True, show_default=True,
               help="Include the statements restated by the pay rules.")
+@click.option("--at-position", type=POSITION, default=None,
+              help="As known at this event-log position instead of --known-at (default: the latest).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @click.pass_obj
 def history(ctx: Context, manager_id: str, known_at: datetime | None, effective_on: date | None,
-            restated: bool, as_json: bool) -> None:
-    """Every fact about a manager as known at --known-at and in force on --effective-on."""
+            restated: bool, at_position: int | None, as_json: bool) -> None:
+    """Every fact about a manager as known at --known-at (or --at-position) and in force
+    on --effective-on."""
+    if known_at is not None and at_position is not None:
+        raise click.UsageError("give --known-at or --at-position, not both")
     conn = caught_up_connection(ctx)
     try:
-        result = manager_history(conn, manager_id, known_at, effective_on, restated)
+        result = manager_history(conn, manager_id, known_at, effective_on, restated, at_position)
     except UnknownManager as error:
         raise click.ClickException(terminal(str(error))) from error
     finally:

@@ -174,3 +174,20 @@ def test_statements_restated_in_sql_are_what_pay_restated_prints(bank: tuple[Pat
                                 "r.performance_paid AS restated FROM statements_issued s JOIN statements_restated r "
                                 "USING (manager_id, period) WHERE manager_id = 'M1' AND period = '2025-03'"))
     assert m1_march == {"issued": "63.00", "restated": "0.00"}
+
+
+def test_at_position_shows_the_log_as_it_was_at_that_position_like_known_at(bank: tuple[Path, str]) -> None:
+    """--at-position N is --known-at at the moment event N was recorded: the same
+    history, without the reversal recorded later; with both given, a usage error."""
+    data_dir, known_at = bank
+    [row] = json.loads(run(data_dir, "sql", "--json",
+                           f"SELECT max(position) AS p FROM events WHERE recorded_at <= TIMESTAMPTZ '{known_at}'"))
+    by_time = history(data_dir, "--known-at", known_at)
+    by_position = history(data_dir, "--at-position", str(row["p"]))
+    assert by_time.pop("known_at") == known_at and by_position.pop("known_at") is None
+    assert by_position == by_time
+    assert by_position != {k: v for k, v in history(data_dir).items() if k != "known_at"}
+    both = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "audit", "history", "--manager", "M1",
+                                    "--known-at", known_at, "--at-position", str(row["p"])])
+    assert both.exit_code == 2
+    assert both.output.endswith("Error: give --known-at or --at-position, not both\n")
