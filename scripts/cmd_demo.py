@@ -176,10 +176,11 @@ def show_pay(conn: Any, period: str, directory: Path, shown: Shown) -> None:
     """The month's statements as issued, their sum, and a chart of them."""
     from projections.pay import statements
     from scripts.cmd_pay import print_table
+    from scripts.pay_table import people
 
     rows = statements(conn, period)
     heading(f"Pay statements {period} (the last closed month), as issued")
-    print_table(rows)
+    print_table(rows, people(conn.conn if hasattr(conn, "conn") else conn))
     total = sum((r["total"] for r in rows), Decimal("0"))
     performance = sum((r["performance_paid"] for r in rows), Decimal("0"))
     clawbacks = [r for r in rows if r["clawback_carried"] > 0]

@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import click
@@ -26,7 +27,9 @@ from projections.audit_sql import (
 from projections.escape import terminal, tree
 from projections.pay import statements, to_json
 from scripts.context import Context
-from scripts.options import IDENT, MONTH
+from scripts.options import IDENT, MONTH, SafePath
+from scripts.output import check_target, force_option, write_out
+from scripts.pay_table import aligned, csv_text, people, table_lines
 
 # A rebuild of a log this long or longer shows a bar on stderr (positions loaded of the
 # last): at the ~100,000 events/s of docs/read-model.md that is a wait of 2 s or more.
@@ -39,39 +42,15 @@ def caught_up(ctx: Context) -> ReadModel:
     return ctx.read_model()
 
 
-_COLUMNS = (
-    ("manager", "manager_id"), ("grade", "grade"), ("base", "base_salary"), ("post", "post_salary"),
-    ("profit", "responsibility_profit"), ("weighted", "weighted_profit"), ("earned", "performance_earned"),
-    ("prepay", "prepayment"), ("settle", "settlement"), ("compl.", "compliance"),
-    ("prior", "prior_true_up"), ("due", "performance_due"), ("paid", "performance_paid"),
-    ("clawback", "clawback_carried"), ("awards", "awards"), ("total", "total"), ("status", "status"),
-)
+def print_table(rows: list[dict[str, Any]], who: dict[str, tuple[str, str]] | None = None,
+                wide: bool = False) -> None:
+    """The statements as a table for people (scripts/pay_table.py), with their notes below it."""
+    click.echo("\n".join(table_lines(rows, who or {}, wide)))
+    print_notes(rows)
 
 
-def format_rows(header: list[str], rows: list[list[str]], left: set[int]) -> str:
-    """A plain aligned text table; control characters in any cell shown as escapes."""
-    header = [terminal(h) for h in header]
-    rows = [[terminal(c) for c in r] for r in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i in left else c.rjust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
-
-    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(r) for r in rows])
-
-
-def print_table(rows: list[dict[str, Any]]) -> None:
-    """The statements as a table for people, with their notes below it."""
-    body = []
-    for row in rows:
-        j = to_json(row)
-        status = j["status"] + (f"@{j['issued_at_position']}" if "issued_at_position" in j else "")
-        if j.get("restated"):
-            status += " (restated)"
-        body.append([status if key == "status" else str(j[key]) for _, key in _COLUMNS])
-    left = {i for i, (_, key) in enumerate(_COLUMNS) if key in ("manager_id", "grade", "status")}
-    click.echo(format_rows([t for t, _ in _COLUMNS], body, left))
+def print_notes(rows: list[dict[str, Any]]) -> None:
+    """What does not fit a column, a line each."""
     # What does not fit a column: a departed manager's outstanding amount after the
     # final statement, and why a restated statement is nil (docs/pay.md, "Departure").
     for row in rows:
@@ -87,22 +66,48 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 @click.option("--period", type=MONTH, help="The month, YYYY-MM.")
 @click.option("--manager", "manager_id", type=IDENT, default=None, help="Only this manager.")
 @click.option("--restated", is_flag=True, help="Recompute issued statements on today's data.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of statements.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of statements (--format json).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=None,
+              help="table (default), json, or csv for a spreadsheet.")
+@click.option("--wide", is_flag=True, help="The table with every field (wider than 120 columns).")
+@click.option("--out", type=SafePath(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE instead of the terminal (never one of the data directory's own files).")
+@force_option
 @click.pass_context
 def pay(click_ctx: click.Context, period: str | None, manager_id: str | None, restated: bool,
-        as_json: bool) -> None:
+        as_json: bool, fmt: str | None, wide: bool, out: Path | None, force: bool) -> None:
     """Pay statements of a month; issued ones as issued, unless --restated."""
     if click_ctx.invoked_subcommand is not None:
         return
     if period is None:
         raise click.UsageError("--period YYYY-MM is required")
-    rm = caught_up(click_ctx.obj)
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json is --format json: not with --format {fmt}")
+    fmt = "json" if as_json else (fmt or "table")
+    ctx: Context = click_ctx.obj
+    if out is not None:
+        check_target(out, ctx.data_dir, force)  # before the work, not after it
+    rm = caught_up(ctx)
     rows = statements(rm, period, manager_id, restated)
-    if as_json:
-        click.echo(json.dumps([to_json(r) for r in rows], indent=2))
+    if fmt == "json":
+        text = json.dumps([to_json(r) for r in rows], indent=2) + "\n"
+    elif fmt == "csv":
+        text = csv_text(rows, people(rm.conn))
     else:
-        click.echo(f"Pay statements {period} (event-log position {rm.position()})")
-        print_table(rows)
+        text = None
+    if text is not None and out is not None:
+        write_out(out, text, force, ctx.data_dir)
+        click.echo(f"wrote {len(rows)} statement(s) to {terminal(str(out))}", err=True)
+    elif text is not None:
+        click.echo(text, nl=False)
+    else:
+        lines = [f"Pay statements {period} (event-log position {rm.position()})",
+                 *table_lines(rows, people(rm.conn), wide)]
+        if out is not None:
+            write_out(out, "\n".join(lines) + "\n", force, ctx.data_dir)
+        else:
+            click.echo("\n".join(lines))
+            print_notes(rows)
     if manager_id and not rows:
         click.echo(no_statement(rm, manager_id, period), err=True)
         sys.exit(1)
@@ -242,7 +247,7 @@ def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
                               indent=2))
         return
     body = [["" if v is None else str(_plain(v)) for v in row] for row in rows]
-    click.echo(format_rows(columns, body, set(range(len(columns)))))
+    click.echo("\n".join(aligned(columns, body, set(range(len(columns))))))
 
 
 COMMANDS: list[click.Command] = [pay, rebuild, sql]

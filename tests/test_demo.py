@@ -80,8 +80,10 @@ def test_the_demo_builds_a_tiny_bank_and_shows_its_pay_tiers_and_departure_audit
 
     # The pay table of the last closed month, with its header.
     assert "Pay statements 2025-02 (the last closed month), as issued" in out
-    assert re.search(r"^manager\s+grade\s+base\s+post\s+profit\b.*\btotal\s+status$", out, re.MULTILINE), out
-    assert re.search(r"^M\d{4}\s+\w+\s+\d+\.\d\d\s+.*issued@\d+$", out, re.MULTILINE), out
+    assert re.search(r"^manager\s+name\s+branch\s+grade\s+profit\s+earned\s+paid\s+clawback\s+awards\s+total"
+                     r"\s+status$", out, re.MULTILINE), out
+    assert re.search(r"^M\d{4}\s+\S+\s+BR\S+\s+[a-z]+\s+-?\d+\.\d\d\s+.*issued@\d+$", out, re.MULTILINE), out
+    assert re.search(r"^\d+ statements?\s+-?\d+\.\d\d\s+", out, re.MULTILINE), out
     # Tier counts.
     assert re.search(r"^\d+ clients: mass \d+, potential \d+, vip \d+; maintained at: manager \d+, "
                      r"sub_branch \d+, branch \d+$", out, re.MULTILINE), out
