@@ -117,14 +117,22 @@ _NO_KEY_WANTED = ("this event store is not encrypted and CIPHER_KEY is set: unse
                   "(a store cannot mix clear and encrypted events; nothing was written)")
 
 
-def _compare(ledger: Ledger, recorded: dict[str, Any]) -> None:
-    cipher = _cipher(ledger)
-    if not recorded.get("encrypted"):
+def _key_given_as_needed(encrypted: bool, cipher: Any) -> bool:
+    """Refuse a key for a plain store and no key for an encrypted one; True when a key
+    was given for an encrypted store (and must still be shown to be the right one)."""
+    if not encrypted:
         if cipher is not None:
             raise StoreProblem(_NO_KEY_WANTED)
-        return
+        return False
     if cipher is None:
         raise StoreProblem(_NEEDS_KEY)
+    return True
+
+
+def _compare(ledger: Ledger, recorded: dict[str, Any]) -> None:
+    cipher = _cipher(ledger)
+    if not _key_given_as_needed(bool(recorded.get("encrypted")), cipher):
+        return
     try:
         ok = cipher.decrypt(base64.b64decode(recorded["check"])) == CHECK_TEXT
     except Exception:  # the library's cipher raises on a wrong key (an authentication tag mismatch)
@@ -144,13 +152,8 @@ def _check_first_event(ledger: Ledger) -> None:
         clear = True
     except ValueError:
         clear = False
-    cipher = _cipher(ledger)
-    if clear:
-        if cipher is not None:
-            raise StoreProblem(_NO_KEY_WANTED)
+    if not _key_given_as_needed(not clear, _cipher(ledger)):
         return
-    if cipher is None:
-        raise StoreProblem(_NEEDS_KEY)
     try:
         ledger.mapper.to_domain_event(first[0])
     except Exception:  # undecryptable under this key
