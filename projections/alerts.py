@@ -25,7 +25,7 @@ import duckdb
 
 from domain.values import GRADE_FIT
 from projections import tiers
-from projections.audit_common import money_text
+from projections.audit_common import money_text, query
 from projections.audit_tiers import grade_fit_mismatch
 from projections.audit_views import assignment_intervals_sql
 
@@ -46,11 +46,6 @@ def latest_business_date(conn: duckdb.DuckDBPyConnection) -> date | None:
     row = conn.execute(f"SELECT max(d) FROM ({parts})").fetchone()
     return row[0] if row else None
 
-
-def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any]) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _primary_on(conn: duckdb.DuckDBPyConnection, pairs: list[tuple[str, date]]) -> dict[tuple[str, date], str]:
@@ -104,7 +99,7 @@ def outflow_episodes(conn: duckdb.DuckDBPyConnection, as_of: date, since: date |
     next_report: dict[tuple[str, date], date] = {}
     if clients:
         # The day after each alerting report's span is the client's next deposit report.
-        for row in _rows(conn, """
+        for row in query(conn, """
                 SELECT client_id, valid_from, valid_to + 1 AS next_report
                 FROM tier_balance_intervals(NULL, NULL, NULL, ?, NULL, p_deposit_only := true)
                 WHERE list_contains(?, client_id) AND valid_to < DATE '9999-12-31'
@@ -145,7 +140,7 @@ def grade_fit_alerts(conn: duckdb.DuckDBPyConnection, as_of: date) -> list[dict[
     ``tier``, ``maintenance_level``, ``aum`` and what the grade serves up to
     (``serves_up_to_tier``, ``serves_up_to_level``).
     """
-    book = _rows(conn, _CURRENT_STAFF.format(intervals=assignment_intervals_sql()), {"as_of": as_of})
+    book = query(conn, _CURRENT_STAFF.format(intervals=assignment_intervals_sql()), {"as_of": as_of})
     if not book:
         return []
     in_force = {r["client_id"]: r for r in tiers.tiers(conn, as_of)}

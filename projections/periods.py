@@ -13,12 +13,12 @@ from typing import Any
 
 import duckdb
 
-from projections.audit_common import money_text
+from projections.audit_common import money_text, query
 
 _SQL = """
 SELECT c.period, c.closed_on, c.approved_by, c.position,
        count(s.manager_id) AS statements,
-       coalesce(sum(s.total), 0)::DECIMAL(18,2) AS total_paid
+       coalesce(sum(s.total), 0)::DECIMAL(38,2) AS total_paid
 FROM periods_closed AS c
 LEFT JOIN statements_issued AS s ON s.period = c.period
 GROUP BY c.period, c.closed_on, c.approved_by, c.position
@@ -34,9 +34,7 @@ def closed_periods(conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     (the number of statements issued for the month) and ``total_paid`` (the sum of
     their totals, a Decimal).
     """
-    cursor = conn.execute(_SQL)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return query(conn, _SQL)
 
 
 def period_json(row: dict[str, Any]) -> dict[str, Any]:
