@@ -142,14 +142,7 @@ class ReadWriteLock:
 
     def shared(self) -> None:
         """Wait for any writer (one already writing, or one waiting to), then hold shared."""
-        deadline = time.monotonic() + self.timeout
-        waiting, gave_up = self._messages("another rmledger process that is updating the read model")
-        said = [False]
-        self._intent.lock(fcntl.LOCK_SH, deadline, waiting, gave_up, self.announce, said)
-        try:
-            self._rw.lock(fcntl.LOCK_SH, deadline, waiting, gave_up, self.announce, said)
-        finally:
-            self._intent.unlock()
+        self._hold(fcntl.LOCK_SH, "another rmledger process that is updating the read model")
 
     def exclusive(self) -> None:
         """Stop new readers, wait for those in place (and any writer), then hold exclusive.
@@ -157,12 +150,17 @@ class ReadWriteLock:
         not atomically, and a converting holder could deadlock with another)."""
         if self._rw.mode:
             self._rw.unlock()
+        self._hold(fcntl.LOCK_EX, "other rmledger processes using the read model to finish")
+
+    def _hold(self, mode: int, awaited: str) -> None:
+        """The intent lock, then the read-write lock, both in ``mode``, within one
+        deadline and with one waiting line; the intent lock let go again."""
         deadline = time.monotonic() + self.timeout
-        waiting, gave_up = self._messages("other rmledger processes using the read model to finish")
+        waiting, gave_up = self._messages(awaited)
         said = [False]
-        self._intent.lock(fcntl.LOCK_EX, deadline, waiting, gave_up, self.announce, said)
+        self._intent.lock(mode, deadline, waiting, gave_up, self.announce, said)
         try:
-            self._rw.lock(fcntl.LOCK_EX, deadline, waiting, gave_up, self.announce, said)
+            self._rw.lock(mode, deadline, waiting, gave_up, self.announce, said)
         finally:
             self._intent.unlock()
 
