@@ -2,7 +2,7 @@
 
 Amounts are CNY with at most two decimal places. Floats, NaN, infinities, exponents
 and a third decimal place are rejected, never rounded. Every value is also bounded by
-docs/rules.md R2.5 and the read model's column types (``projections/schema.py``): an amount
+docs/rules.md R2.5 and the read model's column types (``projections/readmodel/schema.py``): an amount
 has at most ``MONEY_INTEGER_DIGITS`` (13) digits before the point, a ratio or
 coefficient at most ``RATIO_INTEGER_DIGITS`` (``DECIMAL(18,6)``), so that nothing the
 write side stores can make a rebuild of the read model fail.

@@ -51,7 +51,7 @@ class ReusedJSONEncoder(json.JSONEncoder):
     ``JSONEncoder.encode`` builds a new C encoder (and a Python closure) for every
     object it writes; for one event per posting ingested that was a tenth of the
     write path. Events hold no cycles, so the circular-reference check is off; the
-    bytes written are the library encoder's (tests/test_stored_keys.py)."""
+    bytes written are the library encoder's (tests/domain/test_stored_keys.py)."""
 
     def __init__(self, default: Callable[[Any], Any]) -> None:
         super().__init__(default=default, separators=(",", ":"), ensure_ascii=False, check_circular=False)

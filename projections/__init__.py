@@ -1,30 +1,27 @@
-"""The DuckDB read model and what is derived from it: attribution, profit, pay.
+"""Everything derived from the event log, read from DuckDB.
 
-Public API (for the command line, audit and demo):
+- ``projections.readmodel``: the read model that follows the log (loading events into
+  tables, locking, the format stamp, rebuild, export).
+- ``projections.pay.statements``: credit attribution, the pay rules, statements and their
+  explanation, the closed months.
+- ``projections.tiers.classify``: client tiers and large outflows.
+- ``projections.audit``: histories, departure audits, alerts, the SQL console, and the
+  log's seals and verification.
+- ``projections.escape``: escaping stored text on its way to a terminal, Markdown,
+  HTML, CSV or JSON.
 
-- ``ReadModel(path)``: ``.catch_up(ledger) -> int``, ``.rebuild(ledger) -> int``,
-  ``.position()``, ``.table_hashes()``, ``.conn`` (a DuckDB connection).
-- ``statements(rm_or_conn, period, manager_id=None, restated=False) -> list[dict]``
-- ``to_json(statement)``: money as 2-decimal strings.
-- ``explain(rm_or_conn, manager_id, period) -> dict`` and ``explain_text(...)``.
-- ``unattributed(rm_or_conn, period=None)``; ``credit_lines_sql()`` for SQL users.
+Each package imports only inward: from ``domain`` and from ``projections.readmodel``.
 """
 
-from projections.loader import ReadModel, open_read_model
+from functools import partial
 
-__all__ = ["ReadModel", "open_read_model", "statements", "to_json", "from_json", "explain",
-           "explain_text", "unattributed", "credit_lines_sql"]
+from projections.audit.views import create_audit_views
+from projections.pay.statements import issue_statements
+from projections.readmodel import extensions
+from projections.tiers.classify import install as install_tier_macros
 
-
-def __getattr__(name: str) -> object:
-    # Lazy, so that ``projections.loader`` can import ``projections.pay`` and back.
-    if name in ("statements", "to_json", "from_json", "unattributed"):
-        from projections import pay
-        return getattr(pay, name)
-    if name in ("explain", "explain_text"):
-        from projections import explain_pay as module
-        return getattr(module, name)
-    if name == "credit_lines_sql":
-        from projections.credit import credit_lines_sql
-        return credit_lines_sql
-    raise AttributeError(name)
+# What the read model runs that other packages own (projections/readmodel/extensions.py):
+# the order is the order they are installed in a new file.
+extensions.installer(create_audit_views)
+extensions.installer(partial(install_tier_macros, persistent=True))
+extensions.at_close(issue_statements)

@@ -8,7 +8,7 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from scripts.cli import cli
+from scripts.cli.main import cli
 
 
 def run(data_dir: Path, *args: str) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from domain.ledger import Ledger
-from tests.kafka_broker import kafka_bootstrap  # noqa: F401
+from scripts.bench.kafka_broker import kafka_bootstrap  # noqa: F401
 from tests.stores import PostgresStore, SqliteStore, leaking_settings, open_store
 
 STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -28,7 +28,7 @@ STORES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 @pytest.fixture(autouse=True)
 def collector_left_on() -> Iterator[None]:
     """Every test leaves Python's cyclic garbage collector on: the loader pauses it
-    (projections/gc_pause.py), and one left off keeps the rest of the session's
+    (projections/readmodel/gc_pause.py), and one left off keeps the rest of the session's
     reference cycles, PostgreSQL connection pools among them, alive."""
     yield
     assert gc.isenabled(), "the test left Python's cyclic garbage collector off"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from projections import ReadModel
+from projections.readmodel.loader import ReadModel
 from tests.scenarios.helpers import apply, namespaced, new_ledger, scenario
 
 RMLEDGER = str(Path(sys.executable).parent / "rmledger")

@@ -11,7 +11,7 @@ from typing import Any
 from consumers.decoder import decode_object
 from domain.ledger import Ledger, apply_all
 from domain.store import ledger_env
-from projections import ReadModel
+from projections.readmodel.loader import ReadModel
 
 HERE = Path(__file__).parent
 

@@ -1,0 +1,2 @@
+"""Client tiers and maintenance levels, and large-outflow alerts, computed in DuckDB
+(``classify``)."""

@@ -1,0 +1,130 @@
+"""rmledger pay (and pay explain): statements as issued or restated, and what is behind
+one. Each command module lists its click commands in COMMANDS."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from projections.escape import terminal, tree
+from projections.pay.statements import statements, to_json
+from projections.readmodel.loader import ReadModel
+from scripts.cli.context import Context
+from scripts.cli.options import IDENT, MONTH, SafePath
+from scripts.cli.output import check_target, force_option, write_out
+from scripts.cli.pay_table import csv_text, people, table_lines
+
+
+def caught_up(ctx: Context) -> ReadModel:
+    """The read model, brought up to date with the event log: read-only, under the
+    shared lock until closed (docs/concurrency.md)."""
+    return ctx.read_model()
+
+
+def print_table(rows: list[dict[str, Any]], who: dict[str, tuple[str, str]] | None = None,
+                wide: bool = False) -> None:
+    """The statements as a table for people (scripts/cli/pay_table.py), with their notes below it."""
+    click.echo("\n".join(table_lines(rows, who or {}, wide)))
+    print_notes(rows)
+
+
+def print_notes(rows: list[dict[str, Any]]) -> None:
+    """What does not fit a column, a line each."""
+    # What does not fit a column: a departed manager's outstanding amount after the
+    # final statement, and why a restated statement is nil (docs/pay.md, "Departure").
+    for row in rows:
+        j = tree(to_json(row), terminal)
+        if "outstanding" in j:
+            click.echo(f"{j['manager_id']} {j['period']}: final statement; outstanding {j['outstanding']} "
+                       "(restated due − issued paid; + owed to the manager, − owed by the manager)")
+        if "note" in j:
+            click.echo(f"{j['manager_id']} {j['period']}: {j['note']}")
+
+
+@click.group(invoke_without_command=True)
+@click.option("--period", type=MONTH, help="The month, YYYY-MM.")
+@click.option("--manager", "manager_id", type=IDENT, default=None, help="Only this manager.")
+@click.option("--restated", is_flag=True, help="Recompute issued statements on today's data.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of statements (--format json).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=None,
+              help="table (default), json, or csv for a spreadsheet.")
+@click.option("--wide", is_flag=True, help="The table with every field (wider than 120 columns).")
+@click.option("--out", type=SafePath(dir_okay=False, path_type=Path), default=None,
+              help="Write to FILE instead of the terminal (never one of the data directory's own files).")
+@force_option
+@click.pass_context
+def pay(click_ctx: click.Context, period: str | None, manager_id: str | None, restated: bool,
+        as_json: bool, fmt: str | None, wide: bool, out: Path | None, force: bool) -> None:
+    """Pay statements of a month; issued ones as issued, unless --restated."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    if period is None:
+        raise click.UsageError("--period YYYY-MM is required")
+    if as_json and fmt not in (None, "json"):
+        raise click.UsageError(f"--json is --format json: not with --format {fmt}")
+    fmt = "json" if as_json else (fmt or "table")
+    ctx: Context = click_ctx.obj
+    if out is not None:
+        check_target(out, ctx.data_dir, force)  # before the work, not after it
+    rm = caught_up(ctx)
+    rows = statements(rm, period, manager_id, restated)
+    if fmt == "json":
+        text = json.dumps([to_json(r) for r in rows], indent=2) + "\n"
+    elif fmt == "csv":
+        text = csv_text(rows, people(rm.conn))
+    else:
+        text = None
+    if text is not None and out is not None:
+        write_out(out, text, force, ctx.data_dir)
+        click.echo(f"wrote {len(rows)} statement(s) to {terminal(str(out))}", err=True)
+    elif text is not None:
+        click.echo(text, nl=False)
+    else:
+        lines = [f"Pay statements {period} (event-log position {rm.position()})",
+                 *table_lines(rows, people(rm.conn), wide)]
+        if out is not None:
+            write_out(out, "\n".join(lines) + "\n", force, ctx.data_dir)
+        else:
+            click.echo("\n".join(lines))
+            print_notes(rows)
+    if manager_id and not rows:
+        click.echo(no_statement(rm, manager_id, period), err=True)
+        sys.exit(1)
+
+
+def no_statement(rm: ReadModel, manager_id: str, period: str) -> str:
+    """Why ``manager_id`` has no statement for ``period``: no such manager at all, or a
+    month in which the ledger pays them nothing (not employed, or before the first
+    month a plan covers)."""
+    known = rm.conn.execute("SELECT 1 FROM managers WHERE manager_id = ?", [manager_id]).fetchone()
+    if known is None:
+        return f"no such manager: {terminal(manager_id)}"
+    return (f"no statement for manager {terminal(manager_id)} in {period}: not employed that month, "
+            "or before the first month a plan covers")
+
+
+@pay.command("explain")
+@click.option("--manager", "manager_id", type=IDENT, required=True, help="The manager.")
+@click.option("--period", type=MONTH, required=True, help="The month, YYYY-MM.")
+@click.option("--json", "as_json", is_flag=True, help="Print the explanation as JSON.")
+@click.pass_obj
+def pay_explain(ctx: Context, manager_id: str, period: str, as_json: bool) -> None:
+    """Every posting, charge and activity behind a statement, and the arithmetic."""
+    from projections.pay.explanation import explain, explain_text
+
+    rm = caught_up(ctx)
+    result = explain(rm, manager_id, period)
+    if result is None:
+        click.echo(no_statement(rm, manager_id, period), err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    else:
+        click.echo(explain_text(tree(result, terminal)))
+
+
+COMMANDS: list[click.Command] = [pay]

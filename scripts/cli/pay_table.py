@@ -1,0 +1,110 @@
+"""The month's statements for people: a table that fits 120 columns (every field with
+``--wide``), a totals line and a legend; and as CSV for a spreadsheet. The statements'
+JSON (docs/contract.md C2.2) is the machine form; these are views of it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import textwrap
+import unicodedata
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from projections.escape import csv_cell, terminal
+from projections.pay.statements import MONEY_FIELDS, to_json
+
+# (heading, statement field); "name" and "branch" come from the manager's hire.
+NARROW = (
+    ("manager", "manager_id"), ("name", "name"), ("branch", "branch_id"), ("grade", "grade"),
+    ("profit", "responsibility_profit"), ("earned", "performance_earned"), ("paid", "performance_paid"),
+    ("clawback", "clawback_carried"), ("awards", "awards"), ("total", "total"), ("status", "status"),
+)
+WIDE = (
+    ("manager", "manager_id"), ("name", "name"), ("branch", "branch_id"), ("grade", "grade"),
+    ("base", "base_salary"), ("post", "post_salary"),
+    ("profit", "responsibility_profit"), ("weighted", "weighted_profit"), ("earned", "performance_earned"),
+    ("prepay", "prepayment"), ("settle", "settlement"), ("compl.", "compliance"),
+    ("prior", "prior_true_up"), ("due", "performance_due"), ("paid", "performance_paid"),
+    ("clawback", "clawback_carried"), ("awards", "awards"), ("total", "total"), ("status", "status"),
+)
+TEXT = frozenset({"manager_id", "name", "branch_id", "grade", "status"})
+LEGEND = ("profit: responsibility profit; earned: performance pay earned (PP); paid: performance pay paid "
+          "this month after the true-up; clawback: overpaid performance pay carried to later months; "
+          "total: base + post + paid + awards. --wide shows every field.")
+# The CSV's columns: who, then every field of the statement in the contract's order.
+CSV_FIELDS = ("manager_id", "name", "branch_id", "period", "grade", *MONEY_FIELDS, "status",
+              "issued_at_position")
+
+
+def people(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
+    """Each manager's name and branch, as hired."""
+    rows = conn.execute("SELECT manager_id, name, branch_id FROM managers").fetchall()
+    return {str(m): (str(n), str(br)) for m, n, br in rows}
+
+
+def _with_people(rows: list[dict[str, Any]], who: dict[str, tuple[str, str]]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        j = to_json(row)
+        j["name"], j["branch_id"] = who.get(j["manager_id"], ("", ""))
+        out.append(j)
+    return out
+
+
+def shown_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: two for each wide (CJK) character."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def aligned(header: list[str], rows: list[list[str]], left: set[int]) -> list[str]:
+    """A plain aligned text table's lines; control characters in any cell escaped."""
+    header = [terminal(h) for h in header]
+    rows = [[terminal(c) for c in r] for r in rows]
+    widths = [max([shown_width(h)] + [shown_width(r[i]) for r in rows]) for i, h in enumerate(header)]
+
+    def pad(cell: str, width: int, on_left: bool) -> str:
+        room = " " * (width - shown_width(cell))
+        return cell + room if on_left else room + cell
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(pad(c, w, i in left) for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
+
+    return [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+
+
+def table_lines(rows: list[dict[str, Any]], who: dict[str, tuple[str, str]], wide: bool = False) -> list[str]:
+    """The statements as table lines, a totals line of every money column under them,
+    and the legend."""
+    columns = WIDE if wide else NARROW
+    body = []
+    totals = {key: Decimal("0") for _, key in columns if key in MONEY_FIELDS}
+    for j in _with_people(rows, who):
+        status = j["status"] + (f"@{j['issued_at_position']}" if "issued_at_position" in j else "")
+        if j.get("restated"):
+            status += " (restated)"
+        body.append([status if key == "status" else str(j[key]) for _, key in columns])
+        for key in totals:
+            totals[key] += Decimal(j[key])
+    if body:
+        count = f"{len(body)} statement" + ("" if len(body) == 1 else "s")
+        body.append([count if key == "manager_id" else f"{totals[key]:.2f}" if key in totals else ""
+                     for _, key in columns])
+    left = {i for i, (_, key) in enumerate(columns) if key in TEXT}
+    lines = aligned([h for h, _ in columns], body, left)
+    if body:
+        lines.insert(len(lines) - 1, lines[1])  # a rule above the totals line
+    return lines + (textwrap.wrap(LEGEND, 100) if body else [])
+
+
+def csv_text(rows: list[dict[str, Any]], who: dict[str, tuple[str, str]]) -> str:
+    """The statements as CSV: a header and one row per statement, every cell safe to
+    open in a spreadsheet (no formula runs)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for j in _with_people(rows, who):
+        writer.writerow([csv_cell(j.get(field, "")) for field in CSV_FIELDS])
+    return out.getvalue()
