@@ -567,3 +567,29 @@ def test_no_answer_shows_an_identity_number(ctx: Context, record: reads.Record) 
     text = json.dumps(answers, ensure_ascii=False)
     assert b.ID_NUMBER[:8] not in text and b.ID_NUMBER[-8:] not in text
     assert "****1234" in text  # the masked form the departure audit's book shows
+
+
+# -- a generated bank ------------------------------------------------------------------------------
+
+
+def test_on_the_demo_bank_each_branch_head_sees_their_branchs_part_of_pay_json(
+    tmp_path: Path, clean_environ: None
+) -> None:
+    from scripts.generate import write_jsonl
+
+    source = tmp_path / "bank.jsonl"
+    write_jsonl(source, 7, "tiny")  # what ``rmledger demo`` ingests
+    run(tmp_path, "ingest", str(source))
+    [last] = cli_json(tmp_path, "sql", "SELECT max(period) AS period FROM periods_closed", "--json")
+    period = last["period"]
+    printed = cli_json(tmp_path, "pay", "--period", period, "--json")
+    managers = cli_json(tmp_path, "sql", "SELECT manager_id, branch_id FROM managers", "--json")
+    branch_of = {m["manager_id"]: m["branch_id"] for m in managers}
+    ctx = Context(tmp_path)
+    seen = []
+    for branch in sorted(set(branch_of.values())):
+        head = Principal(f"head of {branch}", BRANCH_HEAD, branch_id=branch)
+        answer = reads.statements(ctx, head, period, record=lambda *line: None)
+        assert answer == [s for s in printed if branch_of[s["manager_id"]] == branch]
+        seen += answer
+    assert sorted(seen, key=lambda s: s["manager_id"]) == printed and len(printed) >= 4
