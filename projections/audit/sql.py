@@ -10,7 +10,10 @@ the pay rules in Python, so not a view) when a query names it.
 from __future__ import annotations
 
 import re
+import threading
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -153,3 +156,47 @@ def run_read_only(path: Path | str, query: str) -> tuple[list[str], list[tuple[o
         return columns, cursor.fetchall()
     finally:
         conn.close()
+
+
+class QueryStopped(Exception):
+    """An auditor's query ran past its time limit and was interrupted."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"the query was stopped after its time limit of {seconds:g} s")
+
+
+def run_limited(path: Path | str, query: str, seconds: float) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """An already guarded ``query`` (``check_read_only``) on a read-only connection,
+    interrupted after ``seconds`` (``QueryStopped``): (column names, rows). DuckDB's
+    own errors (an unknown table, a syntax error) are raised as they are.
+
+    The caller holds the shared lock of the read model meanwhile; readers hold it
+    while they run and a writer waits for them, so a query without an end would hold
+    every catch-up: hence the limit."""
+    conn = read_only_connection(path)
+    timer = threading.Timer(seconds, conn.interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        prepare_query(conn, query)  # statements_restated, when the query names it
+        rel = conn.sql(query)
+        if rel is None:
+            return [], []
+        # Through Arrow: exact decimals, and time zones without pytz.
+        return list(rel.columns), [tuple(r.values()) for r in rel.to_arrow_table().to_pylist()]
+    except duckdb.InterruptException:
+        raise QueryStopped(seconds) from None
+    finally:
+        timer.cancel()
+        conn.close()
+
+
+def json_value(value: Any) -> Any:
+    """A cell of a query's answer as JSON shows it: exact decimals as text, numbers,
+    text, booleans and null as they are, anything else (dates, times) as its text."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)

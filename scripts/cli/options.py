@@ -29,15 +29,83 @@ def _shown(value: Any) -> str:
     return repr(str(value))
 
 
+# -- the values themselves: each raises ValueError with the sentence a user reads ---------
+# (the click types below, and the web application's parameters, read values with these)
+
+
+def month_text(value: Any) -> str:
+    """A month, ``YYYY-MM``, as the text (``2026-03``)."""
+    if isinstance(value, str) and _MONTH.match(value):
+        return value
+    raise ValueError(f"{_shown(value)} is not a month like 2026-03")
+
+
+def day_value(value: Any) -> date:
+    """A calendar date, ``YYYY-MM-DD``, that exists (no 2026-02-30)."""
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(f"{_shown(value)} is not a date like 2026-03-31")
+
+
+def timestamp_value(value: Any) -> datetime:
+    """An ISO 8601 timestamp with its time zone."""
+    if isinstance(value, datetime):
+        return value
+    try:
+        moment = datetime.fromisoformat(value) if isinstance(value, str) and value[:1].isdigit() else None
+    except ValueError:
+        moment = None
+    if moment is None:
+        raise ValueError(f"{_shown(value)} is not a timestamp like 2026-03-31T18:00:00+08:00")
+    if moment.tzinfo is None:
+        raise ValueError(f"{_shown(value)} has no time zone: give one, e.g. 2026-03-31T18:00:00+08:00")
+    return moment
+
+
+IDENT_MAX = 200
+
+
+def ident_text(value: Any) -> str:
+    """An identifier or name: not empty, no control characters, at most IDENT_MAX characters."""
+    text = str(value)
+    if not text.strip():
+        raise ValueError("is empty")
+    if CONTROL.search(text):
+        raise ValueError(f"{_shown(text)} holds a control character")
+    if len(text) > IDENT_MAX:
+        raise ValueError(f"is longer than {IDENT_MAX} characters")
+    return text
+
+
+def position_value(value: Any) -> int:
+    """An event-log position: a whole number from 0 to MAX_POSITION."""
+    try:
+        number = int(value) if isinstance(value, int) or str(value).strip().isdigit() else -1
+    except ValueError:
+        number = -1
+    if not 0 <= number <= MAX_POSITION:
+        raise ValueError(f"{_shown(value)} is not an event-log position (a whole number from 0 to {MAX_POSITION})")
+    return number
+
+
+# -- click's types -------------------------------------------------------------------------
+
+
 class Month(click.ParamType):
     """A month, ``YYYY-MM``; the value stays the text (``2026-03``)."""
 
     name = "YYYY-MM"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        if isinstance(value, str) and _MONTH.match(value):
-            return value
-        self.fail(f"{_shown(value)} is not a month like 2026-03", param, ctx)
+        try:
+            return month_text(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 class Day(click.ParamType):
@@ -46,14 +114,10 @@ class Day(click.ParamType):
     name = "YYYY-MM-DD"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str) and _DATE.match(value):
-            try:
-                return date.fromisoformat(value)
-            except ValueError:
-                pass
-        self.fail(f"{_shown(value)} is not a date like 2026-03-31", param, ctx)
+        try:
+            return day_value(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 class Timestamp(click.ParamType):
@@ -63,17 +127,10 @@ class Timestamp(click.ParamType):
     name = "TIMESTAMP"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
         try:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) and value[:1].isdigit() else None
-        except ValueError:
-            moment = None
-        if moment is None:
-            self.fail(f"{_shown(value)} is not a timestamp like 2026-03-31T18:00:00+08:00", param, ctx)
-        if moment.tzinfo is None:
-            self.fail(f"{_shown(value)} has no time zone: give one, e.g. 2026-03-31T18:00:00+08:00", param, ctx)
-        return moment
+            return timestamp_value(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 class Ident(click.ParamType):
@@ -81,17 +138,13 @@ class Ident(click.ParamType):
     characters, at most 200 characters."""
 
     name = "ID"
-    MAX = 200
+    MAX = IDENT_MAX
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        text = str(value)
-        if not text.strip():
-            self.fail("is empty", param, ctx)
-        if CONTROL.search(text):
-            self.fail(f"{_shown(text)} holds a control character", param, ctx)
-        if len(text) > self.MAX:
-            self.fail(f"is longer than {self.MAX} characters", param, ctx)
-        return text
+        try:
+            return ident_text(value)
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
 
 
 class HostPort(click.ParamType):

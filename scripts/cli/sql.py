@@ -5,18 +5,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-import threading
-from decimal import Decimal
-from typing import Any
 
 import click
-import duckdb
 
 from projections.audit.sql import (
+    QueryStopped,
     ReadOnlyQueryRefused,
     check_read_only,
-    prepare_query,
-    read_only_connection,
+    json_value,
+    run_limited,
 )
 from projections.escape import terminal
 from scripts.cli.context import Context
@@ -51,14 +48,6 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    return str(value)
-
-
 @click.command()
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print rows as a JSON array of objects.")
@@ -76,19 +65,9 @@ def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
         sys.exit(1)
     limit = sql_timeout(timeout)
     held = caught_up(ctx)  # the shared lock, until the query is done
-    conn = read_only_connection(ctx.read_model_path)
-    # Readers hold the shared lock while they run, and a writer waits for them: a
-    # query without an end would hold every catch-up, and so every later command.
-    timer = threading.Timer(limit, conn.interrupt)
-    timer.daemon = True
-    timer.start()
     try:
-        prepare_query(conn, query)  # statements_restated, when the query names it
-        rel = conn.sql(query)
-        columns = list(rel.columns) if rel is not None else []
-        # Through Arrow: exact decimals, and time zones without pytz.
-        rows = [tuple(r.values()) for r in rel.to_arrow_table().to_pylist()] if rel is not None else []
-    except duckdb.InterruptException:
+        columns, rows = run_limited(ctx.read_model_path, query, limit)
+    except QueryStopped:
         click.echo(f"error: the query was stopped after its time limit of {limit:g} s "
                    f"(rmledger sql --timeout SECONDS, or {SQL_TIMEOUT_SETTING})", err=True)
         sys.exit(1)
@@ -96,14 +75,12 @@ def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
         click.echo(f"error: {terminal(error)}", err=True)
         sys.exit(1)
     finally:
-        timer.cancel()
-        conn.close()
         held.close()
     if as_json:
-        click.echo(json.dumps([{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows],
+        click.echo(json.dumps([{c: json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows],
                               indent=2))
         return
-    body = [["" if v is None else str(_plain(v)) for v in row] for row in rows]
+    body = [["" if v is None else str(json_value(v)) for v in row] for row in rows]
     click.echo("\n".join(aligned(columns, body, set(range(len(columns))))))
 
 
