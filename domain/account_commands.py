@@ -89,13 +89,20 @@ def record_accesses(ledger: Ledger, entries: Sequence[AccessEntry]) -> list[UUID
     return [record.id for record in records]
 
 
+def require_account(ledger: Ledger, username: str) -> Account:
+    """``username``'s enabled account, or ``unknown_user`` / ``user_disabled``."""
+    account = find_account(ledger, username)
+    if account is None:
+        raise DomainRuleBroken(
+            "username", "unknown_user", f"no user {username!r} is known", username
+        )
+    account.check_enabled()
+    return account
+
+
 def _change(ledger: Ledger, username: str, change: Callable[[Account], None]) -> Account:
     for attempt in range(_ATTEMPTS):
-        account = find_account(ledger, username)
-        if account is None:
-            raise DomainRuleBroken(
-                "username", "unknown_user", f"no user {username!r} is known", username
-            )
+        account = require_account(ledger, username)
         change(account)
         try:
             _store(ledger, account)

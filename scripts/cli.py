@@ -27,6 +27,7 @@ from scripts import (
     cmd_pay,
     cmd_periods,
     cmd_tiers,
+    cmd_users,
 )
 from scripts.context import Context
 from scripts.failures import RmledgerGroup
@@ -83,7 +84,8 @@ def print_summary(summary: IngestSummary) -> None:
         click.echo(terminal(f"  {r.file}:{r.line} [{r.id or '-'}] {r.message}"))
 
 
-for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo, cmd_export, cmd_periods, cmd_alerts):
+for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo, cmd_export, cmd_periods, cmd_alerts,
+                cmd_users):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 
