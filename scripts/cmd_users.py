@@ -10,12 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
-import duckdb
 
 from domain.account_commands import require_account
 from domain.errors import RuleBroken
 from domain.principal import BRANCH_HEAD, MANAGER, ROLES
-from projections.audit_common import query
+from projections.accounts import account_rows
 from projections.escape import json_text, terminal
 from scripts.context import Context
 from scripts.identity.passwords import WeakPassword, generate_password, hash_password
@@ -156,15 +155,7 @@ def token(ctx: Context, name: str, ttl: timedelta) -> None:
     click.echo(issue_token(key, name, datetime.now(UTC) + ttl))
 
 
-_LIST_SQL = """
-    SELECT username, role, manager_id, branch_id, added_by, added_at, disabled_at IS NOT NULL AS disabled
-    FROM accounts ORDER BY username"""
 _HEADINGS = ("username", "role", "bound to", "status", "added")
-
-
-def account_rows(conn: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    """Every account, by username (the read model's ``accounts`` table)."""
-    return query(conn, _LIST_SQL)
 
 
 def account_json(row: dict[str, Any]) -> dict[str, Any]:
