@@ -31,7 +31,12 @@ AUDIENCE = "rmledger"
 
 @pytest.fixture
 def ledger(tmp_path: Path, clean_environ: None) -> Ledger:
-    opened = Ledger({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / "events.sqlite")})
+    opened = Ledger(
+        {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(tmp_path / "events.sqlite"),
+        }
+    )
     given(opened, hire("M1"))
     opened.add_account("mia", "manager", "M1", None, hash_password("correct horse battery"), "root")
     opened.add_account("aud", "auditor", None, None, hash_password("auditor password"), "root")
@@ -61,8 +66,16 @@ def test_lookup_and_password_give_the_principal_only_for_an_enabled_account(ledg
 def test_a_token_gives_its_user_until_it_expires_and_dies_with_the_account(ledger: Ledger) -> None:
     token = issue_token(KEY, "mia", NOW + timedelta(hours=8))
     assert principal_from_token(ledger, KEY, token, NOW) == Principal("mia", "manager", "M1", None)
-    assert principal_from_token(ledger, [OLD_KEY, KEY], token, NOW + timedelta(hours=7, seconds=59 * 60 + 59)).username == "mia"
-    assert reason(lambda: principal_from_token(ledger, KEY, token, NOW + timedelta(hours=8))) == "expired"
+    assert (
+        principal_from_token(
+            ledger, [OLD_KEY, KEY], token, NOW + timedelta(hours=7, seconds=59 * 60 + 59)
+        ).username
+        == "mia"
+    )
+    assert (
+        reason(lambda: principal_from_token(ledger, KEY, token, NOW + timedelta(hours=8)))
+        == "expired"
+    )
     ledger.disable_account("mia", "root")
     assert reason(lambda: principal_from_token(ledger, KEY, token, NOW)) == "disabled"
     stranger = issue_token(KEY, "nobody", NOW + timedelta(hours=1))
@@ -75,21 +88,34 @@ def test_a_forged_or_altered_token_is_refused(ledger: Ledger) -> None:
     assert reason(lambda: principal_from_token(ledger, KEY, forged, NOW)) == "bad_signature"
     prefix, _, signature = token.split(".")
     as_auditor = issue_token(OLD_KEY, "aud", NOW + timedelta(hours=1)).split(".")[1]
-    assert reason(lambda: principal_from_token(ledger, KEY, f"{prefix}.{as_auditor}.{signature}", NOW)) == "bad_signature"
-    assert reason(lambda: principal_from_token(ledger, KEY, f"{prefix}.e30.{signature}", NOW)) == "bad_signature"
+    assert (
+        reason(lambda: principal_from_token(ledger, KEY, f"{prefix}.{as_auditor}.{signature}", NOW))
+        == "bad_signature"
+    )
+    assert (
+        reason(lambda: principal_from_token(ledger, KEY, f"{prefix}.e30.{signature}", NOW))
+        == "bad_signature"
+    )
     for garbage in ("", "rml1", "rml1.x.y", "Bearer abc", token + ".x", "rml1.é.x"):
-        assert reason(lambda g=garbage: principal_from_token(ledger, KEY, g, NOW)) == "malformed", garbage
+        assert reason(lambda g=garbage: principal_from_token(ledger, KEY, g, NOW)) == "malformed", (
+            garbage
+        )
 
 
 def test_token_lives_are_whole_seconds_minutes_or_hours_up_to_seven_days() -> None:
     assert [parse_ttl(t) for t in ("90s", "30m", "8h", "168h")] == [
-        timedelta(seconds=90), timedelta(minutes=30), timedelta(hours=8), timedelta(days=7)]
+        timedelta(seconds=90),
+        timedelta(minutes=30),
+        timedelta(hours=8),
+        timedelta(days=7),
+    ]
     for bad in ("", "0s", "8", "1d", "1.5h", "-1h", "169h"):
         with pytest.raises(ValueError):
             parse_ttl(bad)
 
 
 # -- single sign-on ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def provider_key() -> rsa.RSAPrivateKey:
@@ -101,28 +127,46 @@ def sso(tmp_path: Path, provider_key: rsa.RSAPrivateKey) -> tuple[SsoSettings, P
     public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(provider_key.public_key()))
     jwks = tmp_path / "jwks.json"
     jwks.write_text(json.dumps({"keys": [{**public, "kid": "k1", "use": "sig", "alg": "RS256"}]}))
-    settings = SsoSettings.from_env({"RMLEDGER_SSO_ISSUER": ISSUER, "RMLEDGER_SSO_AUDIENCE": AUDIENCE,
-                                     "RMLEDGER_SSO_JWKS": str(jwks)})
+    settings = SsoSettings.from_env(
+        {
+            "RMLEDGER_SSO_ISSUER": ISSUER,
+            "RMLEDGER_SSO_AUDIENCE": AUDIENCE,
+            "RMLEDGER_SSO_JWKS": str(jwks),
+        }
+    )
     assert settings is not None
     return settings, ProviderKeys(settings.jwks)
 
 
 def provider_token(key: rsa.RSAPrivateKey, kid: str = "k1", **claims: object) -> str:
-    body = {"iss": ISSUER, "aud": AUDIENCE, "preferred_username": "Mia", "iat": int(NOW.timestamp()),
-            "exp": int((NOW + timedelta(minutes=5)).timestamp()), **claims}
-    return jwt.encode({k: v for k, v in body.items() if v is not None}, key, algorithm="RS256",
-                      headers={"kid": kid})
+    body = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "preferred_username": "Mia",
+        "iat": int(NOW.timestamp()),
+        "exp": int((NOW + timedelta(minutes=5)).timestamp()),
+        **claims,
+    }
+    return jwt.encode(
+        {k: v for k, v in body.items() if v is not None},
+        key,
+        algorithm="RS256",
+        headers={"kid": kid},
+    )
 
 
 def test_a_provider_token_gives_the_principal_of_the_account_it_names(
-        ledger: Ledger, sso: tuple[SsoSettings, ProviderKeys], provider_key: rsa.RSAPrivateKey) -> None:
+    ledger: Ledger, sso: tuple[SsoSettings, ProviderKeys], provider_key: rsa.RSAPrivateKey
+) -> None:
     settings, keys = sso
-    assert principal_from_sso(ledger, settings, keys, provider_token(provider_key), NOW) == Principal(
-        "mia", "manager", "M1", None)
+    assert principal_from_sso(
+        ledger, settings, keys, provider_token(provider_key), NOW
+    ) == Principal("mia", "manager", "M1", None)
 
 
 def test_a_provider_token_is_refused_with_its_reason(
-        ledger: Ledger, sso: tuple[SsoSettings, ProviderKeys], provider_key: rsa.RSAPrivateKey) -> None:
+    ledger: Ledger, sso: tuple[SsoSettings, ProviderKeys], provider_key: rsa.RSAPrivateKey
+) -> None:
     settings, keys = sso
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -132,7 +176,10 @@ def test_a_provider_token_is_refused_with_its_reason(
     assert refused(provider_token(provider_key, iss="https://evil.example/")) == "wrong_issuer"
     assert refused(provider_token(provider_key, aud="another-app")) == "wrong_audience"
     assert refused(provider_token(provider_key), NOW + timedelta(minutes=5)) == "expired"
-    assert refused(provider_token(provider_key, nbf=int((NOW + timedelta(minutes=1)).timestamp()))) == "not_yet_valid"
+    assert (
+        refused(provider_token(provider_key, nbf=int((NOW + timedelta(minutes=1)).timestamp())))
+        == "not_yet_valid"
+    )
     assert refused(provider_token(provider_key, preferred_username="nobody")) == "unknown_user"
     assert refused(provider_token(provider_key, preferred_username=None)) == "claim_missing"
     assert refused(provider_token(provider_key, exp=None)) == "malformed"
