@@ -4,6 +4,7 @@ role grants by day and the access log."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import eventsourcing.domain
 import pytest
 
+from consumers.publisher import all_events_route
 from domain.access_log import AccessEntry
 from domain.errors import RuleBroken
 from domain.ledger import Ledger
@@ -252,3 +254,15 @@ def test_access_log_records_appear_in_the_read_model_in_order(
             ).fetchall()
         ]
         assert record_ids == [str(first), *map(str, ids)]
+
+
+def test_the_published_event_stream_carries_no_password_hash(ledger: Ledger) -> None:
+    ledger.add_account("aud", "auditor", None, None, HASH, "root")
+    (added,) = ledger.recorder.select_notifications(start=1, limit=1)
+    _, _, value, _ = all_events_route(ledger, added)
+    published = json.loads(value)
+    assert (published["topic"], published["state"]["username"]) == (
+        "domain.account:Account.Added",
+        "aud",
+    )
+    assert published["state"]["password_hash"] is None and HASH not in value.decode()
