@@ -25,6 +25,7 @@ from kafka.errors import KafkaTimeoutError
 
 from consumers.decoder import PERSONAL_FIELDS
 from consumers.topics import EVENTS_TOPIC, dlq_topic
+from domain.account import SECRET_FIELDS
 from domain.errors import mask
 from domain.ledger import Ledger
 
@@ -66,10 +67,14 @@ def published_state(topic: str, state: Any) -> Any:
     (``id_number``), at any depth, masked to its last 4 characters, and a dead
     letter's original value bytes (``value_b64``) replaced by ``null``: a rejected
     message may hold an identity number in clear, or be JSON too broken to find it in.
+    An account's password hash is replaced by ``null`` too.
     The key (an entity id) and the error text (which never echoes personal data) stay."""
     state = _masked(state)
     if topic == DEAD_LETTER_TOPIC and isinstance(state, dict):
         state["value_b64"] = None
+    if isinstance(state, dict):
+        # An account's password hash never leaves the store (domain.account.SECRET_FIELDS).
+        state.update({name: None for name in SECRET_FIELDS if name in state})
     return state
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
@@ -22,7 +22,10 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
 from eventsourcing.utils import get_topic
 
+from domain import account_commands
 from domain import messages as m
+from domain.access_log import AccessEntry
+from domain.account import Account
 from domain.client import Client
 from domain.errors import Conflict, DependencyMissing, DomainRuleBroken, RuleBroken
 from domain.facts import Activity, Adjustment, BalanceReport, Posting
@@ -496,6 +499,34 @@ class Ledger(Application[UUID]):
                 f"message id {message.id!r} was already applied with different content", message.id,
             )
         return True
+
+    # -- accounts and the access log (domain/account_commands.py) ----------------------
+
+    def account(self, username: str) -> Account | None:
+        """``username``'s account as stored now, or None."""
+        return account_commands.find_account(self, username)
+
+    def add_account(self, username: str, role: str, manager_id: str | None, branch_id: str | None,
+                    password_hash: str, by: str, at: datetime | None = None) -> Account:
+        """A new account (docs/rules.md R11.1); ``by`` is who added it."""
+        return account_commands.add_account(self, username, role, manager_id, branch_id, password_hash, by, at)
+
+    def change_role(self, username: str, role: str, manager_id: str | None, branch_id: str | None,
+                    by: str) -> Account:
+        """Grant ``username`` another role or binding."""
+        return account_commands.change_role(self, username, role, manager_id, branch_id, by)
+
+    def disable_account(self, username: str, by: str) -> Account:
+        """Disable ``username`` for good: no sign-in, no token, no change."""
+        return account_commands.disable_account(self, username, by)
+
+    def record_access(self, entry: AccessEntry) -> UUID:
+        """Append one access-log record (docs/rules.md R11.3); its id."""
+        return account_commands.record_accesses(self, [entry])[0]
+
+    def record_accesses(self, entries: Sequence[AccessEntry]) -> list[UUID]:
+        """Append many access-log records in one transaction; their ids."""
+        return account_commands.record_accesses(self, entries)
 
     def seal(self, reason: str = "on demand") -> SealLog.Sealed:
         """Append a seal covering the log up to its last position (domain/seal.py)."""

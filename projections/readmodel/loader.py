@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from domain.account import SECRET_FIELDS
 from domain.values import CATEGORIES
 from projections.readmodel import extensions, schema
 from projections.readmodel.chain import (
@@ -52,6 +54,9 @@ DEFAULT_PAGE_SIZE = 122_880
 PERIOD_CLOSED = "domain.registry:Period.Closed"
 CLIENT_REGISTERED = "domain.client:Client.Registered"
 DEAD_LETTER_RECORDED = "domain.registry:DeadLetter.Recorded"
+ACCOUNT_ADDED = "domain.account:Account.Added"
+ROLE_CHANGED = "domain.account:Account.RoleChanged"
+ACCOUNT_DISABLED = "domain.account:Account.Disabled"
 
 _TS = "CAST(state->>'$.timestamp._data_' AS TIMESTAMPTZ)"
 
@@ -63,6 +68,11 @@ def _s(field: str) -> str:
 def _d(field: str) -> str:
     """A date field (transcoded as ``{"_type_": "date_iso", "_data_": ...}``)."""
     return f"CAST(state->>'$.{field}._data_' AS DATE)"
+
+
+def _t(field: str) -> str:
+    """A datetime field (``datetime_iso``)."""
+    return f"CAST(state->>'$.{field}._data_' AS TIMESTAMPTZ)"
 
 
 def _m(field: str) -> str:
@@ -194,6 +204,53 @@ TYPED: list[tuple[str, str]] = [
           {_m('balance')}, {_d('as_of')}, {_s('message_id')}
         FROM page JOIN page_keys k ON k.originator_id = page.originator_id AND k.kind = 'loan'
         WHERE topic = ?"""),
+    # Accounts and role grants (docs/rules.md R11.1). Within a part, the statements of
+    # one topic run after those of the topics above them, and an account's events come
+    # in this order too (added, then role changes, then at most one disabling), so each
+    # change ends the grant left open before it.
+    (ACCOUNT_ADDED, f"""
+        INSERT INTO accounts SELECT {_HEAD}, {_s('username')}, {_s('role')}, {_s('manager_id')},
+          {_s('branch_id')}, {_s('by')}, {_t('at')}, NULL, NULL, NULL, NULL, NULL FROM page WHERE topic = ?"""),
+    (ACCOUNT_ADDED, f"""
+        INSERT INTO role_grants SELECT {_HEAD}, {_s('username')}, {_s('role')}, {_s('manager_id')},
+          {_s('branch_id')}, {_s('by')}, NULL, NULL, NULL, NULL FROM page WHERE topic = ?"""),
+    (ROLE_CHANGED, f"""
+        UPDATE role_grants g SET to_position = c.position, to_recorded_at = c.ts, ended_by = c.actor,
+          ended_how = 'role_changed'
+        FROM (SELECT position, {_TS} AS ts, {_s('username')} AS username, {_s('by')} AS actor
+              FROM page WHERE topic = ?
+              QUALIFY row_number() OVER (PARTITION BY username ORDER BY position) = 1) c
+        WHERE g.username = c.username AND g.to_position IS NULL"""),
+    (ROLE_CHANGED, f"""
+        INSERT INTO role_grants SELECT position, ts, username, role, manager_id, branch_id, actor,
+          lead(position) OVER w, lead(ts) OVER w, lead(actor) OVER w,
+          CASE WHEN lead(position) OVER w IS NOT NULL THEN 'role_changed' END
+        FROM (SELECT position, {_TS} AS ts, {_s('username')} AS username, {_s('role')} AS role,
+                {_s('manager_id')} AS manager_id, {_s('branch_id')} AS branch_id, {_s('by')} AS actor
+              FROM page WHERE topic = ?)
+        WINDOW w AS (PARTITION BY username ORDER BY position)"""),
+    (ROLE_CHANGED, f"""
+        UPDATE accounts a SET role = c.role, manager_id = c.manager_id, branch_id = c.branch_id,
+          changed_position = c.position, changed_at = c.ts, changed_by = c.actor
+        FROM (SELECT position, {_TS} AS ts, {_s('username')} AS username, {_s('role')} AS role,
+                {_s('manager_id')} AS manager_id, {_s('branch_id')} AS branch_id, {_s('by')} AS actor
+              FROM page WHERE topic = ?
+              QUALIFY row_number() OVER (PARTITION BY username ORDER BY position DESC) = 1) c
+        WHERE a.username = c.username"""),
+    (ACCOUNT_DISABLED, f"""
+        UPDATE role_grants g SET to_position = c.position, to_recorded_at = c.ts, ended_by = c.actor,
+          ended_how = 'disabled'
+        FROM (SELECT position, {_TS} AS ts, {_s('username')} AS username, {_s('by')} AS actor
+              FROM page WHERE topic = ?) c
+        WHERE g.username = c.username AND g.to_position IS NULL"""),
+    (ACCOUNT_DISABLED, f"""
+        UPDATE accounts a SET disabled_at = c.ts, disabled_by = c.actor
+        FROM (SELECT {_TS} AS ts, {_s('username')} AS username, {_s('by')} AS actor
+              FROM page WHERE topic = ?) c
+        WHERE a.username = c.username"""),
+    ("domain.access_log:AccessRecord.Recorded", f"""
+        INSERT INTO access_log SELECT {_HEAD}, originator_id, {_s('username')}, {_s('action')},
+          {_s('target')}, {_s('outcome')}, {_s('reason')}, {_t('at')} FROM page WHERE topic = ?"""),
     (PERIOD_CLOSED, f"""
         INSERT INTO periods_closed SELECT {_HEAD}, {_s('period')}, {_d('closed_on')},
           {_s('approved_by')}, {_s('message_id')} FROM page WHERE topic = ?"""),
@@ -210,13 +267,17 @@ _KEY_SQL = """
 
 # The read model never holds an identity number (docs/rules.md R4.2): a client's is
 # removed from its registration, and a dead letter's original message bytes (which
-# may be a client registration) are withheld, as on the rmledger.events topic.
+# may be a client registration) are withheld, as on the rmledger.events topic. Nor a
+# password hash (domain.account.SECRET_FIELDS): auditors read the events table.
+_SECRETS_REMOVED = json.dumps(dict.fromkeys(SECRET_FIELDS))
 _EVENTS_SQL = f"""
     INSERT INTO events SELECT position, originator_id, originator_version, topic, {_TS},
       CASE WHEN topic = '{CLIENT_REGISTERED}'
            THEN CAST(json_merge_patch(state, '{{"id_number":null}}') AS VARCHAR)
            WHEN topic = '{DEAD_LETTER_RECORDED}'
            THEN CAST(json_merge_patch(state, '{{"value_b64":null}}') AS VARCHAR)
+           WHEN topic = '{ACCOUNT_ADDED}'
+           THEN CAST(json_merge_patch(state, '{_SECRETS_REMOVED}') AS VARCHAR)
            ELSE state END
     FROM log_part"""
 

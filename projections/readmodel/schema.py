@@ -78,6 +78,21 @@ TABLES: dict[str, str] = {
     "loan_classifications": f"{_COMMON}, loan_id VARCHAR, client_id VARCHAR, category VARCHAR, "
                             f"balance {MONEY}, as_of DATE, message_id VARCHAR",
     "periods_closed": f"{_COMMON}, period VARCHAR, closed_on DATE, approved_by VARCHAR, message_id VARCHAR",
+    # Accounts as they stand now (docs/rules.md R11.1): one row per account, updated by
+    # role changes and disabling; never a password hash. ``position``/``recorded_at``:
+    # when the account was added.
+    "accounts": f"{_COMMON}, username VARCHAR, role VARCHAR, manager_id VARCHAR, branch_id VARCHAR, "
+                "added_by VARCHAR, added_at TIMESTAMPTZ, changed_position BIGINT, changed_at TIMESTAMPTZ, "
+                "changed_by VARCHAR, disabled_at TIMESTAMPTZ, disabled_by VARCHAR",
+    # Every grant of a role, from the event that granted it (``position``/``recorded_at``)
+    # to the one that ended it (a role change or disabling; NULL while it holds): who
+    # could see what on any day.
+    "role_grants": f"{_COMMON}, username VARCHAR, role VARCHAR, manager_id VARCHAR, branch_id VARCHAR, "
+                   "granted_by VARCHAR, to_position BIGINT, to_recorded_at TIMESTAMPTZ, ended_by VARCHAR, "
+                   "ended_how VARCHAR",
+    # The access log (docs/rules.md R11.3): one row per decision, in log order.
+    "access_log": f"{_COMMON}, record_id VARCHAR, username VARCHAR, action VARCHAR, target VARCHAR, "
+                  "outcome VARCHAR, reason VARCHAR, decided_at TIMESTAMPTZ",
     # Pay statements issued when a month was closed: frozen, one per manager employed
     # in the month, computed from the log prefix up to and including the closing event.
     # ``statement`` is the docs/contract.md C2.2 JSON object (money as 2-decimal strings).

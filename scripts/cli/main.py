@@ -28,6 +28,7 @@ from scripts.cli import periods as cmd_periods
 from scripts.cli import rebuild as cmd_rebuild
 from scripts.cli import sql as cmd_sql
 from scripts.cli import tiers as cmd_tiers
+from scripts.cli import users as cmd_users
 from scripts.cli import verify as cmd_verify
 from scripts.cli.context import Context
 from scripts.cli.failures import RmledgerGroup
@@ -85,7 +86,7 @@ def print_summary(summary: IngestSummary) -> None:
 
 
 for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_verify, cmd_rebuild, cmd_sql, cmd_kafka, cmd_demo, cmd_export,
-                cmd_periods, cmd_alerts):
+                cmd_periods, cmd_alerts, cmd_users):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

@@ -2,7 +2,10 @@
 else the file named by ``RMLEDGER_SEAL_KEY_FILE``, else ``seal.key`` in the data
 directory, made (mode 0600) by the first seal. A key is 64 hexadecimal characters
 (256 bits); several keys, separated by commas, spaces or newlines, are old keys kept
-for verifying after a rotation: the first one seals."""
+for verifying after a rotation: the first one seals.
+
+The token key of the HTTP API (scripts/identity/tokens.py) is kept the same way under
+its own names (``KeySetting``)."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+import attrs
 import click
 
 from domain.seal import Sealer
@@ -20,6 +24,20 @@ KEY_ENV = "RMLEDGER_SEAL_KEY"
 KEY_FILE_ENV = "RMLEDGER_SEAL_KEY_FILE"
 DEFAULT_KEY_FILE = "seal.key"
 _HEX_KEY = re.compile(r"[0-9a-fA-F]{64}")
+
+
+@attrs.frozen
+class KeySetting:
+    """Where a key outside the store is read from: the variable holding the key, the
+    one naming a file, and the file made in the data directory when neither is set."""
+
+    env: str
+    file_env: str
+    default_file: str
+    what: str  # for error messages: "seal key", "token key"
+
+
+SEAL_KEY = KeySetting(KEY_ENV, KEY_FILE_ENV, DEFAULT_KEY_FILE, "seal key")
 
 
 class SealKeyProblem(click.ClickException):
@@ -49,7 +67,7 @@ def _read(path: Path, source: str) -> list[bytes]:
         raise SealKeyProblem(f"{source} cannot be read: {error.strerror}") from None
 
 
-def _create(path: Path) -> None:
+def _create(path: Path, what: str) -> None:
     """A new random key in ``path``, readable by its owner only; a file made meanwhile
     by another process is kept."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,26 +76,27 @@ def _create(path: Path) -> None:
     except FileExistsError:
         return
     except OSError as error:
-        raise SealKeyProblem(f"cannot create the seal key file {path}: {error.strerror}") from None
+        raise SealKeyProblem(f"cannot create the {what} file {path}: {error.strerror}") from None
     with os.fdopen(descriptor, "w", encoding="ascii") as out:
         out.write(secrets.token_hex(32) + "\n")
 
 
-def load_keys(data_dir: Path, environ: Mapping[str, str], create: bool) -> list[bytes]:
-    """The seal keys (first one seals). Without a setting, ``seal.key`` in the data
-    directory: made when ``create`` (the first seal), else nothing when absent."""
-    value, file_name = environ.get(KEY_ENV), environ.get(KEY_FILE_ENV)
+def load_keys(data_dir: Path, environ: Mapping[str, str], create: bool,
+              setting: KeySetting = SEAL_KEY) -> list[bytes]:
+    """The keys (first one signs). Without a setting, the default file in the data
+    directory (``seal.key``): made when ``create`` (the first seal), else nothing when absent."""
+    value, file_name = environ.get(setting.env), environ.get(setting.file_env)
     if value and file_name:
-        raise SealKeyProblem(f"set {KEY_ENV} or {KEY_FILE_ENV}, not both")
+        raise SealKeyProblem(f"set {setting.env} or {setting.file_env}, not both")
     if value:
-        return parse_keys(value, KEY_ENV)
+        return parse_keys(value, setting.env)
     if file_name:
-        return _read(Path(file_name), f"{KEY_FILE_ENV} {file_name}")
-    path = data_dir / DEFAULT_KEY_FILE
+        return _read(Path(file_name), f"{setting.file_env} {file_name}")
+    path = data_dir / setting.default_file
     if not path.exists():
         if not create:
             return []
-        _create(path)
+        _create(path, setting.what)
     return _read(path, str(path))
 
 

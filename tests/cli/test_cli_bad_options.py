@@ -39,6 +39,10 @@ GOOD: dict[str, dict[str, str]] = {
     "demo": {"--size": "tiny"},
     "generate": {"--size": "tiny", "--out": "{tmp}/generated.jsonl"},
     "export": {"--out": "{tmp}/export"},
+    "users add": {"name": "carol", "--role": "auditor"},
+    "users role": {"name": "carol", "--role": "admin"},
+    "users disable": {"name": "carol"},
+    "users token": {"name": "carol"},
 }
 # Commands that talk to a Kafka broker or build a whole bank: run only with values their
 # option types refuse (an acceptable value would start the real work).
@@ -68,7 +72,8 @@ def test_the_walk_finds_every_command_and_its_options() -> None:
     found = {name for name, _ in commands()}
     assert found == {"ingest", "pay", "pay explain", "rebuild", "sql", "tiers", "audit", "audit history",
                      "audit departure", "verify", "consume", "publish", "demo", "generate", "export",
-                     "seal", "periods", "alerts"}
+                     "seal", "periods", "alerts", "users", "users add", "users role", "users disable",
+                     "users list", "users token"}
     assert sum(1 for _ in cases()) > 30 * len(BAD_VALUES) // 2
 
 
