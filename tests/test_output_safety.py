@@ -120,8 +120,10 @@ def test_the_departure_audit_in_markdown_has_no_raw_markup_or_controls(evil_stor
     _no_raw_controls(result.output)
     assert "<script>" not in result.output and "<b>" not in result.output
     assert "M&lt;script&gt;alert(1)&lt;/script&gt;\\|\\`x\\`&amp;" in result.output
-    book = next(line for line in result.output.splitlines() if line.startswith("| C"))
-    assert book.startswith("| C\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202e | **** | primary |")
+    book = next(line for line in result.output.splitlines() if line.startswith("| C\\x1b"))
+    # the client's id, its name (escaped, never raw), the masked identity number
+    assert book.startswith("| C\\x1b]0;pwned\\x07\\x1b[2J\\x9b31m\\u202e | ")
+    assert " | **** | primary |" in book
 
 
 def test_the_departure_audit_in_html_has_no_raw_markup_or_controls(evil_store: Path) -> None:
