@@ -24,7 +24,8 @@ pytest.importorskip("projections.pay.statements")
 def departure_messages() -> list[dict[str, Any]]:
     return [
         *b.bank(),
-        b.assign("C1", "M1"), b.assign("C2", "M1"),
+        b.assign("C1", "M1"),
+        b.assign("C2", "M1"),
         b.book("P1", "C1", "20000.00", "fee_income", "2025-02-10"),
         b.close("2025-02", "2025-03-01"),
         b.book("P2", "C1", "5000.00", "fee_income", "2025-03-10"),
@@ -40,7 +41,9 @@ def departure_messages() -> list[dict[str, Any]]:
         b.sign("H1", "2025-09-04"),
         b.file_handover("H1", "2025-09-10"),
         b.open_handover("H2", "M1", "M3", ["C2"], "2025-09-02"),
-        b.witness("H2", "LEAD1", "sub_branch_lead", "2025-09-03"),  # no wealth-centre head: unwitnessed
+        b.witness(
+            "H2", "LEAD1", "sub_branch_lead", "2025-09-03"
+        ),  # no wealth-centre head: unwitnessed
     ]
 
 
@@ -62,29 +65,68 @@ def data_dir(tmp_path: Path) -> Path:
 # a junior is paid 180 per 10,000 of weighted profit at coefficient 1.0, so
 # PP = WP x 0.018; prepayment ratio 0.70; salary 5,000.00 + 1,500.00 = 6,500.00 a full month.
 MONTH_FIELDS = (
-    "period", "income", "cost", "loss_charge", "profit", "new", "stock", "status", "performance_earned",
-    "entitlement_restated", "entitlement_issued", "performance_paid", "performance_paid_restated",
-    "responsibility_profit_issued", "responsibility_profit_restated", "clawback_carried_issued",
-    "clawback_carried_restated", "total_issued", "total_restated",
+    "period",
+    "income",
+    "cost",
+    "loss_charge",
+    "profit",
+    "new",
+    "stock",
+    "status",
+    "performance_earned",
+    "entitlement_restated",
+    "entitlement_issued",
+    "performance_paid",
+    "performance_paid_restated",
+    "responsibility_profit_issued",
+    "responsibility_profit_restated",
+    "clawback_carried_issued",
+    "clawback_carried_restated",
+    "total_issued",
+    "total_restated",
 )
 
 
-def month_row(period: str, *, income: str = "0.00", cost: str = "0.00", loss_charge: str = "0.00",
-              profit: str = "0.00", new: str = "0.00", stock: str = "0.00", earned: str = "0.00",
-              entitled: str = "0.00", paid: str = "0.00", clawback: str = "0.00", total: str = "6500.00",
-              issued: dict[str, str] | None = None) -> dict[str, Any]:
+def month_row(
+    period: str,
+    *,
+    income: str = "0.00",
+    cost: str = "0.00",
+    loss_charge: str = "0.00",
+    profit: str = "0.00",
+    new: str = "0.00",
+    stock: str = "0.00",
+    earned: str = "0.00",
+    entitled: str = "0.00",
+    paid: str = "0.00",
+    clawback: str = "0.00",
+    total: str = "6500.00",
+    issued: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """One month of the audit as expected: business credited, the restated statement
     (``earned``, ``entitled``, ``paid``, ``clawback``, ``total``) and, for a closed
     month, its issued statement (``entitlement``, ``paid``, ``profit``, ``clawback``,
     ``total``). ``performance_paid`` is the issued figure when there is one."""
     return {
-        "period": period, "income": income, "cost": cost, "loss_charge": loss_charge, "profit": profit,
-        "new": new, "stock": stock, "status": "issued" if issued else "open", "performance_earned": earned,
-        "entitlement_restated": entitled, "entitlement_issued": issued and issued["entitlement"],
-        "performance_paid": issued["paid"] if issued else paid, "performance_paid_restated": paid,
-        "responsibility_profit_issued": issued and issued["profit"], "responsibility_profit_restated": profit,
-        "clawback_carried_issued": issued and issued["clawback"], "clawback_carried_restated": clawback,
-        "total_issued": issued and issued["total"], "total_restated": total,
+        "period": period,
+        "income": income,
+        "cost": cost,
+        "loss_charge": loss_charge,
+        "profit": profit,
+        "new": new,
+        "stock": stock,
+        "status": "issued" if issued else "open",
+        "performance_earned": earned,
+        "entitlement_restated": entitled,
+        "entitlement_issued": issued and issued["entitlement"],
+        "performance_paid": issued["paid"] if issued else paid,
+        "performance_paid_restated": paid,
+        "responsibility_profit_issued": issued and issued["profit"],
+        "responsibility_profit_restated": profit,
+        "clawback_carried_issued": issued and issued["clawback"],
+        "clawback_carried_restated": clawback,
+        "total_issued": issued and issued["total"],
+        "total_restated": total,
     }
 
 
@@ -92,7 +134,9 @@ def audit_months(audit: dict[str, Any]) -> list[dict[str, Any]]:
     return [{k: m[k] for k in MONTH_FIELDS} for m in audit["months"]]
 
 
-def test_departure_audit_through_the_command_line_agrees_with_the_pay_statements(data_dir: Path) -> None:
+def test_departure_audit_through_the_command_line_agrees_with_the_pay_statements(
+    data_dir: Path,
+) -> None:
     audit = json.loads(run(data_dir, "audit", "departure", "--manager", "M1", "--format", "json"))
     # M1 (junior, hired 2025-01-01) serves C1 and C2 as primary, acquired, from 2025-01-10
     # (first_served_on); everything below is within 365 days of that: all new business, k0
@@ -121,14 +165,41 @@ def test_departure_audit_through_the_command_line_agrees_with_the_pay_statements
     # Issued totals: 02 6,500 + 252 = 6,752.00; 03 6,500 + 63 = 6,563.00.
     assert audit_months(audit) == [
         month_row("2025-01"),
-        month_row("2025-02", income="20000.00", profit="20000.00", new="20000.00", earned="360.00",
-                  entitled="252.00", paid="252.00", total="6752.00",
-                  issued={"entitlement": "252.00", "paid": "252.00", "profit": "20000.00", "clawback": "0.00",
-                          "total": "6752.00"}),
-        month_row("2025-03", issued={"entitlement": "63.00", "paid": "63.00", "profit": "5000.00",
-                                     "clawback": "0.00", "total": "6563.00"}),
-        month_row("2025-04", loss_charge="30000.00", profit="-30000.00", new="-30000.00", earned="-540.00",
-                  clawback="63.00"),
+        month_row(
+            "2025-02",
+            income="20000.00",
+            profit="20000.00",
+            new="20000.00",
+            earned="360.00",
+            entitled="252.00",
+            paid="252.00",
+            total="6752.00",
+            issued={
+                "entitlement": "252.00",
+                "paid": "252.00",
+                "profit": "20000.00",
+                "clawback": "0.00",
+                "total": "6752.00",
+            },
+        ),
+        month_row(
+            "2025-03",
+            issued={
+                "entitlement": "63.00",
+                "paid": "63.00",
+                "profit": "5000.00",
+                "clawback": "0.00",
+                "total": "6563.00",
+            },
+        ),
+        month_row(
+            "2025-04",
+            loss_charge="30000.00",
+            profit="-30000.00",
+            new="-30000.00",
+            earned="-540.00",
+            clawback="63.00",
+        ),
         month_row("2025-05", clawback="63.00"),
         month_row("2025-06", entitled="-252.00", clawback="315.00"),
         month_row("2025-07", clawback="315.00"),
@@ -138,8 +209,25 @@ def test_departure_audit_through_the_command_line_agrees_with_the_pay_statements
     # Paid: 252 (Feb, issued) + 63 (Mar, issued) = 315.00; restated entitlement
     # 252 - 252 = 0.00; owed back max(0, 315 - 0) = 315.00, what September carries.
     assert audit["pay"] == {
-        "restated_available": True, "performance_paid_total": "315.00", "entitlement_restated_total": "0.00",
-        "clawback_owed": "315.00", "statement_clawback_carried": "315.00", "last_statement_period": "2025-09",
+        "restated_available": True,
+        "performance_paid_total": "315.00",
+        "entitlement_restated_total": "0.00",
+        "clawback_owed": "315.00",
+        "statement_clawback_carried": "315.00",
+        "last_statement_period": "2025-09",
+        # September is open: its restated due is -315.00 and it pays 0.00, so after it
+        # 315.00 is owed by the leaver: the clawback carried, which no later statement recovers.
+        "owed_after_last_statement": {
+            "period": "2025-09",
+            "status": "open",
+            "issued_at_position": None,
+            "performance_due_restated": "-315.00",
+            "performance_paid": "0.00",
+            "paid_after_departure": "0.00",
+            "balance": "-315.00",
+            "owed_to_leaver": "0.00",
+            "owed_by_leaver": "315.00",
+        },
     }
     with ReadModel(data_dir / "read_model.duckdb") as model:
         [september] = pay.statements(model, "2025-09", "M1", restated=True)
@@ -153,10 +241,15 @@ def test_departure_audit_through_the_command_line_agrees_with_the_pay_statements
     # L1 (C2's only loan, the book's only loan): substandard 100,000.00 at departure, so
     # non-performing 100,000 / total 100,000 = 1.000000; downgraded normal -> substandard.
     loans = audit["loans"]
-    assert (loans["total_balance"], loans["non_performing_balance"], loans["non_performing_ratio"]) == \
-        ("100000.00", "100000.00", "1.000000")
+    assert (
+        loans["total_balance"],
+        loans["non_performing_balance"],
+        loans["non_performing_ratio"],
+    ) == ("100000.00", "100000.00", "1.000000")
     [l1] = loans["loans"]
-    assert [(g["from"], g["to"], g["as_of"]) for g in l1["downgrades"]] == [("normal", "substandard", "2025-04-30")]
+    assert [(g["from"], g["to"], g["as_of"]) for g in l1["downgrades"]] == [
+        ("normal", "substandard", "2025-04-30")
+    ]
 
 
 STOCK_SCENARIO = SCENARIOS / "audit_departure_stock.jsonl"
@@ -168,7 +261,9 @@ def stock_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_departure_audit_of_stock_business_a_late_posting_and_a_mid_month_departure(stock_dir: Path) -> None:
+def test_departure_audit_of_stock_business_a_late_posting_and_a_mid_month_departure(
+    stock_dir: Path,
+) -> None:
     """tests/scenarios/audit_departure_stock.jsonl: stock business weighted by k0, a
     posting booked after its month closed, a loss charge that turns the half negative,
     and a departure on 2025-05-20 after a complete handover."""
@@ -207,47 +302,147 @@ def test_departure_audit_of_stock_business_a_late_posting_and_a_mid_month_depart
     #     Salary for 20 of 31 days: 5,000 x 20/31 = 3,225.81, 1,500 x 20/31 = 967.74;
     #     total 4,193.55.
     assert audit_months(audit) == [
-        month_row("2025-01", income="10000.00", profit="10000.00", new="10000.00", earned="180.00",
-                  entitled="126.00", paid="126.00", total="6626.00",
-                  issued={"entitlement": "126.00", "paid": "126.00", "profit": "10000.00", "clawback": "0.00",
-                          "total": "6626.00"}),
-        month_row("2025-02", income="23000.00", cost="5000.00", profit="18000.00", new="3000.00",
-                  stock="15000.00", earned="295.30", entitled="206.71", paid="206.71", total="6706.71",
-                  issued={"entitlement": "181.51", "paid": "181.51", "profit": "16000.00", "clawback": "0.00",
-                          "total": "6681.51"}),
-        month_row("2025-03", income="3000.00", loss_charge="50000.00", profit="-47000.00", new="-50000.00",
-                  stock="3000.00", earned="-851.91", paid="25.20", total="6525.20",
-                  issued={"entitlement": "0.00", "paid": "25.20", "profit": "-47000.00", "clawback": "0.00",
-                          "total": "6525.20"}),
-        month_row("2025-04", income="4000.00", profit="4000.00", stock="4000.00", earned="63.76",
-                  entitled="44.64", paid="44.64", total="6544.64"),
-        month_row("2025-05", income="500.00", profit="500.00", new="500.00", earned="9.00", entitled="-377.35",
-                  clawback="377.35", total="4193.55"),
+        month_row(
+            "2025-01",
+            income="10000.00",
+            profit="10000.00",
+            new="10000.00",
+            earned="180.00",
+            entitled="126.00",
+            paid="126.00",
+            total="6626.00",
+            issued={
+                "entitlement": "126.00",
+                "paid": "126.00",
+                "profit": "10000.00",
+                "clawback": "0.00",
+                "total": "6626.00",
+            },
+        ),
+        month_row(
+            "2025-02",
+            income="23000.00",
+            cost="5000.00",
+            profit="18000.00",
+            new="3000.00",
+            stock="15000.00",
+            earned="295.30",
+            entitled="206.71",
+            paid="206.71",
+            total="6706.71",
+            issued={
+                "entitlement": "181.51",
+                "paid": "181.51",
+                "profit": "16000.00",
+                "clawback": "0.00",
+                "total": "6681.51",
+            },
+        ),
+        month_row(
+            "2025-03",
+            income="3000.00",
+            loss_charge="50000.00",
+            profit="-47000.00",
+            new="-50000.00",
+            stock="3000.00",
+            earned="-851.91",
+            paid="25.20",
+            total="6525.20",
+            issued={
+                "entitlement": "0.00",
+                "paid": "25.20",
+                "profit": "-47000.00",
+                "clawback": "0.00",
+                "total": "6525.20",
+            },
+        ),
+        month_row(
+            "2025-04",
+            income="4000.00",
+            profit="4000.00",
+            stock="4000.00",
+            earned="63.76",
+            entitled="44.64",
+            paid="44.64",
+            total="6544.64",
+        ),
+        month_row(
+            "2025-05",
+            income="500.00",
+            profit="500.00",
+            new="500.00",
+            earned="9.00",
+            entitled="-377.35",
+            clawback="377.35",
+            total="4193.55",
+        ),
     ]
     # Paid 126 + 181.51 + 25.20 + 44.64 + 0 = 377.35; restated entitlement
     # 126 + 206.71 + 0 + 44.64 - 377.35 = 0.00 (the half's PP is negative: nothing is due);
     # owed back 377.35 - 0 = 377.35, what the open final statement carries.
     assert audit["pay"] == {
-        "restated_available": True, "performance_paid_total": "377.35", "entitlement_restated_total": "0.00",
-        "clawback_owed": "377.35", "statement_clawback_carried": "377.35", "last_statement_period": "2025-05",
+        "restated_available": True,
+        "performance_paid_total": "377.35",
+        "entitlement_restated_total": "0.00",
+        "clawback_owed": "377.35",
+        "statement_clawback_carried": "377.35",
+        "last_statement_period": "2025-05",
+        # The open final statement (May) has a restated due of -377.35 and pays nothing:
+        # 377.35 is owed by the leaver after it (the same figure as its clawback carried).
+        "owed_after_last_statement": {
+            "period": "2025-05",
+            "status": "open",
+            "issued_at_position": None,
+            "performance_due_restated": "-377.35",
+            "performance_paid": "0.00",
+            "paid_after_departure": "0.00",
+            "balance": "-377.35",
+            "owed_to_leaver": "0.00",
+            "owed_by_leaver": "377.35",
+        },
     }
+    md = run(stock_dir, "audit", "departure", "--manager", "M1").splitlines()
+    assert md[md.index("## Money still owed after the last statement") + 2] == (
+        "Last statement 2025-05 (open, paying 0.00 now); restated performance due -377.35. After it, owed to the "
+        "leaver 0.00, owed by the leaver 377.35 (restated due − paid; settled off-cycle by HR/payroll, never "
+        "from salary)."
+    )
+    assert "Total balance 400000.00; non-performing 100000.00; non-performing ratio 25.00%." in md
     with ReadModel(stock_dir / "read_model.duckdb") as model:
         [may] = pay.statements(model, "2025-05", "M1", restated=True)
         [february_issued] = pay.statements(model, "2025-02", "M1")
     assert (f"{may['clawback_carried']:.2f}", f"{may['total']:.2f}") == ("377.35", "4193.55")
     assert f"{february_issued['performance_paid']:.2f}" == "181.51"
     d = audit["departure"]
-    assert (d["status"], d["departed_on"], d["audit_date"]) == ("departed", "2025-05-20", "2025-05-20")
+    assert (d["status"], d["departed_on"], d["audit_date"]) == (
+        "departed",
+        "2025-05-20",
+        "2025-05-20",
+    )
     assert audit["approvals"]["complete"] and audit["approvals"]["in_order"]
-    assert [(x["client_id"], x["origin"], x["since"], x["left"]["how"], x["left"]["on"]) for x in audit["book"]] == [
+    assert [
+        (x["client_id"], x["origin"], x["since"], x["left"]["how"], x["left"]["on"])
+        for x in audit["book"]
+    ] == [
         ("C1", "acquired", "2025-01-10", "handover", "2025-05-15"),
-        ("C2", "inherited", "2025-02-01", "handover", "2025-05-15")]
+        ("C2", "inherited", "2025-02-01", "handover", "2025-05-15"),
+    ]
     # L1 doubtful 100,000 (non-performing) and L2 normal 300,000: 100,000 / 400,000 = 0.25
     loans = audit["loans"]
-    assert (loans["total_balance"], loans["non_performing_balance"], loans["non_performing_ratio"]) == \
-        ("400000.00", "100000.00", "0.250000")
-    # a witnessed, signed and filed handover; no reversal, no quick move, no unattributed day
-    assert audit["findings"] == [] and audit["finding_counts"] == {}
+    assert (
+        loans["total_balance"],
+        loans["non_performing_balance"],
+        loans["non_performing_ratio"],
+    ) == ("400000.00", "100000.00", "0.250000")
+    # a witnessed, signed and filed handover; no reversal, no quick move, no unattributed day;
+    # only the clawback the final statement leaves owed by the leaver
+    assert audit["finding_counts"] == {"money_owed_after_last_statement": 1}
+    [owed] = audit["findings"]
+    assert (owed["subject"], owed["amount"], owed["direction"]) == (
+        "2025-05",
+        "377.35",
+        "by_leaver",
+    )
 
 
 def test_the_report_hash_is_stable_across_runs_rebuilds_and_later_events(data_dir: Path) -> None:
@@ -259,12 +454,23 @@ def test_the_report_hash_is_stable_across_runs_rebuilds_and_later_events(data_di
         model.rebuild(ledger)
     assert run(data_dir, "audit", "departure", "--manager", "M1", "--format", "json") == first
     later = data_dir / "later.jsonl"
-    later.write_text(json.dumps(b.witness("H2", "HEAD1", "wealth_centre_head", "2025-09-11")) + "\n")
+    later.write_text(
+        json.dumps(b.witness("H2", "HEAD1", "wealth_centre_head", "2025-09-11")) + "\n"
+    )
     run(data_dir, "ingest", str(later))
     now = json.loads(run(data_dir, "audit", "departure", "--manager", "M1", "--format", "json"))
     assert now["sha256"] != report["sha256"] and now["position"] > report["position"]
-    again = run(data_dir, "audit", "departure", "--manager", "M1", "--format", "json",
-                "--at-position", str(report["position"]))
+    again = run(
+        data_dir,
+        "audit",
+        "departure",
+        "--manager",
+        "M1",
+        "--format",
+        "json",
+        "--at-position",
+        str(report["position"]),
+    )
     assert again == first
 
 
@@ -278,16 +484,47 @@ def test_markdown_and_html_reports_are_written_to_a_file(data_dir: Path) -> None
 
 
 def test_history_through_the_command_line(data_dir: Path) -> None:
-    now = json.loads(run(data_dir, "audit", "history", "--manager", "M1", "--effective-on", "2026-01-01",
-                         "--json"))
+    now = json.loads(
+        run(
+            data_dir,
+            "audit",
+            "history",
+            "--manager",
+            "M1",
+            "--effective-on",
+            "2026-01-01",
+            "--json",
+        )
+    )
     assert [c["source_id"] for c in now["credits"] if c["kind"] == "posting"] == ["P1", "P2"]
-    assert [c["reversed_at_position"] is not None for c in now["credits"] if c["kind"] == "posting"] == \
-        [False, True]
-    before = json.loads(run(data_dir, "audit", "history", "--manager", "M1", "--effective-on", "2025-09-09",
-                            "--json"))
+    assert [
+        c["reversed_at_position"] is not None for c in now["credits"] if c["kind"] == "posting"
+    ] == [False, True]
+    before = json.loads(
+        run(
+            data_dir,
+            "audit",
+            "history",
+            "--manager",
+            "M1",
+            "--effective-on",
+            "2025-09-09",
+            "--json",
+        )
+    )
     assert sorted(x["client_id"] for x in before["book_on"]) == ["C1", "C2"]
-    m2 = json.loads(run(data_dir, "audit", "history", "--manager", "M2", "--effective-on", "2025-09-09",
-                        "--json"))
+    m2 = json.loads(
+        run(
+            data_dir,
+            "audit",
+            "history",
+            "--manager",
+            "M2",
+            "--effective-on",
+            "2025-09-09",
+            "--json",
+        )
+    )
     assert m2["book_on"] == []
     text = run(data_dir, "audit", "history", "--manager", "M1")
     assert "History of Manager M1 (M1)" in text and "110101199003071234" not in text
@@ -295,12 +532,22 @@ def test_history_through_the_command_line(data_dir: Path) -> None:
 
 def test_a_write_through_rmledger_sql_is_refused(data_dir: Path) -> None:
     run(data_dir, "audit", "history", "--manager", "M1")  # catches up and creates the audit views
-    for query in ("DELETE FROM postings", "DROP TABLE events", "INSERT INTO periods_closed SELECT * FROM periods_closed"):
+    for query in (
+        "DELETE FROM postings",
+        "DROP TABLE events",
+        "INSERT INTO periods_closed SELECT * FROM periods_closed",
+    ):
         result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "sql", query])
         assert result.exit_code != 0, query
         assert "refused" in result.output or "read-only" in result.output.lower(), result.output
     counted = run(data_dir, "sql", "--json", "SELECT count(*) AS n FROM postings")
     assert json.loads(counted) == [{"n": 2}]
-    status = json.loads(run(data_dir, "sql", "--json",
-                            "SELECT handover_id, status, missing FROM handover_status ORDER BY handover_id"))
+    status = json.loads(
+        run(
+            data_dir,
+            "sql",
+            "--json",
+            "SELECT handover_id, status, missing FROM handover_status ORDER BY handover_id",
+        )
+    )
     assert [(s["handover_id"], s["status"]) for s in status] == [("H1", "filed"), ("H2", "open")]

@@ -15,10 +15,20 @@ from projections.audit.departure import departure_audit
 from projections.audit.report import render_html
 from tests.projections.audit.test_audit_departure import departure_story, restated
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage"]
+CHROMIUM = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 def require_chromium() -> str:
@@ -41,16 +51,30 @@ def chromium(page: Path, *args: str) -> subprocess.CompletedProcess[str]:
     binary = require_chromium()
     with tempfile.TemporaryDirectory() as profile:
         return subprocess.run(
-            [binary, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *args,
-             page.as_uri()],
-            capture_output=True, text=True, timeout=120, env={**os.environ, "HOME": profile},
+            [
+                binary,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "--enable-logging=stderr",
+                "--v=0",
+                *args,
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "HOME": profile},
         )
 
 
-def test_without_chromium_the_test_skips_loudly_unless_ci_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_chromium_the_test_skips_loudly_unless_ci_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(f"{__name__}.CHROMIUM", None)
     monkeypatch.delenv("CI", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="!!! HTML AUDIT NOT CHECKED.*chromium is not installed"):
+    with pytest.raises(
+        pytest.skip.Exception, match="!!! HTML AUDIT NOT CHECKED.*chromium is not installed"
+    ):
         require_chromium()
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="chromium is not installed.*CI is set"):
@@ -61,8 +85,11 @@ def test_without_chromium_the_test_skips_loudly_unless_ci_is_set(monkeypatch: py
 
 @pytest.mark.usefixtures("browser")
 def test_the_html_report_renders_in_chromium_with_the_managers_figures(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(audit_pay, "restated_statements", lambda conn, m, pos, up_to=None, **_: restated(m))
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        audit_pay, "restated_statements", lambda conn, m, pos, up_to=None, **_: restated(m)
+    )
     conn, _ = departure_story()
     report = departure_audit(conn, "M1")
     page = tmp_path / "audit.html"
@@ -71,9 +98,37 @@ def test_the_html_report_renders_in_chromium_with_the_managers_figures(
     dom = chromium(page, "--dump-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert report["sha256"] in dom.stdout
-    for figure in ("Manager M1", "1050.00", "-30000.00", "0.250000", "DOC-H1",
-                   "Handover without both witnesses"):
+    for figure in (
+        "Manager M1",
+        "1050.00",
+        "-30000.00",
+        "25.00%",
+        "DOC-H1",
+        "Handover without both witnesses",
+    ):
         assert figure in dom.stdout, figure
+    # each handover: the incoming manager, both witnesses with their dates, the record
+    # and its signing date, the filing date, the reason; client names, masked numbers
+    for fact in (
+        "<td>incoming manager</td><td>Manager M2 (M2)</td>",
+        "<td>sub-branch RM lead</td><td>LEAD1, witnessed 2025-09-03</td>",
+        "<td>wealth-centre head</td><td>HEAD1, witnessed 2025-09-03</td>",
+        "<td>handover record</td><td>DOC-H1, signed 2025-09-04</td>",
+        "<td>filed with the RM office</td><td>2025-09-10</td>",
+        "<td>reason</td><td>departure</td>",
+        "<td>clients</td><td>C1 Client C1 (****1234)</td>",
+        "<td>wealth-centre head</td><td>none</td>",
+        '<b id="npl-ratio">25.00%</b>',
+    ):
+        assert fact in dom.stdout, fact
+    assert "owed by the leaver 1050.00" in dom.stdout
+    # the findings summary first: counted by kind before the approvals
+    assert (
+        dom.stdout.index("<h2>Findings: 7</h2>")
+        < dom.stdout.index('id="finding-counts"')
+        < dom.stdout.index("<h2>Approvals</h2>")
+    )
+    assert "<td>money_owed_after_last_statement</td><td>1</td>" in dom.stdout
     assert dom.stdout.count("<svg") == 3
     console = [line for line in dom.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
     assert console == []

@@ -33,7 +33,8 @@ def test_example_a_one_month_one_junior_manager(tmp_path: Path) -> None:
 
 def _example_b() -> list[dict[str, object]]:
     return scenario("example_a") + [
-        client("C2", "2026-01-15"), assign("C2", "M1", "2026-02-01"),
+        client("C2", "2026-01-15"),
+        assign("C2", "M1", "2026-02-01"),
         post("B1", "C2", "loan_interest", "5000.00", "2026-03-05"),
     ]
 
@@ -54,27 +55,61 @@ def test_example_b_new_business_has_weight_one(tmp_path: Path) -> None:
     assert st["total"] == D("6669.84")
     # The whole statement: RP = (10,000 − 3,000) + 2,000 + 5,000 = 14,000; k0 as in example A.
     assert to_json(st) == {
-        "manager_id": "M1", "period": "2026-03", "grade": "junior", "base_salary": "5000.00",
-        "post_salary": "1500.00", "responsibility_profit": "14000.00", "weighted_profit": "13479.32",
-        "k0": {"loan": "0.942603", "deposit": "1.000000", "fee": "0.940548", "settlement": "1.000000",
-               "other": "1.000000"},
-        "performance_earned": "242.63", "prepayment": "169.84", "settlement": "0.00", "compliance": "0.00",
-        "prior_true_up": "0.00", "performance_due": "169.84", "performance_paid": "169.84",
-        "clawback_carried": "0.00", "awards": "0.00", "total": "6669.84", "status": "open"}
+        "manager_id": "M1",
+        "period": "2026-03",
+        "grade": "junior",
+        "base_salary": "5000.00",
+        "post_salary": "1500.00",
+        "responsibility_profit": "14000.00",
+        "weighted_profit": "13479.32",
+        "k0": {
+            "loan": "0.942603",
+            "deposit": "1.000000",
+            "fee": "0.940548",
+            "settlement": "1.000000",
+            "other": "1.000000",
+        },
+        "performance_earned": "242.63",
+        "prepayment": "169.84",
+        "settlement": "0.00",
+        "compliance": "0.00",
+        "prior_true_up": "0.00",
+        "performance_due": "169.84",
+        "performance_paid": "169.84",
+        "clawback_carried": "0.00",
+        "awards": "0.00",
+        "total": "6669.84",
+        "status": "open",
+    }
     # `pay explain` shows B1 as new with weight 1: C2 acquired 2026-02-01, 2026-03-05 is 32 days
     # later (< 365), age 32/365 = 0.087671; the stock lines carry their class's k0 (example A:
     # A1 419 days, A2 434 days = 1.189041, A3 445 days = 1.219178).
     result = explain(rm, "M1", "2026-03")
     assert result is not None
-    assert [(ln["ref"], ln["client_id"], ln["category"], ln["class"], ln["stock_or_new"], ln["age_days"],
-             ln["age_years"], ln["weight"], ln["amount"]) for ln in result["lines"]] == [
+    assert [
+        (
+            ln["ref"],
+            ln["client_id"],
+            ln["category"],
+            ln["class"],
+            ln["stock_or_new"],
+            ln["age_days"],
+            ln["age_years"],
+            ln["weight"],
+            ln["amount"],
+        )
+        for ln in result["lines"]
+    ] == [
         ("A1", "C1", "loan_interest", "loan", "stock", 419, "1.147945", "0.942603", "10000.00"),
         ("B1", "C2", "loan_interest", "loan", "new", 32, "0.087671", "1.000000", "5000.00"),
         ("A2", "C1", "fee_income", "fee", "stock", 434, "1.189041", "0.940548", "2000.00"),
         ("A3", "C1", "asset_cost", "loan", "stock", 445, "1.219178", "0.942603", "3000.00"),
     ]
     # Loan: P0 = 10,000 − 3,000 = 7,000, P1 = 5,000 (the new posting at weight 1).
-    assert (result["classes"]["loan"]["P0"], result["classes"]["loan"]["P1"]) == ("7000.00", "5000.00")
+    assert (result["classes"]["loan"]["P0"], result["classes"]["loan"]["P1"]) == (
+        "7000.00",
+        "5000.00",
+    )
 
 
 def test_example_b_pay_explain_on_the_command_line(tmp_path: Path) -> None:
@@ -91,14 +126,25 @@ def test_example_b_pay_explain_on_the_command_line(tmp_path: Path) -> None:
     out = json.loads(rmledger("pay", "explain", "--manager", "M1", "--period", "2026-03", "--json"))
     # B1: C2 acquired 2026-02-01, 32 days before 2026-03-05: new, weight 1, credited 5,000.
     (b1,) = [ln for ln in out["lines"] if ln["ref"] == "B1"]
-    assert (b1["kind"], b1["category"], b1["class"], b1["origin"], b1["stock_or_new"], b1["age_days"],
-            b1["weight"], b1["amount"]) == (
-        "posting", "loan_interest", "loan", "acquired", "new", 32, "1.000000", "5000.00")
+    assert (
+        b1["kind"],
+        b1["category"],
+        b1["class"],
+        b1["origin"],
+        b1["stock_or_new"],
+        b1["age_days"],
+        b1["weight"],
+        b1["amount"],
+    ) == ("posting", "loan_interest", "loan", "acquired", "new", 32, "1.000000", "5000.00")
     # ... and the same total as the statement: 5,000 + 1,500 + 169.84 = 6,669.84.
     assert out["statement"]["total"] == "6669.84"
     text = rmledger("pay", "explain", "--manager", "M1", "--period", "2026-03")
-    (row,) = [line for line in text.splitlines() if " B1 " in line]
-    assert row.split()[-4:] == ["new", "0.087671", "1.000000", "5000.00"]
+    lines = text.splitlines()
+    i = lines.index("  2026-03-05  posting B1  client C2  loan_interest  primary")
+    assert (
+        lines[i + 1]
+        == "      new, age 0.087671 years: 5,000.00 × share 1 = 5,000.00; × weight 1.000000 = 5,000.00"
+    )
 
 
 def test_example_c_clawback_rules() -> None:
