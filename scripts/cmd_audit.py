@@ -17,6 +17,8 @@ from projections.audit_history import UnknownManager, manager_history
 from projections.audit_report import render, render_history_text
 from projections.escape import json_text, terminal
 from scripts.context import Context
+from scripts.formats import chosen_format, emit_sheets, emit_text, format_options
+from scripts.history_sheets import history_sheets
 from scripts.options import DAY, IDENT, POSITION, TIMESTAMP, SafePath
 from scripts.output import check_target, force_option, write_out
 
@@ -42,14 +44,16 @@ def audit() -> None:
               help="Include the statements restated by the pay rules.")
 @click.option("--at-position", type=POSITION, default=None,
               help="As known at this event-log position instead of --known-at (default: the latest).")
-@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@format_options
 @click.pass_obj
 def history(ctx: Context, manager_id: str, known_at: datetime | None, effective_on: date | None,
-            restated: bool, at_position: int | None, as_json: bool) -> None:
+            restated: bool, at_position: int | None, as_json: bool, fmt: str | None, out: Path | None,
+            force: bool) -> None:
     """Every fact about a manager as known at --known-at (or --at-position) and in force
-    on --effective-on."""
+    on --effective-on; as CSV, the statements; as xlsx, a sheet for each part."""
     if known_at is not None and at_position is not None:
         raise click.UsageError("give --known-at or --at-position, not both")
+    fmt = chosen_format(as_json, fmt, out, force, ctx.data_dir)
     conn = caught_up_connection(ctx)
     try:
         result = manager_history(conn, manager_id, known_at, effective_on, restated, at_position)
@@ -57,10 +61,14 @@ def history(ctx: Context, manager_id: str, known_at: datetime | None, effective_
         raise click.ClickException(terminal(str(error))) from error
     finally:
         conn.close()
-    if as_json:
-        click.echo(json_text(json.dumps(plain(result), sort_keys=True, indent=2, ensure_ascii=False)))
+    what = f"the history of {terminal(manager_id)}"
+    if fmt == "json":
+        text = json_text(json.dumps(plain(result), sort_keys=True, indent=2, ensure_ascii=False)) + "\n"
+        emit_text(text, out, force, ctx.data_dir, what)
+    elif fmt in ("csv", "xlsx"):
+        emit_sheets(fmt, history_sheets(result), out, force, ctx.data_dir, what)
     else:
-        click.echo(render_history_text(result), nl=False)
+        emit_text(render_history_text(result), out, force, ctx.data_dir, what)
 
 
 @audit.command()

@@ -1,11 +1,9 @@
 """The month's statements for people: a table that fits 120 columns (every field with
-``--wide``), a totals line and a legend; and as CSV for a spreadsheet. The statements'
+``--wide``), a totals line and a legend; and as a sheet for CSV or Excel. The statements'
 JSON (docs/contract.md C2.2) is the machine form; these are views of it."""
 
 from __future__ import annotations
 
-import csv
-import io
 import textwrap
 import unicodedata
 from decimal import Decimal
@@ -13,8 +11,9 @@ from typing import Any
 
 import duckdb
 
-from projections.escape import csv_cell, terminal
+from projections.escape import terminal
 from projections.pay import MONEY_FIELDS, to_json
+from scripts.tabular import Column, Sheet
 
 # (heading, statement field); "name" and "branch" come from the manager's hire.
 NARROW = (
@@ -34,9 +33,14 @@ TEXT = frozenset({"manager_id", "name", "branch_id", "grade", "status"})
 LEGEND = ("profit: responsibility profit; earned: performance pay earned (PP); paid: performance pay paid "
           "this month after the true-up; clawback: overpaid performance pay carried to later months; "
           "total: base + post + paid + awards. --wide shows every field.")
-# The CSV's columns: who, then every field of the statement in the contract's order.
-CSV_FIELDS = ("manager_id", "name", "branch_id", "period", "grade", *MONEY_FIELDS, "status",
-              "issued_at_position")
+# The spreadsheet's columns (CSV and xlsx): who, then every field of the statement in
+# the contract's order.
+SHEET_COLUMNS = (
+    Column("manager", "manager_id"), Column("name", "name"), Column("branch", "branch_id"),
+    Column("period", "period"), Column("grade", "grade"),
+    *(Column(field.replace("_", " "), field, "money") for field in MONEY_FIELDS),
+    Column("status", "status"), Column("issued at position", "issued_at_position", "int"),
+)
 
 
 def people(conn: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, str]]:
@@ -99,12 +103,14 @@ def table_lines(rows: list[dict[str, Any]], who: dict[str, tuple[str, str]], wid
     return lines + (textwrap.wrap(LEGEND, 100) if body else [])
 
 
-def csv_text(rows: list[dict[str, Any]], who: dict[str, tuple[str, str]]) -> str:
-    """The statements as CSV: a header and one row per statement, every cell safe to
-    open in a spreadsheet (no formula runs)."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_FIELDS)
-    for j in _with_people(rows, who):
-        writer.writerow([csv_cell(j.get(field, "")) for field in CSV_FIELDS])
-    return out.getvalue()
+def pay_sheet(period: str, rows: list[dict[str, Any]], who: dict[str, tuple[str, str]]) -> Sheet:
+    """The statements for a spreadsheet (``--format csv`` or ``xlsx``): every field, the
+    manager's name and branch, and in a workbook a totals row of every money column."""
+    return Sheet(f"Pay {period}", SHEET_COLUMNS, _with_people(rows, who),
+                 totals=lambda n: f"{n} statement" + ("" if n == 1 else "s"))
+
+
+def open_month_line(conn: duckdb.DuckDBPyConnection, period: str) -> str | None:
+    """A line saying the month is still open, or None once it is closed."""
+    closed = conn.execute("SELECT 1 FROM periods_closed WHERE period = ?", [period]).fetchone()
+    return None if closed else f"{period} is open: not closed; figures may change"
