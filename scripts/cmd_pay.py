@@ -43,8 +43,9 @@ def caught_up(ctx: Context) -> ReadModel:
     return ctx.read_model()
 
 
-def print_table(rows: list[dict[str, Any]], who: dict[str, tuple[str, str]] | None = None,
-                wide: bool = False) -> None:
+def print_table(
+    rows: list[dict[str, Any]], who: dict[str, tuple[str, str]] | None = None, wide: bool = False
+) -> None:
     """The statements as a table for people (scripts/pay_table.py), with their notes below it."""
     click.echo("\n".join(table_lines(rows, who or {}, wide)))
     print_notes(rows)
@@ -57,8 +58,10 @@ def print_notes(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         j = tree(to_json(row), terminal)
         if "outstanding" in j:
-            click.echo(f"{j['manager_id']} {j['period']}: final statement; outstanding {j['outstanding']} "
-                       "(restated due − issued paid; + owed to the manager, − owed by the manager)")
+            click.echo(
+                f"{j['manager_id']} {j['period']}: final statement; outstanding {j['outstanding']} "
+                "(restated due − issued paid; + owed to the manager, − owed by the manager)"
+            )
         if "note" in j:
             click.echo(f"{j['manager_id']} {j['period']}: {j['note']}")
 
@@ -70,8 +73,17 @@ def print_notes(rows: list[dict[str, Any]]) -> None:
 @click.option("--wide", is_flag=True, help="The table with every field (wider than 120 columns).")
 @format_options
 @click.pass_context
-def pay(click_ctx: click.Context, period: str | None, manager_id: str | None, restated: bool,
-        wide: bool, as_json: bool, fmt: str | None, out: Path | None, force: bool) -> None:
+def pay(
+    click_ctx: click.Context,
+    period: str | None,
+    manager_id: str | None,
+    restated: bool,
+    wide: bool,
+    as_json: bool,
+    fmt: str | None,
+    out: Path | None,
+    force: bool,
+) -> None:
     """Pay statements of a month; issued ones as issued, unless --restated."""
     if click_ctx.invoked_subcommand is not None:
         return
@@ -83,13 +95,18 @@ def pay(click_ctx: click.Context, period: str | None, manager_id: str | None, re
     rows = statements(rm, period, manager_id, restated)
     what = f"{len(rows)} statement(s)"
     if fmt == "json":
-        emit_text(json.dumps([to_json(r) for r in rows], indent=2) + "\n", out, force, ctx.data_dir, what)
+        emit_text(
+            json.dumps([to_json(r) for r in rows], indent=2) + "\n", out, force, ctx.data_dir, what
+        )
     elif fmt in ("csv", "xlsx"):
         emit_sheets(fmt, [pay_sheet(period, rows, people(rm.conn))], out, force, ctx.data_dir, what)
     else:
         opened = open_month_line(rm.conn, period)
-        lines = [f"Pay statements {period} (event-log position {rm.position()})",
-                 *([opened] if opened else []), *table_lines(rows, people(rm.conn), wide)]
+        lines = [
+            f"Pay statements {period} (event-log position {rm.position()})",
+            *([opened] if opened else []),
+            *table_lines(rows, people(rm.conn), wide),
+        ]
         if out is not None:
             write_out(out, "\n".join(lines) + "\n", force, ctx.data_dir)
         else:
@@ -107,8 +124,10 @@ def no_statement(rm: ReadModel, manager_id: str, period: str) -> str:
     known = rm.conn.execute("SELECT 1 FROM managers WHERE manager_id = ?", [manager_id]).fetchone()
     if known is None:
         return f"no such manager: {terminal(manager_id)}"
-    return (f"no statement for manager {terminal(manager_id)} in {period}: not employed that month, "
-            "or before the first month a plan covers")
+    return (
+        f"no statement for manager {terminal(manager_id)} in {period}: not employed that month, "
+        "or before the first month a plan covers"
+    )
 
 
 @pay.command("explain")
@@ -142,15 +161,21 @@ def rebuild(ctx: Context) -> None:
     if last < REBUILD_PROGRESS_THRESHOLD:
         rebuilt = ctx.rebuild_read_model()
     else:
-        columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn())
+        columns = (
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("rebuilding", total=last)
             rebuilt = ctx.rebuild_read_model(on_page=lambda at: progress.update(task, completed=at))
     position, count = rebuilt.position, rebuilt.events
     elapsed = time.perf_counter() - started
-    click.echo(f"rebuilt to position {position}: {count} events in {elapsed:.2f} s "
-               f"({count / elapsed if elapsed else 0:,.0f} events/s)")
+    click.echo(
+        f"rebuilt to position {position}: {count} events in {elapsed:.2f} s "
+        f"({count / elapsed if elapsed else 0:,.0f} events/s)"
+    )
 
 
 SQL_TIMEOUT_SETTING = "RMLEDGER_SQL_TIMEOUT"
@@ -170,8 +195,10 @@ def sql_timeout(option: float | None) -> float:
     except ValueError:
         seconds = -1.0
     if not 0 < seconds <= SQL_TIMEOUT_MAX:
-        raise click.UsageError(f"{SQL_TIMEOUT_SETTING}={text!r} is not a number of seconds "
-                               f"above 0 and at most {SQL_TIMEOUT_MAX:g}")
+        raise click.UsageError(
+            f"{SQL_TIMEOUT_SETTING}={text!r} is not a number of seconds "
+            f"above 0 and at most {SQL_TIMEOUT_MAX:g}"
+        )
     return seconds
 
 
@@ -192,10 +219,14 @@ def _plain(value: Any) -> Any:
 @click.command()
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print rows as a JSON array of objects.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=SQL_TIMEOUT_MAX), default=None,
-              callback=lambda _, __, value: _finite(value),
-              help=f"Stop the query after this many seconds (default ${SQL_TIMEOUT_SETTING}, "
-                   f"else {SQL_TIMEOUT_DEFAULT:g}).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True, max=SQL_TIMEOUT_MAX),
+    default=None,
+    callback=lambda _, __, value: _finite(value),
+    help=f"Stop the query after this many seconds (default ${SQL_TIMEOUT_SETTING}, "
+    f"else {SQL_TIMEOUT_DEFAULT:g}).",
+)
 @click.pass_obj
 def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
     """A read-only SQL query on the DuckDB read model (after catching up)."""
@@ -217,10 +248,15 @@ def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
         rel = conn.sql(query)
         columns = list(rel.columns) if rel is not None else []
         # Through Arrow: exact decimals, and time zones without pytz.
-        rows = [tuple(r.values()) for r in rel.to_arrow_table().to_pylist()] if rel is not None else []
+        rows = (
+            [tuple(r.values()) for r in rel.to_arrow_table().to_pylist()] if rel is not None else []
+        )
     except duckdb.InterruptException:
-        click.echo(f"error: the query was stopped after its time limit of {limit:g} s "
-                   f"(rmledger sql --timeout SECONDS, or {SQL_TIMEOUT_SETTING})", err=True)
+        click.echo(
+            f"error: the query was stopped after its time limit of {limit:g} s "
+            f"(rmledger sql --timeout SECONDS, or {SQL_TIMEOUT_SETTING})",
+            err=True,
+        )
         sys.exit(1)
     except Exception as error:  # a DuckDB error is the user's to read
         click.echo(f"error: {terminal(error)}", err=True)
@@ -230,8 +266,12 @@ def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
         conn.close()
         held.close()
     if as_json:
-        click.echo(json.dumps([{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows],
-                              indent=2))
+        click.echo(
+            json.dumps(
+                [{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in rows],
+                indent=2,
+            )
+        )
         return
     body = [["" if v is None else str(_plain(v)) for v in row] for row in rows]
     click.echo("\n".join(aligned(columns, body, set(range(len(columns))))))

@@ -25,7 +25,9 @@ from scripts.tabular import Column, Sheet
 from scripts.text_table import text_table
 
 
-def read_tiers(ctx: Context, as_of: date, client_id: str | None) -> tuple[list[dict[str, Any]], int, str | None]:
+def read_tiers(
+    ctx: Context, as_of: date, client_id: str | None
+) -> tuple[list[dict[str, Any]], int, str | None]:
     """The tiers on ``as_of``, after bringing the read model up to date; its position;
     and, when ``client_id`` has no tier that day, why."""
     rm = ctx.read_model()
@@ -40,27 +42,39 @@ def read_tiers(ctx: Context, as_of: date, client_id: str | None) -> tuple[list[d
 def no_tier(conn: duckdb.DuckDBPyConnection, client_id: str, as_of: date) -> str:
     """Why ``client_id`` has no tier on ``as_of``: no such client at all, or one
     registered later."""
-    (registered,) = conn.execute("SELECT min(registered_on) FROM clients WHERE client_id = ?",
-                                 [client_id]).fetchone() or (None,)
+    (registered,) = conn.execute(
+        "SELECT min(registered_on) FROM clients WHERE client_id = ?", [client_id]
+    ).fetchone() or (None,)
     if registered is None:
         return f"no such client: {terminal(client_id)}"
-    return (f"client {terminal(client_id)} is registered on {registered.isoformat()}, "
-            f"after {as_of.isoformat()}: no tier yet")
+    return (
+        f"client {terminal(client_id)} is registered on {registered.isoformat()}, "
+        f"after {as_of.isoformat()}: no tier yet"
+    )
 
 
 RICH_MAX_ROWS = 2000
 """Above this many clients the table is printed as plain aligned text: rich would take
 minutes to lay out 100,000 rows."""
 
-_COLUMNS = (("client", "client_id"), ("tier", "tier"), ("maintenance", "maintenance_level"),
-            ("AUM", "aum"), ("avg deposit 182d", "avg_deposit_182d"),
-            ("criteria met", "criteria_met"), ("near (≥ 80%)", "near_criteria"))
+_COLUMNS = (
+    ("client", "client_id"),
+    ("tier", "tier"),
+    ("maintenance", "maintenance_level"),
+    ("AUM", "aum"),
+    ("avg deposit 182d", "avg_deposit_182d"),
+    ("criteria met", "criteria_met"),
+    ("near (≥ 80%)", "near_criteria"),
+)
 _RIGHT = {"aum", "avg_deposit_182d"}
 
 
 def _cells(row: dict[str, Any]) -> list[str]:
     j = tier_rules.tier_json(row)
-    return [terminal(", ".join(j[key]) or "-" if isinstance(j[key], list) else str(j[key])) for _, key in _COLUMNS]
+    return [
+        terminal(", ".join(j[key]) or "-" if isinstance(j[key], list) else str(j[key]))
+        for _, key in _COLUMNS
+    ]
 
 
 def _title(as_of: date, position: int) -> str:
@@ -70,9 +84,12 @@ def _title(as_of: date, position: int) -> str:
 def _counts(rows: list[dict[str, Any]]) -> str:
     tiers = Counter(r["tier"] for r in rows)
     levels = Counter(r["maintenance_level"] for r in rows)
-    return (f"{counted(len(rows), 'client')}: "
-            + ", ".join(f"{t} {tiers[t]}" for t in tier_rules.TIERS) + "; maintenance: "
-            + ", ".join(f"{m} {levels[m]}" for m in tier_rules.MAINTENANCE_LEVELS))
+    return (
+        f"{counted(len(rows), 'client')}: "
+        + ", ".join(f"{t} {tiers[t]}" for t in tier_rules.TIERS)
+        + "; maintenance: "
+        + ", ".join(f"{m} {levels[m]}" for m in tier_rules.MAINTENANCE_LEVELS)
+    )
 
 
 def table_text(rows: list[dict[str, Any]], as_of: date, position: int) -> str:
@@ -99,9 +116,13 @@ def print_table(rows: list[dict[str, Any]], as_of: date, position: int) -> None:
 
 
 SHEET_COLUMNS = (
-    Column("client", "client_id"), Column("as of", "as_of", "date"), Column("tier", "tier"),
-    Column("maintenance", "maintenance_level"), Column("AUM", "aum", "money"),
-    Column("avg deposit 182d", "avg_deposit_182d", "money"), Column("criteria met", "criteria_met"),
+    Column("client", "client_id"),
+    Column("as of", "as_of", "date"),
+    Column("tier", "tier"),
+    Column("maintenance", "maintenance_level"),
+    Column("AUM", "aum", "money"),
+    Column("avg deposit 182d", "avg_deposit_182d", "money"),
+    Column("criteria met", "criteria_met"),
     Column("near (≥ 80%)", "near_criteria"),
 )
 
@@ -111,8 +132,15 @@ SHEET_COLUMNS = (
 @click.option("--client", "client_id", type=IDENT, default=None, help="Only this client.")
 @format_options
 @click.pass_obj
-def tiers(ctx: Context, as_of: date, client_id: str | None, as_json: bool, fmt: str | None,
-          out: Path | None, force: bool) -> None:
+def tiers(
+    ctx: Context,
+    as_of: date,
+    client_id: str | None,
+    as_json: bool,
+    fmt: str | None,
+    out: Path | None,
+    force: bool,
+) -> None:
     """Tier and maintenance level of each client registered on or before --as-of."""
     fmt = chosen_format(as_json, fmt, out, force, ctx.data_dir)
     rows, position, why = read_tiers(ctx, as_of, client_id)
@@ -122,10 +150,17 @@ def tiers(ctx: Context, as_of: date, client_id: str | None, as_json: bool, fmt: 
         sys.exit(1)
     what = counted(len(rows), "client")
     if fmt == "json":
-        emit_text(json.dumps([tier_rules.tier_json(r) for r in rows], indent=2) + "\n", out, force,
-                  ctx.data_dir, what)
+        emit_text(
+            json.dumps([tier_rules.tier_json(r) for r in rows], indent=2) + "\n",
+            out,
+            force,
+            ctx.data_dir,
+            what,
+        )
     elif fmt in ("csv", "xlsx"):
-        sheet = Sheet(f"Tiers {as_of.isoformat()}", SHEET_COLUMNS, [tier_rules.tier_json(r) for r in rows])
+        sheet = Sheet(
+            f"Tiers {as_of.isoformat()}", SHEET_COLUMNS, [tier_rules.tier_json(r) for r in rows]
+        )
         emit_sheets(fmt, [sheet], out, force, ctx.data_dir, what)
     elif out is not None:
         emit_text(table_text(rows, as_of, position), out, force, ctx.data_dir, what)

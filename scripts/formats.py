@@ -21,15 +21,26 @@ def format_options(f: click.decorators.FC) -> click.decorators.FC:
     """The options ``--json``, ``--format``, ``--out`` and ``--force`` (arguments
     ``as_json``, ``fmt``, ``out``, ``force``)."""
     f = force_option(f)
-    f = click.option("--out", type=SafePath(dir_okay=False, path_type=Path), default=None,
-                     help="Write to FILE instead of the terminal (never one of the data directory's own "
-                          "files; xlsx needs it).")(f)
-    f = click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-                     help="table (default), json, csv, or xlsx (an Excel workbook, with --out).")(f)
+    f = click.option(
+        "--out",
+        type=SafePath(dir_okay=False, path_type=Path),
+        default=None,
+        help="Write to FILE instead of the terminal (never one of the data directory's own "
+        "files; xlsx needs it).",
+    )(f)
+    f = click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="table (default), json, csv, or xlsx (an Excel workbook, with --out).",
+    )(f)
     return click.option("--json", "as_json", is_flag=True, help="Print JSON (--format json).")(f)
 
 
-def chosen_format(as_json: bool, fmt: str | None, out: Path | None, force: bool, data_dir: Path | None) -> str:
+def chosen_format(
+    as_json: bool, fmt: str | None, out: Path | None, force: bool, data_dir: Path | None
+) -> str:
     """The format asked for, after the checks that come before any work: ``--json``
     only with ``--format json``; xlsx only into a file; a target ``--out`` may write."""
     if as_json and fmt not in (None, "json"):
@@ -51,8 +62,14 @@ def emit_text(text: str, out: Path | None, force: bool, data_dir: Path | None, w
     click.echo(f"wrote {what} to {terminal(str(out))}", err=True)
 
 
-def emit_sheets(fmt: str, sheets: Sequence[Sheet], out: Path | None, force: bool, data_dir: Path | None,
-                what: str) -> None:
+def emit_sheets(
+    fmt: str,
+    sheets: Sequence[Sheet],
+    out: Path | None,
+    force: bool,
+    data_dir: Path | None,
+    what: str,
+) -> None:
     """The sheets as CSV (the first sheet) or as an Excel workbook (every sheet)."""
     if fmt == "csv":
         emit_text(csv_text(sheets[0]), out, force, data_dir, what)
