@@ -99,46 +99,63 @@ def _shown_length(column: Column, value: Any) -> int:
     return len(value.isoformat() if isinstance(value, date) else str(value))
 
 
+def _xlsx_cell(ws: Any, column: Column, value: Any, strong: bool, long: bool) -> Any:
+    """A value for a write-only sheet's row: as it is when it needs no format, else a
+    cell with its number format, bold (the header, the totals) or wrapping."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+
+    formula_like = isinstance(value, str) and value.startswith("=")
+    if not (strong or long or formula_like or column.kind in ("money", "date")):
+        return value  # a plain number, plain text or an empty cell
+    out = WriteOnlyCell(ws, value=value)
+    if column.kind == "money":
+        out.number_format = MONEY_FORMAT
+    elif column.kind == "date":
+        out.number_format = DATE_FORMAT
+    elif formula_like:
+        out.data_type = "s"  # text that starts with "=" is text, not a formula
+    if strong:
+        out.font = Font(bold=True)
+    if long:
+        out.alignment = Alignment(wrap_text=True, vertical="top")
+    return out
+
+
 def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> None:
     """The sheets as an Excel workbook at ``path``, one worksheet each, in order."""
+    # Write-only: rows are streamed to the file, so 100,000 clients take seconds and
+    # little memory; widths and formats are therefore worked out before the rows.
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook()
-    book.remove(book.active)
-    bold = Font(bold=True)
+    book = Workbook(write_only=True)
     for sheet in sheets:
         ws = book.create_sheet(sheet.title[:31])  # Excel's limit on a sheet name
         columns = list(sheet.columns)
-        lengths = [len(c.heading) for c in columns]
-        ws.append([c.heading for c in columns])
-        for cell in ws[1]:
-            cell.font = bold
         body = [[_cell_value(c, row.get(c.key)) for c in columns] for row in sheet.rows]
         if sheet.totals is not None:
             sums = totals_of(sheet)
             label = sheet.totals(len(sheet.rows))
             body.append([label if i == 0 else sums.get(c.key) for i, c in enumerate(columns)])
-        for r, values in enumerate(body, start=2):
-            for i, (column, value) in enumerate(zip(columns, values, strict=True)):
-                cell = ws.cell(row=r, column=i + 1, value=value)
-                if column.kind == "money":
-                    cell.number_format = MONEY_FORMAT
-                elif column.kind == "date":
-                    cell.number_format = DATE_FORMAT
-                elif isinstance(value, str):
-                    cell.data_type = "s"  # text that starts with "=" is text, not a formula
-                lengths[i] = max(lengths[i], _shown_length(column, value))
-        if sheet.totals is not None and body:
-            for cell in ws[len(body) + 1]:
-                cell.font = bold
+        lengths = [
+            max([len(c.heading)] + [_shown_length(c, values[i]) for values in body])
+            for i, c in enumerate(columns)
+        ]
+        for i, length in enumerate(lengths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = min(length, MAX_WIDTH) + 2
         ws.freeze_panes = "A2"
         last = get_column_letter(len(columns))
         ws.auto_filter.ref = f"A1:{last}{1 + len(sheet.rows)}"  # the rows, not the totals
-        for i, length in enumerate(lengths, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = min(length, MAX_WIDTH) + 2
-            if length > MAX_WIDTH:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.append(
+            [_xlsx_cell(ws, Column(c.heading, c.key), c.heading, True, False) for c in columns]
+        )
+        totals_row = len(body) - 1 if sheet.totals is not None else -1
+        for r, values in enumerate(body):
+            ws.append(
+                [
+                    _xlsx_cell(ws, c, v, r == totals_row, lengths[i] > MAX_WIDTH)
+                    for i, (c, v) in enumerate(zip(columns, values, strict=True))
+                ]
+            )
     book.save(path)
