@@ -13,10 +13,10 @@ from typing import Any
 
 from domain.money import round_fen
 from domain.values import PROFIT_CLASSES, month_bounds
-from projections.pay import rules
-from projections.pay.attribution import credit_lines_sql
 from projections.display import MINUS, difference, ratio, terms
 from projections.display import amount as show
+from projections.pay import rules
+from projections.pay.attribution import credit_lines_sql
 from projections.pay.statements import (
     MonthCalc,
     _conn,

@@ -14,9 +14,10 @@ from projections.escape import terminal, tree
 from projections.pay.statements import statements, to_json
 from projections.readmodel.loader import ReadModel
 from scripts.cli.context import Context
-from scripts.cli.options import IDENT, MONTH, SafePath
-from scripts.cli.output import check_target, force_option, write_out
-from scripts.cli.pay_table import csv_text, people, table_lines
+from scripts.cli.formats import chosen_format, emit_sheets, emit_text, format_options
+from scripts.cli.options import IDENT, MONTH
+from scripts.cli.output import write_out
+from scripts.cli.pay_table import open_month_line, pay_sheet, people, table_lines
 
 
 def caught_up(ctx: Context) -> ReadModel:
@@ -25,8 +26,9 @@ def caught_up(ctx: Context) -> ReadModel:
     return ctx.read_model()
 
 
-def print_table(rows: list[dict[str, Any]], who: dict[str, tuple[str, str]] | None = None,
-                wide: bool = False) -> None:
+def print_table(
+    rows: list[dict[str, Any]], who: dict[str, tuple[str, str]] | None = None, wide: bool = False
+) -> None:
     """The statements as a table for people (scripts/cli/pay_table.py), with their notes below it."""
     click.echo("\n".join(table_lines(rows, who or {}, wide)))
     print_notes(rows)
@@ -39,8 +41,10 @@ def print_notes(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         j = tree(to_json(row), terminal)
         if "outstanding" in j:
-            click.echo(f"{j['manager_id']} {j['period']}: final statement; outstanding {j['outstanding']} "
-                       "(restated due − issued paid; + owed to the manager, − owed by the manager)")
+            click.echo(
+                f"{j['manager_id']} {j['period']}: final statement; outstanding {j['outstanding']} "
+                "(restated due − issued paid; + owed to the manager, − owed by the manager)"
+            )
         if "note" in j:
             click.echo(f"{j['manager_id']} {j['period']}: {j['note']}")
 
@@ -49,43 +53,43 @@ def print_notes(rows: list[dict[str, Any]]) -> None:
 @click.option("--period", type=MONTH, help="The month, YYYY-MM.")
 @click.option("--manager", "manager_id", type=IDENT, default=None, help="Only this manager.")
 @click.option("--restated", is_flag=True, help="Recompute issued statements on today's data.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of statements (--format json).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default=None,
-              help="table (default), json, or csv for a spreadsheet.")
 @click.option("--wide", is_flag=True, help="The table with every field (wider than 120 columns).")
-@click.option("--out", type=SafePath(dir_okay=False, path_type=Path), default=None,
-              help="Write to FILE instead of the terminal (never one of the data directory's own files).")
-@force_option
+@format_options
 @click.pass_context
-def pay(click_ctx: click.Context, period: str | None, manager_id: str | None, restated: bool,
-        as_json: bool, fmt: str | None, wide: bool, out: Path | None, force: bool) -> None:
+def pay(
+    click_ctx: click.Context,
+    period: str | None,
+    manager_id: str | None,
+    restated: bool,
+    wide: bool,
+    as_json: bool,
+    fmt: str | None,
+    out: Path | None,
+    force: bool,
+) -> None:
     """Pay statements of a month; issued ones as issued, unless --restated."""
     if click_ctx.invoked_subcommand is not None:
         return
     if period is None:
         raise click.UsageError("--period YYYY-MM is required")
-    if as_json and fmt not in (None, "json"):
-        raise click.UsageError(f"--json is --format json: not with --format {fmt}")
-    fmt = "json" if as_json else (fmt or "table")
     ctx: Context = click_ctx.obj
-    if out is not None:
-        check_target(out, ctx.data_dir, force)  # before the work, not after it
+    fmt = chosen_format(as_json, fmt, out, force, ctx.data_dir)  # before the work, not after it
     rm = caught_up(ctx)
     rows = statements(rm, period, manager_id, restated)
+    what = f"{len(rows)} statement(s)"
     if fmt == "json":
-        text = json.dumps([to_json(r) for r in rows], indent=2) + "\n"
-    elif fmt == "csv":
-        text = csv_text(rows, people(rm.conn))
+        emit_text(
+            json.dumps([to_json(r) for r in rows], indent=2) + "\n", out, force, ctx.data_dir, what
+        )
+    elif fmt in ("csv", "xlsx"):
+        emit_sheets(fmt, [pay_sheet(period, rows, people(rm.conn))], out, force, ctx.data_dir, what)
     else:
-        text = None
-    if text is not None and out is not None:
-        write_out(out, text, force, ctx.data_dir)
-        click.echo(f"wrote {len(rows)} statement(s) to {terminal(str(out))}", err=True)
-    elif text is not None:
-        click.echo(text, nl=False)
-    else:
-        lines = [f"Pay statements {period} (event-log position {rm.position()})",
-                 *table_lines(rows, people(rm.conn), wide)]
+        opened = open_month_line(rm.conn, period)
+        lines = [
+            f"Pay statements {period} (event-log position {rm.position()})",
+            *([opened] if opened else []),
+            *table_lines(rows, people(rm.conn), wide),
+        ]
         if out is not None:
             write_out(out, "\n".join(lines) + "\n", force, ctx.data_dir)
         else:
@@ -103,8 +107,10 @@ def no_statement(rm: ReadModel, manager_id: str, period: str) -> str:
     known = rm.conn.execute("SELECT 1 FROM managers WHERE manager_id = ?", [manager_id]).fetchone()
     if known is None:
         return f"no such manager: {terminal(manager_id)}"
-    return (f"no statement for manager {terminal(manager_id)} in {period}: not employed that month, "
-            "or before the first month a plan covers")
+    return (
+        f"no statement for manager {terminal(manager_id)} in {period}: not employed that month, "
+        "or before the first month a plan covers"
+    )
 
 
 @pay.command("explain")

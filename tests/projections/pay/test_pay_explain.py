@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
-from projections.display import amount, difference, terms
 
+from projections.display import amount, difference, terms
 from projections.pay.explanation import _q
 from projections.pay.rules import rounded
 from projections.pay.statements import to_json

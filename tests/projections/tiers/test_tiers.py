@@ -510,7 +510,7 @@ def test_rmledger_tiers(tmp_path: Path, clean_environ: None) -> None:
     assert "C2" in result.output and "potential" in result.output and "credit_loan" in result.output
     assert "C1 " not in result.output and "1 client: mass 0, potential 1, vip 0" in result.output
     result = runner.invoke(cli, [*data, "tiers", "--as-of", "2026-03-31", "--client", "C9"])
-    assert result.exit_code == 1 and "no client C9" in result.output
+    assert result.exit_code == 1 and result.output == "no such client: C9\n"
     result = runner.invoke(cli, [*data, "tiers", "--as-of", "2026-3-31"])
     assert result.exit_code == 2 and "not a date" in result.output
 
