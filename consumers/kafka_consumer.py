@@ -140,8 +140,10 @@ class ConsumeStats:
     lag: int = 0
 
     def line(self) -> str:
-        return (f"consumed {self.consumed}  applied {self.applied}  duplicates {self.duplicates}  "
-                f"dead-lettered {self.dead_lettered}  held {self.held}  lag {self.lag}")
+        return (
+            f"consumed {self.consumed}  applied {self.applied}  duplicates {self.duplicates}  "
+            f"dead-lettered {self.dead_lettered}  held {self.held}  lag {self.lag}"
+        )
 
 
 class PartitionRevoked(Exception):
@@ -246,7 +248,9 @@ class LedgerConsumer:
         # caught up: long enough for a member that died in the join to be noticed. Tansu
         # may complete a join round with a member that died in the previous one and give
         # it partitions; they come back only when its session expires (docs/kafka.md).
-        self.generation_settles = (session_timeout_ms + self.settings["heartbeat_interval_ms"]) / 1000 + 1
+        self.generation_settles = (
+            session_timeout_ms + self.settings["heartbeat_interval_ms"]
+        ) / 1000 + 1
         self.out_since: float | None = None  # when this member was last seen out of its group
         self.rejoined_at: float | None = None
         self.backoff = Backoff(join_timeout)
@@ -256,8 +260,9 @@ class LedgerConsumer:
         self.last_notice = 0.0
         with contextlib.suppress(KafkaError):  # no broker yet: run() tries again, and says so
             self._consumer = self._new_consumer()
-        self.dead_letters = LogPublisher(ledger, bootstrap, "dead-letters", dead_letter_route,
-                                             topics=[DEAD_LETTER_TOPIC])
+        self.dead_letters = LogPublisher(
+            ledger, bootstrap, "dead-letters", dead_letter_route, topics=[DEAD_LETTER_TOPIC]
+        )
 
     def _new_consumer(self) -> KafkaConsumer:
         """A KafkaConsumer with this member's settings (a new member id each time)."""
@@ -270,8 +275,10 @@ class LedgerConsumer:
             log.warning("%s", text)
 
     def _poll_timeout(self) -> None:
-        self._notice(f"no poll within the rebalance timeout ({self.settings['max_poll_interval_ms']} ms): "
-                     "kafka-python left the group and joins again (raise --rebalance-timeout-ms)")
+        self._notice(
+            f"no poll within the rebalance timeout ({self.settings['max_poll_interval_ms']} ms): "
+            "kafka-python left the group and joins again (raise --rebalance-timeout-ms)"
+        )
 
     def _joining(self) -> None:
         self.joins += 1
@@ -302,7 +309,11 @@ class LedgerConsumer:
                 # The stored watermark is what counts; the committed offset is only
                 # ever a stored one (or the offset of another store, read again and
                 # recognised by message id).
-                log.info("committed offset of %s unknown (%s); starting from the stored watermark", tp, error)
+                log.info(
+                    "committed offset of %s unknown (%s); starting from the stored watermark",
+                    tp,
+                    error,
+                )
                 committed = None
             # Always start again from the watermark: stored but not committed (a crash
             # between the two) or committed. Never from the position in memory: a
@@ -323,7 +334,8 @@ class LedgerConsumer:
         position = 0
         while True:
             page = self.ledger.recorder.select_notifications(
-                start=position + 1, limit=1000, topics=[DEAD_LETTER_TOPIC])
+                start=position + 1, limit=1000, topics=[DEAD_LETTER_TOPIC]
+            )
             for notification in page:
                 letter: Any = self.ledger.mapper.to_domain_event(notification)
                 work = by_tp.get((letter.source_topic, letter.partition))
@@ -372,8 +384,10 @@ class LedgerConsumer:
                 fresh = self._take_assignment()
                 if self.reported != self.assignments:
                     self.reported = self.assignments
-                    self._notice(f"in group {self.group}: {len(self.consumer.assignment())} partitions, "
-                                 f"{time.monotonic() - self.started:.1f} s after start")
+                    self._notice(
+                        f"in group {self.group}: {len(self.consumer.assignment())} partitions, "
+                        f"{time.monotonic() - self.started:.1f} s after start"
+                    )
                 received = sum(len(records) for records in batches.values())
                 for tp, records in batches.items():
                     # Records of a partition assigned in this very poll came from before
@@ -405,7 +419,9 @@ class LedgerConsumer:
                     self._commit(list(self.work))
                     self._publish_dead_letters()
                 with contextlib.suppress(Exception):
-                    self._consumer.close(autocommit=False, timeout_ms=KAFKA_CALL_MS if in_group else 1000)
+                    self._consumer.close(
+                        autocommit=False, timeout_ms=KAFKA_CALL_MS if in_group else 1000
+                    )
             with contextlib.suppress(Exception):
                 self.dead_letters.close()
             self.deadline.disarm()
@@ -468,10 +484,13 @@ class LedgerConsumer:
         else:
             why = f"no broker answers at {self.bootstrap}"
         if give_up:
-            raise GroupUnavailable(f"not in group {self.group} for {out:.0f} s: {why}; "
-                                   "giving up (--until-idle)")
-        self._notice(f"not in group {self.group} for {out:.0f} s: {why}; leaving and joining again "
-                     f"with a new member id (next notice in {self.backoff.wait:.0f} s)")
+            raise GroupUnavailable(
+                f"not in group {self.group} for {out:.0f} s: {why}; giving up (--until-idle)"
+            )
+        self._notice(
+            f"not in group {self.group} for {out:.0f} s: {why}; leaving and joining again "
+            f"with a new member id (next notice in {self.backoff.wait:.0f} s)"
+        )
         self._rejoin()
 
     def _rejoin(self) -> None:
@@ -528,8 +547,11 @@ class LedgerConsumer:
         assignment = self.consumer.assignment()
         for work in self.work.values():
             for item in work.pending:
-                if (settles(item.message) and item.settle_marks is None
-                        and now - item.read_at >= self.settle_seconds):
+                if (
+                    settles(item.message)
+                    and item.settle_marks is None
+                    and now - item.read_at >= self.settle_seconds
+                ):
                     item.settle_marks = {tp: self.consumer.highwater(tp) for tp in assignment}
 
     def _releasable(self, item: Pending) -> bool:
@@ -645,10 +667,19 @@ class LedgerConsumer:
             obj: Any = None
             try:
                 obj = parse_json(record.value)
-                waiting.append(Pending(record.offset, record.key, record.value, decode_object(obj),
-                                       read_at=self.clock()))
+                waiting.append(
+                    Pending(
+                        record.offset,
+                        record.key,
+                        record.value,
+                        decode_object(obj),
+                        read_at=self.clock(),
+                    )
+                )
             except RuleBroken as error:
-                malformed.append((record.offset, record.key, record.value, message_id_of(obj) or "", error))
+                malformed.append(
+                    (record.offset, record.key, record.value, message_id_of(obj) or "", error)
+                )
         candidates: list[Pending] = []
         kept: list[Pending] = []  # waiting to settle, or behind one of their key that is
         settling: set[bytes | None] = set()
@@ -669,8 +700,9 @@ class LedgerConsumer:
         lettered: set[int] = set()
         stored_letters: list[DeadLetter] = []
 
-        def new_letter(offset: int, key: bytes | None, value: bytes, message_id: str,
-                       error: RuleBroken) -> DeadLetter | None:
+        def new_letter(
+            offset: int, key: bytes | None, value: bytes, message_id: str, error: RuleBroken
+        ) -> DeadLetter | None:
             # A record after the watermark may have been dead-lettered already (by this
             # consumer before a restart, or by the previous owner of the partition): its
             # dead letter has a deterministic id, so it is stored once and never again.
@@ -705,10 +737,16 @@ class LedgerConsumer:
                     if not first_of_key or waited < self.retry_seconds:
                         continue
                 lettered.add(index)
-                letter = new_letter(item.offset, item.key, item.value, item.message.id, outcome.error)
+                letter = new_letter(
+                    item.offset, item.key, item.value, item.message.id, outcome.error
+                )
                 if letter is not None:
                     stored_letters.append(letter)
-            still_held = [c.offset for i, c in enumerate(candidates) if outcomes[i].status == HELD and i not in lettered]
+            still_held = [
+                c.offset
+                for i, c in enumerate(candidates)
+                if outcomes[i].status == HELD and i not in lettered
+            ]
             still_held += [k.offset for k in kept]
             mark = min(still_held) if still_held else work.next_offset
             if mark is None or (work.stored_mark is not None and mark <= work.stored_mark):
@@ -745,12 +783,24 @@ class LedgerConsumer:
             work.stored_mark = mark
 
     @staticmethod
-    def _letter(tp: TopicPartition, offset: int, key: bytes | None, value: bytes,
-                message_id: str, error: RuleBroken) -> DeadLetter:
+    def _letter(
+        tp: TopicPartition,
+        offset: int,
+        key: bytes | None,
+        value: bytes,
+        message_id: str,
+        error: RuleBroken,
+    ) -> DeadLetter:
         return DeadLetter(
-            source_topic=tp.topic, partition=tp.partition, offset=offset,
-            key_b64=base64.b64encode(key or b"").decode(), value_b64=base64.b64encode(value).decode(),
-            message_id=message_id, field=error.field or "", rule=error.rule, error=error.describe(),
+            source_topic=tp.topic,
+            partition=tp.partition,
+            offset=offset,
+            key_b64=base64.b64encode(key or b"").decode(),
+            value_b64=base64.b64encode(value).decode(),
+            message_id=message_id,
+            field=error.field or "",
+            rule=error.rule,
+            error=error.describe(),
         )
 
     def _commit(self, partitions: list[TopicPartition]) -> None:

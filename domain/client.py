@@ -69,14 +69,20 @@ class Client(Aggregate):
     def change_stage(self, stage: str, changed_on: date, message_id: str) -> None:
         """Any move to another stage, except that a lost client comes back only to target."""
         if stage == self.stage:
-            raise DomainRuleBroken("stage", "stage_unchanged", f"client {self.client_id} is already {stage}", stage)
+            raise DomainRuleBroken(
+                "stage", "stage_unchanged", f"client {self.client_id} is already {stage}", stage
+            )
         if self.stage == "lost" and stage != "target":
             raise DomainRuleBroken(
-                "stage", "lost_only_to_target", f"a lost client can come back only to target, not {stage}", stage
+                "stage",
+                "lost_only_to_target",
+                f"a lost client can come back only to target, not {stage}",
+                stage,
             )
         if changed_on < self.stage_since:
             raise DomainRuleBroken(
-                "changed_on", "not_forward_in_time",
+                "changed_on",
+                "not_forward_in_time",
                 f"{changed_on} is before the client's last stage change or registration on {self.stage_since}",
                 changed_on.isoformat(),
             )
@@ -93,13 +99,15 @@ class Client(Aggregate):
         last = self.last_change.get(role)
         if last is not None and effective_on < last:
             raise DomainRuleBroken(
-                field, "not_forward_in_time",
+                field,
+                "not_forward_in_time",
                 f"{effective_on} is before the last change of client {self.client_id}'s {role} role on {last}",
                 effective_on.isoformat(),
             )
         if effective_on < self.registered_on:
             raise DomainRuleBroken(
-                field, "before_registration",
+                field,
+                "before_registration",
                 f"{effective_on} is before client {self.client_id} was registered on {self.registered_on}",
                 effective_on.isoformat(),
             )
@@ -113,26 +121,39 @@ class Client(Aggregate):
             rule = "primary_in_force" if role == "primary" else "backup_in_force"
             hint = " (move a client between managers with a handover)" if role == "primary" else ""
             raise DomainRuleBroken(
-                "role", rule,
+                "role",
+                rule,
                 f"client {self.client_id} already has {current.manager_id} as {role} since "
-                f"{current.effective_on}{hint}", role,
+                f"{current.effective_on}{hint}",
+                role,
             )
         if other is not None and other.manager_id == manager_id:
-            rule = "backup_cannot_become_primary" if role == "primary" else "same_manager_both_roles"
+            rule = (
+                "backup_cannot_become_primary" if role == "primary" else "same_manager_both_roles"
+            )
             raise DomainRuleBroken(
-                "manager_id", rule,
+                "manager_id",
+                rule,
                 f"{manager_id} already holds the other role for client {self.client_id}; "
                 "primary and backup must be different managers"
-                + (" and the backup becomes primary only through a handover" if role == "primary" else ""),
+                + (
+                    " and the backup becomes primary only through a handover"
+                    if role == "primary"
+                    else ""
+                ),
                 manager_id,
             )
 
     @event("Assigned")
-    def assign(self, manager_id: str, role: str, origin: str, effective_on: date, message_id: str) -> None:
+    def assign(
+        self, manager_id: str, role: str, origin: str, effective_on: date, message_id: str
+    ) -> None:
         """Give ``role`` to ``manager_id``; call ``check_assign`` first."""
         self.roles[role] = Holding(manager_id, origin, effective_on)
         self.last_change[role] = effective_on
-        if role == "primary" and (self.first_served_on is None or effective_on < self.first_served_on):
+        if role == "primary" and (
+            self.first_served_on is None or effective_on < self.first_served_on
+        ):
             self.first_served_on = effective_on
 
     def check_release(self, manager_id: str, role: str, effective_on: date) -> None:
@@ -141,14 +162,18 @@ class Client(Aggregate):
         if current is None or current.manager_id != manager_id:
             holder = current.manager_id if current else "nobody"
             raise DomainRuleBroken(
-                "manager_id", "not_holding_role",
-                f"{manager_id} is not client {self.client_id}'s {role} (held by {holder})", manager_id,
+                "manager_id",
+                "not_holding_role",
+                f"{manager_id} is not client {self.client_id}'s {role} (held by {holder})",
+                manager_id,
             )
         self._check_forward(role, effective_on)
         if role == "primary" and self.open_handover is not None:
             raise DomainRuleBroken(
-                "client_id", "in_open_handover",
-                f"client {self.client_id} is in open handover {self.open_handover}", self.client_id,
+                "client_id",
+                "in_open_handover",
+                f"client {self.client_id} is in open handover {self.open_handover}",
+                self.client_id,
             )
 
     @event("Released")
@@ -169,7 +194,8 @@ class Client(Aggregate):
         if current is None or current.manager_id != manager_id:
             holder = current.manager_id if current else "nobody"
             raise DependencyMissing(
-                field, "not_primary_of_outgoing",
+                field,
+                "not_primary_of_outgoing",
                 f"client {self.client_id}'s primary is {holder}, not the outgoing manager {manager_id}",
                 self.client_id,
             )
@@ -180,21 +206,27 @@ class Client(Aggregate):
         assert self.primary is not None
         if self.primary.effective_on > opened_on:
             raise DomainRuleBroken(
-                field, "not_primary_of_outgoing",
+                field,
+                "not_primary_of_outgoing",
                 f"client {self.client_id}'s primary {from_manager_id} is in force only from "
-                f"{self.primary.effective_on}, after the opening on {opened_on}", self.client_id,
+                f"{self.primary.effective_on}, after the opening on {opened_on}",
+                self.client_id,
             )
         if self.open_handover is not None:
             raise DomainRuleBroken(
-                field, "in_open_handover",
-                f"client {self.client_id} is already in open handover {self.open_handover}", self.client_id,
+                field,
+                "in_open_handover",
+                f"client {self.client_id} is already in open handover {self.open_handover}",
+                self.client_id,
             )
 
     @event("EnteredHandover")
     def enter_handover(self, handover_id: str, opened_on: date) -> None:
         self.open_handover = handover_id
 
-    def check_hand_over(self, from_manager_id: str, to_manager_id: str, filed_on: date, field: str) -> None:
+    def check_hand_over(
+        self, from_manager_id: str, to_manager_id: str, filed_on: date, field: str
+    ) -> None:
         self.check_primary_is(from_manager_id, field)
         self._check_forward("primary", filed_on, "filed_on")
         backup = self.backup
@@ -203,7 +235,12 @@ class Client(Aggregate):
 
     @event("HandedOver")
     def hand_over(
-        self, handover_id: str, from_manager_id: str, to_manager_id: str, filed_on: date, backup_ended: bool
+        self,
+        handover_id: str,
+        from_manager_id: str,
+        to_manager_id: str,
+        filed_on: date,
+        backup_ended: bool,
     ) -> None:
         """On filing the primary moves to the incoming manager, origin inherited; if the
         incoming manager was the backup, the backup role ends on the filing date."""

@@ -61,13 +61,16 @@ _DUPLICATE = Outcome(DUPLICATE)
 # and holding the message would hold every later message of its key for the whole
 # retry time (an award behind a compliance adjustment of 0 would wait, and meet the
 # month's close). From Kafka they are dead-lettered at once.
-FINAL_RULES = frozenset({
-    "award_not_positive", "compliance_zero",  # adjustment.recorded: the amount
-    "same_manager",  # handover.opened: from and to are one manager
-    "closed_before_month_end",  # period.closed: closed_on before the month's last day
-    "last_day_before_request",  # manager.departure_requested: its own two dates
-    "self_approval",  # manager.departure_approved: the approver is the manager
-})
+FINAL_RULES = frozenset(
+    {
+        "award_not_positive",
+        "compliance_zero",  # adjustment.recorded: the amount
+        "same_manager",  # handover.opened: from and to are one manager
+        "closed_before_month_end",  # period.closed: closed_on before the month's last day
+        "last_day_before_request",  # manager.departure_requested: its own two dates
+        "self_approval",  # manager.departure_approved: the approver is the manager
+    }
+)
 
 
 def is_retryable(error: RuleBroken) -> bool:
@@ -82,8 +85,11 @@ def is_retryable(error: RuleBroken) -> bool:
     retry time is up. Final are: a malformed message (it never reaches the ledger:
     the decoder rejects it), an id conflict (the id is taken by other content for
     good) and the rules of FINAL_RULES, which look at nothing but the message."""
-    return (isinstance(error, DomainRuleBroken) and not isinstance(error, Conflict)
-            and error.rule not in FINAL_RULES)
+    return (
+        isinstance(error, DomainRuleBroken)
+        and not isinstance(error, Conflict)
+        and error.rule not in FINAL_RULES
+    )
 
 
 def content_hash(message: m.Message) -> str:
@@ -205,7 +211,9 @@ class UnitOfWork:
 
     def changed_by_failed_message(self) -> bool:
         return any(
-            len(self.aggregates[i]._pending_events) > n for i, n in self.touched.items() if i in self.aggregates
+            len(self.aggregates[i]._pending_events) > n
+            for i, n in self.touched.items()
+            if i in self.aggregates
         )
 
     def get(self, cls: type[A], kind: str, source_id: str, *, from_store: bool = True) -> A | None:
@@ -224,7 +232,9 @@ class UnitOfWork:
             self.aggregates[aggregate_uuid] = found
         if found is not None:
             if not isinstance(found, cls):
-                raise TypeError(f"{aggregate_uuid} is a {type(found).__name__}, not a {cls.__name__}")
+                raise TypeError(
+                    f"{aggregate_uuid} is a {type(found).__name__}, not a {cls.__name__}"
+                )
             self._touch(found)
         return found  # type: ignore[return-value]
 
@@ -267,12 +277,16 @@ class UnitOfWork:
             stored = self.get(Aggregate, MESSAGE_KIND, message_id)
         return None if stored is None else str(stored.content_hash)  # type: ignore[attr-defined]
 
-    def require(self, cls: type[A], kind: str, source_id: str, field: str, what: str | None = None) -> A:
+    def require(
+        self, cls: type[A], kind: str, source_id: str, field: str, what: str | None = None
+    ) -> A:
         """The aggregate, or a DependencyMissing error naming the field."""
         found = self.get(Aggregate, kind, source_id)
         if found is None or not isinstance(found, cls):
             what = what or kind
-            raise DependencyMissing(field, f"unknown_{what}", f"no {what} {source_id!r} is known", source_id)
+            raise DependencyMissing(
+                field, f"unknown_{what}", f"no {what} {source_id!r} is known", source_id
+            )
         return found
 
     def require_exists(self, kind: str, source_id: str, field: str) -> None:
@@ -285,8 +299,9 @@ class UnitOfWork:
         if aggregate_uuid in self.aggregates or self.ledger.has_aggregate(aggregate_uuid):
             known.add(source_id)
             return
-        raise DependencyMissing(field, f"unknown_{kind}", f"no {kind} {source_id!r} is known", source_id)
-
+        raise DependencyMissing(
+            field, f"unknown_{kind}", f"no {kind} {source_id!r} is known", source_id
+        )
 
 
 class Ledger(Application[UUID]):
@@ -302,7 +317,9 @@ class Ledger(Application[UUID]):
         if self.repository.cache is not None:
             # Batches are written straight to the recorder (apply_batch), past the
             # library's cache upkeep: a cache would serve aggregates older than the store.
-            raise ValueError("AGGREGATE_CACHE_MAXSIZE: the ledger keeps no aggregate cache; unset it")
+            raise ValueError(
+                "AGGREGATE_CACHE_MAXSIZE: the ledger keeps no aggregate cache; unset it"
+            )
         self.known_clients: set[str] = set()
         self.known_managers: set[str] = set()
         self._handlers: dict[type[m.Message], Callable[[UnitOfWork, Any, str], None]] = {
@@ -363,7 +380,8 @@ class Ledger(Application[UUID]):
         tracking: Tracking | None = None,
         extra: Sequence[Aggregate] = (),
         keys: Sequence[str] | None = None,
-        before_save: Callable[[list[Outcome]], tuple[list[Aggregate], Tracking | None]] | None = None,
+        before_save: Callable[[list[Outcome]], tuple[list[Aggregate], Tracking | None]]
+        | None = None,
     ) -> list[Outcome]:
         """Apply messages in order and store all their events in one transaction.
 
@@ -385,12 +403,20 @@ class Ledger(Application[UUID]):
         them was stored before (an integrity error), the batch is redone with a
         lookup per message, which tells duplicates from conflicts.
         """
-        if self.sealer is not None and tracking is None and keys is None and before_save is None and not extra:
+        if (
+            self.sealer is not None
+            and tracking is None
+            and keys is None
+            and before_save is None
+            and not extra
+        ):
             # A batch ends at each close, so that its seal follows it whatever the
             # batching: the same messages give the same log from one file or many.
-            cut = next((i for i, msg in enumerate(messages[:-1]) if type(msg) is m.PeriodClosed), None)
+            cut = next(
+                (i for i, msg in enumerate(messages[:-1]) if type(msg) is m.PeriodClosed), None
+            )
             if cut is not None:
-                return self.apply_batch(messages[:cut + 1]) + self.apply_batch(messages[cut + 1:])
+                return self.apply_batch(messages[: cut + 1]) + self.apply_batch(messages[cut + 1 :])
         excluded: dict[int, RuleBroken] = {}
         # Taken once: an aggregate's pending events can be collected only once, and
         # the batch may be run again below.
@@ -460,13 +486,21 @@ class Ledger(Application[UUID]):
                     continue
                 self._handlers[type(message)](uow, message, digest)
                 if type(message) not in FACT_CLASSES:
-                    uow.add(Receipt(message_id=message.id, message_type=message.TYPE, content_hash=digest))
+                    uow.add(
+                        Receipt(
+                            message_id=message.id, message_type=message.TYPE, content_hash=digest
+                        )
+                    )
                 uow.end_message()
                 outcomes.append(_APPLIED)
             except RuleBroken as error:
                 if uow.changed_by_failed_message():
                     raise _BatchCorrupted(index, error) from error
-                if uow.optimistic and type(message) in FACT_CLASSES and not isinstance(error, Conflict):
+                if (
+                    uow.optimistic
+                    and type(message) in FACT_CLASSES
+                    and not isinstance(error, Conflict)
+                ):
                     # The optimistic path skipped the store lookup; an id already
                     # applied must be told as a duplicate or conflict, not as the rule.
                     stored_hash = uow.fact_hash(message.id, from_store=True)
@@ -474,7 +508,12 @@ class Ledger(Application[UUID]):
                         outcomes.append(_DUPLICATE)
                         continue
                     if stored_hash is not None:
-                        error = Conflict("id", "id_conflict", f"message id {message.id!r} was already applied with different content", message.id)
+                        error = Conflict(
+                            "id",
+                            "id_conflict",
+                            f"message id {message.id!r} was already applied with different content",
+                            message.id,
+                        )
                 if keys is not None and is_retryable(error):
                     held_keys[keys[index]] = error
                     outcomes.append(Outcome(HELD, error))
@@ -492,8 +531,10 @@ class Ledger(Application[UUID]):
             return False
         if stored_hash != digest:
             raise Conflict(
-                "id", "id_conflict",
-                f"message id {message.id!r} was already applied with different content", message.id,
+                "id",
+                "id_conflict",
+                f"message id {message.id!r} was already applied with different content",
+                message.id,
             )
         return True
 
@@ -507,24 +548,43 @@ class Ledger(Application[UUID]):
 
     def _plan_published(self, uow: UnitOfWork, msg: m.PlanPublished, digest: str) -> None:
         if uow.get(Plan, "plan", msg.version) is not None:
-            raise DomainRuleBroken("version", "plan_version_exists", f"plan {msg.version!r} is already published", msg.version)
-        uow.add(Plan(msg.version, msg.effective_from, dict(msg.grades), msg.prepay_ratio, msg.backup_share,
-                     dict(msg.activity_values), msg.id))
+            raise DomainRuleBroken(
+                "version",
+                "plan_version_exists",
+                f"plan {msg.version!r} is already published",
+                msg.version,
+            )
+        uow.add(
+            Plan(
+                msg.version,
+                msg.effective_from,
+                dict(msg.grades),
+                msg.prepay_ratio,
+                msg.backup_share,
+                dict(msg.activity_values),
+                msg.id,
+            )
+        )
 
     def _period_closed(self, uow: UnitOfWork, msg: m.PeriodClosed, digest: str) -> None:
         existing = uow.get(Period, "period", msg.period)
         if existing is not None:
             raise DomainRuleBroken(
-                "period", "period_already_closed", f"{msg.period} was already closed on {existing.closed_on}", msg.period
+                "period",
+                "period_already_closed",
+                f"{msg.period} was already closed on {existing.closed_on}",
+                msg.period,
             )
         _, last_day = month_bounds(msg.period)
         if msg.closed_on < last_day:
             raise DomainRuleBroken(
-                "closed_on", "closed_before_month_end",
+                "closed_on",
+                "closed_before_month_end",
                 f"{msg.period} cannot be closed on {msg.closed_on}, before its last day {last_day}",
                 msg.closed_on.isoformat(),
             )
-        require_plan_for_month(self, uow, msg.period)  # docs/rules.md R3.5: no plan, no statement to issue
+        # docs/rules.md R3.5: no plan, no statement to issue
+        require_plan_for_month(self, uow, msg.period)
         if self.sealer is not None:
             self.sealer.signing_key()  # a bad or missing key refuses the close before it is stored
         uow.add(Period(msg.period, msg.closed_on, msg.approved_by, msg.id))
@@ -534,7 +594,10 @@ class Ledger(Application[UUID]):
     def _manager_hired(self, uow: UnitOfWork, msg: m.ManagerHired, digest: str) -> None:
         if uow.get(Manager, "manager", msg.manager_id) is not None:
             raise DomainRuleBroken(
-                "manager_id", "manager_exists", f"manager {msg.manager_id} is already hired", msg.manager_id
+                "manager_id",
+                "manager_exists",
+                f"manager {msg.manager_id} is already hired",
+                msg.manager_id,
             )
         uow.add(Manager(msg.manager_id, msg.name, msg.branch_id, msg.grade, msg.hired_on, msg.id))
         uow.new_managers.add(msg.manager_id)
@@ -543,13 +606,19 @@ class Ledger(Application[UUID]):
         return uow.require(Manager, "manager", manager_id, field)
 
     def _grade_changed(self, uow: UnitOfWork, msg: m.ManagerGradeChanged, digest: str) -> None:
-        self._manager(uow, msg.manager_id).change_grade(msg.grade, msg.effective_on, msg.reason, msg.id)
+        self._manager(uow, msg.manager_id).change_grade(
+            msg.grade, msg.effective_on, msg.reason, msg.id
+        )
 
     def _departure_requested(self, uow: UnitOfWork, msg: m.DepartureRequested, digest: str) -> None:
-        self._manager(uow, msg.manager_id).request_departure(msg.kind, msg.requested_on, msg.last_day, msg.id)
+        self._manager(uow, msg.manager_id).request_departure(
+            msg.kind, msg.requested_on, msg.last_day, msg.id
+        )
 
     def _departure_approved(self, uow: UnitOfWork, msg: m.DepartureApproved, digest: str) -> None:
-        self._manager(uow, msg.manager_id).approve_departure(msg.approver_id, msg.role, msg.approved_on, msg.id)
+        self._manager(uow, msg.manager_id).approve_departure(
+            msg.approver_id, msg.role, msg.approved_on, msg.id
+        )
 
     def _departed(self, uow: UnitOfWork, msg: m.ManagerDeparted, digest: str) -> None:
         self._manager(uow, msg.manager_id).depart(msg.departed_on, msg.id)
@@ -559,9 +628,22 @@ class Ledger(Application[UUID]):
     def _client_registered(self, uow: UnitOfWork, msg: m.ClientRegistered, digest: str) -> None:
         if uow.get(Client, "client", msg.client_id) is not None:
             raise DomainRuleBroken(
-                "client_id", "client_exists", f"client {msg.client_id} is already registered", msg.client_id
+                "client_id",
+                "client_exists",
+                f"client {msg.client_id} is already registered",
+                msg.client_id,
             )
-        uow.add(Client(msg.client_id, msg.kind, msg.branch_id, msg.registered_on, msg.name, msg.id_number, msg.id))
+        uow.add(
+            Client(
+                msg.client_id,
+                msg.kind,
+                msg.branch_id,
+                msg.registered_on,
+                msg.name,
+                msg.id_number,
+                msg.id,
+            )
+        )
         uow.new_clients.add(msg.client_id)
 
     def _client(self, uow: UnitOfWork, client_id: str, field: str = "client_id") -> Client:
@@ -593,11 +675,17 @@ class Ledger(Application[UUID]):
     def _handover_opened(self, uow: UnitOfWork, msg: m.HandoverOpened, digest: str) -> None:
         if uow.get(Handover, "handover", msg.handover_id) is not None:
             raise DomainRuleBroken(
-                "handover_id", "handover_exists", f"handover {msg.handover_id} is already open", msg.handover_id
+                "handover_id",
+                "handover_exists",
+                f"handover {msg.handover_id} is already open",
+                msg.handover_id,
             )
         if msg.from_manager_id == msg.to_manager_id:
             raise DomainRuleBroken(
-                "to_manager_id", "same_manager", "a handover moves clients to a different manager", msg.to_manager_id
+                "to_manager_id",
+                "same_manager",
+                "a handover moves clients to a different manager",
+                msg.to_manager_id,
             )
         self._manager(uow, msg.from_manager_id, "from_manager_id")
         incoming = self._manager(uow, msg.to_manager_id, "to_manager_id")
@@ -607,13 +695,26 @@ class Ledger(Application[UUID]):
             client.check_enter_handover(msg.from_manager_id, msg.opened_on, f"client_ids[{i}]")
         for client in clients:
             client.enter_handover(msg.handover_id, msg.opened_on)
-        uow.add(Handover(msg.handover_id, msg.from_manager_id, msg.to_manager_id, list(msg.client_ids),
-                         msg.reason, msg.opened_on, msg.id))
+        uow.add(
+            Handover(
+                msg.handover_id,
+                msg.from_manager_id,
+                msg.to_manager_id,
+                list(msg.client_ids),
+                msg.reason,
+                msg.opened_on,
+                msg.id,
+            )
+        )
 
     def _handover_witnessed(self, uow: UnitOfWork, msg: m.HandoverWitnessed, digest: str) -> None:
-        self._handover(uow, msg.handover_id).witness(msg.witness_id, msg.witness_role, msg.witnessed_on, msg.id)
+        self._handover(uow, msg.handover_id).witness(
+            msg.witness_id, msg.witness_role, msg.witnessed_on, msg.id
+        )
 
-    def _handover_record_signed(self, uow: UnitOfWork, msg: m.HandoverRecordSigned, digest: str) -> None:
+    def _handover_record_signed(
+        self, uow: UnitOfWork, msg: m.HandoverRecordSigned, digest: str
+    ) -> None:
         self._handover(uow, msg.handover_id).sign_record(msg.record_ref, msg.signed_on, msg.id)
 
     def _handover_filed(self, uow: UnitOfWork, msg: m.HandoverFiled, digest: str) -> None:
@@ -624,54 +725,113 @@ class Ledger(Application[UUID]):
         incoming.check_can_serve(msg.filed_on, "handover_id", "filed_on")
         clients = [self._client(uow, c) for c in handover.client_ids]
         for client in clients:
-            client.check_hand_over(handover.from_manager_id, handover.to_manager_id, msg.filed_on, "handover_id")
+            client.check_hand_over(
+                handover.from_manager_id, handover.to_manager_id, msg.filed_on, "handover_id"
+            )
         handover.file(msg.filed_on, msg.id)
         for client in clients:
             backup = client.backup
             backup_ended = backup is not None and backup.manager_id == incoming.manager_id
-            client.hand_over(handover.handover_id, outgoing.manager_id, incoming.manager_id, msg.filed_on, backup_ended)
+            client.hand_over(
+                handover.handover_id,
+                outgoing.manager_id,
+                incoming.manager_id,
+                msg.filed_on,
+                backup_ended,
+            )
             outgoing.give_up_client(client.client_id, "primary", msg.filed_on, handover.handover_id)
             if backup_ended:
-                incoming.give_up_client(client.client_id, "backup", msg.filed_on, handover.handover_id)
-            incoming.take_client(client.client_id, "primary", "inherited", msg.filed_on, handover.handover_id)
+                incoming.give_up_client(
+                    client.client_id, "backup", msg.filed_on, handover.handover_id
+                )
+            incoming.take_client(
+                client.client_id, "primary", "inherited", msg.filed_on, handover.handover_id
+            )
 
     # -- money and facts --------------------------------------------------------------
 
     def _posting_booked(self, uow: UnitOfWork, msg: m.PostingBooked, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
-        uow.add_fact(Posting, msg.id, source_id=msg.id, client_id=msg.client_id, category=msg.category,
-                     amount=msg.amount, value_date=msg.value_date, content_hash=digest)
+        uow.add_fact(
+            Posting,
+            msg.id,
+            source_id=msg.id,
+            client_id=msg.client_id,
+            category=msg.category,
+            amount=msg.amount,
+            value_date=msg.value_date,
+            content_hash=digest,
+        )
 
     def _posting_reversed(self, uow: UnitOfWork, msg: m.PostingReversed, digest: str) -> None:
-        uow.require(Posting, MESSAGE_KIND, msg.posting_id, "posting_id", what="posting").reverse(msg.reason, msg.id)
+        uow.require(Posting, MESSAGE_KIND, msg.posting_id, "posting_id", what="posting").reverse(
+            msg.reason, msg.id
+        )
 
     def _balance_reported(self, uow: UnitOfWork, msg: m.BalanceReported, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
-        uow.add_fact(BalanceReport, msg.id, message_id=msg.id, client_id=msg.client_id, product=msg.product,
-                     balance=msg.balance, as_of=msg.as_of, content_hash=digest)
+        uow.add_fact(
+            BalanceReport,
+            msg.id,
+            message_id=msg.id,
+            client_id=msg.client_id,
+            product=msg.product,
+            balance=msg.balance,
+            as_of=msg.as_of,
+            content_hash=digest,
+        )
 
     def _activity_recorded(self, uow: UnitOfWork, msg: m.ActivityRecorded, digest: str) -> None:
         uow.require_exists("manager", msg.manager_id, "manager_id")
-        uow.add_fact(Activity, msg.id, message_id=msg.id, manager_id=msg.manager_id, kind=msg.kind,
-                     count=msg.count, value_date=msg.value_date, content_hash=digest)
+        uow.add_fact(
+            Activity,
+            msg.id,
+            message_id=msg.id,
+            manager_id=msg.manager_id,
+            kind=msg.kind,
+            count=msg.count,
+            value_date=msg.value_date,
+            content_hash=digest,
+        )
 
     def _adjustment_recorded(self, uow: UnitOfWork, msg: m.AdjustmentRecorded, digest: str) -> None:
         uow.require_exists("manager", msg.manager_id, "manager_id")
-        require_plan_for_month(self, uow, msg.period)  # paid by the month's statement, under its plan
+        # Paid by the month's statement, under its plan.
+        require_plan_for_month(self, uow, msg.period)
         if msg.kind == "award" and msg.amount <= 0:
-            raise DomainRuleBroken("amount", "award_not_positive", f"an award must be greater than 0, got {msg.amount}", str(msg.amount))
+            raise DomainRuleBroken(
+                "amount",
+                "award_not_positive",
+                f"an award must be greater than 0, got {msg.amount}",
+                str(msg.amount),
+            )
         if msg.kind == "compliance" and msg.amount == 0:
-            raise DomainRuleBroken("amount", "compliance_zero", "a compliance adjustment must not be 0", str(msg.amount))
+            raise DomainRuleBroken(
+                "amount",
+                "compliance_zero",
+                "a compliance adjustment must not be 0",
+                str(msg.amount),
+            )
         if msg.kind == "award":
             closed = uow.get(Period, "period", msg.period)
             if closed is not None:
                 raise DomainRuleBroken(
-                    "period", "period_closed",
+                    "period",
+                    "period_closed",
                     f"an award for {msg.period} cannot be recorded: the month was closed on {closed.closed_on}",
                     msg.period,
                 )
-        uow.add_fact(Adjustment, msg.id, message_id=msg.id, manager_id=msg.manager_id, period=msg.period,
-                     kind=msg.kind, amount=msg.amount, reason=msg.reason, content_hash=digest)
+        uow.add_fact(
+            Adjustment,
+            msg.id,
+            message_id=msg.id,
+            manager_id=msg.manager_id,
+            period=msg.period,
+            kind=msg.kind,
+            amount=msg.amount,
+            reason=msg.reason,
+            content_hash=digest,
+        )
 
     def _loan_classified(self, uow: UnitOfWork, msg: m.LoanClassified, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
@@ -683,7 +843,9 @@ class Ledger(Application[UUID]):
         loan.classify(msg.category, msg.balance, msg.as_of, msg.id)
 
 
-def apply_all(ledger: Ledger, messages: Iterable[m.Message], batch_size: int = 1000) -> list[Outcome]:
+def apply_all(
+    ledger: Ledger, messages: Iterable[m.Message], batch_size: int = 1000
+) -> list[Outcome]:
     """Apply messages in batches of ``batch_size``; for tests and small loads."""
     outcomes: list[Outcome] = []
     batch: list[m.Message] = []

@@ -27,8 +27,10 @@ class Loan(Aggregate):
     def check_classify(self, client_id: str) -> None:
         if client_id != self.client_id:
             raise DomainRuleBroken(
-                "client_id", "loan_client_mismatch",
-                f"loan {self.loan_id} belongs to client {self.client_id}, not {client_id}", client_id,
+                "client_id",
+                "loan_client_mismatch",
+                f"loan {self.loan_id} belongs to client {self.client_id}, not {client_id}",
+                client_id,
             )
 
     @event("Classified")
