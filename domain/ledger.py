@@ -8,35 +8,30 @@ leaves no trace; the messages next to it are still applied.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
-from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from uuid import UUID
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
-from eventsourcing.utils import get_topic
 
 from domain import messages as m
 from domain.client import Client
-from domain.errors import Conflict, DependencyMissing, DomainRuleBroken, RuleBroken
-from domain.facts import Activity, Adjustment, BalanceReport, Posting
+from domain.content_hash import content_hash
+from domain.errors import Conflict, DomainRuleBroken, RuleBroken
+from domain.facts import MESSAGE_KIND, Activity, Adjustment, BalanceReport, Posting
 from domain.handover import Handover
-from domain.ids import aggregate_id
 from domain.loan import Loan
 from domain.manager import Manager
 from domain.plans_in_force import require_plan_for_month
 from domain.registry import Period, Plan, Receipt
+from domain.retry_policy import is_retryable
 from domain.seal import Sealer, SealLog, append_seal
 from domain.transcodings import DateAsISO, GradeTermsAsDict, ReusedJSONEncoder
+from domain.unit_of_work import UnitOfWork
 from domain.values import month_bounds
-
-A = TypeVar("A", bound=Aggregate)
 
 APPLIED = "applied"
 DUPLICATE = "duplicate"
@@ -57,113 +52,15 @@ _APPLIED = Outcome(APPLIED)
 _DUPLICATE = Outcome(DUPLICATE)
 
 
-# Rules decided by the message alone, whatever the store holds: retrying cannot help,
-# and holding the message would hold every later message of its key for the whole
-# retry time (an award behind a compliance adjustment of 0 would wait, and meet the
-# month's close). From Kafka they are dead-lettered at once.
-FINAL_RULES = frozenset(
-    {
-        "award_not_positive",
-        "compliance_zero",  # adjustment.recorded: the amount
-        "same_manager",  # handover.opened: from and to are one manager
-        "closed_before_month_end",  # period.closed: closed_on before the month's last day
-        "last_day_before_request",  # manager.departure_requested: its own two dates
-        "self_approval",  # manager.departure_approved: the approver is the manager
-    }
-)
-
-
-def is_retryable(error: RuleBroken) -> bool:
-    """Whether a message failing with ``error`` may still apply later, from Kafka.
-
-    Across topics a message can be consumed before what it depends on, and that is
-    not only an unknown client or posting (DependencyMissing): a release consumed
-    before the handover filing that makes the manager the client's primary, a
-    backup assigned before the filing that ends the previous backup, a departure
-    before the release that empties the book. A rule cannot tell such a race from
-    a real error, so every business-rule failure is retried until the consumer's
-    retry time is up. Final are: a malformed message (it never reaches the ledger:
-    the decoder rejects it), an id conflict (the id is taken by other content for
-    good) and the rules of FINAL_RULES, which look at nothing but the message."""
-    return (
-        isinstance(error, DomainRuleBroken)
-        and not isinstance(error, Conflict)
-        and error.rule not in FINAL_RULES
-    )
-
-
-def content_hash(message: m.Message) -> str:
-    """SHA-256 of the message's type and field values as canonical JSON: equal
-    content, equal hash, and no two different contents alike.
-
-    The canonical JSON is ``json.dumps([TYPE, *values], separators=(",", ":"))`` with
-    dates and decimals as their ``str`` and dicts sorted by key; stored hashes depend
-    on those exact bytes. Text, dates, decimals and integers (every field but a plan's
-    terms) are written here with the encoder's own string escaping, which is what
-    ``json.dumps`` would write, at a third of its cost; anything else goes through
-    ``json.dumps`` itself."""
-    parts = [_json_text(message.TYPE)]
-    for name in _field_names(type(message)):
-        value = getattr(message, name)
-        kind = type(value)
-        if kind is str:
-            parts.append(_json_text(value))
-        elif kind is date or kind is Decimal:
-            parts.append(_json_text(str(value)))
-        elif kind is int:
-            parts.append(int.__repr__(value))
-        else:
-            parts.append(json.dumps(_plain(value), separators=(",", ":")))
-    return hashlib.sha256(f"[{','.join(parts)}]".encode()).hexdigest()
-
-
-# json.dumps's own escaping of a string (ensure_ascii, as json.dumps defaults to).
-_json_text: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
-_FIELD_NAMES: dict[type[m.Message], tuple[str, ...]] = {}
-
-
-def _field_names(cls: type[m.Message]) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(field.name for field in attrs.fields(cls))
-    return names
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (date, Decimal)):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(x) for k, x in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
-        return [_plain(x) for x in value]
-    if attrs.has(type(value)):
-        return _plain(attrs.asdict(value, recurse=False))
-    return value
-
-
 # Messages that create an aggregate keyed by their own id: that aggregate is the
 # receipt, so they can be stored without loading anything (optimistically).
-# Every message id names one aggregate in one namespace ("message"): a fact, or the
+# Every message id names one aggregate in one namespace (MESSAGE_KIND): a fact, or the
 # receipt of any other message. So an id is unique across all message types.
-MESSAGE_KIND = "message"
 FACT_CLASSES: dict[type[m.Message], type[Aggregate]] = {
     m.PostingBooked: Posting,
     m.BalanceReported: BalanceReport,
     m.ActivityRecorded: Activity,
     m.AdjustmentRecorded: Adjustment,
-}
-
-
-def _topic(cls: type[Aggregate]) -> str:
-    return get_topic(cls)
-
-
-# The name given to each fact's created event by its ``@event`` decorator.
-CREATED_EVENT_NAMES: dict[type[Aggregate], str] = {
-    Posting: "Booked",
-    BalanceReport: "Reported",
-    Activity: "Recorded",
-    Adjustment: "Recorded",
 }
 
 
@@ -173,135 +70,6 @@ class _BatchCorrupted(Exception):
     def __init__(self, index: int, error: RuleBroken) -> None:
         self.index = index
         self.error = error
-
-
-class UnitOfWork:
-    """The aggregates loaded and changed by one batch, so that later messages of the
-    batch see the changes of earlier ones, and all are saved together."""
-
-    def __init__(self, ledger: Ledger, optimistic: bool) -> None:
-        self.ledger = ledger
-        self.optimistic = optimistic
-        self.aggregates: dict[UUID, Aggregate] = {}
-        self.missing: set[UUID] = set()
-        self.touched: dict[UUID, int] = {}
-        self.new_clients: set[str] = set()
-        self.new_managers: set[str] = set()
-        self.events: list[Any] = []
-        # Created events of facts (postings, balances, ...) made in this batch, by id.
-        # Facts are written as bare created events: building an aggregate object for
-        # each would cost more than storing it, and nothing reads it unless a later
-        # message of the batch (a reversal, a duplicate) asks for it.
-        self.facts: dict[UUID, Any] = {}
-        self._last_fact_id: tuple[str, UUID] = ("", aggregate_id(MESSAGE_KIND, ""))
-
-    def begin_message(self) -> None:
-        self.touched = {}
-
-    def end_message(self) -> None:
-        """Take the events of the message just applied, in the order they happened,
-        so the log keeps message order across aggregates (a reversal recorded after a
-        period close must stay after it)."""
-        new = [e for i in self.touched for e in self.aggregates[i].collect_events()]
-        new.sort(key=lambda e: e.timestamp)
-        self.events += new
-
-    def _touch(self, aggregate: Aggregate) -> None:
-        self.touched.setdefault(aggregate.id, len(aggregate._pending_events))
-
-    def changed_by_failed_message(self) -> bool:
-        return any(
-            len(self.aggregates[i]._pending_events) > n
-            for i, n in self.touched.items()
-            if i in self.aggregates
-        )
-
-    def get(self, cls: type[A], kind: str, source_id: str, *, from_store: bool = True) -> A | None:
-        """The aggregate for ``source_id``, from this batch or the store, or None."""
-        aggregate_uuid = aggregate_id(kind, source_id)
-        found = self.aggregates.get(aggregate_uuid)
-        if found is None and aggregate_uuid in self.facts:
-            found = self.facts[aggregate_uuid].mutate(None)
-            self.aggregates[aggregate_uuid] = found
-        if found is None and from_store and aggregate_uuid not in self.missing:
-            try:
-                found = self.ledger.repository.get(aggregate_uuid)
-            except AggregateNotFoundError:
-                self.missing.add(aggregate_uuid)
-                return None
-            self.aggregates[aggregate_uuid] = found
-        if found is not None:
-            if not isinstance(found, cls):
-                raise TypeError(
-                    f"{aggregate_uuid} is a {type(found).__name__}, not a {cls.__name__}"
-                )
-            self._touch(found)
-        return found  # type: ignore[return-value]
-
-    def add(self, aggregate: Aggregate) -> None:
-        """A new aggregate created by the current message."""
-        self.touched.setdefault(aggregate.id, 0)
-        self.aggregates[aggregate.id] = aggregate
-        self.missing.discard(aggregate.id)
-
-    def add_fact(self, cls: type[Aggregate], message_id: str, /, **fields: Any) -> None:
-        """Record a fact keyed by its message id as its created event, without loading anything."""
-        event_class = getattr(cls, CREATED_EVENT_NAMES[cls])
-        event = event_class(
-            originator_topic=_topic(cls),
-            originator_id=self._fact_id(message_id),
-            originator_version=cls.INITIAL_VERSION,
-            timestamp=event_class.create_timestamp(),
-            **fields,
-        )
-        self.facts[event.originator_id] = event
-        self.missing.discard(event.originator_id)
-        self.events.append(event)
-
-    def _fact_id(self, message_id: str) -> UUID:
-        """The id of the fact for ``message_id``; the last one is kept, because the
-        duplicate check and the creation of the same fact both ask (uuid5 is not free)."""
-        if self._last_fact_id[0] != message_id:
-            self._last_fact_id = (message_id, aggregate_id(MESSAGE_KIND, message_id))
-        return self._last_fact_id[1]
-
-    def fact_hash(self, message_id: str, *, from_store: bool | None = None) -> str | None:
-        """The content hash of what was applied under ``message_id`` in this batch, or
-        in the store (looked up unless optimistic)."""
-        aggregate_uuid = self._fact_id(message_id)
-        event = self.facts.get(aggregate_uuid)
-        if event is not None:
-            return str(event.content_hash)
-        stored = self.aggregates.get(aggregate_uuid)
-        if stored is None and (not self.optimistic if from_store is None else from_store):
-            stored = self.get(Aggregate, MESSAGE_KIND, message_id)
-        return None if stored is None else str(stored.content_hash)  # type: ignore[attr-defined]
-
-    def require(
-        self, cls: type[A], kind: str, source_id: str, field: str, what: str | None = None
-    ) -> A:
-        """The aggregate, or a DependencyMissing error naming the field."""
-        found = self.get(Aggregate, kind, source_id)
-        if found is None or not isinstance(found, cls):
-            what = what or kind
-            raise DependencyMissing(
-                field, f"unknown_{what}", f"no {what} {source_id!r} is known", source_id
-            )
-        return found
-
-    def require_exists(self, kind: str, source_id: str, field: str) -> None:
-        """Like ``require`` for clients and managers, without loading them when known."""
-        known = self.ledger.known_clients if kind == "client" else self.ledger.known_managers
-        new = self.new_clients if kind == "client" else self.new_managers
-        if source_id in known or source_id in new:
-            return
-        aggregate_uuid = aggregate_id(kind, source_id)
-        if aggregate_uuid in self.aggregates or self.ledger.has_aggregate(aggregate_uuid):
-            known.add(source_id)
-            return
-        raise DependencyMissing(
-            field, f"unknown_{kind}", f"no {kind} {source_id!r} is known", source_id
-        )
 
 
 class Ledger(Application[UUID]):
