@@ -112,8 +112,15 @@ class Client(Aggregate):
                 effective_on.isoformat(),
             )
 
-    def check_assign(self, manager_id: str, role: str, effective_on: date) -> None:
-        """One primary and one backup, different managers; moves go through handovers."""
+    def assign(
+        self, manager_id: str, role: str, origin: str, effective_on: date, message_id: str
+    ) -> None:
+        """Give ``role`` to ``manager_id``: one primary and one backup, different
+        managers, forward in time; moves between managers go through handovers."""
+        self._check_assign(manager_id, role, effective_on)
+        self._assigned(manager_id, role, origin, effective_on, message_id)
+
+    def _check_assign(self, manager_id: str, role: str, effective_on: date) -> None:
         self._check_forward(role, effective_on)
         current = self.roles[role]
         other = self.roles["backup" if role == "primary" else "primary"]
@@ -145,10 +152,9 @@ class Client(Aggregate):
             )
 
     @event("Assigned")
-    def assign(
+    def _assigned(
         self, manager_id: str, role: str, origin: str, effective_on: date, message_id: str
     ) -> None:
-        """Give ``role`` to ``manager_id``; call ``check_assign`` first."""
         self.roles[role] = Holding(manager_id, origin, effective_on)
         self.last_change[role] = effective_on
         if role == "primary" and (
@@ -156,8 +162,13 @@ class Client(Aggregate):
         ):
             self.first_served_on = effective_on
 
-    def check_release(self, manager_id: str, role: str, effective_on: date) -> None:
-        """Only the manager holding the role can be released from it, forward in time."""
+    def release(self, manager_id: str, role: str, effective_on: date, message_id: str) -> None:
+        """End ``role``: only the manager holding it can be released from it, forward in
+        time, and not the primary of a client in an open handover."""
+        self._check_release(manager_id, role, effective_on)
+        self._released(manager_id, role, effective_on, message_id)
+
+    def _check_release(self, manager_id: str, role: str, effective_on: date) -> None:
         current = self.roles[role]
         if current is None or current.manager_id != manager_id:
             holder = current.manager_id if current else "nobody"
@@ -177,19 +188,17 @@ class Client(Aggregate):
             )
 
     @event("Released")
-    def release(self, manager_id: str, role: str, effective_on: date, message_id: str) -> None:
-        """End ``role``; call ``check_release`` first."""
+    def _released(self, manager_id: str, role: str, effective_on: date, message_id: str) -> None:
         self.roles[role] = None
         self.last_change[role] = effective_on
 
     # -- handovers -------------------------------------------------------------------
 
-    def check_primary_is(self, manager_id: str, field: str) -> None:
-        """Every client of a handover has the outgoing manager as primary.
-
-        Raised as a missing dependency: from Kafka, the assignment that makes the
-        outgoing manager primary may still be on its way on another topic, so the
-        handover is held and retried before it is dead-lettered."""
+    def _check_primary_is(self, manager_id: str, field: str) -> None:
+        # Every client of a handover has the outgoing manager as primary. Raised as a
+        # missing dependency: from Kafka, the assignment that makes the outgoing
+        # manager primary may still be on its way on another topic, so the handover
+        # is held and retried before it is dead-lettered.
         current = self.primary
         if current is None or current.manager_id != manager_id:
             holder = current.manager_id if current else "nobody"
@@ -201,8 +210,11 @@ class Client(Aggregate):
             )
 
     def check_enter_handover(self, from_manager_id: str, opened_on: date, field: str) -> None:
-        """The outgoing manager is the primary in force on the opening date."""
-        self.check_primary_is(from_manager_id, field)
+        """Whether the client may enter a handover opened on ``opened_on``: the outgoing
+        manager is its primary in force on that date, and it is in no other open
+        handover. A handover checks every client before any enters it (errors name
+        ``field``)."""
+        self._check_primary_is(from_manager_id, field)
         assert self.primary is not None
         if self.primary.effective_on > opened_on:
             raise DomainRuleBroken(
@@ -220,21 +232,46 @@ class Client(Aggregate):
                 self.client_id,
             )
 
+    def enter_handover(
+        self, handover_id: str, from_manager_id: str, opened_on: date, field: str
+    ) -> None:
+        """Enter handover ``handover_id`` (see ``check_enter_handover``)."""
+        self.check_enter_handover(from_manager_id, opened_on, field)
+        self._entered_handover(handover_id, opened_on)
+
     @event("EnteredHandover")
-    def enter_handover(self, handover_id: str, opened_on: date) -> None:
+    def _entered_handover(self, handover_id: str, opened_on: date) -> None:
         self.open_handover = handover_id
 
     def check_hand_over(
         self, from_manager_id: str, to_manager_id: str, filed_on: date, field: str
     ) -> None:
-        self.check_primary_is(from_manager_id, field)
+        """Whether the client may be handed over on ``filed_on``: the outgoing manager
+        is still its primary, and the roles that change (the primary, and the backup if
+        the incoming manager held it) change forward in time. A filing checks every
+        client before any is handed over (errors name ``field``)."""
+        self._check_primary_is(from_manager_id, field)
         self._check_forward("primary", filed_on, "filed_on")
-        backup = self.backup
-        if backup is not None and backup.manager_id == to_manager_id:
+        if self._is_backup(to_manager_id):
             self._check_forward("backup", filed_on, "filed_on")
 
-    @event("HandedOver")
     def hand_over(
+        self, handover_id: str, from_manager_id: str, to_manager_id: str, filed_on: date, field: str
+    ) -> bool:
+        """Move the primary to the incoming manager on filing (see ``check_hand_over``).
+        Returns whether the incoming manager's backup role ended with it, which the
+        managers' books follow."""
+        self.check_hand_over(from_manager_id, to_manager_id, filed_on, field)
+        backup_ended = self._is_backup(to_manager_id)
+        self._handed_over(handover_id, from_manager_id, to_manager_id, filed_on, backup_ended)
+        return backup_ended
+
+    def _is_backup(self, manager_id: str) -> bool:
+        backup = self.backup
+        return backup is not None and backup.manager_id == manager_id
+
+    @event("HandedOver")
+    def _handed_over(
         self,
         handover_id: str,
         from_manager_id: str,

@@ -121,7 +121,9 @@ class Handover(Aggregate):
         return missing
 
     def check_file(self, filed_on: date) -> None:
-        """Filing needs both witnesses and the signed record, on or after each of them."""
+        """Whether the handover may be filed on ``filed_on``: it is not filed yet, has
+        both witnesses and the signed record, and is filed on or after each of them.
+        The ledger checks this, and the clients, before anything is filed."""
         self._check_open()
         missing = self.missing_for_filing()
         if missing:
@@ -141,7 +143,11 @@ class Handover(Aggregate):
                 filed_on.isoformat(),
             )
 
-    @event("Filed")
     def file(self, filed_on: date, message_id: str) -> None:
-        """Record the filing; call ``check_file`` first."""
+        """File the handover with the RM office (see ``check_file``)."""
+        self.check_file(filed_on)
+        self._filed(filed_on, message_id)
+
+    @event("Filed")
+    def _filed(self, filed_on: date, message_id: str) -> None:
         self.filed_on = filed_on

@@ -424,14 +424,12 @@ class Ledger(Application[UUID]):
         client = self._client(uow, msg.client_id)
         manager = self._manager(uow, msg.manager_id)
         manager.check_can_serve(msg.effective_on)
-        client.check_assign(msg.manager_id, msg.role, msg.effective_on)
         client.assign(msg.manager_id, msg.role, msg.origin, msg.effective_on, msg.id)
         manager.take_client(msg.client_id, msg.role, msg.origin, msg.effective_on, msg.id)
 
     def _released(self, uow: UnitOfWork, msg: m.Released, digest: str) -> None:
         client = self._client(uow, msg.client_id)
         manager = self._manager(uow, msg.manager_id)
-        client.check_release(msg.manager_id, msg.role, msg.effective_on)
         client.release(msg.manager_id, msg.role, msg.effective_on, msg.id)
         manager.give_up_client(msg.client_id, msg.role, msg.effective_on, msg.id)
 
@@ -459,10 +457,13 @@ class Ledger(Application[UUID]):
         incoming = self._manager(uow, msg.to_manager_id, "to_manager_id")
         incoming.check_can_serve(msg.opened_on, "to_manager_id", "opened_on")
         clients = [self._client(uow, c, f"client_ids[{i}]") for i, c in enumerate(msg.client_ids)]
+        # Every client is checked before any enters: a refused opening changes nothing.
         for i, client in enumerate(clients):
             client.check_enter_handover(msg.from_manager_id, msg.opened_on, f"client_ids[{i}]")
-        for client in clients:
-            client.enter_handover(msg.handover_id, msg.opened_on)
+        for i, client in enumerate(clients):
+            client.enter_handover(
+                msg.handover_id, msg.from_manager_id, msg.opened_on, f"client_ids[{i}]"
+            )
         uow.add(
             Handover(
                 msg.handover_id,
@@ -492,20 +493,19 @@ class Ledger(Application[UUID]):
         incoming = self._manager(uow, handover.to_manager_id)
         incoming.check_can_serve(msg.filed_on, "handover_id", "filed_on")
         clients = [self._client(uow, c) for c in handover.client_ids]
+        # Every client is checked before anything is filed: a refused filing changes nothing.
         for client in clients:
             client.check_hand_over(
-                handover.from_manager_id, handover.to_manager_id, msg.filed_on, "handover_id"
+                outgoing.manager_id, incoming.manager_id, msg.filed_on, "handover_id"
             )
         handover.file(msg.filed_on, msg.id)
         for client in clients:
-            backup = client.backup
-            backup_ended = backup is not None and backup.manager_id == incoming.manager_id
-            client.hand_over(
+            backup_ended = client.hand_over(
                 handover.handover_id,
                 outgoing.manager_id,
                 incoming.manager_id,
                 msg.filed_on,
-                backup_ended,
+                "handover_id",
             )
             outgoing.give_up_client(client.client_id, "primary", msg.filed_on, handover.handover_id)
             if backup_ended:
@@ -607,8 +607,7 @@ class Ledger(Application[UUID]):
         if loan is None:
             loan = Loan(msg.loan_id, msg.client_id)
             uow.add(loan)
-        loan.check_classify(msg.client_id)
-        loan.classify(msg.category, msg.balance, msg.as_of, msg.id)
+        loan.classify(msg.client_id, msg.category, msg.balance, msg.as_of, msg.id)
 
 
 def apply_all(
