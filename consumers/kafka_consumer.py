@@ -49,12 +49,22 @@ from kafka import KafkaConsumer, OffsetAndMetadata, TopicPartition
 from kafka.consumer.subscription_state import ConsumerRebalanceListener
 from kafka.errors import KafkaError
 
+from consumers.decisions import (
+    FINISHED,
+    LETTERED,
+    advances,
+    dead_letter_indexes,
+    intake,
+    kept_back,
+    still_held,
+    watermark,
+)
 from consumers.decoder import decode_object, message_id_of, parse_json
 from consumers.group_watch import Backoff, JoinNotices, StopDeadline, broker_reachable
 from consumers.publisher import DEAD_LETTER_TOPIC, KAFKA_CALL_MS, LogPublisher, dead_letter_route
 from domain import messages as m
 from domain.errors import RuleBroken
-from domain.ledger import APPLIED, DUPLICATE, HELD, Ledger, Outcome
+from domain.ledger import APPLIED, DUPLICATE, Ledger, Outcome
 from domain.messages import Message
 from domain.registry import DeadLetter
 
@@ -128,6 +138,17 @@ class Pending:
     settle_marks: dict[TopicPartition, int | None] | None = None
 
 
+@attrs.frozen
+class Malformed:
+    """A record to dead-letter with its error: malformed, or failed for good."""
+
+    offset: int
+    key: bytes | None
+    value: bytes
+    message_id: str  # "" when the record has none that can be read
+    error: RuleBroken
+
+
 @attrs.define
 class ConsumeStats:
     """Running counts, shown as progress and returned at the end."""
@@ -140,8 +161,10 @@ class ConsumeStats:
     lag: int = 0
 
     def line(self) -> str:
-        return (f"consumed {self.consumed}  applied {self.applied}  duplicates {self.duplicates}  "
-                f"dead-lettered {self.dead_lettered}  held {self.held}  lag {self.lag}")
+        return (
+            f"consumed {self.consumed}  applied {self.applied}  duplicates {self.duplicates}  "
+            f"dead-lettered {self.dead_lettered}  held {self.held}  lag {self.lag}"
+        )
 
 
 class PartitionRevoked(Exception):
@@ -162,7 +185,25 @@ class PartitionWork:
 
     def watermark(self) -> int | None:
         """The lowest offset not finished: the first held record, or one past the last seen."""
-        return self.pending[0].offset if self.pending else self.next_offset
+        return watermark((p.offset for p in self.pending), self.next_offset)
+
+
+@attrs.define
+class Batch:
+    """One partition's records on their way to the ledger in one transaction, and what
+    was decided for them (set again each time the ledger redoes the batch)."""
+
+    work: PartitionWork
+    candidates: list[Pending]  # applied now, in offset order
+    kept: list[Pending]  # kept back to settle (kept_back)
+    malformed: list[Malformed]
+    now: float
+    keys: list[str] = attrs.field(init=False)  # the ledger's hold keys, one per candidate
+    lettered: set[int] = attrs.Factory(set)  # indexes of candidates dead-lettered
+    letters: list[DeadLetter] = attrs.Factory(list)  # the dead letters stored
+
+    def __attrs_post_init__(self) -> None:
+        self.keys = [(c.key or b"").decode("utf-8", "replace") for c in self.candidates]
 
 
 class Listener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -246,7 +287,9 @@ class LedgerConsumer:
         # caught up: long enough for a member that died in the join to be noticed. Tansu
         # may complete a join round with a member that died in the previous one and give
         # it partitions; they come back only when its session expires (docs/kafka.md).
-        self.generation_settles = (session_timeout_ms + self.settings["heartbeat_interval_ms"]) / 1000 + 1
+        self.generation_settles = (
+            session_timeout_ms + self.settings["heartbeat_interval_ms"]
+        ) / 1000 + 1
         self.out_since: float | None = None  # when this member was last seen out of its group
         self.rejoined_at: float | None = None
         self.backoff = Backoff(join_timeout)
@@ -256,8 +299,9 @@ class LedgerConsumer:
         self.last_notice = 0.0
         with contextlib.suppress(KafkaError):  # no broker yet: run() tries again, and says so
             self._consumer = self._new_consumer()
-        self.dead_letters = LogPublisher(ledger, bootstrap, "dead-letters", dead_letter_route,
-                                             topics=[DEAD_LETTER_TOPIC])
+        self.dead_letters = LogPublisher(
+            ledger, bootstrap, "dead-letters", dead_letter_route, topics=[DEAD_LETTER_TOPIC]
+        )
 
     def _new_consumer(self) -> KafkaConsumer:
         """A KafkaConsumer with this member's settings (a new member id each time)."""
@@ -270,8 +314,10 @@ class LedgerConsumer:
             log.warning("%s", text)
 
     def _poll_timeout(self) -> None:
-        self._notice(f"no poll within the rebalance timeout ({self.settings['max_poll_interval_ms']} ms): "
-                     "kafka-python left the group and joins again (raise --rebalance-timeout-ms)")
+        self._notice(
+            f"no poll within the rebalance timeout ({self.settings['max_poll_interval_ms']} ms): "
+            "kafka-python left the group and joins again (raise --rebalance-timeout-ms)"
+        )
 
     def _joining(self) -> None:
         self.joins += 1
@@ -302,7 +348,11 @@ class LedgerConsumer:
                 # The stored watermark is what counts; the committed offset is only
                 # ever a stored one (or the offset of another store, read again and
                 # recognised by message id).
-                log.info("committed offset of %s unknown (%s); starting from the stored watermark", tp, error)
+                log.info(
+                    "committed offset of %s unknown (%s); starting from the stored watermark",
+                    tp,
+                    error,
+                )
                 committed = None
             # Always start again from the watermark: stored but not committed (a crash
             # between the two) or committed. Never from the position in memory: a
@@ -323,7 +373,8 @@ class LedgerConsumer:
         position = 0
         while True:
             page = self.ledger.recorder.select_notifications(
-                start=position + 1, limit=1000, topics=[DEAD_LETTER_TOPIC])
+                start=position + 1, limit=1000, topics=[DEAD_LETTER_TOPIC]
+            )
             for notification in page:
                 letter: Any = self.ledger.mapper.to_domain_event(notification)
                 work = by_tp.get((letter.source_topic, letter.partition))
@@ -372,8 +423,10 @@ class LedgerConsumer:
                 fresh = self._take_assignment()
                 if self.reported != self.assignments:
                     self.reported = self.assignments
-                    self._notice(f"in group {self.group}: {len(self.consumer.assignment())} partitions, "
-                                 f"{time.monotonic() - self.started:.1f} s after start")
+                    self._notice(
+                        f"in group {self.group}: {len(self.consumer.assignment())} partitions, "
+                        f"{time.monotonic() - self.started:.1f} s after start"
+                    )
                 received = sum(len(records) for records in batches.values())
                 for tp, records in batches.items():
                     # Records of a partition assigned in this very poll came from before
@@ -405,7 +458,9 @@ class LedgerConsumer:
                     self._commit(list(self.work))
                     self._publish_dead_letters()
                 with contextlib.suppress(Exception):
-                    self._consumer.close(autocommit=False, timeout_ms=KAFKA_CALL_MS if in_group else 1000)
+                    self._consumer.close(
+                        autocommit=False, timeout_ms=KAFKA_CALL_MS if in_group else 1000
+                    )
             with contextlib.suppress(Exception):
                 self.dead_letters.close()
             self.deadline.disarm()
@@ -468,10 +523,13 @@ class LedgerConsumer:
         else:
             why = f"no broker answers at {self.bootstrap}"
         if give_up:
-            raise GroupUnavailable(f"not in group {self.group} for {out:.0f} s: {why}; "
-                                   "giving up (--until-idle)")
-        self._notice(f"not in group {self.group} for {out:.0f} s: {why}; leaving and joining again "
-                     f"with a new member id (next notice in {self.backoff.wait:.0f} s)")
+            raise GroupUnavailable(
+                f"not in group {self.group} for {out:.0f} s: {why}; giving up (--until-idle)"
+            )
+        self._notice(
+            f"not in group {self.group} for {out:.0f} s: {why}; leaving and joining again "
+            f"with a new member id (next notice in {self.backoff.wait:.0f} s)"
+        )
         self._rejoin()
 
     def _rejoin(self) -> None:
@@ -528,8 +586,11 @@ class LedgerConsumer:
         assignment = self.consumer.assignment()
         for work in self.work.values():
             for item in work.pending:
-                if (settles(item.message) and item.settle_marks is None
-                        and now - item.read_at >= self.settle_seconds):
+                if (
+                    settles(item.message)
+                    and item.settle_marks is None
+                    and now - item.read_at >= self.settle_seconds
+                ):
                     item.settle_marks = {tp: self.consumer.highwater(tp) for tp in assignment}
 
     def _releasable(self, item: Pending) -> bool:
@@ -633,124 +694,122 @@ class LedgerConsumer:
         Records that settle (SETTLED_TYPES) are kept back, with every later record of
         their key, except the one at offset ``release``, which ``_settle`` lets go."""
         work = self.work.setdefault(tp, PartitionWork(tp))
-        waiting = list(work.pending)  # held records first: they came earlier
-        malformed: list[tuple[int, bytes | None, bytes, str, RuleBroken]] = []
-        for record in records:
-            if work.stored_mark is not None and record.offset < work.stored_mark:
-                continue  # finished before a restart or rebalance: stored, not yet committed
-            self.stats.consumed += 1
-            work.next_offset = record.offset + 1
-            if record.offset in work.lettered:
-                continue  # dead-lettered before a restart: it must not be applied now
-            obj: Any = None
-            try:
-                obj = parse_json(record.value)
-                waiting.append(Pending(record.offset, record.key, record.value, decode_object(obj),
-                                       read_at=self.clock()))
-            except RuleBroken as error:
-                malformed.append((record.offset, record.key, record.value, message_id_of(obj) or "", error))
-        candidates: list[Pending] = []
-        kept: list[Pending] = []  # waiting to settle, or behind one of their key that is
-        settling: set[bytes | None] = set()
-        for item in waiting:
-            if item.key in settling:
-                kept.append(item)
-            elif settles(item.message) and item.offset != release:
-                settling.add(item.key)
-                kept.append(item)
-            else:
-                candidates.append(item)
+        read, malformed = self._read(work, records)
+        waiting = work.pending + read  # held records first: they came earlier
+        keep = kept_back([(p.key, p.offset, settles(p.message)) for p in waiting], release)
+        kept = [item for item, k in zip(waiting, keep, strict=True) if k]
+        candidates = [item for item, k in zip(waiting, keep, strict=True) if not k]
         if not candidates and not malformed:
             work.pending = kept
             return
-        now = self.clock()
-        keys = [(c.key or b"").decode("utf-8", "replace") for c in candidates]
-        name = tracking_name(tp.topic, tp.partition)
-        lettered: set[int] = set()
-        stored_letters: list[DeadLetter] = []
-
-        def new_letter(offset: int, key: bytes | None, value: bytes, message_id: str,
-                       error: RuleBroken) -> DeadLetter | None:
-            # A record after the watermark may have been dead-lettered already (by this
-            # consumer before a restart, or by the previous owner of the partition): its
-            # dead letter has a deterministic id, so it is stored once and never again.
-            if self.ledger.has_aggregate(DeadLetter.create_id(tp.topic, tp.partition, offset)):
-                return None
-            return self._letter(tp, offset, key, value, message_id, error)
-
-        def before_save(outcomes: list[Outcome]) -> tuple[list[Aggregate], Tracking | None]:
-            # Called again when the batch is redone: everything is built afresh here
-            # (an aggregate handed over once has given up its events).
-            if tp in self.newly_revoked or tp in self.revoked:
-                # Revoked while this batch was being applied: the new owner starts from
-                # the stored watermark, so store nothing (the fence against a zombie).
-                raise PartitionRevoked(tp)
-            lettered.clear()
-            stored_letters.clear()
-            for offset, key, value, message_id, error in malformed:
-                letter = new_letter(offset, key, value, message_id, error)
-                if letter is not None:
-                    stored_letters.append(letter)
-            blocked: set[str] = set()
-            for index, outcome in enumerate(outcomes):
-                if outcome.error is None:
-                    continue
-                item = candidates[index]
-                if outcome.status == HELD:
-                    # Only the first held record of a key has met its missing dependency
-                    # itself; those behind it wait their turn, however long.
-                    first_of_key = keys[index] not in blocked
-                    blocked.add(keys[index])
-                    waited = now - (item.held_since if item.held_since is not None else now)
-                    if not first_of_key or waited < self.retry_seconds:
-                        continue
-                lettered.add(index)
-                letter = new_letter(item.offset, item.key, item.value, item.message.id, outcome.error)
-                if letter is not None:
-                    stored_letters.append(letter)
-            still_held = [c.offset for i, c in enumerate(candidates) if outcomes[i].status == HELD and i not in lettered]
-            still_held += [k.offset for k in kept]
-            mark = min(still_held) if still_held else work.next_offset
-            if mark is None or (work.stored_mark is not None and mark <= work.stored_mark):
-                return list(stored_letters), None
-            # Another member may have stored a later watermark (a partition revoked
-            # while this one was applying a batch): never try to move it back.
-            stored = self.ledger.max_tracking_id(name)
-            if stored is not None and mark <= stored:
-                return list(stored_letters), None
-            return list(stored_letters), Tracking(application_name=name, notification_id=mark)
-
+        batch = Batch(work, candidates, kept, malformed, now=self.clock())
         try:
             outcomes = self.ledger.apply_batch(
-                [c.message for c in candidates], keys=keys, before_save=before_save
+                [c.message for c in candidates],
+                keys=batch.keys,
+                before_save=lambda outcomes: self._decide(batch, outcomes),
             )
         except PartitionRevoked:
             log.info("%s was revoked during a batch; the batch was not stored", tp)
             self.work.pop(tp, None)
             return
-        self.stats.dead_lettered += len(stored_letters)
-        pending = list(kept)
-        for index, (item, outcome) in enumerate(zip(candidates, outcomes, strict=True)):
-            if outcome.status == APPLIED:
-                self.stats.applied += 1
-            elif outcome.status == DUPLICATE:
-                self.stats.duplicates += 1
-            elif outcome.status == HELD and index not in lettered:
-                if item.held_since is None:
-                    item.held_since = now
-                pending.append(item)
+        self._account(batch, outcomes)
+
+    def _read(
+        self, work: PartitionWork, records: list[Any]
+    ) -> tuple[list[Pending], list[Malformed]]:
+        """Decode the records not finished before (``intake``); the malformed ones
+        come back apart, to be dead-lettered."""
+        read: list[Pending] = []
+        malformed: list[Malformed] = []
+        for record in records:
+            decision = intake(record.offset, work.stored_mark, work.lettered)
+            if decision == FINISHED:
+                continue
+            self.stats.consumed += 1
+            work.next_offset = record.offset + 1
+            if decision == LETTERED:
+                continue
+            obj: Any = None
+            try:
+                obj = parse_json(record.value)
+                message = decode_object(obj)
+            except RuleBroken as error:
+                id_ = message_id_of(obj) or ""
+                malformed.append(Malformed(record.offset, record.key, record.value, id_, error))
+                continue
+            read.append(
+                Pending(record.offset, record.key, record.value, message, read_at=self.clock())
+            )
+        return read, malformed
+
+    def _decide(
+        self, batch: Batch, outcomes: list[Outcome]
+    ) -> tuple[list[Aggregate], Tracking | None]:
+        """The ledger's ``before_save``: the dead letters to store with the batch's
+        events, and the partition's new watermark (None: it does not move).
+
+        Called again when the batch is redone: everything is built afresh here (an
+        aggregate handed over once has given up its events)."""
+        tp, work = batch.work.tp, batch.work
+        if tp in self.newly_revoked or tp in self.revoked:
+            # Revoked while this batch was being applied: the new owner starts from
+            # the stored watermark, so store nothing (the fence against a zombie).
+            raise PartitionRevoked(tp)
+        held_since = [c.held_since for c in batch.candidates]
+        batch.lettered = dead_letter_indexes(
+            outcomes, batch.keys, held_since, batch.now, self.retry_seconds
+        )
+        failed = []
+        for index, item in enumerate(batch.candidates):
+            error = outcomes[index].error
+            if index in batch.lettered and error is not None:  # only failures are lettered
+                failed.append(Malformed(item.offset, item.key, item.value, item.message.id, error))
+        letters = (self._new_letter(tp, bad) for bad in [*batch.malformed, *failed])
+        batch.letters = [letter for letter in letters if letter is not None]
+        held = [batch.candidates[i].offset for i in still_held(outcomes, batch.lettered)]
+        mark = watermark([*held, *(k.offset for k in batch.kept)], work.next_offset)
+        if mark is None or not advances(mark, work.stored_mark):
+            return list(batch.letters), None
+        name = tracking_name(tp.topic, tp.partition)
+        if not advances(mark, self.ledger.max_tracking_id(name)):
+            return list(batch.letters), None
+        return list(batch.letters), Tracking(application_name=name, notification_id=mark)
+
+    def _account(self, batch: Batch, outcomes: list[Outcome]) -> None:
+        """Count what the stored batch did and keep what is still held."""
+        self.stats.dead_lettered += len(batch.letters)
+        self.stats.applied += sum(1 for o in outcomes if o.status == APPLIED)
+        self.stats.duplicates += sum(1 for o in outcomes if o.status == DUPLICATE)
+        pending = list(batch.kept)
+        for index in still_held(outcomes, batch.lettered):
+            item = batch.candidates[index]
+            if item.held_since is None:
+                item.held_since = batch.now
+            pending.append(item)
+        work = batch.work
         work.pending = sorted(pending, key=lambda item: item.offset)
         mark = work.watermark()
-        if mark is not None and (work.stored_mark is None or mark > work.stored_mark):
+        if mark is not None and advances(mark, work.stored_mark):
             work.stored_mark = mark
 
-    @staticmethod
-    def _letter(tp: TopicPartition, offset: int, key: bytes | None, value: bytes,
-                message_id: str, error: RuleBroken) -> DeadLetter:
+    def _new_letter(self, tp: TopicPartition, bad: Malformed) -> DeadLetter | None:
+        """The dead letter of a record, or None if it was stored before: a record after
+        the watermark may have been dead-lettered already (by this consumer before a
+        restart, or by the previous owner of the partition); its dead letter has a
+        deterministic id, so it is stored once and never again."""
+        if self.ledger.has_aggregate(DeadLetter.create_id(tp.topic, tp.partition, bad.offset)):
+            return None
         return DeadLetter(
-            source_topic=tp.topic, partition=tp.partition, offset=offset,
-            key_b64=base64.b64encode(key or b"").decode(), value_b64=base64.b64encode(value).decode(),
-            message_id=message_id, field=error.field or "", rule=error.rule, error=error.describe(),
+            source_topic=tp.topic,
+            partition=tp.partition,
+            offset=bad.offset,
+            key_b64=base64.b64encode(bad.key or b"").decode(),
+            value_b64=base64.b64encode(bad.value).decode(),
+            message_id=bad.message_id,
+            field=bad.error.field or "",
+            rule=bad.error.rule,
+            error=bad.error.describe(),
         )
 
     def _commit(self, partitions: list[TopicPartition]) -> None:

@@ -21,8 +21,8 @@ from eventsourcing.domain import Aggregate, event
 from domain.errors import DomainRuleBroken
 from domain.ids import aggregate_id
 
-# The namespace of message ids (domain.ledger.MESSAGE_KIND, and Receipt's): spelled
-# here because domain.ledger imports this module.
+# The namespace of message ids, shared by facts and by every other message's receipt
+# (the ledger and its unit of work look message ids up under it).
 MESSAGE_KIND = "message"
 
 
@@ -41,7 +41,13 @@ class Posting(Aggregate):
 
     @event("Booked")
     def __init__(
-        self, source_id: str, client_id: str, category: str, amount: Decimal, value_date: date, content_hash: str
+        self,
+        source_id: str,
+        client_id: str,
+        category: str,
+        amount: Decimal,
+        value_date: date,
+        content_hash: str,
     ) -> None:
         self.source_id = source_id
         self.client_id = client_id
@@ -55,8 +61,10 @@ class Posting(Aggregate):
         """Cancel the posting as if never booked (in the month of its value date)."""
         if self.reversed_by is not None:
             raise DomainRuleBroken(
-                "posting_id", "already_reversed",
-                f"posting {self.source_id} was already reversed by message {self.reversed_by}", self.source_id,
+                "posting_id",
+                "already_reversed",
+                f"posting {self.source_id} was already reversed by message {self.reversed_by}",
+                self.source_id,
             )
         self._reversed(reason, message_id)
 
@@ -75,7 +83,13 @@ class BalanceReport(Aggregate):
 
     @event("Reported")
     def __init__(
-        self, message_id: str, client_id: str, product: str, balance: Decimal, as_of: date, content_hash: str
+        self,
+        message_id: str,
+        client_id: str,
+        product: str,
+        balance: Decimal,
+        as_of: date,
+        content_hash: str,
     ) -> None:
         self.content_hash = content_hash
 
@@ -90,7 +104,13 @@ class Activity(Aggregate):
 
     @event("Recorded")
     def __init__(
-        self, message_id: str, manager_id: str, kind: str, count: int, value_date: date, content_hash: str
+        self,
+        message_id: str,
+        manager_id: str,
+        kind: str,
+        count: int,
+        value_date: date,
+        content_hash: str,
     ) -> None:
         self.content_hash = content_hash
 
@@ -105,7 +125,13 @@ class Adjustment(Aggregate):
 
     @event("Recorded")
     def __init__(
-        self, message_id: str, manager_id: str, period: str, kind: str, amount: Decimal, reason: str,
+        self,
+        message_id: str,
+        manager_id: str,
+        period: str,
+        kind: str,
+        amount: Decimal,
+        reason: str,
         content_hash: str,
     ) -> None:
         self.content_hash = content_hash

@@ -44,35 +44,46 @@ class Handover(Aggregate):
     def _check_open(self) -> None:
         if self.filed_on is not None:
             raise DomainRuleBroken(
-                "handover_id", "handover_already_filed",
-                f"handover {self.handover_id} was filed on {self.filed_on}", self.handover_id,
+                "handover_id",
+                "handover_already_filed",
+                f"handover {self.handover_id} was filed on {self.filed_on}",
+                self.handover_id,
             )
 
     def _check_not_before_opening(self, day: date, field: str) -> None:
         if day < self.opened_on:
             raise DomainRuleBroken(
-                field, "before_opening", f"{day} is before the handover was opened on {self.opened_on}",
+                field,
+                "before_opening",
+                f"{day} is before the handover was opened on {self.opened_on}",
                 day.isoformat(),
             )
 
-    def witness(self, witness_id: str, witness_role: str, witnessed_on: date, message_id: str) -> None:
+    def witness(
+        self, witness_id: str, witness_role: str, witnessed_on: date, message_id: str
+    ) -> None:
         """Two witnesses by role, two distinct people, neither of them a party."""
         self._check_open()
         if witness_id in (self.from_manager_id, self.to_manager_id):
             raise DomainRuleBroken(
-                "witness_id", "witness_is_party",
-                f"{witness_id} is a party to handover {self.handover_id} and cannot witness it", witness_id,
+                "witness_id",
+                "witness_is_party",
+                f"{witness_id} is a party to handover {self.handover_id} and cannot witness it",
+                witness_id,
             )
         if witness_role in self.witnesses:
             raise DomainRuleBroken(
-                "witness_role", "witness_role_taken",
+                "witness_role",
+                "witness_role_taken",
                 f"{witness_role} already witnessed handover {self.handover_id} "
-                f"({self.witnesses[witness_role][0]})", witness_role,
+                f"({self.witnesses[witness_role][0]})",
+                witness_role,
             )
         for role, (other, _) in self.witnesses.items():
             if other == witness_id:
                 raise DomainRuleBroken(
-                    "witness_id", "witnesses_not_distinct",
+                    "witness_id",
+                    "witnesses_not_distinct",
                     f"{witness_id} already witnessed as {role}; the two witnesses must be different people",
                     witness_id,
                 )
@@ -80,7 +91,9 @@ class Handover(Aggregate):
         self._witnessed(witness_id, witness_role, witnessed_on, message_id)
 
     @event("Witnessed")
-    def _witnessed(self, witness_id: str, witness_role: str, witnessed_on: date, message_id: str) -> None:
+    def _witnessed(
+        self, witness_id: str, witness_role: str, witnessed_on: date, message_id: str
+    ) -> None:
         self.witnesses[witness_role] = (witness_id, witnessed_on)
 
     def sign_record(self, record_ref: str, signed_on: date, message_id: str) -> None:
@@ -88,7 +101,8 @@ class Handover(Aggregate):
         self._check_open()
         if self.record is not None:
             raise DomainRuleBroken(
-                "handover_id", "record_already_signed",
+                "handover_id",
+                "record_already_signed",
                 f"handover {self.handover_id}'s record {self.record[0]} was signed on {self.record[1]}",
                 self.handover_id,
             )
@@ -107,24 +121,33 @@ class Handover(Aggregate):
         return missing
 
     def check_file(self, filed_on: date) -> None:
-        """Filing needs both witnesses and the signed record, on or after each of them."""
+        """Whether the handover may be filed on ``filed_on``: it is not filed yet, has
+        both witnesses and the signed record, and is filed on or after each of them.
+        The ledger checks this, and the clients, before anything is filed."""
         self._check_open()
         missing = self.missing_for_filing()
         if missing:
             raise DomainRuleBroken(
-                "handover_id", "handover_incomplete",
-                f"handover {self.handover_id} cannot be filed without: {', '.join(missing)}", self.handover_id,
+                "handover_id",
+                "handover_incomplete",
+                f"handover {self.handover_id} cannot be filed without: {', '.join(missing)}",
+                self.handover_id,
             )
         assert self.record is not None
         latest = max([self.opened_on, self.record[1], *(d for _, d in self.witnesses.values())])
         if filed_on < latest:
             raise DomainRuleBroken(
-                "filed_on", "filed_before_completion",
+                "filed_on",
+                "filed_before_completion",
                 f"{filed_on} is before the handover was opened, witnessed and signed (last on {latest})",
                 filed_on.isoformat(),
             )
 
-    @event("Filed")
     def file(self, filed_on: date, message_id: str) -> None:
-        """Record the filing; call ``check_file`` first."""
+        """File the handover with the RM office (see ``check_file``)."""
+        self.check_file(filed_on)
+        self._filed(filed_on, message_id)
+
+    @event("Filed")
+    def _filed(self, filed_on: date, message_id: str) -> None:
         self.filed_on = filed_on

@@ -8,38 +8,34 @@ leaves no trace; the messages next to it are still applied.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
-from typing import Any, TypeVar
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import attrs
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
-from eventsourcing.utils import get_topic
 
 from domain import account_commands
 from domain import messages as m
 from domain.access_log import AccessEntry
 from domain.account import Account
 from domain.client import Client
-from domain.errors import Conflict, DependencyMissing, DomainRuleBroken, RuleBroken
-from domain.facts import Activity, Adjustment, BalanceReport, Posting
+from domain.content_hash import content_hash
+from domain.errors import Conflict, DomainRuleBroken, RuleBroken
+from domain.facts import MESSAGE_KIND, Activity, Adjustment, BalanceReport, Posting
 from domain.handover import Handover
-from domain.ids import aggregate_id
 from domain.loan import Loan
 from domain.manager import Manager
 from domain.plans_in_force import require_plan_for_month
 from domain.registry import Period, Plan, Receipt
+from domain.retry_policy import is_retryable
 from domain.seal import Sealer, SealLog, append_seal
 from domain.transcodings import DateAsISO, GradeTermsAsDict, ReusedJSONEncoder
+from domain.unit_of_work import UnitOfWork
 from domain.values import month_bounds
-
-A = TypeVar("A", bound=Aggregate)
 
 APPLIED = "applied"
 DUPLICATE = "duplicate"
@@ -60,107 +56,15 @@ _APPLIED = Outcome(APPLIED)
 _DUPLICATE = Outcome(DUPLICATE)
 
 
-# Rules decided by the message alone, whatever the store holds: retrying cannot help,
-# and holding the message would hold every later message of its key for the whole
-# retry time (an award behind a compliance adjustment of 0 would wait, and meet the
-# month's close). From Kafka they are dead-lettered at once.
-FINAL_RULES = frozenset({
-    "award_not_positive", "compliance_zero",  # adjustment.recorded: the amount
-    "same_manager",  # handover.opened: from and to are one manager
-    "closed_before_month_end",  # period.closed: closed_on before the month's last day
-    "last_day_before_request",  # manager.departure_requested: its own two dates
-    "self_approval",  # manager.departure_approved: the approver is the manager
-})
-
-
-def is_retryable(error: RuleBroken) -> bool:
-    """Whether a message failing with ``error`` may still apply later, from Kafka.
-
-    Across topics a message can be consumed before what it depends on, and that is
-    not only an unknown client or posting (DependencyMissing): a release consumed
-    before the handover filing that makes the manager the client's primary, a
-    backup assigned before the filing that ends the previous backup, a departure
-    before the release that empties the book. A rule cannot tell such a race from
-    a real error, so every business-rule failure is retried until the consumer's
-    retry time is up. Final are: a malformed message (it never reaches the ledger:
-    the decoder rejects it), an id conflict (the id is taken by other content for
-    good) and the rules of FINAL_RULES, which look at nothing but the message."""
-    return (isinstance(error, DomainRuleBroken) and not isinstance(error, Conflict)
-            and error.rule not in FINAL_RULES)
-
-
-def content_hash(message: m.Message) -> str:
-    """SHA-256 of the message's type and field values as canonical JSON: equal
-    content, equal hash, and no two different contents alike.
-
-    The canonical JSON is ``json.dumps([TYPE, *values], separators=(",", ":"))`` with
-    dates and decimals as their ``str`` and dicts sorted by key; stored hashes depend
-    on those exact bytes. Text, dates, decimals and integers (every field but a plan's
-    terms) are written here with the encoder's own string escaping, which is what
-    ``json.dumps`` would write, at a third of its cost; anything else goes through
-    ``json.dumps`` itself."""
-    parts = [_json_text(message.TYPE)]
-    for name in _field_names(type(message)):
-        value = getattr(message, name)
-        kind = type(value)
-        if kind is str:
-            parts.append(_json_text(value))
-        elif kind is date or kind is Decimal:
-            parts.append(_json_text(str(value)))
-        elif kind is int:
-            parts.append(int.__repr__(value))
-        else:
-            parts.append(json.dumps(_plain(value), separators=(",", ":")))
-    return hashlib.sha256(f"[{','.join(parts)}]".encode()).hexdigest()
-
-
-# json.dumps's own escaping of a string (ensure_ascii, as json.dumps defaults to).
-_json_text: Callable[[str], str] = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
-_FIELD_NAMES: dict[type[m.Message], tuple[str, ...]] = {}
-
-
-def _field_names(cls: type[m.Message]) -> tuple[str, ...]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = tuple(field.name for field in attrs.fields(cls))
-    return names
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (date, Decimal)):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(x) for k, x in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
-        return [_plain(x) for x in value]
-    if attrs.has(type(value)):
-        return _plain(attrs.asdict(value, recurse=False))
-    return value
-
-
 # Messages that create an aggregate keyed by their own id: that aggregate is the
 # receipt, so they can be stored without loading anything (optimistically).
-# Every message id names one aggregate in one namespace ("message"): a fact, or the
+# Every message id names one aggregate in one namespace (MESSAGE_KIND): a fact, or the
 # receipt of any other message. So an id is unique across all message types.
-MESSAGE_KIND = "message"
 FACT_CLASSES: dict[type[m.Message], type[Aggregate]] = {
     m.PostingBooked: Posting,
     m.BalanceReported: BalanceReport,
     m.ActivityRecorded: Activity,
     m.AdjustmentRecorded: Adjustment,
-}
-
-
-def _topic(cls: type[Aggregate]) -> str:
-    return get_topic(cls)
-
-
-# The name given to each fact's created event by its ``@event`` decorator.
-CREATED_EVENT_NAMES: dict[type[Aggregate], str] = {
-    Posting: "Booked",
-    BalanceReport: "Reported",
-    Activity: "Recorded",
-    Adjustment: "Recorded",
 }
 
 
@@ -170,126 +74,6 @@ class _BatchCorrupted(Exception):
     def __init__(self, index: int, error: RuleBroken) -> None:
         self.index = index
         self.error = error
-
-
-class UnitOfWork:
-    """The aggregates loaded and changed by one batch, so that later messages of the
-    batch see the changes of earlier ones, and all are saved together."""
-
-    def __init__(self, ledger: Ledger, optimistic: bool) -> None:
-        self.ledger = ledger
-        self.optimistic = optimistic
-        self.aggregates: dict[UUID, Aggregate] = {}
-        self.missing: set[UUID] = set()
-        self.touched: dict[UUID, int] = {}
-        self.new_clients: set[str] = set()
-        self.new_managers: set[str] = set()
-        self.events: list[Any] = []
-        # Created events of facts (postings, balances, ...) made in this batch, by id.
-        # Facts are written as bare created events: building an aggregate object for
-        # each would cost more than storing it, and nothing reads it unless a later
-        # message of the batch (a reversal, a duplicate) asks for it.
-        self.facts: dict[UUID, Any] = {}
-        self._last_fact_id: tuple[str, UUID] = ("", aggregate_id(MESSAGE_KIND, ""))
-
-    def begin_message(self) -> None:
-        self.touched = {}
-
-    def end_message(self) -> None:
-        """Take the events of the message just applied, in the order they happened,
-        so the log keeps message order across aggregates (a reversal recorded after a
-        period close must stay after it)."""
-        new = [e for i in self.touched for e in self.aggregates[i].collect_events()]
-        new.sort(key=lambda e: e.timestamp)
-        self.events += new
-
-    def _touch(self, aggregate: Aggregate) -> None:
-        self.touched.setdefault(aggregate.id, len(aggregate._pending_events))
-
-    def changed_by_failed_message(self) -> bool:
-        return any(
-            len(self.aggregates[i]._pending_events) > n for i, n in self.touched.items() if i in self.aggregates
-        )
-
-    def get(self, cls: type[A], kind: str, source_id: str, *, from_store: bool = True) -> A | None:
-        """The aggregate for ``source_id``, from this batch or the store, or None."""
-        aggregate_uuid = aggregate_id(kind, source_id)
-        found = self.aggregates.get(aggregate_uuid)
-        if found is None and aggregate_uuid in self.facts:
-            found = self.facts[aggregate_uuid].mutate(None)
-            self.aggregates[aggregate_uuid] = found
-        if found is None and from_store and aggregate_uuid not in self.missing:
-            try:
-                found = self.ledger.repository.get(aggregate_uuid)
-            except AggregateNotFoundError:
-                self.missing.add(aggregate_uuid)
-                return None
-            self.aggregates[aggregate_uuid] = found
-        if found is not None:
-            if not isinstance(found, cls):
-                raise TypeError(f"{aggregate_uuid} is a {type(found).__name__}, not a {cls.__name__}")
-            self._touch(found)
-        return found  # type: ignore[return-value]
-
-    def add(self, aggregate: Aggregate) -> None:
-        """A new aggregate created by the current message."""
-        self.touched.setdefault(aggregate.id, 0)
-        self.aggregates[aggregate.id] = aggregate
-        self.missing.discard(aggregate.id)
-
-    def add_fact(self, cls: type[Aggregate], message_id: str, /, **fields: Any) -> None:
-        """Record a fact keyed by its message id as its created event, without loading anything."""
-        event_class = getattr(cls, CREATED_EVENT_NAMES[cls])
-        event = event_class(
-            originator_topic=_topic(cls),
-            originator_id=self._fact_id(message_id),
-            originator_version=cls.INITIAL_VERSION,
-            timestamp=event_class.create_timestamp(),
-            **fields,
-        )
-        self.facts[event.originator_id] = event
-        self.missing.discard(event.originator_id)
-        self.events.append(event)
-
-    def _fact_id(self, message_id: str) -> UUID:
-        """The id of the fact for ``message_id``; the last one is kept, because the
-        duplicate check and the creation of the same fact both ask (uuid5 is not free)."""
-        if self._last_fact_id[0] != message_id:
-            self._last_fact_id = (message_id, aggregate_id(MESSAGE_KIND, message_id))
-        return self._last_fact_id[1]
-
-    def fact_hash(self, message_id: str, *, from_store: bool | None = None) -> str | None:
-        """The content hash of what was applied under ``message_id`` in this batch, or
-        in the store (looked up unless optimistic)."""
-        aggregate_uuid = self._fact_id(message_id)
-        event = self.facts.get(aggregate_uuid)
-        if event is not None:
-            return str(event.content_hash)
-        stored = self.aggregates.get(aggregate_uuid)
-        if stored is None and (not self.optimistic if from_store is None else from_store):
-            stored = self.get(Aggregate, MESSAGE_KIND, message_id)
-        return None if stored is None else str(stored.content_hash)  # type: ignore[attr-defined]
-
-    def require(self, cls: type[A], kind: str, source_id: str, field: str, what: str | None = None) -> A:
-        """The aggregate, or a DependencyMissing error naming the field."""
-        found = self.get(Aggregate, kind, source_id)
-        if found is None or not isinstance(found, cls):
-            what = what or kind
-            raise DependencyMissing(field, f"unknown_{what}", f"no {what} {source_id!r} is known", source_id)
-        return found
-
-    def require_exists(self, kind: str, source_id: str, field: str) -> None:
-        """Like ``require`` for clients and managers, without loading them when known."""
-        known = self.ledger.known_clients if kind == "client" else self.ledger.known_managers
-        new = self.new_clients if kind == "client" else self.new_managers
-        if source_id in known or source_id in new:
-            return
-        aggregate_uuid = aggregate_id(kind, source_id)
-        if aggregate_uuid in self.aggregates or self.ledger.has_aggregate(aggregate_uuid):
-            known.add(source_id)
-            return
-        raise DependencyMissing(field, f"unknown_{kind}", f"no {kind} {source_id!r} is known", source_id)
-
 
 
 class Ledger(Application[UUID]):
@@ -305,7 +89,9 @@ class Ledger(Application[UUID]):
         if self.repository.cache is not None:
             # Batches are written straight to the recorder (apply_batch), past the
             # library's cache upkeep: a cache would serve aggregates older than the store.
-            raise ValueError("AGGREGATE_CACHE_MAXSIZE: the ledger keeps no aggregate cache; unset it")
+            raise ValueError(
+                "AGGREGATE_CACHE_MAXSIZE: the ledger keeps no aggregate cache; unset it"
+            )
         self.known_clients: set[str] = set()
         self.known_managers: set[str] = set()
         self._handlers: dict[type[m.Message], Callable[[UnitOfWork, Any, str], None]] = {
@@ -366,7 +152,8 @@ class Ledger(Application[UUID]):
         tracking: Tracking | None = None,
         extra: Sequence[Aggregate] = (),
         keys: Sequence[str] | None = None,
-        before_save: Callable[[list[Outcome]], tuple[list[Aggregate], Tracking | None]] | None = None,
+        before_save: Callable[[list[Outcome]], tuple[list[Aggregate], Tracking | None]]
+        | None = None,
     ) -> list[Outcome]:
         """Apply messages in order and store all their events in one transaction.
 
@@ -388,12 +175,20 @@ class Ledger(Application[UUID]):
         them was stored before (an integrity error), the batch is redone with a
         lookup per message, which tells duplicates from conflicts.
         """
-        if self.sealer is not None and tracking is None and keys is None and before_save is None and not extra:
+        if (
+            self.sealer is not None
+            and tracking is None
+            and keys is None
+            and before_save is None
+            and not extra
+        ):
             # A batch ends at each close, so that its seal follows it whatever the
             # batching: the same messages give the same log from one file or many.
-            cut = next((i for i, msg in enumerate(messages[:-1]) if type(msg) is m.PeriodClosed), None)
+            cut = next(
+                (i for i, msg in enumerate(messages[:-1]) if type(msg) is m.PeriodClosed), None
+            )
             if cut is not None:
-                return self.apply_batch(messages[:cut + 1]) + self.apply_batch(messages[cut + 1:])
+                return self.apply_batch(messages[: cut + 1]) + self.apply_batch(messages[cut + 1 :])
         excluded: dict[int, RuleBroken] = {}
         # Taken once: an aggregate's pending events can be collected only once, and
         # the batch may be run again below.
@@ -463,13 +258,21 @@ class Ledger(Application[UUID]):
                     continue
                 self._handlers[type(message)](uow, message, digest)
                 if type(message) not in FACT_CLASSES:
-                    uow.add(Receipt(message_id=message.id, message_type=message.TYPE, content_hash=digest))
+                    uow.add(
+                        Receipt(
+                            message_id=message.id, message_type=message.TYPE, content_hash=digest
+                        )
+                    )
                 uow.end_message()
                 outcomes.append(_APPLIED)
             except RuleBroken as error:
                 if uow.changed_by_failed_message():
                     raise _BatchCorrupted(index, error) from error
-                if uow.optimistic and type(message) in FACT_CLASSES and not isinstance(error, Conflict):
+                if (
+                    uow.optimistic
+                    and type(message) in FACT_CLASSES
+                    and not isinstance(error, Conflict)
+                ):
                     # The optimistic path skipped the store lookup; an id already
                     # applied must be told as a duplicate or conflict, not as the rule.
                     stored_hash = uow.fact_hash(message.id, from_store=True)
@@ -477,7 +280,12 @@ class Ledger(Application[UUID]):
                         outcomes.append(_DUPLICATE)
                         continue
                     if stored_hash is not None:
-                        error = Conflict("id", "id_conflict", f"message id {message.id!r} was already applied with different content", message.id)
+                        error = Conflict(
+                            "id",
+                            "id_conflict",
+                            f"message id {message.id!r} was already applied with different content",
+                            message.id,
+                        )
                 if keys is not None and is_retryable(error):
                     held_keys[keys[index]] = error
                     outcomes.append(Outcome(HELD, error))
@@ -495,8 +303,10 @@ class Ledger(Application[UUID]):
             return False
         if stored_hash != digest:
             raise Conflict(
-                "id", "id_conflict",
-                f"message id {message.id!r} was already applied with different content", message.id,
+                "id",
+                "id_conflict",
+                f"message id {message.id!r} was already applied with different content",
+                message.id,
             )
         return True
 
@@ -538,24 +348,43 @@ class Ledger(Application[UUID]):
 
     def _plan_published(self, uow: UnitOfWork, msg: m.PlanPublished, digest: str) -> None:
         if uow.get(Plan, "plan", msg.version) is not None:
-            raise DomainRuleBroken("version", "plan_version_exists", f"plan {msg.version!r} is already published", msg.version)
-        uow.add(Plan(msg.version, msg.effective_from, dict(msg.grades), msg.prepay_ratio, msg.backup_share,
-                     dict(msg.activity_values), msg.id))
+            raise DomainRuleBroken(
+                "version",
+                "plan_version_exists",
+                f"plan {msg.version!r} is already published",
+                msg.version,
+            )
+        uow.add(
+            Plan(
+                msg.version,
+                msg.effective_from,
+                dict(msg.grades),
+                msg.prepay_ratio,
+                msg.backup_share,
+                dict(msg.activity_values),
+                msg.id,
+            )
+        )
 
     def _period_closed(self, uow: UnitOfWork, msg: m.PeriodClosed, digest: str) -> None:
         existing = uow.get(Period, "period", msg.period)
         if existing is not None:
             raise DomainRuleBroken(
-                "period", "period_already_closed", f"{msg.period} was already closed on {existing.closed_on}", msg.period
+                "period",
+                "period_already_closed",
+                f"{msg.period} was already closed on {existing.closed_on}",
+                msg.period,
             )
         _, last_day = month_bounds(msg.period)
         if msg.closed_on < last_day:
             raise DomainRuleBroken(
-                "closed_on", "closed_before_month_end",
+                "closed_on",
+                "closed_before_month_end",
                 f"{msg.period} cannot be closed on {msg.closed_on}, before its last day {last_day}",
                 msg.closed_on.isoformat(),
             )
-        require_plan_for_month(self, uow, msg.period)  # docs/rules.md R3.5: no plan, no statement to issue
+        # docs/rules.md R3.5: no plan, no statement to issue
+        require_plan_for_month(self, uow, msg.period)
         if self.sealer is not None:
             self.sealer.signing_key()  # a bad or missing key refuses the close before it is stored
         uow.add(Period(msg.period, msg.closed_on, msg.approved_by, msg.id))
@@ -565,7 +394,10 @@ class Ledger(Application[UUID]):
     def _manager_hired(self, uow: UnitOfWork, msg: m.ManagerHired, digest: str) -> None:
         if uow.get(Manager, "manager", msg.manager_id) is not None:
             raise DomainRuleBroken(
-                "manager_id", "manager_exists", f"manager {msg.manager_id} is already hired", msg.manager_id
+                "manager_id",
+                "manager_exists",
+                f"manager {msg.manager_id} is already hired",
+                msg.manager_id,
             )
         uow.add(Manager(msg.manager_id, msg.name, msg.branch_id, msg.grade, msg.hired_on, msg.id))
         uow.new_managers.add(msg.manager_id)
@@ -574,13 +406,19 @@ class Ledger(Application[UUID]):
         return uow.require(Manager, "manager", manager_id, field)
 
     def _grade_changed(self, uow: UnitOfWork, msg: m.ManagerGradeChanged, digest: str) -> None:
-        self._manager(uow, msg.manager_id).change_grade(msg.grade, msg.effective_on, msg.reason, msg.id)
+        self._manager(uow, msg.manager_id).change_grade(
+            msg.grade, msg.effective_on, msg.reason, msg.id
+        )
 
     def _departure_requested(self, uow: UnitOfWork, msg: m.DepartureRequested, digest: str) -> None:
-        self._manager(uow, msg.manager_id).request_departure(msg.kind, msg.requested_on, msg.last_day, msg.id)
+        self._manager(uow, msg.manager_id).request_departure(
+            msg.kind, msg.requested_on, msg.last_day, msg.id
+        )
 
     def _departure_approved(self, uow: UnitOfWork, msg: m.DepartureApproved, digest: str) -> None:
-        self._manager(uow, msg.manager_id).approve_departure(msg.approver_id, msg.role, msg.approved_on, msg.id)
+        self._manager(uow, msg.manager_id).approve_departure(
+            msg.approver_id, msg.role, msg.approved_on, msg.id
+        )
 
     def _departed(self, uow: UnitOfWork, msg: m.ManagerDeparted, digest: str) -> None:
         self._manager(uow, msg.manager_id).depart(msg.departed_on, msg.id)
@@ -590,9 +428,22 @@ class Ledger(Application[UUID]):
     def _client_registered(self, uow: UnitOfWork, msg: m.ClientRegistered, digest: str) -> None:
         if uow.get(Client, "client", msg.client_id) is not None:
             raise DomainRuleBroken(
-                "client_id", "client_exists", f"client {msg.client_id} is already registered", msg.client_id
+                "client_id",
+                "client_exists",
+                f"client {msg.client_id} is already registered",
+                msg.client_id,
             )
-        uow.add(Client(msg.client_id, msg.kind, msg.branch_id, msg.registered_on, msg.name, msg.id_number, msg.id))
+        uow.add(
+            Client(
+                msg.client_id,
+                msg.kind,
+                msg.branch_id,
+                msg.registered_on,
+                msg.name,
+                msg.id_number,
+                msg.id,
+            )
+        )
         uow.new_clients.add(msg.client_id)
 
     def _client(self, uow: UnitOfWork, client_id: str, field: str = "client_id") -> Client:
@@ -605,14 +456,12 @@ class Ledger(Application[UUID]):
         client = self._client(uow, msg.client_id)
         manager = self._manager(uow, msg.manager_id)
         manager.check_can_serve(msg.effective_on)
-        client.check_assign(msg.manager_id, msg.role, msg.effective_on)
         client.assign(msg.manager_id, msg.role, msg.origin, msg.effective_on, msg.id)
         manager.take_client(msg.client_id, msg.role, msg.origin, msg.effective_on, msg.id)
 
     def _released(self, uow: UnitOfWork, msg: m.Released, digest: str) -> None:
         client = self._client(uow, msg.client_id)
         manager = self._manager(uow, msg.manager_id)
-        client.check_release(msg.manager_id, msg.role, msg.effective_on)
         client.release(msg.manager_id, msg.role, msg.effective_on, msg.id)
         manager.give_up_client(msg.client_id, msg.role, msg.effective_on, msg.id)
 
@@ -624,27 +473,49 @@ class Ledger(Application[UUID]):
     def _handover_opened(self, uow: UnitOfWork, msg: m.HandoverOpened, digest: str) -> None:
         if uow.get(Handover, "handover", msg.handover_id) is not None:
             raise DomainRuleBroken(
-                "handover_id", "handover_exists", f"handover {msg.handover_id} is already open", msg.handover_id
+                "handover_id",
+                "handover_exists",
+                f"handover {msg.handover_id} is already open",
+                msg.handover_id,
             )
         if msg.from_manager_id == msg.to_manager_id:
             raise DomainRuleBroken(
-                "to_manager_id", "same_manager", "a handover moves clients to a different manager", msg.to_manager_id
+                "to_manager_id",
+                "same_manager",
+                "a handover moves clients to a different manager",
+                msg.to_manager_id,
             )
         self._manager(uow, msg.from_manager_id, "from_manager_id")
         incoming = self._manager(uow, msg.to_manager_id, "to_manager_id")
         incoming.check_can_serve(msg.opened_on, "to_manager_id", "opened_on")
         clients = [self._client(uow, c, f"client_ids[{i}]") for i, c in enumerate(msg.client_ids)]
+        # Every client is checked before any enters: a refused opening changes nothing.
         for i, client in enumerate(clients):
             client.check_enter_handover(msg.from_manager_id, msg.opened_on, f"client_ids[{i}]")
-        for client in clients:
-            client.enter_handover(msg.handover_id, msg.opened_on)
-        uow.add(Handover(msg.handover_id, msg.from_manager_id, msg.to_manager_id, list(msg.client_ids),
-                         msg.reason, msg.opened_on, msg.id))
+        for i, client in enumerate(clients):
+            client.enter_handover(
+                msg.handover_id, msg.from_manager_id, msg.opened_on, f"client_ids[{i}]"
+            )
+        uow.add(
+            Handover(
+                msg.handover_id,
+                msg.from_manager_id,
+                msg.to_manager_id,
+                list(msg.client_ids),
+                msg.reason,
+                msg.opened_on,
+                msg.id,
+            )
+        )
 
     def _handover_witnessed(self, uow: UnitOfWork, msg: m.HandoverWitnessed, digest: str) -> None:
-        self._handover(uow, msg.handover_id).witness(msg.witness_id, msg.witness_role, msg.witnessed_on, msg.id)
+        self._handover(uow, msg.handover_id).witness(
+            msg.witness_id, msg.witness_role, msg.witnessed_on, msg.id
+        )
 
-    def _handover_record_signed(self, uow: UnitOfWork, msg: m.HandoverRecordSigned, digest: str) -> None:
+    def _handover_record_signed(
+        self, uow: UnitOfWork, msg: m.HandoverRecordSigned, digest: str
+    ) -> None:
         self._handover(uow, msg.handover_id).sign_record(msg.record_ref, msg.signed_on, msg.id)
 
     def _handover_filed(self, uow: UnitOfWork, msg: m.HandoverFiled, digest: str) -> None:
@@ -654,55 +525,113 @@ class Ledger(Application[UUID]):
         incoming = self._manager(uow, handover.to_manager_id)
         incoming.check_can_serve(msg.filed_on, "handover_id", "filed_on")
         clients = [self._client(uow, c) for c in handover.client_ids]
+        # Every client is checked before anything is filed: a refused filing changes nothing.
         for client in clients:
-            client.check_hand_over(handover.from_manager_id, handover.to_manager_id, msg.filed_on, "handover_id")
+            client.check_hand_over(
+                outgoing.manager_id, incoming.manager_id, msg.filed_on, "handover_id"
+            )
         handover.file(msg.filed_on, msg.id)
         for client in clients:
-            backup = client.backup
-            backup_ended = backup is not None and backup.manager_id == incoming.manager_id
-            client.hand_over(handover.handover_id, outgoing.manager_id, incoming.manager_id, msg.filed_on, backup_ended)
+            backup_ended = client.hand_over(
+                handover.handover_id,
+                outgoing.manager_id,
+                incoming.manager_id,
+                msg.filed_on,
+                "handover_id",
+            )
             outgoing.give_up_client(client.client_id, "primary", msg.filed_on, handover.handover_id)
             if backup_ended:
-                incoming.give_up_client(client.client_id, "backup", msg.filed_on, handover.handover_id)
-            incoming.take_client(client.client_id, "primary", "inherited", msg.filed_on, handover.handover_id)
+                incoming.give_up_client(
+                    client.client_id, "backup", msg.filed_on, handover.handover_id
+                )
+            incoming.take_client(
+                client.client_id, "primary", "inherited", msg.filed_on, handover.handover_id
+            )
 
     # -- money and facts --------------------------------------------------------------
 
     def _posting_booked(self, uow: UnitOfWork, msg: m.PostingBooked, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
-        uow.add_fact(Posting, msg.id, source_id=msg.id, client_id=msg.client_id, category=msg.category,
-                     amount=msg.amount, value_date=msg.value_date, content_hash=digest)
+        uow.add_fact(
+            Posting,
+            msg.id,
+            source_id=msg.id,
+            client_id=msg.client_id,
+            category=msg.category,
+            amount=msg.amount,
+            value_date=msg.value_date,
+            content_hash=digest,
+        )
 
     def _posting_reversed(self, uow: UnitOfWork, msg: m.PostingReversed, digest: str) -> None:
-        uow.require(Posting, MESSAGE_KIND, msg.posting_id, "posting_id", what="posting").reverse(msg.reason, msg.id)
+        uow.require(Posting, MESSAGE_KIND, msg.posting_id, "posting_id", what="posting").reverse(
+            msg.reason, msg.id
+        )
 
     def _balance_reported(self, uow: UnitOfWork, msg: m.BalanceReported, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
-        uow.add_fact(BalanceReport, msg.id, message_id=msg.id, client_id=msg.client_id, product=msg.product,
-                     balance=msg.balance, as_of=msg.as_of, content_hash=digest)
+        uow.add_fact(
+            BalanceReport,
+            msg.id,
+            message_id=msg.id,
+            client_id=msg.client_id,
+            product=msg.product,
+            balance=msg.balance,
+            as_of=msg.as_of,
+            content_hash=digest,
+        )
 
     def _activity_recorded(self, uow: UnitOfWork, msg: m.ActivityRecorded, digest: str) -> None:
         uow.require_exists("manager", msg.manager_id, "manager_id")
-        uow.add_fact(Activity, msg.id, message_id=msg.id, manager_id=msg.manager_id, kind=msg.kind,
-                     count=msg.count, value_date=msg.value_date, content_hash=digest)
+        uow.add_fact(
+            Activity,
+            msg.id,
+            message_id=msg.id,
+            manager_id=msg.manager_id,
+            kind=msg.kind,
+            count=msg.count,
+            value_date=msg.value_date,
+            content_hash=digest,
+        )
 
     def _adjustment_recorded(self, uow: UnitOfWork, msg: m.AdjustmentRecorded, digest: str) -> None:
         uow.require_exists("manager", msg.manager_id, "manager_id")
-        require_plan_for_month(self, uow, msg.period)  # paid by the month's statement, under its plan
+        # Paid by the month's statement, under its plan.
+        require_plan_for_month(self, uow, msg.period)
         if msg.kind == "award" and msg.amount <= 0:
-            raise DomainRuleBroken("amount", "award_not_positive", f"an award must be greater than 0, got {msg.amount}", str(msg.amount))
+            raise DomainRuleBroken(
+                "amount",
+                "award_not_positive",
+                f"an award must be greater than 0, got {msg.amount}",
+                str(msg.amount),
+            )
         if msg.kind == "compliance" and msg.amount == 0:
-            raise DomainRuleBroken("amount", "compliance_zero", "a compliance adjustment must not be 0", str(msg.amount))
+            raise DomainRuleBroken(
+                "amount",
+                "compliance_zero",
+                "a compliance adjustment must not be 0",
+                str(msg.amount),
+            )
         if msg.kind == "award":
             closed = uow.get(Period, "period", msg.period)
             if closed is not None:
                 raise DomainRuleBroken(
-                    "period", "period_closed",
+                    "period",
+                    "period_closed",
                     f"an award for {msg.period} cannot be recorded: the month was closed on {closed.closed_on}",
                     msg.period,
                 )
-        uow.add_fact(Adjustment, msg.id, message_id=msg.id, manager_id=msg.manager_id, period=msg.period,
-                     kind=msg.kind, amount=msg.amount, reason=msg.reason, content_hash=digest)
+        uow.add_fact(
+            Adjustment,
+            msg.id,
+            message_id=msg.id,
+            manager_id=msg.manager_id,
+            period=msg.period,
+            kind=msg.kind,
+            amount=msg.amount,
+            reason=msg.reason,
+            content_hash=digest,
+        )
 
     def _loan_classified(self, uow: UnitOfWork, msg: m.LoanClassified, digest: str) -> None:
         uow.require_exists("client", msg.client_id, "client_id")
@@ -710,11 +639,12 @@ class Ledger(Application[UUID]):
         if loan is None:
             loan = Loan(msg.loan_id, msg.client_id)
             uow.add(loan)
-        loan.check_classify(msg.client_id)
-        loan.classify(msg.category, msg.balance, msg.as_of, msg.id)
+        loan.classify(msg.client_id, msg.category, msg.balance, msg.as_of, msg.id)
 
 
-def apply_all(ledger: Ledger, messages: Iterable[m.Message], batch_size: int = 1000) -> list[Outcome]:
+def apply_all(
+    ledger: Ledger, messages: Iterable[m.Message], batch_size: int = 1000
+) -> list[Outcome]:
     """Apply messages in batches of ``batch_size``; for tests and small loads."""
     outcomes: list[Outcome] = []
     batch: list[m.Message] = []

@@ -24,14 +24,21 @@ class Loan(Aggregate):
         self.loan_id = loan_id
         self.client_id = client_id
 
-    def check_classify(self, client_id: str) -> None:
+    def classify(
+        self, client_id: str, category: str, balance: Decimal, as_of: date, message_id: str
+    ) -> None:
+        """Record a classification of the client's loan: a loan belongs to one client
+        for life. The charge is derived by the read model from the classification with
+        the latest earlier as-of date."""
         if client_id != self.client_id:
             raise DomainRuleBroken(
-                "client_id", "loan_client_mismatch",
-                f"loan {self.loan_id} belongs to client {self.client_id}, not {client_id}", client_id,
+                "client_id",
+                "loan_client_mismatch",
+                f"loan {self.loan_id} belongs to client {self.client_id}, not {client_id}",
+                client_id,
             )
+        self._classified(category, balance, as_of, message_id)
 
     @event("Classified")
-    def classify(self, category: str, balance: Decimal, as_of: date, message_id: str) -> None:
-        """Record a classification; the charge is derived by the read model from the
-        classification with the latest earlier as-of date."""
+    def _classified(self, category: str, balance: Decimal, as_of: date, message_id: str) -> None:
+        """The event is the record: the loan keeps no state of its classifications."""

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.facts import fact_id
 from domain.ids import aggregate_id
 from domain.values import GradeTerms
 
@@ -54,7 +55,8 @@ class Receipt(Aggregate):
 
     @staticmethod
     def create_id(message_id: str) -> UUID:
-        return aggregate_id("message", message_id)
+        # The fact namespace: a message id names one aggregate, a fact or a receipt.
+        return fact_id(message_id)
 
     @event("Applied")
     def __init__(self, message_id: str, message_type: str, content_hash: str) -> None:

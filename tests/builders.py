@@ -34,121 +34,286 @@ def without(message: Wire, *names: str) -> Wire:
 
 # -- plans and periods -------------------------------------------------------------
 
-def grade_terms(base: str = "5000.00", post: str = "1500.00", commission: str = "180", coefficient: str = "1.0") -> Wire:
-    return {"base_salary": base, "post_salary": post, "commission_per_10k": commission, "coefficient": coefficient}
+
+def grade_terms(
+    base: str = "5000.00", post: str = "1500.00", commission: str = "180", coefficient: str = "1.0"
+) -> Wire:
+    return {
+        "base_salary": base,
+        "post_salary": post,
+        "commission_per_10k": commission,
+        "coefficient": coefficient,
+    }
 
 
 def plan(version: str = "2026", effective_from: str = "2026-01-01", **over: Any) -> Wire:
-    grades = {g: grade_terms() for g in ("assistant", "junior", "intermediate", "senior", "principal")}
-    return _msg("plan.published", f"plan:{version}", {
-        "version": version, "effective_from": effective_from, "grades": grades,
-        "prepay_ratio": "0.70", "backup_share": "0",
-        "activity_values": {"credit_card": "50.00", "merchant": "300.00", "agency": "200.00", "market_info": "100.00"},
-    }, over)
+    grades = {
+        g: grade_terms() for g in ("assistant", "junior", "intermediate", "senior", "principal")
+    }
+    return _msg(
+        "plan.published",
+        f"plan:{version}",
+        {
+            "version": version,
+            "effective_from": effective_from,
+            "grades": grades,
+            "prepay_ratio": "0.70",
+            "backup_share": "0",
+            "activity_values": {
+                "credit_card": "50.00",
+                "merchant": "300.00",
+                "agency": "200.00",
+                "market_info": "100.00",
+            },
+        },
+        over,
+    )
 
 
 def close(period: str, closed_on: str, approved_by: str = "CFO1", **over: Any) -> Wire:
-    return _msg("period.closed", f"close:{period}", {"period": period, "closed_on": closed_on, "approved_by": approved_by}, over)
+    return _msg(
+        "period.closed",
+        f"close:{period}",
+        {"period": period, "closed_on": closed_on, "approved_by": approved_by},
+        over,
+    )
 
 
 def adjust(manager_id: str, period: str, kind: str, amount: str, **over: Any) -> Wire:
-    return _msg("adjustment.recorded", f"adj:{manager_id}:{period}:{kind}:{amount}", {
-        "manager_id": manager_id, "period": period, "kind": kind, "amount": amount, "reason": "monthly review",
-    }, over)
+    return _msg(
+        "adjustment.recorded",
+        f"adj:{manager_id}:{period}:{kind}:{amount}",
+        {
+            "manager_id": manager_id,
+            "period": period,
+            "kind": kind,
+            "amount": amount,
+            "reason": "monthly review",
+        },
+        over,
+    )
 
 
 # -- managers ------------------------------------------------------------------------
 
+
 def hire(manager_id: str, grade: str = "junior", hired_on: str = HIRED_ON, **over: Any) -> Wire:
-    return _msg("manager.hired", f"hire:{manager_id}", {
-        "manager_id": manager_id, "name": f"Manager {manager_id}", "branch_id": "BR01", "grade": grade,
-        "hired_on": hired_on,
-    }, over)
+    return _msg(
+        "manager.hired",
+        f"hire:{manager_id}",
+        {
+            "manager_id": manager_id,
+            "name": f"Manager {manager_id}",
+            "branch_id": "BR01",
+            "grade": grade,
+            "hired_on": hired_on,
+        },
+        over,
+    )
 
 
 def grade_change(manager_id: str, grade: str, effective_on: str, **over: Any) -> Wire:
-    return _msg("manager.grade_changed", f"grade:{manager_id}:{effective_on}", {
-        "manager_id": manager_id, "grade": grade, "effective_on": effective_on, "reason": "annual assessment",
-    }, over)
+    return _msg(
+        "manager.grade_changed",
+        f"grade:{manager_id}:{effective_on}",
+        {
+            "manager_id": manager_id,
+            "grade": grade,
+            "effective_on": effective_on,
+            "reason": "annual assessment",
+        },
+        over,
+    )
 
 
-def request_departure(manager_id: str, requested_on: str = "2025-09-01", last_day: str = "2025-09-30", **over: Any) -> Wire:
-    return _msg("manager.departure_requested", f"leave:{manager_id}", {
-        "manager_id": manager_id, "kind": "resignation", "requested_on": requested_on, "last_day": last_day,
-    }, over)
+def request_departure(
+    manager_id: str, requested_on: str = "2025-09-01", last_day: str = "2025-09-30", **over: Any
+) -> Wire:
+    return _msg(
+        "manager.departure_requested",
+        f"leave:{manager_id}",
+        {
+            "manager_id": manager_id,
+            "kind": "resignation",
+            "requested_on": requested_on,
+            "last_day": last_day,
+        },
+        over,
+    )
 
 
 def approve(manager_id: str, role: str, approved_on: str = "2025-09-05", **over: Any) -> Wire:
-    return _msg("manager.departure_approved", f"approve:{manager_id}:{role}", {
-        "manager_id": manager_id, "approver_id": f"{role.upper()}-1", "role": role, "approved_on": approved_on,
-    }, over)
+    return _msg(
+        "manager.departure_approved",
+        f"approve:{manager_id}:{role}",
+        {
+            "manager_id": manager_id,
+            "approver_id": f"{role.upper()}-1",
+            "role": role,
+            "approved_on": approved_on,
+        },
+        over,
+    )
 
 
 def depart(manager_id: str, departed_on: str = "2025-09-30", **over: Any) -> Wire:
-    return _msg("manager.departed", f"departed:{manager_id}", {"manager_id": manager_id, "departed_on": departed_on}, over)
+    return _msg(
+        "manager.departed",
+        f"departed:{manager_id}",
+        {"manager_id": manager_id, "departed_on": departed_on},
+        over,
+    )
 
 
 def departure_approved(manager_id: str, on: str = "2025-09-05") -> list[Wire]:
     """A departure request (2025-09-01, or ``on`` if earlier) and its three approvals on
     ``on``, in the required order."""
-    return [request_departure(manager_id, requested_on=min(on, "2025-09-01"), last_day="2025-09-30")] + [
-        approve(manager_id, role, on) for role in ("department_head", "rm_office", "hr")
-    ]
+    return [
+        request_departure(manager_id, requested_on=min(on, "2025-09-01"), last_day="2025-09-30")
+    ] + [approve(manager_id, role, on) for role in ("department_head", "rm_office", "hr")]
 
 
 # -- clients and assignments ------------------------------------------------------------
 
-def register(client_id: str, registered_on: str = REGISTERED_ON, id_number: str = ID_NUMBER, **over: Any) -> Wire:
-    return _msg("client.registered", f"reg:{client_id}", {
-        "client_id": client_id, "kind": "personal", "branch_id": "BR01", "registered_on": registered_on,
-        "name": f"Client {client_id}", "id_number": id_number,
-    }, over)
+
+def register(
+    client_id: str, registered_on: str = REGISTERED_ON, id_number: str = ID_NUMBER, **over: Any
+) -> Wire:
+    return _msg(
+        "client.registered",
+        f"reg:{client_id}",
+        {
+            "client_id": client_id,
+            "kind": "personal",
+            "branch_id": "BR01",
+            "registered_on": registered_on,
+            "name": f"Client {client_id}",
+            "id_number": id_number,
+        },
+        over,
+    )
 
 
 def stage(client_id: str, stage_: str, changed_on: str, **over: Any) -> Wire:
-    return _msg("client.stage_changed", f"stage:{client_id}:{stage_}:{changed_on}", {
-        "client_id": client_id, "stage": stage_, "changed_on": changed_on,
-    }, over)
+    return _msg(
+        "client.stage_changed",
+        f"stage:{client_id}:{stage_}:{changed_on}",
+        {
+            "client_id": client_id,
+            "stage": stage_,
+            "changed_on": changed_on,
+        },
+        over,
+    )
 
 
-def assign(client_id: str, manager_id: str, role: str = "primary", effective_on: str = ASSIGNED_ON, **over: Any) -> Wire:
-    return _msg("assignment.assigned", f"assign:{client_id}:{manager_id}:{role}:{effective_on}", {
-        "client_id": client_id, "manager_id": manager_id, "role": role, "origin": "acquired",
-        "effective_on": effective_on,
-    }, over)
+def assign(
+    client_id: str,
+    manager_id: str,
+    role: str = "primary",
+    effective_on: str = ASSIGNED_ON,
+    **over: Any,
+) -> Wire:
+    return _msg(
+        "assignment.assigned",
+        f"assign:{client_id}:{manager_id}:{role}:{effective_on}",
+        {
+            "client_id": client_id,
+            "manager_id": manager_id,
+            "role": role,
+            "origin": "acquired",
+            "effective_on": effective_on,
+        },
+        over,
+    )
 
 
-def release(client_id: str, manager_id: str, role: str = "primary", effective_on: str = "2025-03-01", **over: Any) -> Wire:
-    return _msg("assignment.released", f"release:{client_id}:{manager_id}:{role}:{effective_on}", {
-        "client_id": client_id, "manager_id": manager_id, "role": role, "effective_on": effective_on,
-    }, over)
+def release(
+    client_id: str,
+    manager_id: str,
+    role: str = "primary",
+    effective_on: str = "2025-03-01",
+    **over: Any,
+) -> Wire:
+    return _msg(
+        "assignment.released",
+        f"release:{client_id}:{manager_id}:{role}:{effective_on}",
+        {
+            "client_id": client_id,
+            "manager_id": manager_id,
+            "role": role,
+            "effective_on": effective_on,
+        },
+        over,
+    )
 
 
 # -- handovers ---------------------------------------------------------------------------
 
-def open_handover(handover_id: str, from_manager: str, to_manager: str, clients: list[str],
-                  opened_on: str = "2025-06-01", **over: Any) -> Wire:
-    return _msg("handover.opened", f"open:{handover_id}", {
-        "handover_id": handover_id, "from_manager_id": from_manager, "to_manager_id": to_manager,
-        "client_ids": clients, "reason": "promotion", "opened_on": opened_on,
-    }, over)
+
+def open_handover(
+    handover_id: str,
+    from_manager: str,
+    to_manager: str,
+    clients: list[str],
+    opened_on: str = "2025-06-01",
+    **over: Any,
+) -> Wire:
+    return _msg(
+        "handover.opened",
+        f"open:{handover_id}",
+        {
+            "handover_id": handover_id,
+            "from_manager_id": from_manager,
+            "to_manager_id": to_manager,
+            "client_ids": clients,
+            "reason": "promotion",
+            "opened_on": opened_on,
+        },
+        over,
+    )
 
 
-def witness(handover_id: str, witness_id: str, witness_role: str, witnessed_on: str = "2025-06-02", **over: Any) -> Wire:
-    return _msg("handover.witnessed", f"witness:{handover_id}:{witness_role}:{witness_id}", {
-        "handover_id": handover_id, "witness_id": witness_id, "witness_role": witness_role,
-        "witnessed_on": witnessed_on,
-    }, over)
+def witness(
+    handover_id: str,
+    witness_id: str,
+    witness_role: str,
+    witnessed_on: str = "2025-06-02",
+    **over: Any,
+) -> Wire:
+    return _msg(
+        "handover.witnessed",
+        f"witness:{handover_id}:{witness_role}:{witness_id}",
+        {
+            "handover_id": handover_id,
+            "witness_id": witness_id,
+            "witness_role": witness_role,
+            "witnessed_on": witnessed_on,
+        },
+        over,
+    )
 
 
 def sign(handover_id: str, signed_on: str = "2025-06-03", **over: Any) -> Wire:
-    return _msg("handover.record_signed", f"sign:{handover_id}", {
-        "handover_id": handover_id, "record_ref": f"DOC-{handover_id}", "signed_on": signed_on,
-    }, over)
+    return _msg(
+        "handover.record_signed",
+        f"sign:{handover_id}",
+        {
+            "handover_id": handover_id,
+            "record_ref": f"DOC-{handover_id}",
+            "signed_on": signed_on,
+        },
+        over,
+    )
 
 
 def file_handover(handover_id: str, filed_on: str = "2025-06-04", **over: Any) -> Wire:
-    return _msg("handover.filed", f"file:{handover_id}", {"handover_id": handover_id, "filed_on": filed_on}, over)
+    return _msg(
+        "handover.filed",
+        f"file:{handover_id}",
+        {"handover_id": handover_id, "filed_on": filed_on},
+        over,
+    )
 
 
 def completed(handover_id: str) -> list[Wire]:
@@ -162,38 +327,101 @@ def completed(handover_id: str) -> list[Wire]:
 
 # -- postings and other facts ---------------------------------------------------------------
 
-def book(posting_id: str, client_id: str, amount: str = "100.00", category: str = "fee_income",
-         value_date: str = "2025-02-10", **over: Any) -> Wire:
-    return _msg("posting.booked", posting_id, {
-        "client_id": client_id, "category": category, "amount": amount, "value_date": value_date,
-    }, over)
+
+def book(
+    posting_id: str,
+    client_id: str,
+    amount: str = "100.00",
+    category: str = "fee_income",
+    value_date: str = "2025-02-10",
+    **over: Any,
+) -> Wire:
+    return _msg(
+        "posting.booked",
+        posting_id,
+        {
+            "client_id": client_id,
+            "category": category,
+            "amount": amount,
+            "value_date": value_date,
+        },
+        over,
+    )
 
 
 def reverse(posting_id: str, **over: Any) -> Wire:
-    return _msg("posting.reversed", f"rev:{posting_id}", {"posting_id": posting_id, "reason": "booked in error"}, over)
+    return _msg(
+        "posting.reversed",
+        f"rev:{posting_id}",
+        {"posting_id": posting_id, "reason": "booked in error"},
+        over,
+    )
 
 
-def activity(manager_id: str, kind: str = "credit_card", count: int = 3, value_date: str = "2025-02-10", **over: Any) -> Wire:
-    return _msg("activity.recorded", f"act:{manager_id}:{kind}:{value_date}", {
-        "manager_id": manager_id, "kind": kind, "count": count, "value_date": value_date,
-    }, over)
+def activity(
+    manager_id: str,
+    kind: str = "credit_card",
+    count: int = 3,
+    value_date: str = "2025-02-10",
+    **over: Any,
+) -> Wire:
+    return _msg(
+        "activity.recorded",
+        f"act:{manager_id}:{kind}:{value_date}",
+        {
+            "manager_id": manager_id,
+            "kind": kind,
+            "count": count,
+            "value_date": value_date,
+        },
+        over,
+    )
 
 
-def classify(loan_id: str, client_id: str, category: str = "normal", balance: str = "100000.00",
-             as_of: str = "2025-03-31", **over: Any) -> Wire:
-    return _msg("loan.classified", f"class:{loan_id}:{as_of}:{category}", {
-        "loan_id": loan_id, "client_id": client_id, "category": category, "balance": balance, "as_of": as_of,
-    }, over)
+def classify(
+    loan_id: str,
+    client_id: str,
+    category: str = "normal",
+    balance: str = "100000.00",
+    as_of: str = "2025-03-31",
+    **over: Any,
+) -> Wire:
+    return _msg(
+        "loan.classified",
+        f"class:{loan_id}:{as_of}:{category}",
+        {
+            "loan_id": loan_id,
+            "client_id": client_id,
+            "category": category,
+            "balance": balance,
+            "as_of": as_of,
+        },
+        over,
+    )
 
 
-def report_balance(client_id: str, product: str = "deposit", balance: str = "250000.00",
-                   as_of: str = "2025-03-31", **over: Any) -> Wire:
-    return _msg("balance.reported", f"bal:{client_id}:{product}:{as_of}", {
-        "client_id": client_id, "product": product, "balance": balance, "as_of": as_of,
-    }, over)
+def report_balance(
+    client_id: str,
+    product: str = "deposit",
+    balance: str = "250000.00",
+    as_of: str = "2025-03-31",
+    **over: Any,
+) -> Wire:
+    return _msg(
+        "balance.reported",
+        f"bal:{client_id}:{product}:{as_of}",
+        {
+            "client_id": client_id,
+            "product": product,
+            "balance": balance,
+            "as_of": as_of,
+        },
+        over,
+    )
 
 
 # -- a small bank --------------------------------------------------------------------------
+
 
 def bank() -> list[Wire]:
     """Managers M1, M2, M3 (junior, hired 2025-01-01); clients C1, C2, C3 (registered
@@ -203,6 +431,7 @@ def bank() -> list[Wire]:
 
 # -- given / when / then ----------------------------------------------------------------------
 
+
 def send(ledger: Ledger, *messages: Wire) -> list[Outcome]:
     """Send messages as one batch, each through the JSON decoder."""
     return ledger.apply_batch([decode(json.dumps(message)) for message in messages])
@@ -211,8 +440,11 @@ def send(ledger: Ledger, *messages: Wire) -> list[Outcome]:
 def given(ledger: Ledger, *messages: Wire) -> None:
     """Messages that must all be applied (the test's starting point)."""
     outcomes = send(ledger, *messages)
-    problems = [(m["id"], o.error.describe() if o.error else o.status)
-                for m, o in zip(messages, outcomes, strict=True) if o.status != APPLIED]
+    problems = [
+        (m["id"], o.error.describe() if o.error else o.status)
+        for m, o in zip(messages, outcomes, strict=True)
+        if o.status != APPLIED
+    ]
     assert not problems, f"the given messages were not all applied: {problems}"
 
 
@@ -266,7 +498,9 @@ def duplicate(ledger: Ledger, message: Wire) -> None:
     """Send one message; it must be a duplicate and store nothing."""
     before = notifications(ledger)
     [outcome] = send(ledger, message)
-    assert outcome.status == DUPLICATE, outcome.error.describe() if outcome.error else outcome.status
+    assert outcome.status == DUPLICATE, (
+        outcome.error.describe() if outcome.error else outcome.status
+    )
     assert notifications(ledger) == before, "a duplicate stored events"
 
 
@@ -275,7 +509,9 @@ def state(ledger: Ledger, kind: str, source_id: str) -> Any:
 
     Postings (like every fact) live under their message id in the one namespace of
     message ids, so ``kind="posting"`` looks there."""
+    from domain.facts import MESSAGE_KIND
     from domain.ids import aggregate_id
-    from domain.ledger import MESSAGE_KIND
 
-    return ledger.repository.get(aggregate_id(MESSAGE_KIND if kind == "posting" else kind, source_id))
+    return ledger.repository.get(
+        aggregate_id(MESSAGE_KIND if kind == "posting" else kind, source_id)
+    )

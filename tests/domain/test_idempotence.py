@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from consumers.jsonl import IngestSummary, ingest_files
 from domain.errors import Conflict
-from domain.facts import Activity, Adjustment, BalanceReport, Posting
+from domain.facts import MESSAGE_KIND, Activity, Adjustment, BalanceReport, Posting
 from domain.ids import aggregate_id
-from domain.ledger import APPLIED, DUPLICATE, MESSAGE_KIND, REJECTED, Ledger
+from domain.ledger import APPLIED, DUPLICATE, REJECTED, Ledger
 from domain.registry import Receipt
 from domain.values import (
     ACTIVITY_KINDS,
@@ -45,26 +45,68 @@ HANDOVER_READY = [*b.bank(), b.assign("C1", "M1"), b.open_handover("H1", "M1", "
 CASES: dict[str, tuple[list[b.Wire], b.Wire, dict[str, Any]]] = {
     "plan.published": ([], b.plan(), {"prepay_ratio": "0.60"}),
     "manager.hired": ([], b.hire("M1"), {"grade": "senior"}),
-    "manager.grade_changed": ([b.hire("M1")], b.grade_change("M1", "senior", "2025-07-01"), {"reason": "appeal"}),
-    "manager.departure_requested": ([b.hire("M1")], b.request_departure("M1"), {"kind": "transfer"}),
-    "manager.departure_approved": (
-        [b.hire("M1"), b.request_departure("M1")], b.approve("M1", "department_head"), {"approver_id": "DH-9"}
+    "manager.grade_changed": (
+        [b.hire("M1")],
+        b.grade_change("M1", "senior", "2025-07-01"),
+        {"reason": "appeal"},
     ),
-    "manager.departed": ([b.hire("M1"), *b.departure_approved("M1")], b.depart("M1"), {"departed_on": "2025-10-01"}),
+    "manager.departure_requested": (
+        [b.hire("M1")],
+        b.request_departure("M1"),
+        {"kind": "transfer"},
+    ),
+    "manager.departure_approved": (
+        [b.hire("M1"), b.request_departure("M1")],
+        b.approve("M1", "department_head"),
+        {"approver_id": "DH-9"},
+    ),
+    "manager.departed": (
+        [b.hire("M1"), *b.departure_approved("M1")],
+        b.depart("M1"),
+        {"departed_on": "2025-10-01"},
+    ),
     "client.registered": ([], b.register("C1"), {"name": "Another Name"}),
-    "client.stage_changed": ([b.register("C1")], b.stage("C1", "active", "2025-02-01"), {"changed_on": "2025-02-02"}),
+    "client.stage_changed": (
+        [b.register("C1")],
+        b.stage("C1", "active", "2025-02-01"),
+        {"changed_on": "2025-02-02"},
+    ),
     "assignment.assigned": (b.bank(), b.assign("C1", "M1"), {"origin": "inherited"}),
-    "assignment.released": ([*b.bank(), b.assign("C1", "M1")], b.release("C1", "M1"), {"effective_on": "2025-03-02"}),
-    "handover.opened": ([*b.bank(), b.assign("C1", "M1")], b.open_handover("H1", "M1", "M2", ["C1"]), {"reason": "rotation"}),
-    "handover.witnessed": (HANDOVER_READY, b.witness("H1", "LEAD1", "sub_branch_lead"), {"witnessed_on": "2025-06-05"}),
+    "assignment.released": (
+        [*b.bank(), b.assign("C1", "M1")],
+        b.release("C1", "M1"),
+        {"effective_on": "2025-03-02"},
+    ),
+    "handover.opened": (
+        [*b.bank(), b.assign("C1", "M1")],
+        b.open_handover("H1", "M1", "M2", ["C1"]),
+        {"reason": "rotation"},
+    ),
+    "handover.witnessed": (
+        HANDOVER_READY,
+        b.witness("H1", "LEAD1", "sub_branch_lead"),
+        {"witnessed_on": "2025-06-05"},
+    ),
     "handover.record_signed": (HANDOVER_READY, b.sign("H1"), {"record_ref": "DOC-OTHER"}),
-    "handover.filed": ([*HANDOVER_READY, *b.completed("H1")], b.file_handover("H1"), {"filed_on": "2025-06-05"}),
+    "handover.filed": (
+        [*HANDOVER_READY, *b.completed("H1")],
+        b.file_handover("H1"),
+        {"filed_on": "2025-06-05"},
+    ),
     "posting.booked": ([b.register("C1")], b.book("P1", "C1"), {"amount": "100.01"}),
-    "posting.reversed": ([b.register("C1"), b.book("P1", "C1")], b.reverse("P1"), {"reason": "other reason"}),
+    "posting.reversed": (
+        [b.register("C1"), b.book("P1", "C1")],
+        b.reverse("P1"),
+        {"reason": "other reason"},
+    ),
     "activity.recorded": ([b.hire("M1")], b.activity("M1"), {"count": 4}),
     "loan.classified": ([b.register("C1")], b.classify("L1", "C1"), {"balance": "1.00"}),
     "balance.reported": ([b.register("C1")], b.report_balance("C1"), {"product": "fund"}),
-    "adjustment.recorded": ([b.hire("M1")], b.adjust("M1", "2025-03", "award", "10.00"), {"reason": "other"}),
+    "adjustment.recorded": (
+        [b.hire("M1")],
+        b.adjust("M1", "2025-03", "award", "10.00"),
+        {"reason": "other"},
+    ),
     "period.closed": ([], b.close("2025-03", "2025-04-01"), {"approved_by": "CFO2"}),
 }
 TYPES = sorted(CASES)
@@ -80,23 +122,32 @@ def test_every_message_type_has_a_duplicate_and_conflict_case() -> None:
 
 
 @pytest.mark.parametrize("message_type", TYPES)
-def test_a_message_sent_again_is_a_duplicate_and_stores_nothing(ledger: Ledger, message_type: str) -> None:
+def test_a_message_sent_again_is_a_duplicate_and_stores_nothing(
+    ledger: Ledger, message_type: str
+) -> None:
     world, message, _ = CASES[message_type]
     b.given(ledger, *world, message)
     b.duplicate(ledger, message)
 
 
 @pytest.mark.parametrize("message_type", TYPES)
-def test_the_same_id_with_different_content_is_a_conflict_and_stores_nothing(ledger: Ledger, message_type: str) -> None:
+def test_the_same_id_with_different_content_is_a_conflict_and_stores_nothing(
+    ledger: Ledger, message_type: str
+) -> None:
     world, message, change = CASES[message_type]
     b.given(ledger, *world, message)
     error = b.rejected(ledger, {**message, **change})
     assert isinstance(error, Conflict)
-    assert error.describe() == f"id: id_conflict: message id {message['id']!r} was already applied with different content"
+    assert (
+        error.describe()
+        == f"id: id_conflict: message id {message['id']!r} was already applied with different content"
+    )
 
 
 @pytest.mark.parametrize("message_type", TYPES)
-def test_a_duplicate_and_a_conflict_in_the_same_batch_as_the_original(ledger: Ledger, message_type: str) -> None:
+def test_a_duplicate_and_a_conflict_in_the_same_batch_as_the_original(
+    ledger: Ledger, message_type: str
+) -> None:
     world, message, change = CASES[message_type]
     b.given(ledger, *world)
     start = b.position(ledger)
@@ -110,7 +161,9 @@ def test_a_duplicate_and_a_conflict_in_the_same_batch_as_the_original(ledger: Le
 def _topics_of_applying_alone(ledger: Ledger, world: list[b.Wire], message: b.Wire) -> list[str]:
     """The events ``message`` stores on its own, measured in a scratch SQLite store."""
     with tempfile.TemporaryDirectory() as scratch:
-        other = Ledger({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{scratch}/e.sqlite"})
+        other = Ledger(
+            {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": f"{scratch}/e.sqlite"}
+        )
         try:
             b.given(other, *world)
             return b.applied_events(other, message)
@@ -123,7 +176,9 @@ def test_the_same_content_with_its_fields_in_another_order_is_a_duplicate(ledger
     b.duplicate(ledger, dict(reversed(list(b.hire("M1").items()))))
 
 
-def test_a_changed_message_is_a_conflict_even_when_a_field_contains_a_separator(ledger: Ledger) -> None:
+def test_a_changed_message_is_a_conflict_even_when_a_field_contains_a_separator(
+    ledger: Ledger,
+) -> None:
     # The content hash must not let two different messages collide (control characters,
     # the other classic separator, are refused at the door: docs/limits.md).
     b.given(ledger, b.hire("M1", name='Li","BR01', branch_id="BR02"))
@@ -134,17 +189,29 @@ def test_a_changed_message_is_a_conflict_even_when_a_field_contains_a_separator(
 def test_a_message_cannot_reuse_the_id_of_a_posting(ledger: Ledger) -> None:
     b.given(ledger, b.register("C1"), b.book("X-1", "C1"))
     error = b.rejected(ledger, b.hire("M1", id="X-1"))
-    assert error.describe() == "id: id_conflict: message id 'X-1' was already applied with different content"
+    assert (
+        error.describe()
+        == "id: id_conflict: message id 'X-1' was already applied with different content"
+    )
 
 
-def test_a_fact_built_through_its_class_has_the_id_the_ledger_stores_it_under(ledger: Ledger) -> None:
+def test_a_fact_built_through_its_class_has_the_id_the_ledger_stores_it_under(
+    ledger: Ledger,
+) -> None:
     # The ledger writes facts as bare created events under ``message:<id>``; the
     # classes' own ``create_id`` must name the same aggregate (it once used
     # ``posting:<id>``, ``balance:<id>``, ..., which nothing stored).
-    balance, act, award = b.report_balance("C1"), b.activity("M1"), b.adjust("M1", "2025-05", "award", "10.00")
+    balance, act, award = (
+        b.report_balance("C1"),
+        b.activity("M1"),
+        b.adjust("M1", "2025-05", "award", "10.00"),
+    )
     b.given(ledger, b.register("C1"), b.hire("M1"), b.book("P1", "C1"), balance, act, award)
-    stored = {n.topic.split(":", 1)[1]: n.originator_id for n in b.notifications(ledger)
-              if n.topic.startswith("domain.facts:")}
+    stored = {
+        n.topic.split(":", 1)[1]: n.originator_id
+        for n in b.notifications(ledger)
+        if n.topic.startswith("domain.facts:")
+    }
     assert stored == {
         "Posting.Booked": aggregate_id(MESSAGE_KIND, "P1"),
         "BalanceReport.Reported": aggregate_id(MESSAGE_KIND, balance["id"]),
@@ -155,24 +222,38 @@ def test_a_fact_built_through_its_class_has_the_id_the_ledger_stores_it_under(le
     assert BalanceReport.create_id(balance["id"]) == stored["BalanceReport.Reported"]
     assert Activity.create_id(act["id"]) == stored["Activity.Recorded"]
     assert Adjustment.create_id(award["id"]) == stored["Adjustment.Recorded"]
-    built = Posting(source_id="P1", client_id="C1", category="fee_income", amount=Decimal("100.00"),
-                    value_date=date(2025, 2, 10), content_hash="0" * 64)
+    built = Posting(
+        source_id="P1",
+        client_id="C1",
+        category="fee_income",
+        amount=Decimal("100.00"),
+        value_date=date(2025, 2, 10),
+        content_hash="0" * 64,
+    )
     assert built.id == stored["Posting.Booked"]
 
 
-def test_a_rejected_message_is_not_remembered_and_can_be_applied_once_its_cause_is_gone(ledger: Ledger) -> None:
+def test_a_rejected_message_is_not_remembered_and_can_be_applied_once_its_cause_is_gone(
+    ledger: Ledger,
+) -> None:
     assert b.rejected(ledger, b.book("P1", "C1")).rule == "unknown_client"
     b.given(ledger, b.register("C1"))
     assert b.applied_events(ledger, b.book("P1", "C1")) == ["Posting.Booked"]
 
 
-def test_a_restarted_ledger_recognises_stored_facts_as_duplicates_and_conflicts(make_ledger: Any) -> None:
+def test_a_restarted_ledger_recognises_stored_facts_as_duplicates_and_conflicts(
+    make_ledger: Any,
+) -> None:
     first = make_ledger()
     b.given(first, b.register("C1"), b.book("P1", "C1", "100.00"))
     restarted = make_ledger()
     start = b.position(restarted)
     outcomes = b.send(
-        restarted, b.book("P2", "C1"), b.book("P1", "C1", "100.00"), b.book("P1", "C1", "999.00"), b.book("P3", "C1")
+        restarted,
+        b.book("P2", "C1"),
+        b.book("P1", "C1", "100.00"),
+        b.book("P1", "C1", "999.00"),
+        b.book("P3", "C1"),
     )
     assert [o.status for o in outcomes] == [APPLIED, DUPLICATE, REJECTED, APPLIED]
     assert b.topics_since(restarted, start) == ["Posting.Booked", "Posting.Booked"]
@@ -180,33 +261,58 @@ def test_a_restarted_ledger_recognises_stored_facts_as_duplicates_and_conflicts(
     assert b.state(restarted, "posting", "P3").source_id == "P3"
 
 
-def test_a_restarted_ledger_recognises_stored_messages_as_duplicates_and_conflicts(make_ledger: Any) -> None:
+def test_a_restarted_ledger_recognises_stored_messages_as_duplicates_and_conflicts(
+    make_ledger: Any,
+) -> None:
     b.given(make_ledger(), *b.bank(), b.assign("C1", "M1"))
     restarted = make_ledger()
-    outcomes = b.send(restarted, b.assign("C1", "M1"), b.assign("C1", "M1", origin="inherited"), b.assign("C2", "M1"))
+    outcomes = b.send(
+        restarted,
+        b.assign("C1", "M1"),
+        b.assign("C1", "M1", origin="inherited"),
+        b.assign("C2", "M1"),
+    )
     assert [o.status for o in outcomes] == [DUPLICATE, REJECTED, APPLIED]
 
 
 # -- a batch: the bad leave no trace, the good are applied ------------------------------------------------
 
 
-def test_a_rejected_message_leaves_no_trace_while_the_rest_of_its_batch_is_applied(ledger: Ledger) -> None:
+def test_a_rejected_message_leaves_no_trace_while_the_rest_of_its_batch_is_applied(
+    ledger: Ledger,
+) -> None:
     outcomes = b.send(
         ledger,
         b.hire("M1"),
-        b.assign("C1", "M9"),                      # unknown client and manager
+        b.assign("C1", "M9"),  # unknown client and manager
         b.register("C1"),
         b.assign("C1", "M1"),
-        b.assign("C1", "M1", "backup"),            # same manager in both roles
+        b.assign("C1", "M1", "backup"),  # same manager in both roles
         b.book("P1", "C1", "50.00"),
-        b.reverse("P9"),                           # unknown posting
+        b.reverse("P9"),  # unknown posting
     )
-    assert [o.status for o in outcomes] == [APPLIED, REJECTED, APPLIED, APPLIED, REJECTED, APPLIED, REJECTED]
-    assert [o.error.rule for o in outcomes if o.error] == ["unknown_client", "same_manager_both_roles", "unknown_posting"]
+    assert [o.status for o in outcomes] == [
+        APPLIED,
+        REJECTED,
+        APPLIED,
+        APPLIED,
+        REJECTED,
+        APPLIED,
+        REJECTED,
+    ]
+    assert [o.error.rule for o in outcomes if o.error] == [
+        "unknown_client",
+        "same_manager_both_roles",
+        "unknown_posting",
+    ]
     assert b.topics_since(ledger, 0) == [
-        "Manager.Hired", "Receipt.Applied",
-        "Client.Registered", "Receipt.Applied",
-        "Client.Assigned", "Manager.ClientTaken", "Receipt.Applied",
+        "Manager.Hired",
+        "Receipt.Applied",
+        "Client.Registered",
+        "Receipt.Applied",
+        "Client.Assigned",
+        "Manager.ClientTaken",
+        "Receipt.Applied",
         "Posting.Booked",
     ]
     assert b.state(ledger, "client", "C1").backup is None
@@ -238,11 +344,17 @@ CLIENTS = ["C1", "C2", "C3", "C4", "C5"]
 START = date(2025, 1, 10)
 MALFORMED: list[tuple[str, str]] = [
     ("not json at all", "invalid_json"),
-    ('{"type": "posting.booked", "id": "PX", "client_id": "C1", "category": "fee_income", "amount": 1.5, '
-     '"value_date": "2025-03-01"}', "wrong_type"),
+    (
+        '{"type": "posting.booked", "id": "PX", "client_id": "C1", "category": "fee_income", "amount": 1.5, '
+        '"value_date": "2025-03-01"}',
+        "wrong_type",
+    ),
     ('{"type": "manager.hired", "id": "hire:M7"}', "missing_field"),
-    ('{"type": "period.closed", "id": "close:bad", "period": "2025-02", "closed_on": "2025-02-30", '
-     '"approved_by": "CFO"}', "invalid_date"),
+    (
+        '{"type": "period.closed", "id": "close:bad", "period": "2025-02", "closed_on": "2025-02-30", '
+        '"approved_by": "CFO"}',
+        "invalid_date",
+    ),
     (json.dumps(b.plan("2030", grades={"junior": b.grade_terms()})), "missing_field"),
     (json.dumps(b.book("PZ", "C1", "0.00")), "not_positive"),
     (json.dumps({**b.register("C9"), "extra": 1}), "unknown_field"),
@@ -275,7 +387,9 @@ class _Bad:
         self.lines: list[Line] = []
 
     def add(self, rule: str, message: b.Wire) -> None:
-        self.lines.append(Line(json.dumps({**message, "id": f"bad:{self.track}:{len(self.lines)}"}), rule))
+        self.lines.append(
+            Line(json.dumps({**message, "id": f"bad:{self.track}:{len(self.lines)}"}), rule)
+        )
 
 
 def _day(offset: int) -> str:
@@ -301,35 +415,92 @@ def _book_track(draw: st.DrawFn, grade: str) -> tuple[list[Line], list[Line]]:
         good.append(b.grade_change("M1", current, _day(30 + 20 * step)))
     stage = "target"
     for step in range(draw(st.integers(0, 3))):
-        stage = "target" if stage == "lost" else draw(st.sampled_from([x for x in STAGES if x != stage]))
+        stage = (
+            "target"
+            if stage == "lost"
+            else draw(st.sampled_from([x for x in STAGES if x != stage]))
+        )
         good.append(b.stage("C1", stage, _day(20 + 10 * step)))
-    postings = draw(st.lists(st.tuples(
-        st.sampled_from(["C1", "C2"]), st.sampled_from(["0.01", "10.00", "2500.50", "9999999.99"]),
-        st.sampled_from(sorted(CATEGORIES)),
-    ), max_size=6))
+    postings = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["C1", "C2"]),
+                st.sampled_from(["0.01", "10.00", "2500.50", "9999999.99"]),
+                st.sampled_from(sorted(CATEGORIES)),
+            ),
+            max_size=6,
+        )
+    )
     ids = [f"A-P{i}" for i in range(len(postings))]
-    good += [b.book(pid, client, amount, category) for pid, (client, amount, category) in zip(ids, postings, strict=True)]
+    good += [
+        b.book(pid, client, amount, category)
+        for pid, (client, amount, category) in zip(ids, postings, strict=True)
+    ]
     reversed_ = draw(st.lists(st.sampled_from(ids), unique=True)) if ids else []
     good += [b.reverse(pid) for pid in reversed_]
-    loan = draw(st.lists(st.tuples(st.sampled_from(["2025-01-31", "2025-02-28", "2025-03-31"]),
-                                   st.sampled_from(LOAN_CATEGORIES)), unique_by=lambda x: x[0], max_size=3))
+    loan = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["2025-01-31", "2025-02-28", "2025-03-31"]),
+                st.sampled_from(LOAN_CATEGORIES),
+            ),
+            unique_by=lambda x: x[0],
+            max_size=3,
+        )
+    )
     good += [b.classify("L1", "C1", category, "50000.00", as_of) for as_of, category in loan]
-    good += [b.report_balance(client, product, "1200.00", as_of) for client, product, as_of in draw(st.lists(
-        st.tuples(st.sampled_from(["C1", "C2"]), st.sampled_from(PRODUCTS), st.sampled_from(["2025-03-31", "2025-04-30"])),
-        unique=True, max_size=3))]
-    good += [b.activity("M1", kind, count, day) for kind, count, day in draw(st.lists(
-        st.tuples(st.sampled_from(ACTIVITY_KINDS), st.integers(1, 9), st.sampled_from(["2025-02-10", "2025-03-10"])),
-        unique_by=lambda x: (x[0], x[2]), max_size=3))]
-    good += [b.adjust("M1", period, kind, amount) for period, kind, amount in draw(st.lists(
-        st.tuples(st.sampled_from(["2025-05", "2025-06"]), st.sampled_from(["award", "compliance"]),
-                  st.sampled_from(["10.00", "250.50"])), unique=True, max_size=3))]
+    good += [
+        b.report_balance(client, product, "1200.00", as_of)
+        for client, product, as_of in draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["C1", "C2"]),
+                    st.sampled_from(PRODUCTS),
+                    st.sampled_from(["2025-03-31", "2025-04-30"]),
+                ),
+                unique=True,
+                max_size=3,
+            )
+        )
+    ]
+    good += [
+        b.activity("M1", kind, count, day)
+        for kind, count, day in draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(ACTIVITY_KINDS),
+                    st.integers(1, 9),
+                    st.sampled_from(["2025-02-10", "2025-03-10"]),
+                ),
+                unique_by=lambda x: (x[0], x[2]),
+                max_size=3,
+            )
+        )
+    ]
+    good += [
+        b.adjust("M1", period, kind, amount)
+        for period, kind, amount in draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["2025-05", "2025-06"]),
+                    st.sampled_from(["award", "compliance"]),
+                    st.sampled_from(["10.00", "250.50"]),
+                ),
+                unique=True,
+                max_size=3,
+            )
+        )
+    ]
     good += [b.adjust("M1", "2025-07", "compliance", "-30.00")] if draw(st.booleans()) else []
     good += b.departure_approved("M1")
 
     bad = _Bad("A")
     bad.add("clients_still_held", b.depart("M1"))
     bad.add("primary_in_force", b.assign("C1", "M3", "primary", _day(150)))
-    bad.add("backup_in_force" if backup else "same_manager_both_roles", b.assign("C1", "M1", "backup", _day(150)))
+    bad.add(
+        "backup_in_force" if backup else "same_manager_both_roles",
+        b.assign("C1", "M1", "backup", _day(150)),
+    )
     bad.add("not_holding_role", b.release("C1", "M3", "primary", _day(150)))
     bad.add("unknown_posting", b.reverse("A-P99"))
     for pid in reversed_[:1]:
@@ -339,8 +510,10 @@ def _book_track(draw: st.DrawFn, grade: str) -> tuple[list[Line], list[Line]]:
     bad.add("award_not_positive", b.adjust("M1", "2025-05", "award", "-5.00"))
     bad.add("compliance_zero", b.adjust("M1", "2025-05", "compliance", "0.00"))
     bad.add("grade_unchanged", b.grade_change("M1", current, _day(200)))
-    bad.add("not_forward_in_time", b.grade_change("M1", "principal" if current != "principal" else "junior",
-                                                  "2024-12-31"))
+    bad.add(
+        "not_forward_in_time",
+        b.grade_change("M1", "principal" if current != "principal" else "junior", "2024-12-31"),
+    )
     bad.add("stage_unchanged", b.stage("C1", stage, _day(200)))
     bad.add("already_approved", b.approve("M1", "hr"))
     bad.add("departure_already_requested", b.request_departure("M1"))
@@ -416,10 +589,14 @@ def _approvals_track(draw: st.DrawFn) -> tuple[list[Line], list[Line]]:
 def _plans_and_periods_track(draw: st.DrawFn) -> tuple[list[Line], list[Line]]:
     """Plans, and some of 2025-01..03 closed in any order; compliance for a closed
     month is accepted, an award is not."""
-    good: list[b.Wire] = [b.plan("2026", prepay_ratio=draw(st.sampled_from(["0.70", "0.65", "0.85"])))]
+    good: list[b.Wire] = [
+        b.plan("2026", prepay_ratio=draw(st.sampled_from(["0.70", "0.65", "0.85"])))
+    ]
     if draw(st.booleans()):
         good.append(b.plan("2027", "2027-01-01"))
-    closed = draw(st.lists(st.sampled_from(["2025-01", "2025-02", "2025-03"]), unique=True, min_size=1))
+    closed = draw(
+        st.lists(st.sampled_from(["2025-01", "2025-02", "2025-03"]), unique=True, min_size=1)
+    )
     for period in closed:
         _, last = month_bounds(period)
         good.append(b.close(period, (last + timedelta(days=draw(st.integers(0, 5)))).isoformat()))
@@ -448,7 +625,13 @@ LONE_BREAKERS: list[tuple[str, b.Wire]] = [
     ("manager_exists", b.hire("M1")),
     ("client_exists", b.register("C1")),
 ]
-TRACKS = [_handover_track, _open_handover_track, _departed_track, _approvals_track, _plans_and_periods_track]
+TRACKS = [
+    _handover_track,
+    _open_handover_track,
+    _departed_track,
+    _approvals_track,
+    _plans_and_periods_track,
+]
 
 
 def _some(draw: st.DrawFn, items: list[T], max_size: int | None = None) -> list[T]:
@@ -463,7 +646,9 @@ def message_files(draw: st.DrawFn) -> list[Line]:
     line with what its first ingest must make of it."""
     shuffle = draw(st.randoms(use_true_random=False))
     grades = {m: draw(st.sampled_from(GRADES)) for m in MANAGERS}
-    prefix = [_good(b.hire(m, grades[m])) for m in MANAGERS] + [_good(b.register(c)) for c in CLIENTS]
+    prefix = [_good(b.hire(m, grades[m])) for m in MANAGERS] + [
+        _good(b.register(c)) for c in CLIENTS
+    ]
     tracks: list[list[Line]] = []
     for track in [functools.partial(_book_track, grade=grades["M1"]), *TRACKS]:
         good, bad = track(draw)
@@ -486,17 +671,20 @@ def message_files(draw: st.DrawFn) -> list[Line]:
             continue
         changed = {**original, **CASES[original["type"]][2]}
         if changed != original:
-            lines.insert(shuffle.randint(source + 1, len(lines)), Line(json.dumps(changed), "id_conflict"))
+            lines.insert(
+                shuffle.randint(source + 1, len(lines)), Line(json.dumps(changed), "id_conflict")
+            )
     # Exact copies of any line, after it: a duplicate, or rejected again the same way.
     for _ in range(draw(st.integers(0, 5))):
         source = shuffle.randrange(len(lines))
         copy = lines[source]
-        lines.insert(shuffle.randint(source + 1, len(lines)),
-                     Line(copy.text, DUPLICATE if copy.expect in (GOOD, DUPLICATE) else copy.expect))
+        lines.insert(
+            shuffle.randint(source + 1, len(lines)),
+            Line(copy.text, DUPLICATE if copy.expect in (GOOD, DUPLICATE) else copy.expect),
+        )
     for text, rule in draw(st.lists(st.sampled_from(MALFORMED), max_size=3)):
         lines.insert(shuffle.randint(0, len(lines)), Line(text, rule))
     return lines
-
 
 
 def _write(directory: str, lines: list[Line]) -> Path:
@@ -514,7 +702,9 @@ def _ingest(env: dict[str, str], path: Path, batch_size: int = 2000) -> IngestSu
         ledger.close()
 
 
-def _ingest_and_log(env: dict[str, str], path: Path, batch_size: int) -> tuple[IngestSummary, list[Any]]:
+def _ingest_and_log(
+    env: dict[str, str], path: Path, batch_size: int
+) -> tuple[IngestSummary, list[Any]]:
     """A run of ``rmledger ingest`` on its own ledger, and the log after it."""
     ledger = Ledger(env)
     try:
@@ -553,14 +743,23 @@ def store_kind(request: pytest.FixtureRequest, clean_environ: None) -> str:
 # every run, so the suite's time and outcome do not vary. Twelve files of 40-100
 # lines cover every message type and some 45 rules (and take ~2 s on SQLite, ~7 s on
 # PostgreSQL, where each example creates and drops a schema).
-PROPERTY = settings(max_examples=12, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.mark.slow
 @PROPERTY
-@given(lines=message_files(), batches=st.tuples(st.sampled_from([1, 3, 2000]), st.sampled_from([1, 3, 2000])))
-def test_ingesting_a_file_twice_changes_nothing(store_kind: str, lines: list[Line], batches: tuple[int, int]) -> None:
+@given(
+    lines=message_files(),
+    batches=st.tuples(st.sampled_from([1, 3, 2000]), st.sampled_from([1, 3, 2000])),
+)
+def test_ingesting_a_file_twice_changes_nothing(
+    store_kind: str, lines: list[Line], batches: tuple[int, int]
+) -> None:
     with tempfile.TemporaryDirectory() as directory:
         store = open_store(store_kind, Path(directory))
         try:
@@ -570,7 +769,8 @@ def test_ingesting_a_file_twice_changes_nothing(store_kind: str, lines: list[Lin
             assert first.applied == sum(line.expect == GOOD for line in lines)
             assert first.duplicates == sum(line.expect == DUPLICATE for line in lines)
             assert [(r.line, r.rule) for r in first.rejected] == [
-                (number, line.expect) for number, line in enumerate(lines, start=1)
+                (number, line.expect)
+                for number, line in enumerate(lines, start=1)
                 if line.expect not in (GOOD, DUPLICATE)
             ]
             # ... and the second (a new run: its own ledger) changes nothing: every line
@@ -589,7 +789,9 @@ def test_ingesting_a_file_twice_changes_nothing(store_kind: str, lines: list[Lin
 @pytest.mark.slow
 @settings(PROPERTY, max_examples=15)
 @given(lines=message_files(), batch_size=st.integers(1, 6))
-def test_the_outcome_does_not_depend_on_the_batch_size(clean_environ: None, lines: list[Line], batch_size: int) -> None:
+def test_the_outcome_does_not_depend_on_the_batch_size(
+    clean_environ: None, lines: list[Line], batch_size: int
+) -> None:
     with tempfile.TemporaryDirectory() as one_batch, tempfile.TemporaryDirectory() as small_batches:
         path = _write(one_batch, lines)
         one, small = SqliteStore(Path(one_batch)), SqliteStore(Path(small_batches))

@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 from consumers.decoder import decode
 from consumers.jsonl import ingest_files
 from domain import messages as m
+from domain.content_hash import content_hash
 from domain.errors import DecodeError
 from domain.ids import NAMESPACE, aggregate_id
-from domain.ledger import Ledger, content_hash
+from domain.ledger import Ledger
 from domain.store import ledger_env
 from domain.transcodings import DateAsISO, GradeTermsAsDict
 from scripts.bank.generate import write_jsonl
@@ -33,6 +34,7 @@ from tests.builders import book, register
 
 def reference_hash(message: m.Message) -> str:
     """The canonical form as first written: json.dumps of the type and the values."""
+
     def plain(value: Any) -> Any:
         if isinstance(value, (date, Decimal)):
             return str(value)
@@ -56,10 +58,14 @@ def test_every_message_of_a_generated_bank_hashes_as_the_canonical_json(tmp_path
     assert [content_hash(x) for x in messages] == [reference_hash(x) for x in messages]
 
 
-@given(message_id=st.text(min_size=1).filter(str.strip), client_id=st.text(min_size=1).filter(str.strip),
-       name=st.text(min_size=1).filter(str.strip))
+@given(
+    message_id=st.text(min_size=1).filter(str.strip),
+    client_id=st.text(min_size=1).filter(str.strip),
+    name=st.text(min_size=1).filter(str.strip),
+)
 def test_text_with_quotes_escapes_and_other_scripts_hashes_as_the_canonical_json(
-        message_id: str, client_id: str, name: str) -> None:
+    message_id: str, client_id: str, name: str
+) -> None:
     for wire in (book(message_id, client_id), register(client_id, name=name)):
         wire["id"] = message_id
         try:
@@ -94,13 +100,21 @@ def test_stored_event_states_are_the_library_encoders_bytes(tmp_path: Path) -> N
     try:
         assert not ingest_files(ledger, [path]).rejected
         stock = JSONTranscoder()
-        for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), DateAsISO(), GradeTermsAsDict()):
+        for transcoding in (
+            UUIDAsHex(),
+            DecimalAsStr(),
+            DatetimeAsISO(),
+            DateAsISO(),
+            GradeTermsAsDict(),
+        ):
             stock.register(transcoding)
         stock_mapper: Mapper = Mapper(transcoder=stock)
         stored = ledger.recorder.select_notifications(start=1, limit=100_000)
         assert len(stored) > 500
         for notification in stored:
             event = ledger.mapper.to_domain_event(notification)
-            assert stock_mapper.to_stored_event(event).state == notification.state, notification.topic
+            assert stock_mapper.to_stored_event(event).state == notification.state, (
+                notification.topic
+            )
     finally:
         ledger.close()
