@@ -17,15 +17,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from domain.values import PROVISION_RATES
+
 # The cut predicate that keeps the whole log (the audit's is ``position <= $pos``).
 ALL = "TRUE"
 
 START_CHANGES = "('assigned', 'handover_in')"
-
-_RATE = (
-    "CASE category WHEN 'substandard' THEN 0.30 WHEN 'doubtful' THEN 0.50 "
-    "WHEN 'loss' THEN 1.00 ELSE 0 END"
-)
 
 
 def first_served_sql(cut: str = ALL, client_filter: str = ALL) -> str:
@@ -39,6 +36,17 @@ def first_served_sql(cut: str = ALL, client_filter: str = ALL) -> str:
 
 def _quoted(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+# The required provision rate of a classification's category (docs/rules.md R6.4), as
+# the domain states it; every category has one, so there is no ELSE.
+_RATE = (
+    "CASE category "
+    + " ".join(
+        f"WHEN {_quoted(category)} THEN {rate}" for category, rate in PROVISION_RATES.items()
+    )
+    + " END"
+)
 
 
 # A count (up to 10^6) times a plan value (below 10^13) can pass 10^18, which DuckDB's
