@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.values import PROVISION_RATES
+from domain.values import DAYS_PER_YEAR, PROVISION_RATES
 
 # The cut predicate that keeps the whole log (the audit's is ``position <= $pos``).
 ALL = "TRUE"
@@ -153,7 +153,7 @@ def attribution_sql(
       reversed_position, manager_id, role, origin, CAST(share AS DECIMAL(18,6)) AS share,
       CAST(amount * share AS DECIMAL(38,8)) AS credited_amount, first_served_on,
       CASE WHEN first_served_on IS NOT NULL THEN on_date - first_served_on END AS age_days,
-      coalesce(origin = 'acquired' AND on_date - first_served_on < 365, false) AS is_new
+      coalesce(origin = 'acquired' AND on_date - first_served_on < {DAYS_PER_YEAR}, false) AS is_new
     FROM split
     UNION ALL
     SELECT 'activity', message_id, NULL, kind, 'other', 'income', amount, value_date, position, recorded_at,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.money import round_fen
-from domain.values import PROFIT_CLASSES, month_bounds
+from domain.values import DAYS_PER_YEAR, PROFIT_CLASSES, month_bounds
 from projections import rules
 from projections.credit import credit_lines_sql
 from projections.pay import MonthCalc, _conn, load_pay_data, manager_months, statements, to_json
@@ -41,27 +41,51 @@ def _months(conn: Any, manager_id: str, period: str) -> list[MonthCalc]:
 def _true_up(calc: MonthCalc, earlier: list[MonthCalc]) -> tuple[list[dict[str, str]], list[str]]:
     """The months behind the prior true-up: each earlier month's restated E_k and the
     paid_k the running sum counts (its issued figure when closed), as rows and text."""
-    rows = [{
-        "period": m.period, "prepayment": _q(m.prepayment), "settlement": _q(m.settlement),
-        "compliance": _q(m.compliance), "entitlement": _q(m.entitlement),
-        "paid": _q(m.paid_for_true_up), "paid_basis": m.paid_basis,
-    } for m in earlier]
-    rows += [{
-        "period": p, "prepayment": "0.00", "settlement": "0.00", "compliance": "0.00",
-        "entitlement": "0.00", "paid": _q(amount),
-        "paid_basis": "issued; after the departure day, so no entitlement on today's data",
-    } for p, amount in calc.paid_after_departure]
-    text = ["prior true-up = Σ earlier E − Σ earlier paid, month by month (E restated, paid as issued):"]
+    rows = [
+        {
+            "period": m.period,
+            "prepayment": _q(m.prepayment),
+            "settlement": _q(m.settlement),
+            "compliance": _q(m.compliance),
+            "entitlement": _q(m.entitlement),
+            "paid": _q(m.paid_for_true_up),
+            "paid_basis": m.paid_basis,
+        }
+        for m in earlier
+    ]
+    rows += [
+        {
+            "period": p,
+            "prepayment": "0.00",
+            "settlement": "0.00",
+            "compliance": "0.00",
+            "entitlement": "0.00",
+            "paid": _q(amount),
+            "paid_basis": "issued; after the departure day, so no entitlement on today's data",
+        }
+        for p, amount in calc.paid_after_departure
+    ]
+    text = [
+        "prior true-up = Σ earlier E − Σ earlier paid, month by month (E restated, paid as issued):"
+    ]
     shown = [r for r in rows if r["entitlement"] != "0.00" or r["paid"] != "0.00"]
-    text += [f"  {r['period']}: E = {r['prepayment']} + {_add(r['settlement'])} + {_add(r['compliance'])} = "
-             f"{r['entitlement']}; paid {r['paid']} ({r['paid_basis']})" for r in shown]
+    text += [
+        f"  {r['period']}: E = {r['prepayment']} + {_add(r['settlement'])} + {_add(r['compliance'])} = "
+        f"{r['entitlement']}; paid {r['paid']} ({r['paid_basis']})"
+        for r in shown
+    ]
     if len(shown) < len(rows):
-        text.append(f"  ({len(rows) - len(shown)} other month(s) since the hire month: E = 0.00, paid 0.00)")
+        text.append(
+            f"  ({len(rows) - len(shown)} other month(s) since the hire month: E = 0.00, paid 0.00)"
+        )
     entitled = sum((m.entitlement for m in earlier), rules.ZERO)
     paid = sum((m.paid_for_true_up for m in earlier), rules.ZERO) + sum(
-        (amount for _, amount in calc.paid_after_departure), rules.ZERO)
-    text.append(f"  Σ E = {_q(entitled)}; Σ paid = {_q(paid)}; prior true-up = {_q(entitled)} − {_q(paid)} "
-                f"= {_q(calc.prior_true_up)}")
+        (amount for _, amount in calc.paid_after_departure), rules.ZERO
+    )
+    text.append(
+        f"  Σ E = {_q(entitled)}; Σ paid = {_q(paid)}; prior true-up = {_q(entitled)} − {_q(paid)} "
+        f"= {_q(calc.prior_true_up)}"
+    )
     return rows, text
 
 
@@ -79,32 +103,51 @@ def explain(source: Any, manager_id: str, period: str) -> dict[str, Any] | None:
     cur = conn.execute(
         f"SELECT kind, ref, client_id, category, class, sign, value_date, role, origin, first_served_on, "
         f"age_days, is_new, share, amount FROM ({credit_lines_sql(last, first, manager_id)}) "
-        f"WHERE manager_id = ? ORDER BY value_date, kind, ref", [manager_id])
+        f"WHERE manager_id = ? ORDER BY value_date, kind, ref",
+        [manager_id],
+    )
     cols = [d[0] for d in cur.description]
     lines = []
     for row in cur.fetchall():
         line = dict(zip(cols, row, strict=True))
         cls = calc.classes[line["class"]]
         weight = Decimal(1) if line["is_new"] else rules.k0(cls.n)
-        age = Decimal(line["age_days"]) / rules.DAYS_PER_YEAR if line["age_days"] is not None else None
-        lines.append({
-            "kind": line["kind"], "ref": line["ref"], "client_id": line["client_id"],
-            "category": line["category"], "class": line["class"], "sign": line["sign"],
-            "value_date": line["value_date"].isoformat(), "role": line["role"], "origin": line["origin"],
-            "stock_or_new": "new" if line["is_new"] else "stock",
-            "age_days": line["age_days"], "age_years": None if age is None else _q(age, 6),
-            "share": str(line["share"]), "amount": _q(line["amount"]), "weight": _q(weight, 6),
-        })
+        age = Decimal(line["age_days"]) / DAYS_PER_YEAR if line["age_days"] is not None else None
+        lines.append(
+            {
+                "kind": line["kind"],
+                "ref": line["ref"],
+                "client_id": line["client_id"],
+                "category": line["category"],
+                "class": line["class"],
+                "sign": line["sign"],
+                "value_date": line["value_date"].isoformat(),
+                "role": line["role"],
+                "origin": line["origin"],
+                "stock_or_new": "new" if line["is_new"] else "stock",
+                "age_days": line["age_days"],
+                "age_years": None if age is None else _q(age, 6),
+                "share": str(line["share"]),
+                "amount": _q(line["amount"]),
+                "weight": _q(weight, 6),
+            }
+        )
     classes = {}
     steps: list[str] = []
     for name in PROFIT_CLASSES:
         c = calc.classes[name]
         k = rules.k0(c.n)
         classes[name] = {
-            "income_stock": _q(c.income_stock), "cost_stock": _q(c.cost_stock),
-            "charge_stock": _q(c.charge_stock), "income_new": _q(c.income_new),
-            "cost_new": _q(c.cost_new), "charge_new": _q(c.charge_new),
-            "P0": _q(c.p0), "P1": _q(c.p1), "n": _q(c.n, 6), "k0": _q(k, 6),
+            "income_stock": _q(c.income_stock),
+            "cost_stock": _q(c.cost_stock),
+            "charge_stock": _q(c.charge_stock),
+            "income_new": _q(c.income_new),
+            "cost_new": _q(c.cost_new),
+            "charge_new": _q(c.charge_new),
+            "P0": _q(c.p0),
+            "P1": _q(c.p1),
+            "n": _q(c.n, 6),
+            "k0": _q(k, 6),
             "weighted": _q(k * c.p0 + c.p1),
         }
         if c.p0 or c.p1:
@@ -112,7 +155,8 @@ def explain(source: Any, manager_id: str, period: str) -> dict[str, Any] | None:
                 f"{name}: P0 = {_q(c.income_stock)} − {_q(c.cost_stock)} − {_q(c.charge_stock)} = {_q(c.p0)}; "
                 f"P1 = {_q(c.income_new)} − {_q(c.cost_new)} − {_q(c.charge_new)} = {_q(c.p1)}; "
                 f"n = {_q(c.n, 6)}; k0 = max(0.8, 1 − 0.05 × n) = {_q(k, 6)}; "
-                f"k0 × P0 + P1 = {_q(k * c.p0 + c.p1)}")
+                f"k0 × P0 + P1 = {_q(k * c.p0 + c.p1)}"
+            )
     t = calc.terms
     steps += [
         f"responsibility profit = {_q(calc.responsibility_profit)}",
@@ -131,7 +175,8 @@ def explain(source: Any, manager_id: str, period: str) -> dict[str, Any] | None:
             f"settlement ({half_start} to {period}) = round(max(0, "
             f"{' + '.join(_q(p, 6) for p in calc.half_pp)} = {_q(pp_sum, 6)})) − "
             f"({' + '.join(_q(p) for p in calc.half_prepay)}) = {_q(round_fen(max(rules.ZERO, pp_sum)))} − "
-            f"{_q(prepay_sum)} = {_q(calc.settlement)}")
+            f"{_q(prepay_sum)} = {_q(calc.settlement)}"
+        )
     true_up, true_up_text = _true_up(calc, earlier)
     steps += [
         f"compliance = {_q(calc.compliance)}",
@@ -145,7 +190,8 @@ def explain(source: Any, manager_id: str, period: str) -> dict[str, Any] | None:
     if calc.final and calc.paid_basis.startswith("issued"):
         steps.append(
             f"final statement (departure month), issued: outstanding = due {_q(calc.performance_due)} − "
-            f"issued paid {_q(calc.paid_for_true_up)} = {_q(calc.performance_due - calc.paid_for_true_up)}")
+            f"issued paid {_q(calc.paid_for_true_up)} = {_q(calc.performance_due - calc.paid_for_true_up)}"
+        )
     total = calc.statement()["total"]
     steps += [
         f"salary: base {t.base_salary} × {calc.days_employed}/{calc.days_in_month} = {calc.base_salary}; "
@@ -156,28 +202,38 @@ def explain(source: Any, manager_id: str, period: str) -> dict[str, Any] | None:
     ]
     shown = statements(conn, period, manager_id)
     return {
-        "manager_id": manager_id, "period": period,
+        "manager_id": manager_id,
+        "period": period,
         "statement": to_json(shown[0]) if shown else None,
         "restated": to_json(calc.statement()),
-        "lines": lines, "classes": classes, "true_up": true_up, "steps": steps,
+        "lines": lines,
+        "classes": classes,
+        "true_up": true_up,
+        "steps": steps,
     }
 
 
 def explain_text(result: dict[str, Any]) -> str:
     """The explanation for people."""
     out = [f"Statement of {result['manager_id']} for {result['period']}", "", "Lines:"]
-    out.append(f"  {'date':10} {'kind':8} {'ref':24} {'client':10} {'category':26} {'class':10} "
-               f"{'role':9} {'stock/new':9} {'age':>9} {'weight':>9} {'amount':>14}")
+    out.append(
+        f"  {'date':10} {'kind':8} {'ref':24} {'client':10} {'category':26} {'class':10} "
+        f"{'role':9} {'stock/new':9} {'age':>9} {'weight':>9} {'amount':>14}"
+    )
     for ln in result["lines"]:
         out.append(
             f"  {ln['value_date']:10} {ln['kind']:8} {str(ln['ref'])[:24]:24} {str(ln['client_id'] or '-'):10} "
             f"{ln['category']:26} {ln['class']:10} {ln['role']:9} {ln['stock_or_new']:9} "
-            f"{ln['age_years'] or '-':>9} {ln['weight']:>9} {ln['amount']:>14}")
+            f"{ln['age_years'] or '-':>9} {ln['weight']:>9} {ln['amount']:>14}"
+        )
     if not result["lines"]:
         out.append("  (none)")
     out += ["", "Arithmetic:"] + [f"  {s}" for s in result["steps"]]
     st = result["statement"]
     if st and st.get("status") == "issued":
-        out += ["", f"Issued at position {st['issued_at_position']}: paid {st['performance_paid']}, "
-                    f"total {st['total']} (the arithmetic above is on today's data)"]
+        out += [
+            "",
+            f"Issued at position {st['issued_at_position']}: paid {st['performance_paid']}, "
+            f"total {st['total']} (the arithmetic above is on today's data)",
+        ]
     return "\n".join(out)
