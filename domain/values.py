@@ -59,6 +59,11 @@ PROVISION_RATES: dict[str, Decimal] = {
 }
 NON_PERFORMING = ("substandard", "doubtful", "loss")
 
+# A year of business, in days (docs/rules.md R7.1): an acquired client's business is new
+# for fewer than this many days after its first_served_on, and the age in years of
+# stock is its age in days divided by this.
+DAYS_PER_YEAR = 365
+
 # Highest client maintenance level a grade serves (docs/rules.md R5.10 grade fit), expressed
 # as (highest tier, highest maintenance level).
 GRADE_FIT: dict[str, tuple[str, str]] = {
@@ -85,9 +90,13 @@ DEFAULT_PLAN_EFFECTIVE_FROM = date(2020, 1, 1)
 DEFAULT_GRADE_TERMS: dict[str, GradeTerms] = {
     "assistant": GradeTerms(Decimal("4000.00"), Decimal("1000.00"), Decimal("150"), Decimal("0.8")),
     "junior": GradeTerms(Decimal("5000.00"), Decimal("1500.00"), Decimal("180"), Decimal("1.0")),
-    "intermediate": GradeTerms(Decimal("6500.00"), Decimal("2500.00"), Decimal("200"), Decimal("1.1")),
+    "intermediate": GradeTerms(
+        Decimal("6500.00"), Decimal("2500.00"), Decimal("200"), Decimal("1.1")
+    ),
     "senior": GradeTerms(Decimal("8000.00"), Decimal("3500.00"), Decimal("220"), Decimal("1.2")),
-    "principal": GradeTerms(Decimal("10000.00"), Decimal("5000.00"), Decimal("250"), Decimal("1.3")),
+    "principal": GradeTerms(
+        Decimal("10000.00"), Decimal("5000.00"), Decimal("250"), Decimal("1.3")
+    ),
 }
 DEFAULT_PREPAY_RATIO = Decimal("0.70")
 DEFAULT_BACKUP_SHARE = Decimal("0")
@@ -104,9 +113,11 @@ _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 def parse_month(value: object, field: str) -> str:
     """Validate a month period ``YYYY-MM`` and return it unchanged."""
     if not isinstance(value, str):
-        raise DecodeError(field, "wrong_type", "must be a JSON string like \"2026-03\"", value)
+        raise DecodeError(field, "wrong_type", 'must be a JSON string like "2026-03"', value)
     if not _MONTH.fullmatch(value) or value.startswith("0000"):
-        raise DecodeError(field, "invalid_period", f"{value!r} is not a month like \"2026-03\"", value)
+        raise DecodeError(
+            field, "invalid_period", f'{value!r} is not a month like "2026-03"', value
+        )
     return value
 
 

@@ -32,10 +32,7 @@ import pyarrow as pa
 from domain.values import PROFIT_CLASSES, month_bounds, month_of
 from projections.audit.common import head_position, query, sql_in
 from projections.audit.views import AT, credits_sql
-
-PAY_FIELDS = ("base_salary", "post_salary", "responsibility_profit", "weighted_profit",
-              "performance_earned", "prepayment", "settlement", "compliance", "prior_true_up",
-              "performance_due", "performance_paid", "clawback_carried", "awards", "total")
+from projections.pay.statements import MONEY_FIELDS
 
 
 @contextmanager
@@ -50,17 +47,23 @@ def log_cut(conn: duckdb.DuckDBPyConnection, position: int) -> Iterator[None]:
     shadowed = [name for name in TABLES if name != "projection_state"]
     try:
         for name in shadowed:
-            conn.execute(f'CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{database}".main.{name} '
-                         f"WHERE position <= {int(position)}")
+            conn.execute(
+                f'CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{database}".main.{name} '
+                f"WHERE position <= {int(position)}"
+            )
         yield
     finally:
         for name in shadowed:
             conn.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
 
 
-def restated_statements(conn: duckdb.DuckDBPyConnection, manager_id: str, position: int,
-                        up_to: str | None = None,
-                        credit_rows: Iterable[dict[str, Any]] | None = None) -> list[dict[str, Any]] | None:
+def restated_statements(
+    conn: duckdb.DuckDBPyConnection,
+    manager_id: str,
+    position: int,
+    up_to: str | None = None,
+    credit_rows: Iterable[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]] | None:
     """The manager's statements from the hire month to ``up_to`` (or departure),
     restated on the log up to ``position``: docs/contract.md C2.2 objects with money as
     2-decimal strings. None when the pay projection is not available.
@@ -85,15 +88,30 @@ def restated_statements(conn: duckdb.DuckDBPyConnection, manager_id: str, positi
         credit_rows = _credit_rows(conn, p, until)
     data = pay.PayData(
         managers={manager_id: info},
-        plans=[], plan_terms={},
+        plans=[],
+        plan_terms={},
         figures=_figures(credit_rows, manager_id, until),
-        adjustments={(manager_id, r["period"], r["kind"]): r["amount"] for r in query(
-            conn, f"SELECT period, kind, sum(amount) AS amount FROM adjustments WHERE {AT} AND manager_id = $m "
-                  "GROUP BY ALL", p)},
-        closed={r["period"]: r["position"] for r in query(
-            conn, f"SELECT period, position FROM periods_closed WHERE {AT}", p)},
-        issued_paid={(manager_id, r["period"]): r["performance_paid"] for r in query(
-            conn, f"SELECT period, performance_paid FROM statements_issued WHERE {AT} AND manager_id = $m", p)},
+        adjustments={
+            (manager_id, r["period"], r["kind"]): r["amount"]
+            for r in query(
+                conn,
+                f"SELECT period, kind, sum(amount) AS amount FROM adjustments WHERE {AT} AND manager_id = $m "
+                "GROUP BY ALL",
+                p,
+            )
+        },
+        closed={
+            r["period"]: r["position"]
+            for r in query(conn, f"SELECT period, position FROM periods_closed WHERE {AT}", p)
+        },
+        issued_paid={
+            (manager_id, r["period"]): r["performance_paid"]
+            for r in query(
+                conn,
+                f"SELECT period, performance_paid FROM statements_issued WHERE {AT} AND manager_id = $m",
+                p,
+            )
+        },
     )
     _plans(conn, p, data)
     months = pay.manager_months(data, info, through)
@@ -102,51 +120,89 @@ def restated_statements(conn: duckdb.DuckDBPyConnection, manager_id: str, positi
 
 def _manager_info(conn: duckdb.DuckDBPyConnection, pay: Any, p: dict[str, Any]) -> Any:
     """The manager as ``pay.load_pay_data`` reads it (hire, departure, grade changes), cut."""
-    rows = query(conn, f"""
+    rows = query(
+        conn,
+        f"""
         SELECT m.hired_on, m.grade, d.departed_on
         FROM (SELECT * FROM managers WHERE {AT} AND manager_id = $m) m
         LEFT JOIN (SELECT * FROM departures WHERE {AT} AND manager_id = $m) d USING (manager_id)
-        ORDER BY m.position, d.position""", p)
+        ORDER BY m.position, d.position""",
+        p,
+    )
     if not rows:
         return None
     last = rows[-1]  # load_pay_data keeps the last row it reads for a manager
     info = pay.ManagerInfo(p["m"], last["hired_on"], last["grade"], last["departed_on"])
-    info.grades = [(r["effective_on"], r["position"], r["grade"]) for r in query(
-        conn, f"SELECT grade, effective_on, position FROM grade_changes WHERE {AT} AND manager_id = $m", p)]
+    info.grades = [
+        (r["effective_on"], r["position"], r["grade"])
+        for r in query(
+            conn,
+            f"SELECT grade, effective_on, position FROM grade_changes WHERE {AT} AND manager_id = $m",
+            p,
+        )
+    ]
     return info
 
 
 def _plans(conn: duckdb.DuckDBPyConnection, p: dict[str, Any], data: Any) -> None:
     """Plans and their grade terms at the cut (the default plan's rows are position 0)."""
     versions: dict[str, tuple[date, int, str]] = {}
-    for r in query(conn, f"""SELECT version, effective_from, position, grade, base_salary, post_salary,
+    for r in query(
+        conn,
+        f"""SELECT version, effective_from, position, grade, base_salary, post_salary,
                                     commission_per_10k, coefficient, prepay_ratio FROM plans
-                             WHERE {AT} ORDER BY position""", p):
+                             WHERE {AT} ORDER BY position""",
+        p,
+    ):
         versions[r["version"]] = (r["effective_from"], r["position"], r["version"])
-        data.plan_terms[(r["version"], r["grade"])] = (r["base_salary"], r["post_salary"], r["commission_per_10k"],
-                                                       r["coefficient"], r["prepay_ratio"])
+        data.plan_terms[(r["version"], r["grade"])] = (
+            r["base_salary"],
+            r["post_salary"],
+            r["commission_per_10k"],
+            r["coefficient"],
+            r["prepay_ratio"],
+        )
     data.plans = sorted(versions.values())
 
 
-def _credit_rows(conn: duckdb.DuckDBPyConnection, p: dict[str, Any], until: date) -> list[dict[str, Any]]:
-    clients = {r["client_id"] for r in query(
-        conn, f"SELECT DISTINCT client_id FROM assignment_changes WHERE {AT} AND manager_id = $m", p)}
-    return query(conn, f"""
+def _credit_rows(
+    conn: duckdb.DuckDBPyConnection, p: dict[str, Any], until: date
+) -> list[dict[str, Any]]:
+    clients = {
+        r["client_id"]
+        for r in query(
+            conn,
+            f"SELECT DISTINCT client_id FROM assignment_changes WHERE {AT} AND manager_id = $m",
+            p,
+        )
+    }
+    return query(
+        conn,
+        f"""
         SELECT * FROM ({credits_sql(AT, f"client_id IN {sql_in(clients)}", "manager_id = $m")})
-        WHERE manager_id = $m AND on_date <= $until""", {**p, "until": until})
+        WHERE manager_id = $m AND on_date <= $until""",
+        {**p, "until": until},
+    )
 
 
-def _figures(credit_rows: Iterable[dict[str, Any]], manager_id: str, until: date) -> dict[tuple[str, str], Any]:
+def _figures(
+    credit_rows: Iterable[dict[str, Any]], manager_id: str, until: date
+) -> dict[tuple[str, str], Any]:
     """Per (manager, month) and class, the figures of ``projections.pay.attribution.monthly_aggregates_sql``:
     income, cost (postings), loss charge, and Σ amount × age in days of stock income;
     reversed postings count for nothing, each line at the manager's share."""
     from projections.pay.rules import ClassFigures
 
     figures: dict[tuple[str, str], dict[str, ClassFigures]] = defaultdict(
-        lambda: {c: ClassFigures() for c in PROFIT_CLASSES})
+        lambda: {c: ClassFigures() for c in PROFIT_CLASSES}
+    )
     zero = Decimal(0)
     for r in credit_rows:
-        if r["manager_id"] != manager_id or r["reversed_position"] is not None or r["on_date"] > until:
+        if (
+            r["manager_id"] != manager_id
+            or r["reversed_position"] is not None
+            or r["on_date"] > until
+        ):
             continue
         credited = Decimal(r["credited"])  # signed: + income, − cost, − charge
         income = credited if r["sign"] == "income" else zero
@@ -155,7 +211,9 @@ def _figures(credit_rows: Iterable[dict[str, Any]], manager_id: str, until: date
         age = zero
         if r["sign"] == "income" and not r["is_new"] and r["first_served_on"] is not None:
             age = credited * (r["on_date"] - r["first_served_on"]).days
-        figures[(manager_id, f"{r['on_date']:%Y-%m}")][r["class"]].add(bool(r["is_new"]), income, cost, charge, age)
+        figures[(manager_id, f"{r['on_date']:%Y-%m}")][r["class"]].add(
+            bool(r["is_new"]), income, cost, charge, age
+        )
     return figures
 
 
@@ -164,15 +222,28 @@ def _last_month(conn: duckdb.DuckDBPyConnection, p: dict[str, Any], info: Any) -
     month (statements need a bound)."""
     if info.departed_on is not None:
         return month_of(info.departed_on)
-    rows = query(conn, f"SELECT max(last_day) AS last_day FROM departure_requests WHERE {AT} AND manager_id = $m", p)
+    rows = query(
+        conn,
+        f"SELECT max(last_day) AS last_day FROM departure_requests WHERE {AT} AND manager_id = $m",
+        p,
+    )
     return month_of(rows[0]["last_day"] or info.hired_on)
 
 
 # -- the statements_restated table of rmledger sql ---------------------------------------
 
 RESTATED_TABLE = "statements_restated"
-RESTATED_COLUMNS = ("position", "manager_id", "period", "grade", *PAY_FIELDS[:4], "k0", *PAY_FIELDS[4:],
-                    "status", "issued_at_position")
+RESTATED_COLUMNS = (
+    "position",
+    "manager_id",
+    "period",
+    "grade",
+    *MONEY_FIELDS[:4],
+    "k0",
+    *MONEY_FIELDS[4:],
+    "status",
+    "issued_at_position",
+)
 
 
 def restated_through(conn: duckdb.DuckDBPyConnection) -> str | None:
@@ -202,19 +273,31 @@ def statements_restated_rows(conn: duckdb.DuckDBPyConnection) -> pa.Table:
     position = head_position(conn)
     through = restated_through(conn)
     # No statement is earlier than the first planned month (docs/rules.md R3.5).
-    first: Any = conn.execute("SELECT strftime(greatest(min(hired_on), (SELECT min(effective_from) FROM plans)), '%Y-%m') "
-                         "FROM managers WHERE position > 0").fetchone()
+    first: Any = conn.execute(
+        "SELECT strftime(greatest(min(hired_on), (SELECT min(effective_from) FROM plans)), '%Y-%m') "
+        "FROM managers WHERE position > 0"
+    ).fetchone()
     columns: dict[str, list[Any]] = {c: [] for c in RESTATED_COLUMNS}
-    months = pay.restated_by_month(conn, first[0], through) if first and first[0] and through else iter(())
+    months = (
+        pay.restated_by_month(conn, first[0], through)
+        if first and first[0] and through
+        else iter(())
+    )
     for _, month in months:
         for st in month:
             st = {**st, "position": position, "issued_at_position": st.get("issued_at_position")}
             for c in RESTATED_COLUMNS:
                 columns[c].append(st[c] if c != "k0" else list(st["k0"].items()))
     money = pa.decimal128(38, 2)  # schema.WIDE_MONEY
-    types = {"position": pa.int64(), "manager_id": pa.string(), "period": pa.string(), "grade": pa.string(),
-             "k0": pa.map_(pa.string(), pa.decimal128(18, 6)), "status": pa.string(),
-             "issued_at_position": pa.int64()}
+    types = {
+        "position": pa.int64(),
+        "manager_id": pa.string(),
+        "period": pa.string(),
+        "grade": pa.string(),
+        "k0": pa.map_(pa.string(), pa.decimal128(18, 6)),
+        "status": pa.string(),
+        "issued_at_position": pa.int64(),
+    }
     return pa.table({c: pa.array(columns[c], types.get(c, money)) for c in RESTATED_COLUMNS})
 
 
@@ -224,11 +307,18 @@ def materialise_statements_restated(conn: duckdb.DuckDBPyConnection) -> int:
     table = statements_restated_rows(conn)
     conn.register("statements_restated_page", table)
     try:
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE {RESTATED_TABLE} AS SELECT * FROM statements_restated_page")
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE {RESTATED_TABLE} AS SELECT * FROM statements_restated_page"
+        )
     finally:
         conn.unregister("statements_restated_page")
     return table.num_rows
 
 
-__all__ = ["log_cut", "restated_statements", "statements_restated_rows", "materialise_statements_restated",
-           "restated_through"]
+__all__ = [
+    "log_cut",
+    "restated_statements",
+    "statements_restated_rows",
+    "materialise_statements_restated",
+    "restated_through",
+]

@@ -3,17 +3,26 @@
 Each derived relation is written once as SQL with a ``{cut}`` predicate on
 ``position``: the views (``create_audit_views``) use no cut, the audit reports cut the
 log at a position (``position <= $pos``) so that they show the ledger as it was known
-there. All money stays DECIMAL; nothing here is rounded.
+there. All money stays DECIMAL.
 """
 
 from __future__ import annotations
 
 import duckdb
 
-ALL = "TRUE"
-AT = "position <= $pos"
+from projections.pay.attribution import ALL, START_CHANGES, attribution_sql, first_served_sql
 
-START_CHANGES = "('assigned', 'handover_in')"
+__all__ = [
+    "ALL",
+    "AT",
+    "assignment_intervals_sql",
+    "first_served_sql",
+    "handover_status_sql",
+    "credits_sql",
+    "create_audit_views",
+]
+
+AT = "position <= $pos"
 
 
 def assignment_intervals_sql(cut: str = ALL) -> str:
@@ -37,15 +46,6 @@ def assignment_intervals_sql(cut: str = ALL) -> str:
                      ORDER BY effective_on, position, (change IN {START_CHANGES}))
     )
     WHERE is_start
-    """
-
-
-def first_served_sql(cut: str = ALL) -> str:
-    return f"""
-    SELECT client_id, min(effective_on) AS first_served_on
-    FROM assignment_changes
-    WHERE {cut} AND role = 'primary' AND change IN {START_CHANGES}
-    GROUP BY client_id
     """
 
 
@@ -84,17 +84,9 @@ def handover_status_sql(cut: str = ALL) -> str:
     """
 
 
-def plan_shares_sql(cut: str = ALL) -> str:
-    """The backup share in force from each effective date (the latest published version
-    for a date wins)."""
-    return f"""
-    SELECT effective_from, arg_max(backup_share, position) AS backup_share
-    FROM plans WHERE ({cut}) OR position = 0 GROUP BY effective_from
-    """
-
-
 def credits_sql(cut: str = ALL, client_filter: str = ALL, manager_filter: str = ALL) -> str:
-    """Every amount credited to a manager: postings, loan-loss charges and activities.
+    """Every amount credited to a manager: postings, loan-loss charges and activities,
+    as ``projections.pay.attribution.attribution_sql`` attributes them on the log cut at ``cut``.
 
     Columns: ``kind`` (posting/charge/activity), ``source_id``, ``client_id``,
     ``manager_id`` (NULL: unattributed), ``role``, ``origin``, ``category``, ``class``,
@@ -106,80 +98,13 @@ def credits_sql(cut: str = ALL, client_filter: str = ALL, manager_filter: str = 
     ``client_id`` / ``manager_id`` that narrow the work early.
     """
     return f"""
-    WITH iv AS (SELECT * FROM ({assignment_intervals_sql(cut)}) WHERE {client_filter}),
-    fs AS ({first_served_sql(cut)}),
-    plan AS ({plan_shares_sql(cut)}),
-    rv AS (SELECT posting_id, min(position) AS reversed_position
-           FROM reversals WHERE {cut} GROUP BY posting_id),
-    lc AS (
-        SELECT loan_id, client_id, category, balance, as_of, position, recorded_at,
-               balance * CASE category WHEN 'substandard' THEN 0.30 WHEN 'doubtful' THEN 0.50
-                                       WHEN 'loss' THEN 1.00 ELSE 0 END AS required
-        FROM loan_classifications WHERE ({cut}) AND ({client_filter})
-    ),
-    items AS (
-        SELECT 'posting' AS kind, posting_id AS source_id, client_id, category, class, sign, amount,
-               CASE WHEN sign = 'income' THEN amount ELSE -amount END AS signed,
-               value_date AS on_date, position, recorded_at, reversed_position
-        FROM (SELECT * FROM postings WHERE ({cut}) AND ({client_filter})) LEFT JOIN rv USING (posting_id)
-        UNION ALL
-        SELECT 'charge', loan_id || '@' || CAST(as_of AS VARCHAR) || '#' || CAST(position AS VARCHAR),
-               client_id, category, 'loan', 'charge', charge, -charge, as_of, position, recorded_at, NULL
-        FROM (SELECT *, required - coalesce(LAG(required) OVER (PARTITION BY loan_id
-                                                                 ORDER BY as_of, position), 0) AS charge
-              FROM lc)
-    ),
-    dated AS (
-        SELECT items.*, plan.backup_share
-        FROM items ASOF LEFT JOIN plan ON items.on_date >= plan.effective_from
-    ),
-    -- docs/rules.md R5.5, R5.6: the primary in force is credited; with a plan's backup share s > 0
-    -- and a backup also in force, the backup gets s and the primary 1 - s. Without a
-    -- primary nobody is credited (the line is unattributed), not even a backup.
-    withp AS (
-        SELECT d.*, pr.manager_id AS primary_id, pr.origin AS primary_origin
-        FROM dated d
-        LEFT JOIN iv AS pr ON pr.role = 'primary' AND pr.client_id = d.client_id AND d.on_date >= pr.valid_from
-                           AND (pr.valid_to IS NULL OR d.on_date < pr.valid_to)
-    ),
-    withb AS (
-        SELECT w.*, bk.manager_id AS backup_id, bk.origin AS backup_origin
-        FROM withp w
-        LEFT JOIN iv AS bk ON bk.role = 'backup' AND w.primary_id IS NOT NULL AND w.backup_share > 0
-                           AND bk.client_id = w.client_id AND w.on_date >= bk.valid_from
-                           AND (bk.valid_to IS NULL OR w.on_date < bk.valid_to)
-    ),
-    attributed AS (
-        SELECT withb.*, primary_id AS manager_id, CASE WHEN primary_id IS NOT NULL THEN 'primary' END AS role,
-               primary_origin AS origin,
-               CASE WHEN backup_id IS NOT NULL THEN 1 - backup_share ELSE CAST(1 AS DECIMAL(18,6)) END AS share
-        FROM withb
-        UNION ALL
-        SELECT withb.*, backup_id, 'backup', backup_origin, backup_share
-        FROM withb WHERE backup_id IS NOT NULL
-    ),
-    activity_values AS (
-        SELECT kind, effective_from, arg_max(value, position) AS value
-        FROM plan_activity_values WHERE ({cut}) OR position = 0 GROUP BY kind, effective_from
-    ),
-    activity AS (
-        SELECT a.message_id AS source_id, a.manager_id, a.kind AS category,
-               CAST(a.count AS DECIMAL(38,2)) * coalesce(v.value, 0) AS amount, a.value_date AS on_date, a.position, a.recorded_at
-        FROM (SELECT * FROM activities WHERE ({cut}) AND ({manager_filter})) a
-        ASOF LEFT JOIN activity_values v ON a.kind = v.kind AND a.value_date >= v.effective_from
-    )
     SELECT kind, source_id, client_id, manager_id, role, origin, category, class, sign, amount, share,
            CASE WHEN manager_id IS NULL OR reversed_position IS NOT NULL THEN 0
-                ELSE signed * share END AS credited,
-           on_date, fs.first_served_on,
-           coalesce(origin = 'acquired' AND on_date - fs.first_served_on < 365, FALSE) AS is_new,
-           position, recorded_at, reversed_position
-    FROM attributed LEFT JOIN fs USING (client_id)
+                WHEN sign = 'income' THEN credited_amount ELSE -credited_amount END AS credited,
+           on_date, first_served_on, is_new, position, recorded_at, reversed_position
+    FROM ({attribution_sql(cut, client_filter=client_filter, activity_filter=manager_filter)})
+    -- a primary's share is 0 under a backup share of 1: not listed
     WHERE (manager_id IS NULL OR share > 0) AND (({manager_filter}) OR manager_id IS NULL)
-    UNION ALL
-    SELECT 'activity', source_id, NULL, manager_id, NULL, NULL, category, 'other', 'income', amount,
-           1, amount, on_date, NULL, TRUE, position, recorded_at, NULL
-    FROM activity
     """
 
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from domain.money import round_fen
-from domain.values import PROFIT_CLASSES, month_bounds
+from domain.values import DAYS_PER_YEAR, PROFIT_CLASSES, month_bounds
 from projections.display import MINUS, difference, ratio, terms
 from projections.display import amount as show
 from projections.pay import rules
@@ -112,7 +112,7 @@ def _lines(conn: Any, calc: MonthCalc, manager_id: str, period: str) -> list[dic
         cls = calc.classes[line["class"]]
         weight = Decimal(1) if line["is_new"] else rules.k0(cls.n)
         age = (
-            Decimal(line["age_days"]) / rules.DAYS_PER_YEAR
+            Decimal(line["age_days"]) / DAYS_PER_YEAR
             if line["age_days"] is not None
             else None
         )
@@ -150,7 +150,7 @@ def _class_steps(name: str, c: rules.ClassFigures) -> list[str]:
     """One class's n, k0, P0, P1 and weighted profit, each with its formula."""
     k = rules.k0(c.n)
     if c.income_stock > 0:
-        aged = c.stock_income_age_days / rules.DAYS_PER_YEAR
+        aged = c.stock_income_age_days / DAYS_PER_YEAR
         n = (
             f"n = Σ(stock income × age) / Σ stock income = {show(aged)} / {show(c.income_stock)} "
             f"= {_q(c.n, 6)} years"
@@ -223,7 +223,7 @@ def explain(source: Any, manager_id: str, period: str) -> dict[str, Any] | None:
             "n": _q(c.n, 6),
             "k0": _q(k, 6),
             "weighted": _q(k * c.p0 + c.p1),
-            "stock_income_age_years": _q(c.stock_income_age_days / rules.DAYS_PER_YEAR),
+            "stock_income_age_years": _q(c.stock_income_age_days / DAYS_PER_YEAR),
         }
         if c.p0 or c.p1:
             steps += _class_steps(name, c)

@@ -13,10 +13,10 @@ from datetime import date
 from decimal import Decimal
 
 from domain.money import round_fen
+from domain.values import DAYS_PER_YEAR
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
-DAYS_PER_YEAR = Decimal(365)
 K0_FLOOR = Decimal("0.8")
 K0_DECAY = Decimal("0.05")
 
@@ -33,7 +33,9 @@ class ClassFigures:
     charge_new: Decimal = ZERO
     stock_income_age_days: Decimal = ZERO  # Σ amount × age in days, stock income only
 
-    def add(self, is_new: bool, income: Decimal, cost: Decimal, charge: Decimal, age_days: Decimal) -> None:
+    def add(
+        self, is_new: bool, income: Decimal, cost: Decimal, charge: Decimal, age_days: Decimal
+    ) -> None:
         if is_new:
             self.income_new += income
             self.cost_new += cost
@@ -155,7 +157,9 @@ class RunningState:
     half_prepay: tuple[Decimal, ...]
 
 
-def half_true_up(pps: Sequence[Decimal], ratio: Decimal = Decimal("0.70")) -> list[dict[str, Decimal]]:
+def half_true_up(
+    pps: Sequence[Decimal], ratio: Decimal = Decimal("0.70")
+) -> list[dict[str, Decimal]]:
     """A half of months with earned PP and no compliance, settled in its last month,
     paid as it goes: for tests and documentation (Example C)."""
     out: list[dict[str, Decimal]] = []
@@ -167,6 +171,15 @@ def half_true_up(pps: Sequence[Decimal], ratio: Decimal = Decimal("0.70")) -> li
         settle = settlement(pps[: i + 1], prepays) if i == len(pps) - 1 else ZERO
         prior, due, paid = running.month(pre + settle)
         running.record_paid(paid)
-        out.append({"pp": pp, "prepayment": pre, "settlement": settle, "prior_true_up": prior,
-                    "due": due, "paid": paid, "clawback": max(ZERO, -due)})
+        out.append(
+            {
+                "pp": pp,
+                "prepayment": pre,
+                "settlement": settle,
+                "prior_true_up": prior,
+                "due": due,
+                "paid": paid,
+                "clawback": max(ZERO, -due),
+            }
+        )
     return out
