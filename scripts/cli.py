@@ -26,6 +26,7 @@ from scripts import (
     cmd_kafka,
     cmd_pay,
     cmd_periods,
+    cmd_replay,
     cmd_tiers,
 )
 from scripts.context import Context
@@ -83,7 +84,8 @@ def print_summary(summary: IngestSummary) -> None:
         click.echo(terminal(f"  {r.file}:{r.line} [{r.id or '-'}] {r.message}"))
 
 
-for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo, cmd_export, cmd_periods, cmd_alerts):
+for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_kafka, cmd_demo, cmd_export, cmd_periods, cmd_alerts,
+                cmd_replay):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

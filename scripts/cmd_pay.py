@@ -26,6 +26,7 @@ from projections.audit_sql import (
 )
 from projections.escape import terminal, tree
 from projections.pay import statements, to_json
+from scripts.cmd_simulate import pay_simulate
 from scripts.context import Context
 from scripts.options import IDENT, MONTH, SafePath
 from scripts.output import check_target, force_option, write_out
@@ -249,5 +250,7 @@ def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
     body = [["" if v is None else str(_plain(v)) for v in row] for row in rows]
     click.echo("\n".join(aligned(columns, body, set(range(len(columns))))))
 
+
+pay.add_command(pay_simulate)
 
 COMMANDS: list[click.Command] = [pay, rebuild, sql]
