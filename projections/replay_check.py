@@ -42,8 +42,13 @@ class Difference:
     actual: Any
 
     def as_json(self) -> dict[str, Any]:
-        return {"manager_id": self.manager_id, "period": self.period, "field": self.field,
-                "expected": self.expected, "actual": self.actual}
+        return {
+            "manager_id": self.manager_id,
+            "period": self.period,
+            "field": self.field,
+            "expected": self.expected,
+            "actual": self.actual,
+        }
 
     def describe(self) -> str:
         """The line for people: manager, month, field, expected and actual."""
@@ -62,7 +67,9 @@ def read_expected(text: str) -> list[dict[str, Any]]:
         raise ExpectedUnreadable("expected a JSON list of statements")
     for index, item in enumerate(value):
         if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in KEYS):
-            raise ExpectedUnreadable(f"item {index}: expected an object with manager_id and period (strings)")
+            raise ExpectedUnreadable(
+                f"item {index}: expected an object with manager_id and period (strings)"
+            )
     return value
 
 
@@ -82,9 +89,12 @@ def check(rm: ReadModel, expected: list[dict[str, Any]]) -> list[Difference]:
     wanted: dict[str, set[str]] = defaultdict(set)
     for item in expected:
         wanted[item["period"]].add(item["manager_id"])
-    actual = {(st["manager_id"], period): to_json(st)
-              for period, managers in wanted.items()
-              for st in statements(rm, period) if st["manager_id"] in managers}
+    actual = {
+        (st["manager_id"], period): to_json(st)
+        for period, managers in wanted.items()
+        for st in statements(rm, period)
+        if st["manager_id"] in managers
+    }
     out: list[Difference] = []
     for item in expected:
         mid, period = item["manager_id"], item["period"]
@@ -100,7 +110,11 @@ def check(rm: ReadModel, expected: list[dict[str, Any]]) -> list[Difference]:
 
 def _field(mid: str, period: str, name: str, expected: Any, actual: Any) -> list[Difference]:
     if name == "k0" and isinstance(expected, dict) and isinstance(actual, dict):
-        return [d for cls, value in expected.items() for d in _field(mid, period, f"k0.{cls}", value, actual.get(cls))]
+        return [
+            d
+            for cls, value in expected.items()
+            for d in _field(mid, period, f"k0.{cls}", value, actual.get(cls))
+        ]
     if name in AMOUNTS or name.startswith("k0."):
         same = _amount(expected) is not None and _amount(expected) == _amount(actual)
     else:

@@ -32,7 +32,9 @@ from projections.pay import MONEY_FIELDS, by_month, issue_statements, to_json
 # Tables read through a view that shows the rows at or below $sim_at; the plan tables
 # get the draft's rows too; statements_issued is a scratch table (the simulated closes
 # write to it); the raw events and the loader's own state are not needed.
-_NOT_VIEWED = frozenset({"events", "projection_state", "statements_issued", "plans", "plan_activity_values"})
+_NOT_VIEWED = frozenset(
+    {"events", "projection_state", "statements_issued", "plans", "plan_activity_values"}
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class Comparison:
     def as_json(self) -> dict[str, Any]:
         """The contract's object; ``current`` only when nothing was issued."""
         out: dict[str, Any] = {
-            "manager_id": self.manager_id, "period": self.period,
+            "manager_id": self.manager_id,
+            "period": self.period,
             "issued": None if self.issued is None else to_json(self.issued),
             "simulated": None if self.simulated is None else to_json(self.simulated),
             "difference": {name: f"{amount:.2f}" for name, amount in self.difference.items()},
@@ -67,24 +70,34 @@ def read_draft(raw: bytes | str) -> PlanPublished:
     decoder (a ``DecodeError`` names the field at fault)."""
     message = decode(raw)
     if not isinstance(message, PlanPublished):
-        raise DecodeError("type", "not_a_plan", f"a draft plan is a plan.published message, not {message.TYPE}",
-                          message.TYPE)
+        raise DecodeError(
+            "type",
+            "not_a_plan",
+            f"a draft plan is a plan.published message, not {message.TYPE}",
+            message.TYPE,
+        )
     return message
 
 
-def simulate(rm: Any, draft: PlanPublished, first: str, through: str,
-             manager_id: str | None = None) -> list[Comparison]:
+def simulate(
+    rm: Any, draft: PlanPublished, first: str, through: str, manager_id: str | None = None
+) -> list[Comparison]:
     """Per manager and month of ``first..through`` (one manager, or all), the current
     statement beside the one the draft would have given. ``rm``: the read model
     (``ReadModel``, caught up; its file is attached read-only, never written)."""
     conn: duckdb.DuckDBPyConnection = rm.conn
     if conn.execute("SELECT 1 FROM plans WHERE version = ?", [draft.version]).fetchone():
         # The ledger would refuse it (plan_version_exists): a draft is a new version.
-        raise DomainRuleBroken("version", "plan_version_exists",
-                               f"plan {draft.version!r} is already published: give the draft a new version",
-                               draft.version)
+        raise DomainRuleBroken(
+            "version",
+            "plan_version_exists",
+            f"plan {draft.version!r} is already published: give the draft a new version",
+            draft.version,
+        )
     current = _month_statements(conn, first, through, manager_id)
-    closes = conn.execute("SELECT period, position FROM periods_closed ORDER BY position").fetchall()
+    closes = conn.execute(
+        "SELECT period, position FROM periods_closed ORDER BY position"
+    ).fetchall()
     head = rm.position()
     in_range = [pos for period, pos in closes if first <= period <= through]
     draft_at = min(in_range) if in_range else head + 1
@@ -99,8 +112,10 @@ def simulate(rm: Any, draft: PlanPublished, first: str, through: str,
         simulated = _month_statements(sim, first, through, manager_id)
     finally:
         sim.close()
-    return [_compare(key, current.get(key), simulated.get(key)) for key in sorted(set(current) | set(simulated),
-                                                                                key=lambda k: (k[0], k[1]))]
+    return [
+        _compare(key, current.get(key), simulated.get(key))
+        for key in sorted(set(current) | set(simulated), key=lambda k: (k[0], k[1]))
+    ]
 
 
 def _scratch(path: str, draft: PlanPublished, draft_at: int) -> duckdb.DuckDBPyConnection:
@@ -111,33 +126,62 @@ def _scratch(path: str, draft: PlanPublished, draft_at: int) -> duckdb.DuckDBPyC
     sim.execute("SET VARIABLE sim_at = ?", [draft_at])
     for name in schema.TABLES:
         if name not in _NOT_VIEWED:
-            sim.execute(f"CREATE VIEW {name} AS SELECT * FROM rm.main.{name} WHERE position <= getvariable('sim_at')")
+            sim.execute(
+                f"CREATE VIEW {name} AS SELECT * FROM rm.main.{name} WHERE position <= getvariable('sim_at')"
+            )
     for name in ("plans", "plan_activity_values"):
         sim.execute(f"CREATE TABLE draft_{name} AS SELECT * FROM rm.main.{name} LIMIT 0")
-        sim.execute(f"CREATE VIEW {name} AS SELECT * FROM rm.main.{name} WHERE position <= getvariable('sim_at') "
-                    f"UNION ALL SELECT * FROM draft_{name} WHERE position <= getvariable('sim_at')")
+        sim.execute(
+            f"CREATE VIEW {name} AS SELECT * FROM rm.main.{name} WHERE position <= getvariable('sim_at') "
+            f"UNION ALL SELECT * FROM draft_{name} WHERE position <= getvariable('sim_at')"
+        )
     sim.executemany(
         "INSERT INTO draft_plans VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [[draft_at, draft.version, draft.effective_from, grade, t.base_salary, t.post_salary, t.commission_per_10k,
-          t.coefficient, draft.prepay_ratio, draft.backup_share] for grade, t in draft.grades.items()])
+        [
+            [
+                draft_at,
+                draft.version,
+                draft.effective_from,
+                grade,
+                t.base_salary,
+                t.post_salary,
+                t.commission_per_10k,
+                t.coefficient,
+                draft.prepay_ratio,
+                draft.backup_share,
+            ]
+            for grade, t in draft.grades.items()
+        ],
+    )
     sim.executemany(
         "INSERT INTO draft_plan_activity_values VALUES (?, NULL, ?, ?, ?, ?)",
-        [[draft_at, draft.version, draft.effective_from, kind, value] for kind, value in draft.activity_values.items()])
-    sim.execute("CREATE TABLE statements_issued AS SELECT * FROM rm.main.statements_issued WHERE position < ?",
-                [draft_at])
+        [
+            [draft_at, draft.version, draft.effective_from, kind, value]
+            for kind, value in draft.activity_values.items()
+        ],
+    )
+    sim.execute(
+        "CREATE TABLE statements_issued AS SELECT * FROM rm.main.statements_issued WHERE position < ?",
+        [draft_at],
+    )
     return sim
 
 
-def _month_statements(conn: duckdb.DuckDBPyConnection, first: str, through: str,
-                      manager_id: str | None) -> dict[tuple[str, str], dict[str, Any]]:
+def _month_statements(
+    conn: duckdb.DuckDBPyConnection, first: str, through: str, manager_id: str | None
+) -> dict[tuple[str, str], dict[str, Any]]:
     """(manager, month) -> the statement as ``rmledger pay`` shows it: issued as issued,
     open as computed now."""
-    return {(st["manager_id"], period): st
-            for period, rows in by_month(conn, first, through, manager_id) for st in rows}
+    return {
+        (st["manager_id"], period): st
+        for period, rows in by_month(conn, first, through, manager_id)
+        for st in rows
+    }
 
 
-def _compare(key: tuple[str, str], current: dict[str, Any] | None,
-             simulated: dict[str, Any] | None) -> Comparison:
+def _compare(
+    key: tuple[str, str], current: dict[str, Any] | None, simulated: dict[str, Any] | None
+) -> Comparison:
     """The comparison of one manager's month; a side with no statement counts as nil."""
     difference = {}
     for name in MONEY_FIELDS:

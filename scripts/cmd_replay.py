@@ -25,8 +25,13 @@ def replay_group() -> None:
 
 @replay_group.command("check")
 @click.argument("scenario", type=FILE)
-@click.option("--expect", "expect_file", type=FILE, required=True,
-              help="A JSON list of expected statements: manager_id, period and any of the statement's fields.")
+@click.option(
+    "--expect",
+    "expect_file",
+    type=FILE,
+    required=True,
+    help="A JSON list of expected statements: manager_id, period and any of the statement's fields.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def replay_check(scenario: Path, expect_file: Path, as_json: bool) -> None:
     """Run SCENARIO through a scratch ledger (discarded afterwards) and compare its
@@ -34,8 +39,9 @@ def replay_check(scenario: Path, expect_file: Path, as_json: bool) -> None:
     try:
         expected = read_expected(expect_file.read_text(encoding="utf-8"))
     except (ExpectedUnreadable, UnicodeDecodeError) as error:
-        raise click.BadParameter(f"{terminal(str(expect_file))}: {terminal(str(error))}",
-                                 param_hint="--expect") from None
+        raise click.BadParameter(
+            f"{terminal(str(expect_file))}: {terminal(str(error))}", param_hint="--expect"
+        ) from None
     with tempfile.TemporaryDirectory(prefix="rmledger-replay-") as scratch:
         rm, summary = replay(scenario, Path(scratch))
         try:
@@ -44,12 +50,23 @@ def replay_check(scenario: Path, expect_file: Path, as_json: bool) -> None:
             rm.close()
     fields = sum(len(item) - 2 for item in expected)
     if as_json:
-        click.echo(json.dumps({"statements": len(expected), "fields": fields,
-                               "applied": summary.applied, "rejected": [r.as_json() for r in summary.rejected],
-                               "differences": [d.as_json() for d in differences]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "statements": len(expected),
+                    "fields": fields,
+                    "applied": summary.applied,
+                    "rejected": [r.as_json() for r in summary.rejected],
+                    "differences": [d.as_json() for d in differences],
+                },
+                indent=2,
+            )
+        )
     else:
-        click.echo(f"replayed {terminal(str(scenario))}: {summary.applied} applied, "
-                   f"{len(summary.rejected)} rejected")
+        click.echo(
+            f"replayed {terminal(str(scenario))}: {summary.applied} applied, "
+            f"{len(summary.rejected)} rejected"
+        )
         for r in summary.rejected:
             click.echo(terminal(f"  rejected line {r.line} [{r.id or '-'}] {r.message}"))
         for d in differences:

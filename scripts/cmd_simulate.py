@@ -19,22 +19,34 @@ from scripts.options import IDENT, MONTH, SafePath
 from scripts.pay_table import aligned, people
 
 # (heading, money field) of the differences shown; --json has every field.
-DELTAS = (("earned Δ", "performance_earned"), ("prepay Δ", "prepayment"), ("settle Δ", "settlement"),
-          ("paid Δ", "performance_paid"))
-LEGEND = ("basis: issued = the statement issued at the month's close; open = the month is not closed, "
-          "compared with the statement as it stands. Δ = simulated − basis. --json has every field.")
+DELTAS = (
+    ("earned Δ", "performance_earned"),
+    ("prepay Δ", "prepayment"),
+    ("settle Δ", "settlement"),
+    ("paid Δ", "performance_paid"),
+)
+LEGEND = (
+    "basis: issued = the statement issued at the month's close; open = the month is not closed, "
+    "compared with the statement as it stands. Δ = simulated − basis. --json has every field."
+)
 
 
 @click.command("simulate")
-@click.option("--plan", "plan_file", type=SafePath(exists=True, dir_okay=False, path_type=Path), required=True,
-              help="The draft: one plan.published message (JSON).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=SafePath(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="The draft: one plan.published message (JSON).",
+)
 @click.option("--from", "first", type=MONTH, required=True, help="The first month, YYYY-MM.")
 @click.option("--to", "through", type=MONTH, required=True, help="The last month, YYYY-MM.")
 @click.option("--manager", "manager_id", type=IDENT, default=None, help="Only this manager.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of comparisons.")
 @click.pass_obj
-def pay_simulate(ctx: Context, plan_file: Path, first: str, through: str, manager_id: str | None,
-                 as_json: bool) -> None:
+def pay_simulate(
+    ctx: Context, plan_file: Path, first: str, through: str, manager_id: str | None, as_json: bool
+) -> None:
     """What-if: the statements had this draft plan been published before the first of
     these months was closed, beside the current ones. Writes nothing."""
     if first > through:
@@ -42,37 +54,63 @@ def pay_simulate(ctx: Context, plan_file: Path, first: str, through: str, manage
     try:
         draft = read_draft(plan_file.read_bytes())
     except RuleBroken as error:
-        click.echo(f"error: draft plan {terminal(str(plan_file))}: {terminal(error.describe())}", err=True)
+        click.echo(
+            f"error: draft plan {terminal(str(plan_file))}: {terminal(error.describe())}", err=True
+        )
         sys.exit(1)
     rm = ctx.read_model()
-    if manager_id and rm.conn.execute("SELECT 1 FROM managers WHERE manager_id = ?", [manager_id]).fetchone() is None:
+    if (
+        manager_id
+        and rm.conn.execute("SELECT 1 FROM managers WHERE manager_id = ?", [manager_id]).fetchone()
+        is None
+    ):
         click.echo(f"error: no such manager: {terminal(manager_id)}", err=True)
         sys.exit(1)
     try:
         result = simulate(rm, draft, first, through, manager_id)
     except RuleBroken as error:
-        click.echo(f"error: draft plan {terminal(str(plan_file))}: {terminal(error.describe())}", err=True)
+        click.echo(
+            f"error: draft plan {terminal(str(plan_file))}: {terminal(error.describe())}", err=True
+        )
         sys.exit(1)
     if as_json:
         click.echo(json.dumps([c.as_json() for c in result], indent=2))
         return
-    click.echo(f"Simulation of plan {terminal(draft.version)} (effective from {draft.effective_from}) for "
-               f"{first} to {through}, at event-log position {rm.position()}: nothing is written")
+    click.echo(
+        f"Simulation of plan {terminal(draft.version)} (effective from {draft.effective_from}) for "
+        f"{first} to {through}, at event-log position {rm.position()}: nothing is written"
+    )
     click.echo("\n".join(table_lines(result, people(rm.conn))))
     click.echo(LEGEND)
 
 
 def table_lines(result: list[Comparison], who: dict[str, tuple[str, str]]) -> list[str]:
     """Per month, a row per manager and the month's total; then the overall total."""
-    header = ["manager", "name", "month", "basis", *(h for h, _ in DELTAS),
-              "total before", "total simulated", "total Δ"]
+    header = [
+        "manager",
+        "name",
+        "month",
+        "basis",
+        *(h for h, _ in DELTAS),
+        "total before",
+        "total simulated",
+        "total Δ",
+    ]
     body: list[list[str]] = []
     overall = _Sums()
     for period in sorted({c.period for c in result}):
         month = _Sums()
         for c in (c for c in result if c.period == period):
             basis = "issued" if c.issued is not None else "open"
-            body.append([c.manager_id, who.get(c.manager_id, ("", ""))[0], period, basis, *_cells(month.add(c))])
+            body.append(
+                [
+                    c.manager_id,
+                    who.get(c.manager_id, ("", ""))[0],
+                    period,
+                    basis,
+                    *_cells(month.add(c)),
+                ]
+            )
             overall.add(c)
         body.append(["total", "", period, "", *_cells(month.total)])
     body.append(["total", "", "all", "", *_cells(overall.total)])
