@@ -82,9 +82,10 @@ def main(argv: list[str] | None = None) -> None:
     rm = access.read()
     print(f"read model caught up in {time.perf_counter() - start:.2f} s, position {rm.position()}")
     try:
-        first, last = rm.conn.execute(
-            "SELECT min(period), max(period) FROM periods_closed"
-        ).fetchone()
+        row = rm.conn.execute("SELECT min(period), max(period) FROM periods_closed").fetchone()
+        if row is None or row[0] is None:
+            raise SystemExit("no month is closed in this store")
+        first, last = row
         draft = bench_draft(rm.conn, first, last, Decimal(args.ratio))
         sim_s, sim_times, result = median_s(lambda: simulate(rm, draft, first, last), args.runs)
         restated_s, restated_times, _ = median_s(
