@@ -20,6 +20,8 @@ from click.testing import CliRunner
 from scripts.cli import cli
 
 SCENARIO = Path(__file__).parent / "scenarios" / "example_a.jsonl"
+EXPECTED = Path(__file__).parent / "scenarios" / "example_a.expected.json"
+DRAFT = Path(__file__).parent / "scenarios" / "draft_plan.json"
 
 BAD_VALUES = ["", "x", "now", "yesterday", "2026-13", "2026-02-30", "2026-03-31T18:00:00", "-1", "0", "nan",
               "inf", "99999999999999999999999", "/nonexistent-dir/x/y", "M1\x1b[31m", "a\x00b", "\u202eevil"]
@@ -29,6 +31,8 @@ GOOD: dict[str, dict[str, str]] = {
     "ingest": {"files": str(SCENARIO)},
     "pay": {"--period": "2025-03"},
     "pay explain": {"--manager": "M1", "--period": "2025-03"},
+    "pay simulate": {"--plan": str(DRAFT), "--from": "2025-03", "--to": "2025-03"},
+    "replay check": {"scenario": str(SCENARIO), "--expect": str(EXPECTED)},
     "sql": {"query": "SELECT 1"},
     "tiers": {"--as-of": "2025-03-31"},
     "audit history": {"--manager": "M1"},
@@ -67,7 +71,7 @@ def test_the_walk_finds_every_command_and_its_options() -> None:
     found = {name for name, _ in commands()}
     assert found == {"ingest", "pay", "pay explain", "rebuild", "sql", "tiers", "audit", "audit history",
                      "audit departure", "verify", "consume", "publish", "demo", "generate", "export",
-                     "seal", "periods", "alerts"}
+                     "seal", "periods", "alerts", "pay simulate", "replay", "replay check"}
     assert sum(1 for _ in cases()) > 30 * len(BAD_VALUES) // 2
 
 
