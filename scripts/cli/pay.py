@@ -18,6 +18,7 @@ from scripts.cli.formats import chosen_format, emit_sheets, emit_text, format_op
 from scripts.cli.options import IDENT, MONTH
 from scripts.cli.output import write_out
 from scripts.cli.pay_table import open_month_line, pay_sheet, people, table_lines
+from scripts.cli.simulate import pay_simulate
 
 
 def caught_up(ctx: Context) -> ReadModel:
@@ -132,5 +133,7 @@ def pay_explain(ctx: Context, manager_id: str, period: str, as_json: bool) -> No
     else:
         click.echo(explain_text(tree(result, terminal)))
 
+
+pay.add_command(pay_simulate)
 
 COMMANDS: list[click.Command] = [pay]

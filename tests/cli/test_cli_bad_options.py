@@ -21,6 +21,8 @@ from scripts.cli.main import cli
 from tests.paths import SCENARIOS
 
 SCENARIO = SCENARIOS / "example_a.jsonl"
+EXPECTED = SCENARIOS / "example_a.expected.json"
+DRAFT = SCENARIOS / "draft_plan.json"
 
 BAD_VALUES = ["", "x", "now", "yesterday", "2026-13", "2026-02-30", "2026-03-31T18:00:00", "-1", "0", "nan",
               "inf", "99999999999999999999999", "/nonexistent-dir/x/y", "M1\x1b[31m", "a\x00b", "\u202eevil"]
@@ -30,6 +32,8 @@ GOOD: dict[str, dict[str, str]] = {
     "ingest": {"files": str(SCENARIO)},
     "pay": {"--period": "2025-03"},
     "pay explain": {"--manager": "M1", "--period": "2025-03"},
+    "pay simulate": {"--plan": str(DRAFT), "--from": "2025-03", "--to": "2025-03"},
+    "replay check": {"scenario": str(SCENARIO), "--expect": str(EXPECTED)},
     "sql": {"query": "SELECT 1"},
     "tiers": {"--as-of": "2025-03-31"},
     "audit history": {"--manager": "M1"},
@@ -73,7 +77,7 @@ def test_the_walk_finds_every_command_and_its_options() -> None:
     assert found == {"ingest", "pay", "pay explain", "rebuild", "sql", "tiers", "audit", "audit history",
                      "audit departure", "verify", "consume", "publish", "demo", "generate", "export",
                      "seal", "periods", "alerts", "users", "users add", "users role", "users disable",
-                     "users list", "users token"}
+                     "users list", "users token", "pay simulate", "replay", "replay check"}
     assert sum(1 for _ in cases()) > 30 * len(BAD_VALUES) // 2
 
 
