@@ -34,8 +34,6 @@ from consumers.producer import produce_messages
 from consumers.publisher import event_id
 from consumers.topics import default_topics, dlq_topic, key_of, topic_for
 from domain.ledger import Ledger
-from projections.pay import statements as pay
-from projections.readmodel.loader import ReadModel
 from scripts.bank.generate import generate
 from scripts.bench.kafka_broker import create_topic, read_topic
 from scripts.bench.soak_consumer import (
@@ -48,6 +46,7 @@ from scripts.bench.soak_consumer import (
     read_dlq,
 )
 from tests import builders as b
+from tests.consumers.compare import assert_consumed_equals_ingested, ingested_store
 from tests.stores import RMLEDGER
 
 pytestmark = [pytest.mark.kafka, pytest.mark.usefixtures("clean_environ")]
@@ -61,7 +60,9 @@ SESSION_MS = 2000  # group joins take session_timeout/2 on Tansu: keep it short 
 BARRIER_TYPES = frozenset({"period.closed"})
 # Messages that settle (consumers.kafka_consumer.SETTLED_TYPES): produced after the
 # messages that precede them in business order, consumed in any order (docs/kafka.md).
-SETTLING_TYPES = frozenset({"manager.departed", "handover.opened", "handover.filed", "period.closed"})
+SETTLING_TYPES = frozenset(
+    {"manager.departed", "handover.opened", "handover.filed", "period.closed"}
+)
 
 
 @pytest.fixture
@@ -77,12 +78,27 @@ def group_name() -> str:
 class Running:
     """A ``LedgerConsumer`` polling in its own thread, as the service does."""
 
-    def __init__(self, ledger: Ledger, bootstrap: str, topics: list[str], group: str | None = None,
-                 retry_seconds: float = 30.0, consumer_class: type[LedgerConsumer] = LedgerConsumer,
-                 settle_seconds: float = DEFAULT_SETTLE_SECONDS, **options: Any) -> None:
-        self.consumer = consumer_class(ledger, bootstrap, topics, group=group or group_name(),
-                                       retry_seconds=retry_seconds, settle_seconds=settle_seconds,
-                                       session_timeout_ms=SESSION_MS, **options)
+    def __init__(
+        self,
+        ledger: Ledger,
+        bootstrap: str,
+        topics: list[str],
+        group: str | None = None,
+        retry_seconds: float = 30.0,
+        consumer_class: type[LedgerConsumer] = LedgerConsumer,
+        settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+        **options: Any,
+    ) -> None:
+        self.consumer = consumer_class(
+            ledger,
+            bootstrap,
+            topics,
+            group=group or group_name(),
+            retry_seconds=retry_seconds,
+            settle_seconds=settle_seconds,
+            session_timeout_ms=SESSION_MS,
+            **options,
+        )
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -107,7 +123,9 @@ class Running:
             if self.error is not None:
                 raise self.error
             if time.monotonic() > deadline:
-                raise TimeoutError(f"consumer stats {self.stats} did not meet the condition in {timeout}s")
+                raise TimeoutError(
+                    f"consumer stats {self.stats} did not meet the condition in {timeout}s"
+                )
             time.sleep(0.02)
 
     def wait_until_finished(self, count: int, timeout: float = 60.0) -> None:
@@ -123,11 +141,23 @@ class Running:
         return self.stats
 
 
-def run_until_idle(ledger: Ledger, bootstrap: str, topics: list[str], group: str | None = None,
-                   retry_seconds: float = 30.0, idle: float = 1.5,
-                   consumer_class: type[LedgerConsumer] = LedgerConsumer) -> ConsumeStats:
-    consumer = consumer_class(ledger, bootstrap, topics, group=group or group_name(),
-                              retry_seconds=retry_seconds, session_timeout_ms=SESSION_MS)
+def run_until_idle(
+    ledger: Ledger,
+    bootstrap: str,
+    topics: list[str],
+    group: str | None = None,
+    retry_seconds: float = 30.0,
+    idle: float = 1.5,
+    consumer_class: type[LedgerConsumer] = LedgerConsumer,
+) -> ConsumeStats:
+    consumer = consumer_class(
+        ledger,
+        bootstrap,
+        topics,
+        group=group or group_name(),
+        retry_seconds=retry_seconds,
+        session_timeout_ms=SESSION_MS,
+    )
     return consumer.run(until_idle=idle)
 
 
@@ -180,24 +210,6 @@ def interleaving(messages: list[dict[str, Any]], rng: random.Random) -> list[dic
     return order
 
 
-def months_of(messages: list[dict[str, Any]]) -> list[str]:
-    dates = [v for m in messages for k, v in m.items() if k in ("value_date", "as_of", "effective_on")]
-    return sorted({d[:7] for d in dates})
-
-
-def all_statements(rm: ReadModel, periods: list[str]) -> dict[tuple[str, bool], list[dict[str, Any]]]:
-    return {(period, restated): pay.statements(rm, period, restated=restated)
-            for period in periods for restated in (False, True)}
-
-
-def without_positions(
-    statements: dict[tuple[str, bool], list[dict[str, Any]]],
-) -> dict[tuple[str, bool], list[dict[str, Any]]]:
-    """The statements without ``issued_at_position``, which counts the seals before it."""
-    return {key: [{k: v for k, v in s.items() if k != "issued_at_position"} for s in sts]
-            for key, sts in statements.items()}
-
-
 def stored_topics(ledger: Ledger, start: int = 1) -> list[str]:
     return [n.topic for n in ledger.recorder.select_notifications(start=start, limit=1_000_000)]
 
@@ -207,7 +219,8 @@ def stored_topics(ledger: Ledger, start: int = 1) -> list[str]:
 
 @pytest.mark.parametrize(("partitions", "seed"), [(1, 1), (3, 2)])
 def test_consuming_a_generated_bank_gives_the_store_ingest_gives(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path, partitions: int, seed: int) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path, partitions: int, seed: int
+) -> None:
     """The tiny bank produced to its topics in a shuffled interleaving and consumed is
     the bank `rmledger ingest` makes of the same messages in file order: the same
     message ids applied once each, no dead letter, the same number of events, and
@@ -225,13 +238,7 @@ def test_consuming_a_generated_bank_gives_the_store_ingest_gives(
     rng = random.Random(seed)
 
     # The reference: `rmledger ingest` of the same messages as a JSON Lines file.
-    jsonl = tmp_path / "bank.jsonl"
-    jsonl.write_text("".join(json.dumps(m) + "\n" for m in messages))
-    ingested_dir = tmp_path / "ingested"
-    done = subprocess.run([RMLEDGER, "--data-dir", str(ingested_dir), "ingest", "--json", str(jsonl)],
-                          capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert json.loads(done.stdout)["applied"] == len(messages)
+    ingested = ingested_store(messages, tmp_path, timeout=120)
 
     consumed = fresh_ledger(tmp_path / "consumed")
     running = Running(consumed, kafka_bootstrap, topics, retry_seconds=60)
@@ -246,8 +253,11 @@ def test_consuming_a_generated_bank_gives_the_store_ingest_gives(
                 size = rng.randint(1, 12)
                 chunk, order = order[:size], order[size:]
                 for message in chunk:
-                    producer.send(topic_for(message["type"], prefix), key=key_of(message).encode(),
-                                  value=json.dumps(message).encode())
+                    producer.send(
+                        topic_for(message["type"], prefix),
+                        key=key_of(message).encode(),
+                        value=json.dumps(message).encode(),
+                    )
                 producer.flush()
                 sent += len(chunk)
                 running.wait_for(lambda s, n=sent: s.consumed >= n)
@@ -258,25 +268,14 @@ def test_consuming_a_generated_bank_gives_the_store_ingest_gives(
     assert overtaken > len(messages) // 2, "the interleaving should reorder most of the stream"
     assert (stats.applied, stats.duplicates, stats.dead_lettered) == (len(messages), 0, 0)
 
-    ingested = fresh_ledger(ingested_dir)
-    want, got = census(ingested), census(consumed)
-    assert got.letters == []
-    assert set(got.applied) == set(want.applied) == {m["id"] for m in messages}
-    assert set(got.applied.values()) == {1}
-    assert got.events == want.events
-
-    periods = months_of(messages)
-    rm_ingested = ReadModel(tmp_path / "ingested.duckdb")
-    rm_ingested.catch_up(ingested)
-    rm_consumed = ReadModel(tmp_path / "consumed.duckdb")
-    rm_consumed.catch_up(consumed)
-    # Seals follow each close in `rmledger ingest` and each batch with a close in the
-    # consumer: the log positions of what follows differ by the seals before them, and
-    # nothing else does.
-    expected = without_positions(all_statements(rm_ingested, periods))
-    assert sum(len(s) for s in expected.values()) > 0
-    assert without_positions(all_statements(rm_consumed, periods)) == expected
-    issued = [s for (_, restated), sts in expected.items() if not restated for s in sts if s["status"] == "issued"]
+    expected = assert_consumed_equals_ingested(consumed, ingested, messages, tmp_path)
+    issued = [
+        s
+        for (_, restated), sts in expected.items()
+        if not restated
+        for s in sts
+        if s["status"] == "issued"
+    ]
     assert issued, "the scenario closes months, so some statements are issued"
 
 
@@ -284,7 +283,8 @@ def test_consuming_a_generated_bank_gives_the_store_ingest_gives(
 
 
 def test_every_malformed_message_lands_on_the_dlq_with_its_error_and_bytes(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """Malformed and rule-breaking records are dead-lettered: stored once as a
     DeadLetter and published to ``<topic>.dlq`` with their original bytes and key and
     the error in headers; every good record around them is applied."""
@@ -333,7 +333,8 @@ def test_every_malformed_message_lands_on_the_dlq_with_its_error_and_bytes(
 
 
 def test_messages_of_one_key_are_applied_in_the_order_produced(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """For 40 clients spread over 3 partitions: assigned to M1, released, assigned to
     M2 (any other order breaks a rule), and a posting then its reversal, keyed by
     the client. All applied; each client's events are in that order."""
@@ -349,9 +350,18 @@ def test_messages_of_one_key_are_applied_in_the_order_produced(
     for i in range(40):
         client = f"C{i}"
         sequence = [
-            (topic_for("assignment.assigned", prefix), b.assign(client, "M1", effective_on="2025-01-10")),
-            (topic_for("assignment.released", prefix), b.release(client, "M1", effective_on="2025-02-01")),
-            (topic_for("assignment.assigned", prefix), b.assign(client, "M2", effective_on="2025-02-01")),
+            (
+                topic_for("assignment.assigned", prefix),
+                b.assign(client, "M1", effective_on="2025-01-10"),
+            ),
+            (
+                topic_for("assignment.released", prefix),
+                b.release(client, "M1", effective_on="2025-02-01"),
+            ),
+            (
+                topic_for("assignment.assigned", prefix),
+                b.assign(client, "M2", effective_on="2025-02-01"),
+            ),
             (topic_for("posting.booked", prefix), b.book(f"P{i}", client)),
             (topic_for("posting.reversed", prefix), b.reverse(f"P{i}")),  # keyed like its posting
         ]
@@ -373,7 +383,8 @@ def test_messages_of_one_key_are_applied_in_the_order_produced(
 
 
 def test_a_posting_before_its_clients_registration_is_held_then_applied(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """A posting (postings topic) consumed before its client's registration (clients
     topic) is held, with the later postings of that client behind it, while other
     clients' postings go on; once the registration arrives all are applied in order."""
@@ -383,11 +394,15 @@ def test_a_posting_before_its_clients_registration_is_held_then_applied(
     running = Running(ledger, kafka_bootstrap, topics, retry_seconds=60)
     running.wait_for(lambda s: s.applied == 1)
 
-    produce_messages(kafka_bootstrap, [b.book("P1", "C9"), b.book("P2", "C9"), b.book("P3", "C1")], prefix=prefix)
+    produce_messages(
+        kafka_bootstrap, [b.book("P1", "C9"), b.book("P2", "C9"), b.book("P3", "C1")], prefix=prefix
+    )
     running.wait_for(lambda s: s.applied == 2 and s.held == 2)  # P3 applied; P1 and P2 wait for C9
     time.sleep(1.0)  # still held, however many times retried
     assert (running.stats.applied, running.stats.held, running.stats.dead_lettered) == (2, 2, 0)
-    assert ledger.max_tracking_id(tracking_name(f"{prefix}.postings", 0)) == 0  # the watermark waits at P1
+    assert (
+        ledger.max_tracking_id(tracking_name(f"{prefix}.postings", 0)) == 0
+    )  # the watermark waits at P1
 
     produce_messages(kafka_bootstrap, [b.register("C9")], prefix=prefix)
     running.wait_for(lambda s: s.applied == 5 and s.held == 0)
@@ -400,7 +415,8 @@ def test_a_posting_before_its_clients_registration_is_held_then_applied(
 
 
 def test_a_dependency_that_never_arrives_is_dead_lettered_after_the_retry_time(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """Held for ``retry_seconds``, then dead-lettered with the missing dependency as
     its error; the record held behind it (same key) follows; other keys never wait."""
     topics = create_topics(kafka_bootstrap, prefix, 1)
@@ -409,8 +425,11 @@ def test_a_dependency_that_never_arrives_is_dead_lettered_after_the_retry_time(
     running = Running(ledger, kafka_bootstrap, topics, retry_seconds=2.0)
     running.wait_for(lambda s: s.applied == 1)
 
-    produce_messages(kafka_bootstrap, [b.book("P1", "GHOST"), b.book("P2", "GHOST"), b.book("P3", "C1")],
-                     prefix=prefix)
+    produce_messages(
+        kafka_bootstrap,
+        [b.book("P1", "GHOST"), b.book("P2", "GHOST"), b.book("P3", "C1")],
+        prefix=prefix,
+    )
     running.wait_for(lambda s: s.held == 2)
     held_at = time.monotonic()
     assert running.stats.applied == 2  # P3 went on
@@ -421,12 +440,16 @@ def test_a_dependency_that_never_arrives_is_dead_lettered_after_the_retry_time(
     assert (stats.applied, stats.held) == (2, 0)
 
     found = census(ledger)
-    assert [(x["message_id"], x["rule"], x["field"]) for x in sorted(found.letters, key=lambda x: x["offset"])] == [
-        ("P1", "unknown_client", "client_id"), ("P2", "unknown_client", "client_id")]
+    assert [
+        (x["message_id"], x["rule"], x["field"])
+        for x in sorted(found.letters, key=lambda x: x["offset"])
+    ] == [("P1", "unknown_client", "client_id"), ("P2", "unknown_client", "client_id")]
     assert dlq_problems(found, read_dlq(kafka_bootstrap, topics)) == []
 
 
-def test_held_records_survive_a_rebalance(kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+def test_held_records_survive_a_rebalance(
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """A member holding records goes through a rebalance (a second member joins):
     the held records are read again from the watermark by whichever member owns
     their partition afterwards, and applied when their client arrives.
@@ -447,7 +470,9 @@ def test_held_records_survive_a_rebalance(kafka_bootstrap: str, prefix: str, tmp
         first.wait_for(lambda s: s.applied == 1)
         produce_messages(kafka_bootstrap, [b.book("P1", "C9"), b.book("P2", "C20")], prefix=prefix)
         first.wait_for(lambda s: s.held == 2)
-        second = Running(fresh_ledger(tmp_path), kafka_bootstrap, topics, group=group, retry_seconds=120)
+        second = Running(
+            fresh_ledger(tmp_path), kafka_bootstrap, topics, group=group, retry_seconds=120
+        )
         deadline = time.monotonic() + 30
         while not (second.consumer.joined and second.consumer.consumer.assignment()):
             assert time.monotonic() < deadline, "the second member never got partitions"
@@ -468,14 +493,17 @@ def test_held_records_survive_a_rebalance(kafka_bootstrap: str, prefix: str, tmp
 
 
 def test_a_handover_consumed_before_its_clients_assignment_is_held(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     topics = create_topics(kafka_bootstrap, prefix, 1)
     ledger = fresh_ledger(tmp_path)
     produce_messages(kafka_bootstrap, [b.hire("M1"), b.hire("M2"), b.register("C1")], prefix=prefix)
     running = Running(ledger, kafka_bootstrap, topics, retry_seconds=30)
     try:
         running.wait_for(lambda s: s.applied == 3)
-        produce_messages(kafka_bootstrap, [b.open_handover("H1", "M1", "M2", ["C1"])], prefix=prefix)
+        produce_messages(
+            kafka_bootstrap, [b.open_handover("H1", "M1", "M2", ["C1"])], prefix=prefix
+        )
         running.wait_for(lambda s: s.held + s.dead_lettered == 1)
         produce_messages(kafka_bootstrap, [b.assign("C1", "M1")], prefix=prefix)
         running.wait_for(lambda s: s.applied + s.dead_lettered == 5, timeout=30)
@@ -485,19 +513,28 @@ def test_a_handover_consumed_before_its_clients_assignment_is_held(
 
 
 def test_a_release_consumed_before_the_filing_that_gives_the_client_is_held_then_applied(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """A release of C1 by M2 (assignments topic) consumed before the filing of the
     handover M1 -> M2 (handovers topic) breaks a rule for now (``not_holding_role``):
     it is held, not dead-lettered, and applied once the filing is there."""
     topics = create_topics(kafka_bootstrap, prefix, 1)
     ledger = fresh_ledger(tmp_path)
-    setup = [b.hire("M1"), b.hire("M2"), b.register("C1"), b.assign("C1", "M1"),
-             b.open_handover("H1", "M1", "M2", ["C1"]), *b.completed("H1")]
+    setup = [
+        b.hire("M1"),
+        b.hire("M2"),
+        b.register("C1"),
+        b.assign("C1", "M1"),
+        b.open_handover("H1", "M1", "M2", ["C1"]),
+        *b.completed("H1"),
+    ]
     produce_messages(kafka_bootstrap, setup, prefix=prefix)
     running = Running(ledger, kafka_bootstrap, topics, retry_seconds=60, settle_seconds=0.2)
     try:
         running.wait_until_finished(len(setup))
-        produce_messages(kafka_bootstrap, [b.release("C1", "M2", effective_on="2025-07-01")], prefix=prefix)
+        produce_messages(
+            kafka_bootstrap, [b.release("C1", "M2", effective_on="2025-07-01")], prefix=prefix
+        )
         running.wait_for(lambda s: s.held == 1)
         time.sleep(1.0)  # retried all along, still held: the filing has not come
         assert (running.stats.held, running.stats.dead_lettered) == (1, 0)
@@ -516,7 +553,8 @@ def test_a_release_consumed_before_the_filing_that_gives_the_client_is_held_then
 
 
 def test_a_departure_read_ahead_of_its_managers_assignment_waits_to_settle(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """M1's departure is read while M1 holds no client; the assignment of C1 to M1
     and its release, which precede the departure in business order, are produced to
     the assignments topic just after. Applied at once, the departure would succeed
@@ -534,8 +572,14 @@ def test_a_departure_read_ahead_of_its_managers_assignment_waits_to_settle(
         # `held` is counted at the end of the poll's round, `consumed` as records are read.
         running.wait_for(lambda s: s.consumed == len(setup) + 1 and s.held == 1)
         assert running.stats.applied == len(setup)  # read, waiting to settle
-        produce_messages(kafka_bootstrap, [b.assign("C1", "M1", effective_on="2025-01-10"),
-                                           b.release("C1", "M1", effective_on="2025-03-01")], prefix=prefix)
+        produce_messages(
+            kafka_bootstrap,
+            [
+                b.assign("C1", "M1", effective_on="2025-01-10"),
+                b.release("C1", "M1", effective_on="2025-03-01"),
+            ],
+            prefix=prefix,
+        )
         running.wait_until_finished(len(setup) + 3, timeout=30)
     finally:
         stats = running.stop()
@@ -545,7 +589,8 @@ def test_a_departure_read_ahead_of_its_managers_assignment_waits_to_settle(
 
 
 def test_a_departure_produced_before_its_managers_assignment_leaves_the_assignment_dead_lettered(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """The documented limit (docs/kafka.md, "Ordering across families"): a departure
     that has settled (read, waited, every partition read to its end) is applied; an
     assignment to that manager produced only afterwards breaks ``manager_departed``,
@@ -567,9 +612,11 @@ def test_a_departure_produced_before_its_managers_assignment_leaves_the_assignme
     assert (stats.applied, stats.dead_lettered) == (len(setup), 1)
     found = census(ledger)
     assert [(x["message_id"], x["field"], x["rule"]) for x in found.letters] == [
-        (late["id"], "manager_id", "manager_departed")]
+        (late["id"], "manager_id", "manager_departed")
+    ]
     assert found.letters[0]["error"] == (
-        "manager_id: manager_departed: manager M1 departed on 2025-09-30 and can be given no client")
+        "manager_id: manager_departed: manager M1 departed on 2025-09-30 and can be given no client"
+    )
 
 
 class FakeClock:
@@ -643,7 +690,9 @@ class Gate:
         target = self.polls + count
         deadline = time.monotonic() + timeout
         while self.polls < target:
-            assert time.monotonic() < deadline, f"the consumer did not poll {count} times in {timeout}s"
+            assert time.monotonic() < deadline, (
+                f"the consumer did not poll {count} times in {timeout}s"
+            )
             time.sleep(0.02)
 
     def wait_behind(self, tp: TopicPartition, timeout: float = 30.0) -> int:
@@ -665,7 +714,8 @@ class GatedConsumer(LedgerConsumer):
 
 
 def test_a_departure_settles_while_records_produced_after_it_are_still_unread(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """A continuous feed, or a long backlog being worked off, keeps some partition
     behind its high-water mark at every poll. A departure must not wait for a moment
     with no lag at all (it would wait indefinitely, keeping its partition's
@@ -682,8 +732,15 @@ def test_a_departure_settles_while_records_produced_after_it_are_still_unread(
     clock = FakeClock()
     setup = [b.hire("M1"), b.register("C1"), *b.departure_approved("M1")]
     produce_messages(kafka_bootstrap, setup, prefix=prefix)
-    running = Running(ledger, kafka_bootstrap, topics, retry_seconds=60, settle_seconds=5.0,
-                      consumer_class=GatedConsumer, clock=clock)
+    running = Running(
+        ledger,
+        kafka_bootstrap,
+        topics,
+        retry_seconds=60,
+        settle_seconds=5.0,
+        consumer_class=GatedConsumer,
+        clock=clock,
+    )
     assert isinstance(running.consumer, GatedConsumer)
     gate = running.consumer.gate
     booked = [b.book(f"P{i}", "C1") for i in range(1, 4)]
@@ -700,14 +757,19 @@ def test_a_departure_settles_while_records_produced_after_it_are_still_unread(
         gate.wait_polls(2)  # its reading time taken before the clock moves on
         clock.advance(5.0)  # the departure has waited settle_seconds: the marks are noted now
         gate.wait_polls(2)
-        assert (running.stats.applied, running.stats.held) == (len(setup) + 1, 1)  # postings not read up to its mark
+        assert (running.stats.applied, running.stats.held) == (
+            len(setup) + 1,
+            1,
+        )  # postings not read up to its mark
 
         gate.hold(balances, at=1)
         gate.wait_polls(2)
         produce_messages(kafka_bootstrap, reported, prefix=prefix)
         assert gate.wait_behind(balances) == 2  # the feed goes on: 2 balances unread from now on
         gate.let_go(postings)
-        running.wait_for(lambda s: s.applied == len(setup) + 3 + 1 + 1, timeout=15)  # postings, a balance, departure
+        running.wait_for(
+            lambda s: s.applied == len(setup) + 3 + 1 + 1, timeout=15
+        )  # postings, a balance, departure
         assert "Departed" in [t.rsplit(".", 1)[1] for t in stored_topics(ledger)]
         gate.wait_polls(1)
         assert running.stats.lag == 2  # applied with the balances partition still behind
@@ -719,11 +781,12 @@ def test_a_departure_settles_while_records_produced_after_it_are_still_unread(
     assert (stats.applied, stats.dead_lettered) == (len(setup) + 3 + 3 + 1, 0)
     log = [t.rsplit(".", 1)[1] for t in stored_topics(ledger)]
     # The departure (with its receipt), then the two balances that were held back.
-    assert log[log.index("Departed"):] == ["Departed", "Applied", "Reported", "Reported"]
+    assert log[log.index("Departed") :] == ["Departed", "Applied", "Reported", "Reported"]
 
 
 def test_a_departure_read_a_moment_after_a_later_dated_filing_goes_first(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """Business-date order is not given up to the settle timer. M2's departure
     (2025-09-30) is produced before the filing of the handover M1 -> M2 (2025-10-01),
     as a feed must, but the managers partition is read a moment later than the
@@ -736,8 +799,15 @@ def test_a_departure_read_a_moment_after_a_later_dated_filing_goes_first(
     managers = TopicPartition(f"{prefix}.managers", 0)
     ledger = fresh_ledger(tmp_path)
     clock = FakeClock()
-    setup = [b.hire("M1"), b.hire("M2"), b.register("C1"), b.assign("C1", "M1"),
-             b.open_handover("H1", "M1", "M2", ["C1"]), *b.completed("H1"), *b.departure_approved("M2")]
+    setup = [
+        b.hire("M1"),
+        b.hire("M2"),
+        b.register("C1"),
+        b.assign("C1", "M1"),
+        b.open_handover("H1", "M1", "M2", ["C1"]),
+        *b.completed("H1"),
+        *b.departure_approved("M2"),
+    ]
     departure = b.depart("M2", departed_on="2025-09-30")
     filing = b.file_handover("H1", filed_on="2025-10-01")
 
@@ -748,8 +818,15 @@ def test_a_departure_read_a_moment_after_a_later_dated_filing_goes_first(
     assert [r.id for r in rejected] == [filing["id"]]
 
     produce_messages(kafka_bootstrap, setup, prefix=prefix)
-    running = Running(ledger, kafka_bootstrap, topics, retry_seconds=30, settle_seconds=10.0,
-                      consumer_class=GatedConsumer, clock=clock)
+    running = Running(
+        ledger,
+        kafka_bootstrap,
+        topics,
+        retry_seconds=30,
+        settle_seconds=10.0,
+        consumer_class=GatedConsumer,
+        clock=clock,
+    )
     assert isinstance(running.consumer, GatedConsumer)
     gate = running.consumer.gate
     try:
@@ -782,7 +859,8 @@ def test_a_departure_read_a_moment_after_a_later_dated_filing_goes_first(
     assert (stats.applied, stats.dead_lettered, stats.held) == (len(setup) + 1, 1, 0)
     found = census(ledger)
     assert [(x["message_id"], x["field"], x["rule"], x["error"]) for x in found.letters] == [
-        (r.id, r.field, r.rule, r.message) for r in rejected]
+        (r.id, r.field, r.rule, r.message) for r in rejected
+    ]
     assert found.letters[0]["rule"] == "manager_departed"
     assert b.state(ledger, "client", "C1").roles["primary"].manager_id == "M1"
 
@@ -806,7 +884,8 @@ class ForgetfulConsumer(LedgerConsumer):
 
 
 def test_reading_the_topics_again_from_offset_0_changes_nothing(
-        kafka_bootstrap: str, prefix: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, prefix: str, tmp_path: Path
+) -> None:
     """After a bank and some bad messages are consumed: a new group over the same
     topics into the same store, the first group's offsets reset to 0, and a consumer
     that ignores the stored watermarks altogether all store no new event."""
@@ -825,7 +904,11 @@ def test_reading_the_topics_again_from_offset_0_changes_nothing(
     before = census(ledger)
     assert exactly_once_problems(before, {m["id"] for m in messages}, set(bad)) == []
     end = ledger.recorder.max_notification_id()
-    marks = {tracking_name(t, p): ledger.max_tracking_id(tracking_name(t, p)) for t in topics for p in range(3)}
+    marks = {
+        tracking_name(t, p): ledger.max_tracking_id(tracking_name(t, p))
+        for t in topics
+        for p in range(3)
+    }
 
     # 1. a new group: no committed offsets, so it starts at the stored watermarks
     again = run_until_idle(ledger, kafka_bootstrap, topics, retry_seconds=1.0)
@@ -833,7 +916,9 @@ def test_reading_the_topics_again_from_offset_0_changes_nothing(
     assert ledger.recorder.max_notification_id() == end
 
     # 2. the first group's committed offsets reset to 0
-    resetter = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
+    resetter = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False
+    )
     partitions = [TopicPartition(t, p) for t in topics for p in range(3)]
     resetter.assign(partitions)
     resetter.commit({tp: OffsetAndMetadata(0, "", -1) for tp in partitions})
@@ -844,7 +929,9 @@ def test_reading_the_topics_again_from_offset_0_changes_nothing(
     assert ledger.recorder.max_notification_id() == end
 
     # 3. every record again, the store's watermarks ignored: all duplicates
-    again = run_until_idle(ledger, kafka_bootstrap, topics, retry_seconds=1.0, consumer_class=ForgetfulConsumer)
+    again = run_until_idle(
+        ledger, kafka_bootstrap, topics, retry_seconds=1.0, consumer_class=ForgetfulConsumer
+    )
     assert again.consumed == len(items)
     assert (again.applied, again.dead_lettered) == (0, 0)
     assert again.duplicates == sum(before.applied.values())
@@ -857,7 +944,8 @@ def test_reading_the_topics_again_from_offset_0_changes_nothing(
 
 
 def test_publish_puts_every_stored_event_on_the_events_topic_in_log_order_and_resumes(
-        kafka_bootstrap: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
     """`rmledger publish` sends every stored event in log order, each with its
     ``rmledger-event-id``; run again it sends only the events stored since."""
     events_topic = f"{uuid.uuid4().hex[:8]}.events"
@@ -871,8 +959,22 @@ def test_publish_puts_every_stored_event_on_the_events_topic_in_log_order_and_re
     assert not ingest_files(ledger, [jsonl]).rejected
 
     def publish() -> str:
-        done = subprocess.run([RMLEDGER, "--data-dir", str(data_dir), "publish", "--bootstrap", kafka_bootstrap,
-                               "--topic", events_topic], capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            [
+                RMLEDGER,
+                "--data-dir",
+                str(data_dir),
+                "publish",
+                "--bootstrap",
+                kafka_bootstrap,
+                "--topic",
+                events_topic,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         assert done.returncode == 0, done.stdout + done.stderr
         return done.stdout.strip()
 
@@ -898,5 +1000,7 @@ def test_publish_puts_every_stored_event_on_the_events_topic_in_log_order_and_re
     assert new
     assert publish() == f"published {len(new)} events"
     records = read_topic(kafka_bootstrap, events_topic, len(stored) + len(new))
-    assert [json.loads(r.value)["position"] for r in records] == list(range(1, len(stored) + len(new) + 1))
+    assert [json.loads(r.value)["position"] for r in records] == list(
+        range(1, len(stored) + len(new) + 1)
+    )
     assert len({dict(r.headers)["rmledger-event-id"] for r in records}) == len(records)

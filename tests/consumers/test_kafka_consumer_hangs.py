@@ -10,7 +10,6 @@ while the broker holds the round (half a session on Tansu)."""
 
 from __future__ import annotations
 
-import json
 import random
 import signal
 import subprocess
@@ -22,11 +21,9 @@ from typing import Any
 import pytest
 
 from consumers.producer import produce_messages
-from projections.readmodel.loader import ReadModel
 from scripts.bank.generate import generate
 from scripts.bench.kafka_broker import KafkaBroker
 from scripts.bench.soak_consumer import (
-    RMLEDGER,
     census,
     consume_command,
     create_topics,
@@ -34,7 +31,7 @@ from scripts.bench.soak_consumer import (
     open_ledger,
     start_consumer,
 )
-from tests.consumers.test_kafka_consumer import all_statements, months_of
+from tests.consumers.compare import assert_consumed_equals_ingested, ingested_store
 
 pytestmark = [pytest.mark.kafka, pytest.mark.usefixtures("clean_environ")]
 
@@ -53,14 +50,22 @@ def bank() -> list[dict[str, Any]]:
     return [m for m in generate(3, "6000") if m["type"] != "period.closed"]
 
 
-def command(data_dir: Path, bootstrap: str, group: str, prefix: str, *extra: str,
-            until_idle: float | None = None) -> list[str]:
-    return consume_command(data_dir, bootstrap, group, prefix, until_idle=until_idle,
-                           session_timeout_ms=SESSION_MS) + ["--join-timeout", str(JOIN_TIMEOUT), *extra]
+def command(
+    data_dir: Path,
+    bootstrap: str,
+    group: str,
+    prefix: str,
+    *extra: str,
+    until_idle: float | None = None,
+) -> list[str]:
+    return consume_command(
+        data_dir, bootstrap, group, prefix, until_idle=until_idle, session_timeout_ms=SESSION_MS
+    ) + ["--join-timeout", str(JOIN_TIMEOUT), *extra]
 
 
-def wait_for_line(log: Path, text: str, process: subprocess.Popen[bytes], timeout: float,
-                  after: int = 0) -> int:
+def wait_for_line(
+    log: Path, text: str, process: subprocess.Popen[bytes], timeout: float, after: int = 0
+) -> int:
     """Wait until ``log`` has a line with ``text`` past character ``after``; return
     where it ends. Fails with the log if the process exits or ``timeout`` passes."""
     deadline = time.monotonic() + timeout
@@ -84,7 +89,8 @@ def stopped_within(process: subprocess.Popen[bytes], seconds: float) -> int | No
 
 @pytest.mark.slow
 def test_killed_during_joins_again_and_again_then_a_restart_consumes_it_all_once(
-        kafka_bootstrap: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
     """Given a bank on 3-partition topics, when five consumers are SIGKILLed in turn,
     each when it starts a group join or up to a second into it, then a consumer started
     after them is in the group and storing events within the bound, runs to idle with
@@ -122,32 +128,16 @@ def test_killed_during_joins_again_and_again_then_a_restart_consumes_it_all_once
         assert final.wait(timeout=300) == 0, log.read_text(errors="replace")[-3000:]
     finally:
         kill(final)
-    print(f"{kills_in_join} kills in joins; the restart stored its first batch after {consuming_after:.1f}s")
+    print(
+        f"{kills_in_join} kills in joins; the restart stored its first batch after {consuming_after:.1f}s"
+    )
 
-    jsonl = tmp_path / "bank.jsonl"
-    jsonl.write_text("".join(json.dumps(m) + "\n" for m in messages))
-    ingested_dir = tmp_path / "ingested"
-    done = subprocess.run([RMLEDGER, "--data-dir", str(ingested_dir), "ingest", "--json", str(jsonl)],
-                          capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    ingested = open_ledger(ingested_dir)
-    want, got = census(ingested), census(ledger)
-    assert got.letters == []
-    assert set(got.applied) == set(want.applied) == {m["id"] for m in messages}
-    assert set(got.applied.values()) == {1}
-    assert got.events == want.events
-    periods = months_of(messages)
-    read_models = []
-    for name, store in (("ingested", ingested), ("consumed", ledger)):
-        rm = ReadModel(tmp_path / f"{name}.duckdb")
-        rm.catch_up(store)
-        read_models.append(all_statements(rm, periods))
-    assert sum(len(s) for s in read_models[0].values()) > 0
-    assert read_models[1] == read_models[0]
+    assert_consumed_equals_ingested(ledger, ingested_store(messages, tmp_path), messages, tmp_path)
 
 
 def test_sigterm_during_a_join_and_during_polls_stops_the_consumer(
-        kafka_bootstrap: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
     """Given a consumer that has just logged that it is joining its group, when it gets
     SIGTERM, then it exits with status 0 (well within a minute: the bound asserted is
     generous, the stop deadline is 10 s). Likewise one that is polling an idle group."""
@@ -157,8 +147,10 @@ def test_sigterm_during_a_join_and_during_polls_stops_the_consumer(
     produce_messages(kafka_bootstrap, bank()[:2000], prefix=prefix)
     for when in ("joining", "polling"):
         log = tmp_path / f"{when}.log"
-        process = start_consumer(command(tmp_path / when, kafka_bootstrap, group, prefix,
-                                         "--progress-seconds", "0.2"), log)
+        process = start_consumer(
+            command(tmp_path / when, kafka_bootstrap, group, prefix, "--progress-seconds", "0.2"),
+            log,
+        )
         try:
             end = wait_for_line(log, JOINING, process, timeout=BOUND)
             if when == "polling":
@@ -171,7 +163,9 @@ def test_sigterm_during_a_join_and_during_polls_stops_the_consumer(
         assert status == 0, f"{when}: exit {status}\n{log.read_text(errors='replace')[-3000:]}"
 
 
-def test_a_broker_that_goes_away_is_said_on_stderr_and_until_idle_exits_non_zero(tmp_path: Path) -> None:
+def test_a_broker_that_goes_away_is_said_on_stderr_and_until_idle_exits_non_zero(
+    tmp_path: Path,
+) -> None:
     """Given a consumer in its group on a broker of its own, when the broker stops,
     then the consumer says on stderr that no broker answers (a few lines, not one per
     poll) and, run with --until-idle, exits with status 4 after twice the join timeout;
@@ -183,10 +177,33 @@ def test_a_broker_that_goes_away_is_said_on_stderr_and_until_idle_exits_non_zero
         create_topics(bootstrap, prefix, 1)
         produce_messages(bootstrap, bank()[:500], prefix=prefix)
         logs = (tmp_path / "idle.log", tmp_path / "term.log")
-        idle = start_consumer(command(tmp_path / "a", bootstrap, group, prefix, "--progress-seconds", "0.2",
-                                      "--join-timeout", "3", until_idle=600), logs[0])
-        term = start_consumer(command(tmp_path / "b", bootstrap, f"{group}-2", prefix, "--progress-seconds",
-                                      "0.2", "--join-timeout", "3"), logs[1])
+        idle = start_consumer(
+            command(
+                tmp_path / "a",
+                bootstrap,
+                group,
+                prefix,
+                "--progress-seconds",
+                "0.2",
+                "--join-timeout",
+                "3",
+                until_idle=600,
+            ),
+            logs[0],
+        )
+        term = start_consumer(
+            command(
+                tmp_path / "b",
+                bootstrap,
+                f"{group}-2",
+                prefix,
+                "--progress-seconds",
+                "0.2",
+                "--join-timeout",
+                "3",
+            ),
+            logs[1],
+        )
         try:
             for process, log in zip((idle, term), logs, strict=True):
                 wait_for_line(log, "progress: consumed 5", process, timeout=BOUND)
@@ -201,13 +218,17 @@ def test_a_broker_that_goes_away_is_said_on_stderr_and_until_idle_exits_non_zero
     text = logs[0].read_text(errors="replace")
     assert idle_status == 4, text[-3000:]
     assert term_status in (0, 3), logs[1].read_text(errors="replace")[-3000:]
-    notices = [line for line in text.splitlines() if line.startswith("rmledger consume: not in group")]
+    notices = [
+        line for line in text.splitlines() if line.startswith("rmledger consume: not in group")
+    ]
     assert f"no broker answers at {bootstrap}" in notices[0]
     assert notices[-1].endswith("giving up (--until-idle)")
     assert len(notices) <= 4, notices
 
 
-def test_a_static_member_killed_in_a_join_is_replaced_by_its_restart(kafka_bootstrap: str, tmp_path: Path) -> None:
+def test_a_static_member_killed_in_a_join_is_replaced_by_its_restart(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
     """Given consumers with one --instance-id (static membership), when the first is
     SIGKILLed as it starts its group join, then its restart under the same id is in
     the group within the bound and applies every message once."""
@@ -224,7 +245,9 @@ def test_a_static_member_killed_in_a_join_is_replaced_by_its_restart(kafka_boots
     finally:
         kill(first)
     size = log.stat().st_size
-    restart = start_consumer(command(tmp_path, kafka_bootstrap, group, prefix, *static, until_idle=2), log)
+    restart = start_consumer(
+        command(tmp_path, kafka_bootstrap, group, prefix, *static, until_idle=2), log
+    )
     try:
         wait_for_line(log, "rmledger consume: in group", restart, timeout=BOUND, after=size)
         assert restart.wait(timeout=300) == 0, log.read_text(errors="replace")[-3000:]
