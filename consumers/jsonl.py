@@ -23,9 +23,8 @@ from domain.ledger import APPLIED, DUPLICATE, Ledger
 from domain.limits import MAX_MESSAGE_BYTES, message_too_large
 from domain.messages import Message
 
-# Messages per transaction. Each commit is an fsync: at 5,000 rather than 2,000 an
-# ingest of 100,000 postings ran 10-20 % faster in ad-hoc runs (docs/benchmarks.md);
-# a batch is held in memory whole, a few MB.
+# Messages per transaction; each commit is an fsync, and a batch is held in memory
+# whole, a few MB. why: docs/decisions.md#ingest-batch
 DEFAULT_BATCH_SIZE = 5000
 
 

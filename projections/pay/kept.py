@@ -4,7 +4,7 @@ follows the log.
 At each close the loader issues the month's statements, and a month's figures rest on
 every month before it since the hire: the running true-up (§7.3) and the half's
 earned PP and prepayments. Computed from each hire at every close, that is most of
-the Python a rebuild runs (on the 2M-event benchmark, 0.9 s of the 12 closes).
+the Python a rebuild runs (why keep it: docs/decisions.md#kept-pay-state).
 
 A month's pay changes only through what ``load_pay_data`` reads: its monthly
 aggregates (``projections/readmodel/kept_aggregates.py`` says which months were attributed

@@ -390,7 +390,7 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
         conn.execute(
             f"INSERT INTO statements_issued (recorded_at, {', '.join(columns)}) "
             # The closing event's time, from periods_closed (a row per close) rather
-            # than events (2M rows at the benchmark's size: 0.05 s per close).
+            # than events. why: docs/decisions.md#closing-time
             "SELECT (SELECT recorded_at FROM periods_closed c WHERE c.position = i.position), i.* "
             "FROM issued_page i")
     finally:

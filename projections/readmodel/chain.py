@@ -36,7 +36,7 @@ PAGE_SIZE = 5000
 
 CHAIN_DDL = """
 CREATE TABLE IF NOT EXISTS log_chain (
-    position BIGINT NOT NULL,  -- appended in log order; no index (see docs/read-model.md)
+    position BIGINT NOT NULL,  -- appended in log order; no index (docs/decisions.md#no-position-index)
     originator_id VARCHAR NOT NULL,
     originator_version INTEGER NOT NULL,
     topic VARCHAR NOT NULL,

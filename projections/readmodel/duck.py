@@ -9,11 +9,11 @@ from pathlib import Path
 
 import duckdb
 
-# DuckDB's own default takes 80% of the machine's memory for its buffers and, on a
-# 10,000,000-event rebuild, held 4.6 GiB. Bounded here for every connection to the
-# read model (loading, rmledger sql, verify), so that a process stays within 1.5 GiB
-# whatever the size of the log (docs/read-model.md); RMLEDGER_DUCKDB_MEMORY_LIMIT
-# overrides it (any DuckDB size, e.g. "4GB").
+# DuckDB's own default takes 80% of the machine's memory for its buffers. Bounded here
+# for every connection to the read model (loading, rmledger sql, verify), so that a
+# process stays within 1.5 GiB whatever the size of the log;
+# RMLEDGER_DUCKDB_MEMORY_LIMIT overrides it (any DuckDB size, e.g. "4GB").
+# why: docs/decisions.md#memory-limit
 DEFAULT_MEMORY_LIMIT = "512MB"
 MEMORY_LIMIT_SETTING = "RMLEDGER_DUCKDB_MEMORY_LIMIT"
 
@@ -29,10 +29,8 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
 def loading_threads() -> int:
     """DuckDB's threads while the loader follows the log: all cores but one, which the
-    thread reading the event store keeps busy. On this project's 2-core machines the
-    loader then runs DuckDB on one thread: rebuilds of the 2M-event store, alternated,
-    25.8-26.8 s (median 26.3 s, 5 runs) against 27.4-30.4 s (median 28.8 s) with
-    DuckDB's default of a thread per core, and 8% less CPU (docs/read-model.md)."""
+    thread reading the event store keeps busy (one thread on a 2-core machine).
+    Why: docs/decisions.md#loading-threads."""
     return max(1, (os.cpu_count() or 1) - 1)
 
 

@@ -2,13 +2,11 @@
 
 Reading a page of notifications from SQLite makes a row tuple for each, and they
 live until the page is turned into Arrow columns. Every 700 new objects the collector
-runs, and the older generations it promotes them into are traversed again and again:
-on the 2M-event store the collector took a quarter of the reading thread's time
-(the whole log read alone: 9.1-9.6 s without it, 11.5-13.3 s with it), and it holds
-the GIL that the loading thread needs between its DuckDB calls. Nothing the loader
-keeps forms reference cycles, so reference counting frees every page as before; the
-collector is switched back on (and catches any cycle made meanwhile) when the last
-pause ends, even on an error.
+runs, and the older generations it promotes them into are traversed again and again,
+holding the GIL that the loading thread needs between its DuckDB calls (why:
+docs/decisions.md#collector-paused). Nothing the loader keeps forms reference cycles,
+so reference counting frees every page as before; the collector is switched back on
+(and catches any cycle made meanwhile) when the last pause ends, even on an error.
 """
 
 from __future__ import annotations

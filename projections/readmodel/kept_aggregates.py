@@ -2,8 +2,8 @@
 
 At each ``Period.Closed`` the loader issues the month's statements, and the true-up
 needs every month of every manager since hire: ``monthly_aggregates_sql`` attributes
-the whole history again at every close (on the 2M-event benchmark, 1.9 s of a
-rebuild's 12 closes). Most of it cannot have changed since the close before: a month's
+the whole history again at every close (why keep them:
+docs/decisions.md#kept-aggregates). Most of it cannot have changed since the close before: a month's
 aggregates change only through a row loaded since then that reaches back to it
 (``projections/pay/attribution.py`` is the reference for what each row reaches):
 

@@ -46,10 +46,8 @@ PROJECTION = "read_model"
 # the file, compressed once ("optimistic writes"); smaller appends are merged at
 # COMMIT into the table's last, partly filled row group, which is then compressed
 # again whole. Pages of exactly one row group give the events table whole row groups
-# written once: on the 2M-event store, rebuilds alternated with pages of 100,000 took
-# 28.2-33.9 s (median 31.2 s, 5 runs) against 33.8-40.5 s (median 35.6 s), the file
-# 412 MiB against 385-408 MiB, peak memory the same; pages of two row groups were
-# slower (39.2 s) and held 1.24 GiB (docs/read-model.md).
+# written once.
+# why: docs/decisions.md#page-size
 DEFAULT_PAGE_SIZE = 122_880
 PERIOD_CLOSED = "domain.registry:Period.Closed"
 CLIENT_REGISTERED = "domain.client:Client.Registered"
@@ -381,8 +379,8 @@ class ReadModel:
         if not read_only:
             # DuckDB's own checkpoint threshold (16 MiB) is kept: every page's commit
             # then checkpoints, skipping the WAL for a write that large
-            # (auto_checkpoint_skip_wal_threshold), and the read model stays compact. A 1 GB threshold, used before, left a 2M-event rebuild's file at
-            # 900 MiB instead of 555-593 MiB, for no faster rebuild (docs/read-model.md).
+            # (auto_checkpoint_skip_wal_threshold), and the read model stays compact.
+            # why: docs/decisions.md#checkpoint-threshold
             self._create()
 
     def _create(self) -> None:
@@ -513,9 +511,8 @@ class ReadModel:
         ).fetchone()
         assert period is not None
         # Issuing runs DuckDB on every core again: the attribution SQL's joins and
-        # windows gain more from a second thread than the reading thread loses
-        # (2M-event store, 3 alternated pairs: 24.6, 26.7, 24.6 s against 25.2, 27.1,
-        # 24.8 s with one thread throughout).
+        # windows gain more from a second thread than the reading thread loses.
+        # why: docs/decisions.md#issuing-threads
         with threads_set(self.conn, os.cpu_count() or 1):
             self._kept = extensions.run_close(self.conn, period[0], closing_position, self._kept)
 

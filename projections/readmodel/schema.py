@@ -27,9 +27,8 @@ RATIO = "DECIMAL(18,6)"
 _COMMON = "position BIGINT NOT NULL, recorded_at TIMESTAMPTZ"
 
 TABLES: dict[str, str] = {
-    # The event's JSON is most of the read model's bytes. ZSTD instead of DuckDB's own
-    # choice (DICT_FSST): on the 2M-event store the file is 405 MiB instead of 585 MiB,
-    # a rebuild no slower, and a scan of every state as fast (docs/read-model.md).
+    # The event's JSON is most of the read model's bytes: ZSTD instead of DuckDB's own
+    # choice (DICT_FSST). why: docs/decisions.md#zstd-state
     "events": "position BIGINT NOT NULL, originator_id VARCHAR, originator_version INTEGER, "
               "topic VARCHAR, recorded_at TIMESTAMPTZ, state VARCHAR USING COMPRESSION zstd",
     "projection_state": "name VARCHAR PRIMARY KEY, position BIGINT",

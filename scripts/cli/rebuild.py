@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from scripts.cli.context import Context
 
 # A rebuild of a log this long or longer shows a bar on stderr (positions loaded of the
-# last): at the ~100,000 events/s of docs/read-model.md that is a wait of 2 s or more.
+# last). why: docs/decisions.md#rebuild-progress-bar
 REBUILD_PROGRESS_THRESHOLD = 200_000
 
 
