@@ -1,7 +1,7 @@
 """Every benchmark of the project at one size, each beside its baseline in the same run.
 
     python -m scripts.bench.all --size small|medium|large [--runs 3] [--seed 7]
-                                [--work var/bench-SIZE] [--out docs/benchmarks.md]
+                                [--work var/bench-SIZE] [--results docs/bench-results]
 
 The synthetic bank of ``scripts.bank.generate`` is written once (cached in the work
 directory), then each measurement runs in its own child process, ``--runs`` times,
@@ -23,9 +23,10 @@ audit     ``audit history`` and the departure audit of the  replaying that manag
           busiest (departing) manager, on the read model    clients, handovers) through eventsourcing
 ========  ===============================================  ==============================================
 
-The peak memory of each child is its ``ru_maxrss`` from ``os.wait4``. The Markdown
-table replaces the section of this size in ``--out`` (between ``<!-- bench_all
-SIZE -->`` markers), so the sizes measured at different times sit side by side.
+The peak memory of each child is its ``ru_maxrss`` from ``os.wait4``. The result is
+stored as ``RESULTS/all-SIZE.json`` and docs/benchmarks.md rendered again from every
+stored result (``scripts/bench/report.py``), so the sizes measured at different times
+sit side by side.
 
 Each child's result is saved in ``WORK/results-SEED.json`` as soon as it is in;
 ``--resume`` keeps the saved ones and runs only the others (a long ``large`` run that
@@ -47,12 +48,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from scripts.bench.report import RESULTS, Row, mib, render_all, save_result
+
+ROOT = Path(__file__).resolve().parents[2]
 RESULT = "BENCH-RESULT "
 MEMORY_BOUND = 1.5 * 1024**3  # bytes: what the issue allows at 10,000,000 events
 BATCH = 2000  # messages per transaction, as ``rmledger ingest``
@@ -119,8 +122,10 @@ def child_ingest_baseline(work: Path, bank: Path, runs: int) -> dict[str, Any]:
             stale.unlink()
         connection = sqlite3.connect(path)
         connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("CREATE TABLE raw (originator_id TEXT, originator_version INTEGER, topic TEXT, "
-                           "state BLOB, PRIMARY KEY (originator_id, originator_version))")
+        connection.execute(
+            "CREATE TABLE raw (originator_id TEXT, originator_version INTEGER, topic TEXT, "
+            "state BLOB, PRIMARY KEY (originator_id, originator_version))"
+        )
         started = time.perf_counter()
         count = 0
         with bank.open("rb") as lines:
@@ -166,9 +171,13 @@ def child_rebuild(work: Path, bank: Path, runs: int) -> dict[str, Any]:
     with ReadModel(path) as model:
         row = model.conn.execute("SELECT count(*) FROM events").fetchone()
     ledger.close()
-    return {"seconds": times, "events": row[0] if row else 0, "position": position,
-            "read_model_bytes": path.stat().st_size,
-            "first_build_seconds": first_build_seconds}
+    return {
+        "seconds": times,
+        "events": row[0] if row else 0,
+        "position": position,
+        "read_model_bytes": path.stat().st_size,
+        "first_build_seconds": first_build_seconds,
+    }
 
 
 def child_rebuild_baseline(work: Path, bank: Path, runs: int) -> dict[str, Any]:
@@ -239,9 +248,16 @@ def child_audit(work: Path, bank: Path, runs: int) -> dict[str, Any]:
     departure, report = _timed(lambda: departure_audit(model.conn, leaving), runs)
     model.close()
     ledger.close()
-    return {"seconds": history, "departure_seconds": departure, "manager": busiest, "departing": leaving,
-            "facts": len(facts["facts"]), "credits": len(facts["credits"]), "book": len(report["book"]),
-            "findings": len(report["findings"])}
+    return {
+        "seconds": history,
+        "departure_seconds": departure,
+        "manager": busiest,
+        "departing": leaving,
+        "facts": len(facts["facts"]),
+        "credits": len(facts["credits"]),
+        "book": len(report["book"]),
+        "findings": len(report["findings"]),
+    }
 
 
 def child_audit_baseline(work: Path, bank: Path, runs: int) -> dict[str, Any]:
@@ -252,15 +268,23 @@ def child_audit_baseline(work: Path, bank: Path, runs: int) -> dict[str, Any]:
     model.close()
     times, replayed = _timed(lambda: replay(ledger, busiest), runs)
     ledger.close()
-    return {"seconds": times, "manager": busiest, "clients": len(replayed["clients"]),
-            "handovers": len(replayed["handovers"])}
+    return {
+        "seconds": times,
+        "manager": busiest,
+        "clients": len(replayed["clients"]),
+        "handovers": len(replayed["handovers"]),
+    }
 
 
 CHILDREN: dict[str, Callable[[Path, Path, int], dict[str, Any]]] = {
-    "ingest": child_ingest, "ingest-baseline": child_ingest_baseline,
-    "rebuild": child_rebuild, "rebuild-baseline": child_rebuild_baseline,
-    "pay": child_pay, "pay-baseline": child_pay_baseline,
-    "audit": child_audit, "audit-baseline": child_audit_baseline,
+    "ingest": child_ingest,
+    "ingest-baseline": child_ingest_baseline,
+    "rebuild": child_rebuild,
+    "rebuild-baseline": child_rebuild_baseline,
+    "pay": child_pay,
+    "pay-baseline": child_pay_baseline,
+    "audit": child_audit,
+    "audit-baseline": child_audit_baseline,
 }
 
 
@@ -287,8 +311,11 @@ def run_child(args: list[str], name: str, fatal: bool = True) -> Child:
     collect its result line and its own ``ru_maxrss`` (kilobytes on Linux, and the
     largest of its own waited-for children included). A failure stops the run, or
     with ``fatal=False`` is returned as ``{"failed": status, "output": ...}``."""
-    command = [sys.executable, "-m", "scripts.bench.all", "--child", name, *args] if args[:1] != ["-m"] \
+    command = (
+        [sys.executable, "-m", "scripts.bench.all", "--child", name, *args]
+        if args[:1] != ["-m"]
         else [sys.executable, *args]
+    )
     print(f"- {name} ...", file=sys.stderr, flush=True)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
@@ -300,40 +327,14 @@ def run_child(args: list[str], name: str, fatal: bool = True) -> Child:
     if process.returncode != 0:
         if fatal:
             raise SystemExit(f"{name} failed with exit status {process.returncode}:\n{output}")
-        return Child(name, {"failed": process.returncode, "output": output}, usage.ru_maxrss * 1024, wall)
+        return Child(
+            name, {"failed": process.returncode, "output": output}, usage.ru_maxrss * 1024, wall
+        )
     lines = [line for line in output.splitlines() if line.startswith(RESULT)]
-    result = json.loads(lines[-1][len(RESULT):]) if lines else {"output": output}
+    result = json.loads(lines[-1][len(RESULT) :]) if lines else {"output": output}
     peak = usage.ru_maxrss * 1024
     print(f"  {name}: {wall:.1f} s, peak memory {mib(peak)}", file=sys.stderr, flush=True)
     return Child(name, result, peak, wall)
-
-
-def mib(n: float) -> str:
-    return f"{n / 1024**2:,.0f} MiB"
-
-
-def duration(seconds: float) -> str:
-    return f"{seconds * 1000:,.1f} ms" if seconds < 1 else f"{seconds:,.2f} s"
-
-
-@dataclass
-class Row:
-    name: str
-    measured: str
-    measured_s: float
-    measured_rate: str
-    baseline: str
-    baseline_s: float
-    baseline_rate: str
-    peak: int
-    baseline_peak: int
-    notes: list[str] = field(default_factory=list)
-
-    def cells(self) -> list[str]:
-        ratio = self.measured_s / self.baseline_s if self.baseline_s else float("nan")
-        return [f"**{self.name}**", self.measured, duration(self.measured_s), self.measured_rate or "—",
-                self.baseline, duration(self.baseline_s), self.baseline_rate or "—", f"{ratio:,.2f}",
-                mib(self.peak), mib(self.baseline_peak)]
 
 
 def per_second(count: int, seconds: float, unit: str) -> str:
@@ -352,50 +353,11 @@ def machine() -> str:
     except OSError:
         pass
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    return (f"{os.cpu_count()} × {cpu}, {memory / 1024**3:.0f} GiB RAM; Python {platform.python_version()}, "
-            f"SQLite {sqlite3.sqlite_version}, DuckDB {duckdb.__version__}, {platform.system()} "
-            f"{platform.release()}")
-
-
-def render(size: str, seed: int, runs: int, bank: dict[str, Any], rows: list[Row], notes: list[str],
-           command: str, measured_at: str) -> str:
-    headers = ["benchmark", "measured", "median", "rate", "baseline", "median", "rate",
-               "measured / baseline (time)", "peak memory", "baseline peak memory"]
-    lines = [
-        f"<!-- bench_all {size} -->",
-        f"### Size `{size}`: {bank['messages']:,} messages, {bank['events']:,} events",
-        "",
-        f"Measured {measured_at} UTC with `{command}`: "
-        f"seed {seed}, medians of {runs} run(s); each line in its own process. {machine()}.",
-        "",
-        "| " + " | ".join(headers) + " |",
-        "|" + "|".join("---" if i in (0, 1, 4) else "---:" for i in range(len(headers))) + "|",
-    ]
-    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
-    lines += [""] + [f"- {note}" for note in notes] + ["", f"<!-- /bench_all {size} -->"]
-    return "\n".join(lines) + "\n"
-
-
-def write_section(out: Path, size: str, section: str) -> None:
-    """Replace this size's section of ``out`` (or add it, in size order)."""
-    from scripts.bank.generate import SIZES
-
-    text = out.read_text(encoding="utf-8") if out.exists() else "# Benchmarks\n"
-    begin, end = f"<!-- bench_all {size} -->", f"<!-- /bench_all {size} -->"
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        text = head + section.rstrip("\n") + rest.split(end, 1)[1]
-    else:
-        order = list(SIZES)
-        later = [s for s in order[order.index(size) + 1:] if f"<!-- bench_all {s} -->" in text] \
-            if size in order else []
-        if later:
-            marker = f"<!-- bench_all {later[0]} -->"
-            head, rest = text.split(marker, 1)
-            text = head + section + "\n" + marker + rest
-        else:
-            text = text.rstrip("\n") + "\n\n" + section
-    out.write_text(text, encoding="utf-8")
+    return (
+        f"{os.cpu_count()} × {cpu}, {memory / 1024**3:.0f} GiB RAM; Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}, DuckDB {duckdb.__version__}, {platform.system()} "
+        f"{platform.release()}"
+    )
 
 
 def consume_line(child: Child | None, postings: int, command: str) -> tuple[Row | None, str | None]:
@@ -404,35 +366,73 @@ def consume_line(child: Child | None, postings: int, command: str) -> tuple[Row 
     if child is None:
         return None, None
     output = str(child.result.get("output", ""))
-    rates = {label: float(value.replace(",", "")) for label, value in re.findall(
-        r"^\s*(read \+ decode only|consume to stored events):\s*([\d,.]+) messages/s", output, re.MULTILINE)}
+    rates = {
+        label: float(value.replace(",", ""))
+        for label, value in re.findall(
+            r"^\s*(read \+ decode only|consume to stored events):\s*([\d,.]+) messages/s",
+            output,
+            re.MULTILINE,
+        )
+    }
     if "failed" in child.result or len(rates) != 2:
         tail = "\n".join(output.strip().splitlines()[-15:])
-        return None, (f"consume (Kafka): `python {command}` failed or printed no medians "
-                      f"(exit status {child.result.get('failed', 0)}):\n\n```\n{tail}\n```")
+        return None, (
+            f"consume (Kafka): `python {command}` failed or printed no medians "
+            f"(exit status {child.result.get('failed', 0)}):\n\n```\n{tail}\n```"
+        )
     consume, read = rates["consume to stored events"], rates["read + decode only"]
-    row = Row("consume", f"`rmledger consume`'s `LedgerConsumer`: {postings:,} postings from Kafka to a "
-              "fresh SQLite store", postings / consume, f"{consume:,.0f} messages/s",
-              "reading and decoding the same records, no ledger", postings / read, f"{read:,.0f} messages/s",
-              child.peak_bytes, child.peak_bytes)
-    note = (f"consume: `python {command}` (a Tansu broker in memory, started by the script; the clock "
-            "starts once the group has its partitions). It measures both sides in one process, so both "
-            "memory columns show that process's peak (its broker included).")
+    row = Row(
+        "consume",
+        f"`rmledger consume`'s `LedgerConsumer`: {postings:,} postings from Kafka to a "
+        "fresh SQLite store",
+        postings / consume,
+        f"{consume:,.0f} messages/s",
+        "reading and decoding the same records, no ledger",
+        postings / read,
+        f"{read:,.0f} messages/s",
+        child.peak_bytes,
+        child.peak_bytes,
+    )
+    note = (
+        f"consume: `python {command}` (a Tansu broker in memory, started by the script; the clock "
+        "starts once the group has its partitions). It measures both sides in one process, so both "
+        "memory columns show that process's peak (its broker included)."
+    )
     return row, note
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m scripts.bench.all", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", default="small", help="tiny, small, medium, large, or a message count")
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.bench.all",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--size", default="small", help="tiny, small, medium, large, or a message count"
+    )
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--runs", type=int, default=3, help="runs of each measurement (median reported)")
-    parser.add_argument("--work", type=Path, default=None, help="work directory (default var/bench-SIZE)")
-    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
-    parser.add_argument("--resume", action="store_true",
-                        help="keep the results saved in the work directory by an earlier run of this size")
-    parser.add_argument("--bootstrap", default=None,
-                        help="Kafka HOST:PORT for the consume benchmark (default: it starts a Tansu broker)")
+    parser.add_argument(
+        "--runs", type=int, default=3, help="runs of each measurement (median reported)"
+    )
+    parser.add_argument(
+        "--work", type=Path, default=None, help="work directory (default var/bench-SIZE)"
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="where the result is stored; docs/benchmarks.md is rendered from it",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the results saved in the work directory by an earlier run of this size",
+    )
+    parser.add_argument(
+        "--bootstrap",
+        default=None,
+        help="Kafka HOST:PORT for the consume benchmark (default: it starts a Tansu broker)",
+    )
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--bank", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -457,29 +457,55 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     common = ["--work", str(work), "--bank", str(bank), "--runs", str(args.runs)]
     saved_path = work / f"results-{args.seed}.json"
-    saved: dict[str, Any] = json.loads(saved_path.read_text()) if args.resume and saved_path.exists() else {}
+    saved: dict[str, Any] = (
+        json.loads(saved_path.read_text()) if args.resume and saved_path.exists() else {}
+    )
     if saved.get("runs") != args.runs:
-        saved = {"runs": args.runs, "children": {}, "measured_at": f"{datetime.now(UTC):%Y-%m-%d %H:%M}"}
+        saved = {
+            "runs": args.runs,
+            "children": {},
+            "measured_at": f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
+        }
     children: dict[str, Child] = {}
-    names = ["ingest", "ingest-baseline", "rebuild", "rebuild-baseline", "pay", "pay-baseline",
-             "audit", "audit-baseline"]
+    names = [
+        "ingest",
+        "ingest-baseline",
+        "rebuild",
+        "rebuild-baseline",
+        "pay",
+        "pay-baseline",
+        "audit",
+        "audit-baseline",
+    ]
     postings = CONSUME_POSTINGS.get(args.size) or min(int(args.size), 1_000_000)
-    consume_args = ["-m", "scripts.bench.consume", "--postings", str(postings), "--runs", str(args.runs)]
+    consume_args = [
+        "-m",
+        "scripts.bench.consume",
+        "--postings",
+        str(postings),
+        "--runs",
+        str(args.runs),
+    ]
     if args.bootstrap:
         consume_args += ["--bootstrap", args.bootstrap]
-    has_consume = (ROOT / "scripts" / "bench_consume.py").exists()
+    has_consume = (ROOT / "scripts" / "bench" / "consume.py").exists()
     for name in names + (["consume"] if has_consume else []):
         if name in saved["children"]:
             children[name] = Child(**saved["children"][name])
             print(f"- {name}: kept from {saved_path}", file=sys.stderr)
             continue
-        children[name] = run_child(consume_args, name, fatal=False) if name == "consume" \
+        children[name] = (
+            run_child(consume_args, name, fatal=False)
+            if name == "consume"
             else run_child(common, name)
+        )
         saved["children"][name] = children[name].__dict__
         saved_path.write_text(json.dumps(saved, indent=1))
     notes: list[str] = []
     if not has_consume:
-        notes.append("consume (Kafka): skipped, `scripts/bench/consume.py` is not in this tree yet.")
+        notes.append(
+            "consume (Kafka): skipped, `scripts/bench/consume.py` is not in this tree yet."
+        )
 
     c = children
     ingest, raw = c["ingest"].result, c["ingest-baseline"].result
@@ -487,54 +513,113 @@ def main(argv: list[str] | None = None) -> int:
     pay, agg = c["pay"].result, c["pay-baseline"].result
     audit, replayed = c["audit"].result, c["audit-baseline"].result
     rows = [
-        Row("ingest", "`rmledger ingest` (decode, rules, events, SQLite store)", c["ingest"].median(),
+        Row(
+            "ingest",
+            "`rmledger ingest` (decode, rules, events, SQLite store)",
+            c["ingest"].median(),
             per_second(ingest["messages"], c["ingest"].median(), "messages"),
-            "the same lines inserted raw into SQLite", c["ingest-baseline"].median(),
+            "the same lines inserted raw into SQLite",
+            c["ingest-baseline"].median(),
             per_second(raw["messages"], c["ingest-baseline"].median(), "rows"),
-            c["ingest"].peak_bytes, c["ingest-baseline"].peak_bytes),
-        Row("rebuild", "`rmledger rebuild` (drop the DuckDB read model, replay the log)", c["rebuild"].median(),
+            c["ingest"].peak_bytes,
+            c["ingest-baseline"].peak_bytes,
+        ),
+        Row(
+            "rebuild",
+            "`rmledger rebuild` (drop the DuckDB read model, replay the log)",
+            c["rebuild"].median(),
             per_second(rebuild["events"], c["rebuild"].median(), "events"),
-            "reading every notification of the store", c["rebuild-baseline"].median(),
+            "reading every notification of the store",
+            c["rebuild-baseline"].median(),
             per_second(read["events"], c["rebuild-baseline"].median(), "events"),
-            c["rebuild"].peak_bytes, c["rebuild-baseline"].peak_bytes),
-        Row("pay", f"{pay['statements']} statements of {pay['period']}, restated (SQL + pay rules)",
-            c["pay"].median(), "", f"the SQL attribution and aggregation alone ({agg['rows']:,} rows)",
+            c["rebuild"].peak_bytes,
+            c["rebuild-baseline"].peak_bytes,
+        ),
+        Row(
+            "pay",
+            f"{pay['statements']} statements of {pay['period']}, restated (SQL + pay rules)",
+            c["pay"].median(),
+            "",
+            f"the SQL attribution and aggregation alone ({agg['rows']:,} rows)",
             c["pay-baseline"].median(),
-            "", c["pay"].peak_bytes, c["pay-baseline"].peak_bytes),
-        Row("audit history", f"`audit history --manager {audit['manager']}` ({audit['facts']} facts, "
-            f"{audit['credits']:,} credits)", c["audit"].median(), "",
+            "",
+            c["pay"].peak_bytes,
+            c["pay-baseline"].peak_bytes,
+        ),
+        Row(
+            "audit history",
+            f"`audit history --manager {audit['manager']}` ({audit['facts']} facts, "
+            f"{audit['credits']:,} credits)",
+            c["audit"].median(),
+            "",
             f"replaying {audit['manager']}'s aggregates ({replayed['clients']} clients, "
-            f"{replayed['handovers']} handovers, no postings)", c["audit-baseline"].median(), "",
-            c["audit"].peak_bytes, c["audit-baseline"].peak_bytes),
-        Row("departure audit", f"`audit departure --manager {audit['departing']}` ({audit['book']} roles, "
-            f"{audit['findings']} findings)", c["audit"].median("departure_seconds"), "",
-            "the same replay", c["audit-baseline"].median(), "",
-            c["audit"].peak_bytes, c["audit-baseline"].peak_bytes),
+            f"{replayed['handovers']} handovers, no postings)",
+            c["audit-baseline"].median(),
+            "",
+            c["audit"].peak_bytes,
+            c["audit-baseline"].peak_bytes,
+        ),
+        Row(
+            "departure audit",
+            f"`audit departure --manager {audit['departing']}` ({audit['book']} roles, "
+            f"{audit['findings']} findings)",
+            c["audit"].median("departure_seconds"),
+            "",
+            "the same replay",
+            c["audit-baseline"].median(),
+            "",
+            c["audit"].peak_bytes,
+            c["audit-baseline"].peak_bytes,
+        ),
     ]
-    consume_row, consume_note = consume_line(children.get("consume"), postings, " ".join(consume_args))
+    consume_row, consume_note = consume_line(
+        children.get("consume"), postings, " ".join(consume_args)
+    )
     if consume_row is not None:
         rows.insert(1, consume_row)
     if consume_note:
         notes.append(consume_note)
     peak = max(child.peak_bytes for child in children.values())
-    notes.append(f"Store sizes: event store (SQLite) {mib(ingest['store_bytes'])}, read model (DuckDB) "
-                 f"{mib(rebuild['read_model_bytes'])}.")
+    notes.append(
+        f"Store sizes: event store (SQLite) {mib(ingest['store_bytes'])}, read model (DuckDB) "
+        f"{mib(rebuild['read_model_bytes'])}."
+    )
     if rebuild.get("first_build_seconds"):
-        notes.append(f"rebuild: the read model's first build, before the timed rebuilds (it also computes "
-                     f"the log's hash chain, which a rebuild keeps), took {rebuild['first_build_seconds']:.2f} s; "
-                     "the rebuild's peak memory includes it.")
-    notes.append(f"Largest peak memory of any process: {mib(peak)} "
-                 f"({'within' if peak < MEMORY_BOUND else 'OVER'} the 1.5 GiB bound).")
-    notes.append("The ingest baseline writes one row per message; the ledger writes "
-                 f"{ingest['events'] / ingest['messages']:.2f} events per message (receipts for "
-                 "idempotence) plus its aggregates' checks.")
+        notes.append(
+            f"rebuild: the read model's first build, before the timed rebuilds (it also computes "
+            f"the log's hash chain, which a rebuild keeps), took {rebuild['first_build_seconds']:.2f} s; "
+            "the rebuild's peak memory includes it."
+        )
+    notes.append(
+        f"Largest peak memory of any process: {mib(peak)} "
+        f"({'within' if peak < MEMORY_BOUND else 'OVER'} the 1.5 GiB bound)."
+    )
+    notes.append(
+        "The ingest baseline writes one row per message; the ledger writes "
+        f"{ingest['events'] / ingest['messages']:.2f} events per message (receipts for "
+        "idempotence) plus its aggregates' checks."
+    )
     bank_info = {"messages": ingest["messages"], "events": ingest["events"]}
-    command = f"python -m scripts.bench.all --size {args.size}" + (f" --runs {args.runs}" if args.runs != 3 else "")
+    command = f"python -m scripts.bench.all --size {args.size}" + (
+        f" --runs {args.runs}" if args.runs != 3 else ""
+    )
     measured_at = saved.get("measured_at") or f"{datetime.now(UTC):%Y-%m-%d %H:%M}"
-    section = render(args.size, args.seed, args.runs, bank_info, rows, notes, command, measured_at)
-    write_section(args.out, args.size, section)
-    print(section)
-    print(f"written to {args.out}", file=sys.stderr)
+    for row in rows:  # the ratio from the unrounded medians, stored as measured
+        row.ratio = row.measured_s / row.baseline_s if row.baseline_s else None
+    result = {
+        "size": args.size,
+        "seed": args.seed,
+        "runs": args.runs,
+        "command": command,
+        "measured_at": measured_at,
+        "machine": machine(),
+        "bank": bank_info,
+        "rows": [asdict(row) for row in rows],
+        "notes": notes,
+    }
+    path = save_result(f"all-{args.size}", result, args.results)
+    print(render_all(result))
+    print(f"stored in {path}; docs/benchmarks.md rendered again", file=sys.stderr)
     return 0
 
 

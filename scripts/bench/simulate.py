@@ -74,6 +74,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--ratio", default="0.60", help="the draft's prepayment ratio (default 0.60)"
     )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="store the figures in docs/bench-results/simulate.json and render docs/benchmarks.md",
+    )
     args = parser.parse_args(argv)
     directory = data_dir(args.data_dir)
     ledger = open_ledger(ledger_env(directory, create=False), create=False)
@@ -102,6 +107,47 @@ def main(argv: list[str] | None = None) -> None:
         f"restated statements: median {restated_s:.2f} s  ({', '.join(f'{t:.2f}' for t in restated_times)})"
     )
     print(f"ratio simulate / restated: {sim_s / restated_s:.1f}")
+    if args.record:
+        runs = (
+            ", ".join(f"{t:.2f}" for t in sim_times),
+            ", ".join(f"{t:.2f}" for t in restated_times),
+        )
+        record(
+            args,
+            first,
+            last,
+            [
+                [
+                    f"simulation of {first}..{last} ({len(result)} manager-months, {changed} with a difference)",
+                    f"{sim_s:.2f} s",
+                    runs[0],
+                ],
+                ["restated statements of the same months", f"{restated_s:.2f} s", runs[1]],
+                ["ratio", f"{sim_s / restated_s:.1f}", ""],
+            ],
+        )
+
+
+def record(args: argparse.Namespace, first: str, last: str, rows: list[list[str]]) -> None:
+    """Store this run's figures for docs/benchmarks.md (``scripts/bench/report.py``)."""
+    from datetime import UTC, datetime
+
+    from scripts.bench.report import save_result
+
+    command = (
+        f"python -m scripts.bench.simulate --data-dir DIR --runs {args.runs} --ratio {args.ratio}"
+    )
+    path = save_result("simulate", {
+        "order": 50, "title": "Simulations", "script": "scripts/bench/simulate.py",
+        "recorded": "by the script", "measured": f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        "commands": [command],
+        "text": [f"`rmledger pay simulate` of every closed month ({first} to {last}) beside the restated "
+                 "statements of the same months (`pay.restated_by_month`) in the same run; the draft is the "
+                 "plan in force on the last closed month's last day as a new version effective from the "
+                 f"first, with prepayment ratio {args.ratio}. Aim: under 10 s."],
+        "tables": [{"headers": ["measured", "median", "runs"], "align": "lll", "rows": rows}],
+    })  # fmt: skip
+    print(f"stored in {path}")
 
 
 if __name__ == "__main__":
