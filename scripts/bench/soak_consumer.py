@@ -11,14 +11,14 @@ applied once and never dead-lettered (the retry time is long enough for what it 
 for), each bad message dead-lettered once and never applied, and every dead letter on
 its ``.dlq`` topic.
 
-The helpers here (the scenario with bad messages, the store census, the checks, the
-consumer process) are also used by ``tests/consumers/test_kafka_consumer*.py``.
+The helpers here (the scenario with bad messages, the consumer process) and those of
+``scripts.bench.soak_census`` (the store census and the checks) are also used by
+``tests/consumers/test_kafka_consumer*.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import contextlib
 import json
 import os
@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,24 +35,23 @@ from typing import Any
 import attrs
 
 from consumers.producer import produce_messages
-from consumers.publisher import DEAD_LETTER_TOPIC
 from consumers.topics import default_topics, dlq_topic, topic_for
 from domain.ledger import Ledger
-from domain.seal import SEAL_TOPICS
 from domain.store import ledger_env
 from scripts.bank.generate import generate
 
+# The census and checks are also imported from here, as before they had a module.
+from scripts.bench.soak_census import (  # noqa: F401
+    FACT_ID_FIELDS,
+    RECEIPT_TOPIC,
+    Census,
+    census,
+    dlq_problems,
+    exactly_once_problems,
+    read_dlq,
+)
+
 RMLEDGER = str(Path(sys.executable).parent / "rmledger")
-
-# Created events of the facts, which are their own receipts: the field holding the message id.
-FACT_ID_FIELDS = {
-    "domain.facts:Posting.Booked": "source_id",
-    "domain.facts:BalanceReport.Reported": "message_id",
-    "domain.facts:Activity.Recorded": "message_id",
-    "domain.facts:Adjustment.Recorded": "message_id",
-}
-RECEIPT_TOPIC = "domain.registry:Receipt.Applied"
-
 
 # -- the scenario ------------------------------------------------------------------------
 
@@ -70,26 +68,70 @@ class Scenario:
 def bad_messages(tag: str) -> list[bytes]:
     """Messages that must all be dead-lettered: malformed, or breaking a rule for good.
     ``tag`` makes each one's bytes unique to the run."""
+
     def enc(obj: dict[str, Any]) -> bytes:
         return json.dumps(obj).encode()
 
     return [
-        f"not json {tag}".encode(),                                             # invalid_json
-        f'["a list", "{tag}"]'.encode(),                                        # not_an_object
-        enc({"type": "posting.teleported", "id": f"bad-type-{tag}"}),           # unknown_type
-        enc({"type": "posting.booked", "id": f"bad-float-{tag}", "client_id": "C000001",
-             "category": "fee_income", "amount": 12.5, "value_date": "2025-01-15"}),  # wrong_type: a float
-        enc({"type": "client.registered", "id": f"bad-field-{tag}", "client_id": f"CX-{tag}",
-             "kind": "personal", "branch_id": "B01", "registered_on": "2025-01-02", "name": "X",
-             "id_number": "110101199001011234", "nickname": "x"}),              # unknown_field
-        enc({"type": "posting.booked", "id": f"bad-date-{tag}", "client_id": "C000001",
-             "category": "fee_income", "amount": "10.00", "value_date": "2025-02-30"}),  # invalid_date
+        f"not json {tag}".encode(),  # invalid_json
+        f'["a list", "{tag}"]'.encode(),  # not_an_object
+        enc({"type": "posting.teleported", "id": f"bad-type-{tag}"}),  # unknown_type
+        enc(
+            {
+                "type": "posting.booked",
+                "id": f"bad-float-{tag}",
+                "client_id": "C000001",
+                "category": "fee_income",
+                "amount": 12.5,
+                "value_date": "2025-01-15",
+            }
+        ),  # wrong_type: a float
+        enc(
+            {
+                "type": "client.registered",
+                "id": f"bad-field-{tag}",
+                "client_id": f"CX-{tag}",
+                "kind": "personal",
+                "branch_id": "B01",
+                "registered_on": "2025-01-02",
+                "name": "X",
+                "id_number": "110101199001011234",
+                "nickname": "x",
+            }
+        ),  # unknown_field
+        enc(
+            {
+                "type": "posting.booked",
+                "id": f"bad-date-{tag}",
+                "client_id": "C000001",
+                "category": "fee_income",
+                "amount": "10.00",
+                "value_date": "2025-02-30",
+            }
+        ),  # invalid_date
         # A posting for a client that never arrives: held, then dead-lettered after the retry time.
-        enc({"type": "posting.booked", "id": f"bad-orphan-{tag}", "client_id": f"NOBODY-{tag}",
-             "category": "fee_income", "amount": "10.00", "value_date": "2025-01-15"}),
+        enc(
+            {
+                "type": "posting.booked",
+                "id": f"bad-orphan-{tag}",
+                "client_id": f"NOBODY-{tag}",
+                "category": "fee_income",
+                "amount": "10.00",
+                "value_date": "2025-01-15",
+            }
+        ),
         # A compliance adjustment of 0 for a manager hired at the start: a broken rule.
-        enc({"type": "adjustment.recorded", "id": f"bad-zero-{tag}", "manager_id": "M0001",
-             "period": "2025-01", "kind": "compliance", "amount": "0.00", "reason": "none"}),
+        enc(
+            {
+                "type": "adjustment.recorded",
+                "id": f"bad-zero-{tag}",
+                "manager_id": "M0001",
+                "period": "2025-01",
+                "kind": "compliance",
+                "amount": "0.00",
+                "reason": "none",
+            }
+        ),
     ]
 
 
@@ -110,164 +152,6 @@ def scenario(seed: int = 7, size: str = "20000", tag: str = "x", bad_every: int 
     return Scenario(items, {m["id"] for m in good}, set(bad))
 
 
-# -- what the store holds -------------------------------------------------------------------
-
-
-@attrs.define
-class Census:
-    """Per message id, how many times it was applied; every dead letter stored."""
-
-    applied: Counter[str]
-    letters: list[dict[str, Any]]  # source_topic, partition, offset, message_id, value, rule, error
-    events: int  # seals left out: how many there are depends on how messages were batched
-
-    def letters_by_value(self) -> Counter[bytes]:
-        return Counter(letter["value"] for letter in self.letters)
-
-    def letters_by_position(self) -> Counter[tuple[str, int, int]]:
-        return Counter((x["source_topic"], x["partition"], x["offset"]) for x in self.letters)
-
-
-def _state(ledger: Ledger, notification: Any) -> dict[str, Any]:
-    data = notification.state
-    if ledger.mapper.cipher is not None:
-        data = ledger.mapper.cipher.decrypt(data)
-    if ledger.mapper.compressor is not None:
-        data = ledger.mapper.compressor.decompress(data)
-    result: dict[str, Any] = json.loads(data)
-    return result
-
-
-def census(ledger: Ledger, page: int = 5000) -> Census:
-    """Count Receipt and fact events per message id, and list the dead letters, over the whole log."""
-    applied: Counter[str] = Counter()
-    letters: list[dict[str, Any]] = []
-    events = 0
-    position = 0
-    wanted = {RECEIPT_TOPIC, DEAD_LETTER_TOPIC, *FACT_ID_FIELDS}
-    while True:
-        notifications = ledger.recorder.select_notifications(start=position + 1, limit=page)
-        for n in notifications:
-            if n.topic in SEAL_TOPICS:
-                continue
-            events += 1
-            if n.topic not in wanted:
-                continue
-            state = _state(ledger, n)
-            if n.topic == RECEIPT_TOPIC:
-                applied[state["message_id"]] += 1
-            elif n.topic == DEAD_LETTER_TOPIC:
-                letters.append({
-                    "source_topic": state["source_topic"], "partition": state["partition"],
-                    "offset": state["offset"], "message_id": state["message_id"],
-                    "value": base64.b64decode(state["value_b64"]), "rule": state["rule"],
-                    "field": state["field"], "error": state["error"],
-                })
-            else:
-                applied[state[FACT_ID_FIELDS[n.topic]]] += 1
-        if len(notifications) < page:
-            return Census(applied, letters, events)
-        position = notifications[-1].id
-
-
-def exactly_once_problems(found: Census, good_ids: set[str], bad_values: set[bytes],
-                          good_may_be_lettered: bool = False) -> list[str]:
-    """Everything wrong with the store against what was produced; empty when exactly once.
-
-    A good message (well formed, breaking no rule in the order of the file) is applied
-    exactly once and never dead-lettered: with a retry time long enough for what it
-    waits for, the consumer holds it until it applies (docs/kafka.md). Only with
-    ``good_may_be_lettered`` (a retry time too short on purpose) may it be
-    dead-lettered once instead; never both, never neither, never twice. A bad message
-    is dead-lettered once and never applied."""
-    problems: list[str] = []
-    lettered_ids = Counter(x["message_id"] for x in found.letters if x["value"] not in bad_values)
-    if not good_may_be_lettered:
-        for letter in found.letters:
-            if letter["value"] not in bad_values and letter["message_id"] in good_ids:
-                problems.append(f"{letter['message_id']} is a good message but was dead-lettered: {letter['error']}")
-    for message_id, count in found.applied.items():
-        if count > 1:
-            problems.append(f"{message_id} applied {count} times")
-        if message_id not in good_ids:
-            problems.append(f"{message_id} applied but never produced as a good message")
-    for message_id in sorted(good_ids):
-        applied, lettered = found.applied.get(message_id, 0), lettered_ids.get(message_id, 0)
-        if applied and lettered:
-            problems.append(f"{message_id} applied and also dead-lettered")
-        elif lettered > 1:
-            problems.append(f"{message_id} dead-lettered {lettered} times")
-        elif not applied and not lettered:
-            problems.append(f"{message_id} lost: neither applied nor dead-lettered")
-    by_value = found.letters_by_value()
-    for value in sorted(bad_values):
-        if by_value.get(value, 0) != 1:
-            problems.append(f"bad message {value[:60]!r} dead-lettered {by_value.get(value, 0)} times")
-    for position, count in found.letters_by_position().items():
-        if count > 1:
-            problems.append(f"offset {position} dead-lettered {count} times")
-    return problems
-
-
-def read_dlq(bootstrap: str, topics: list[str], timeout: float = 20.0) -> list[Any]:
-    """Every record now on the ``.dlq`` topics of ``topics`` (read with assign(), no group)."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             auto_offset_reset="earliest", consumer_timeout_ms=1000)
-    try:
-        partitions = []
-        for topic in topics:
-            for p in sorted(consumer.partitions_for_topic(dlq_topic(topic)) or ()):
-                partitions.append(TopicPartition(dlq_topic(topic), p))
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        records: list[Any] = []
-        deadline = time.monotonic() + timeout
-        quiet_since = time.monotonic()
-        while time.monotonic() < deadline:
-            batch = consumer.poll(timeout_ms=300)
-            got = [r for rs in batch.values() for r in rs]
-            records += got
-            if got:
-                quiet_since = time.monotonic()
-            # done when every partition is read to its high-water mark (not end_offsets: Tansu)
-            done = all(consumer.highwater(tp) is not None and consumer.position(tp) >= (consumer.highwater(tp) or 0)
-                       for tp in partitions)
-            if done and time.monotonic() - quiet_since > 0.5:
-                break
-        return records
-    finally:
-        consumer.close()
-
-
-def dlq_problems(found: Census, records: list[Any]) -> list[str]:
-    """Each stored dead letter is on its .dlq topic (at least once, repeats share an event id),
-    with its original bytes and its error in the headers."""
-    problems = []
-    seen: dict[tuple[str, int, int], Any] = {}
-    for record in records:
-        headers = dict(record.headers or [])
-        position = (headers["source-topic"].decode(), int(headers["source-partition"]),
-                    int(headers["source-offset"]))
-        seen[position] = (record, headers)
-    for letter in found.letters:
-        position = (letter["source_topic"], letter["partition"], letter["offset"])
-        if position not in seen:
-            problems.append(f"dead letter {position} is not on {dlq_topic(letter['source_topic'])}")
-            continue
-        record, headers = seen[position]
-        if record.value != letter["value"]:
-            problems.append(f"dead letter {position}: bytes differ on the .dlq topic")
-        if headers.get("error-rule", b"").decode() != letter["rule"] or headers.get("error", b"").decode() != letter["error"]:
-            problems.append(f"dead letter {position}: error headers differ")
-        if not headers.get("rmledger-event-id"):
-            problems.append(f"dead letter {position}: no rmledger-event-id header")
-    return problems
-
-
 # -- the consumer as a process ----------------------------------------------------------------
 
 
@@ -277,12 +161,32 @@ def dlq_problems(found: Census, records: list[Any]) -> list[str]:
 SOAK_RETRY_SECONDS = 10.0
 
 
-def consume_command(data_dir: Path, bootstrap: str, group: str, prefix: str, until_idle: float | None = None,
-                    retry_seconds: float = SOAK_RETRY_SECONDS, session_timeout_ms: int = 6000,
-                    join_timeout: float | None = None) -> list[str]:
-    command = [RMLEDGER, "--data-dir", str(data_dir), "consume", "--bootstrap", bootstrap, "--group", group,
-               "--prefix", prefix, "--retry-seconds", str(retry_seconds),
-               "--session-timeout-ms", str(session_timeout_ms)]
+def consume_command(
+    data_dir: Path,
+    bootstrap: str,
+    group: str,
+    prefix: str,
+    until_idle: float | None = None,
+    retry_seconds: float = SOAK_RETRY_SECONDS,
+    session_timeout_ms: int = 6000,
+    join_timeout: float | None = None,
+) -> list[str]:
+    command = [
+        RMLEDGER,
+        "--data-dir",
+        str(data_dir),
+        "consume",
+        "--bootstrap",
+        bootstrap,
+        "--group",
+        group,
+        "--prefix",
+        prefix,
+        "--retry-seconds",
+        str(retry_seconds),
+        "--session-timeout-ms",
+        str(session_timeout_ms),
+    ]
     if join_timeout is not None:
         command += ["--join-timeout", str(join_timeout)]
     if until_idle is not None:
@@ -293,7 +197,9 @@ def consume_command(data_dir: Path, bootstrap: str, group: str, prefix: str, unt
 def start_consumer(command: list[str], log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k != "RMLEDGER_DATA_DIR"}
     with log.open("ab") as out:
-        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
+        return subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+        )
 
 
 def kill(process: subprocess.Popen[bytes]) -> None:
@@ -348,7 +254,9 @@ JOINING = "rmledger consume: joining group"
 IN_GROUP = "rmledger consume: in group"
 
 
-def wait_for_line(log: Path, text: str, after: int, process: subprocess.Popen[bytes], timeout: float) -> bool:
+def wait_for_line(
+    log: Path, text: str, after: int, process: subprocess.Popen[bytes], timeout: float
+) -> bool:
     """Wait until the consumer logs ``text`` past byte ``after`` of ``log``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
@@ -360,7 +268,9 @@ def wait_for_line(log: Path, text: str, after: int, process: subprocess.Popen[by
     return False
 
 
-def wait_for_progress(ledger: Ledger, before: int, process: subprocess.Popen[bytes], timeout: float) -> bool:
+def wait_for_progress(
+    ledger: Ledger, before: int, process: subprocess.Popen[bytes], timeout: float
+) -> bool:
     """Wait until the consumer process has stored something (or exited, or ``timeout``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:
@@ -370,11 +280,23 @@ def wait_for_progress(ledger: Ledger, before: int, process: subprocess.Popen[byt
     return False
 
 
-def soak(bootstrap: str, kills: int, size: str = "20000", seed: int = 7, partitions: int = 3,
-         min_delay: float = 0.0, max_delay: float = 1.0, session_timeout_ms: int = 2000,
-         data_dir: Path | None = None, verbose: bool = True, rng_seed: int | None = None,
-         startup_kills: float = 0.2, join_kills: float = 0.0, join_timeout: float = 10.0,
-         retry_seconds: float = SOAK_RETRY_SECONDS) -> SoakResult:
+def soak(
+    bootstrap: str,
+    kills: int,
+    size: str = "20000",
+    seed: int = 7,
+    partitions: int = 3,
+    min_delay: float = 0.0,
+    max_delay: float = 1.0,
+    session_timeout_ms: int = 2000,
+    data_dir: Path | None = None,
+    verbose: bool = True,
+    rng_seed: int | None = None,
+    startup_kills: float = 0.2,
+    join_kills: float = 0.0,
+    join_timeout: float = 10.0,
+    retry_seconds: float = SOAK_RETRY_SECONDS,
+) -> SoakResult:
     """Produce, kill ``kills`` consumers at random moments, run to idle, check.
 
     Each consumer is killed ``min_delay``..``max_delay`` seconds after it stored its
@@ -395,11 +317,20 @@ def soak(bootstrap: str, kills: int, size: str = "20000", seed: int = 7, partiti
     chosen = scenario(seed, size, tag)
     started = time.monotonic()
     produce_messages(bootstrap, chosen.items, prefix=prefix)
-    say(f"produced {len(chosen.items)} messages ({len(chosen.bad_values)} bad) to {prefix}.* "
-        f"in {time.monotonic() - started:.1f}s; store {work}")
+    say(
+        f"produced {len(chosen.items)} messages ({len(chosen.bad_values)} bad) to {prefix}.* "
+        f"in {time.monotonic() - started:.1f}s; store {work}"
+    )
 
-    command = consume_command(work, bootstrap, group, prefix, session_timeout_ms=session_timeout_ms,
-                              join_timeout=join_timeout, retry_seconds=retry_seconds)
+    command = consume_command(
+        work,
+        bootstrap,
+        group,
+        prefix,
+        session_timeout_ms=session_timeout_ms,
+        join_timeout=join_timeout,
+        retry_seconds=retry_seconds,
+    )
     bound = 2 * join_timeout + 10
     kill_started = time.monotonic()
     while_consuming = 0
@@ -431,7 +362,9 @@ def soak(bootstrap: str, kills: int, size: str = "20000", seed: int = 7, partiti
                 if wait_for_line(log, IN_GROUP, log_size, process, timeout=bound):
                     restarts.append(time.monotonic() - run_started)
                 else:
-                    late.append(f"run {number} was not in its group within {bound:.0f}s of its start")
+                    late.append(
+                        f"run {number} was not in its group within {bound:.0f}s of its start"
+                    )
                 if wait_for_progress(ledger, before, process, timeout=bound):
                     since = "its first batch"
                     first_batches.append(time.monotonic() - run_started)
@@ -441,17 +374,33 @@ def soak(bootstrap: str, kills: int, size: str = "20000", seed: int = 7, partiti
             kill(process)
             after = ledger.recorder.max_notification_id() or 0
             while_consuming += after > before
-            say(f"kill {number}/{kills} {delay:.2f}s after {since} "
-                f"({time.monotonic() - run_started:.1f}s in all): events {before} -> {after}")
+            say(
+                f"kill {number}/{kills} {delay:.2f}s after {since} "
+                f"({time.monotonic() - run_started:.1f}s in all): events {before} -> {after}"
+            )
         kill_seconds = time.monotonic() - kill_started
         final_started = time.monotonic()
-        final = subprocess.run(consume_command(work, bootstrap, group, prefix, until_idle=3,
-                                               session_timeout_ms=session_timeout_ms, join_timeout=join_timeout,
-                                               retry_seconds=retry_seconds),
-                               capture_output=True, text=True, timeout=900, check=False)
+        final = subprocess.run(
+            consume_command(
+                work,
+                bootstrap,
+                group,
+                prefix,
+                until_idle=3,
+                session_timeout_ms=session_timeout_ms,
+                join_timeout=join_timeout,
+                retry_seconds=retry_seconds,
+            ),
+            capture_output=True,
+            text=True,
+            timeout=900,
+            check=False,
+        )
         final_seconds = time.monotonic() - final_started
         if final.returncode != 0:
-            raise RuntimeError(f"final consumer failed ({final.returncode}): {final.stderr[-2000:]}")
+            raise RuntimeError(
+                f"final consumer failed ({final.returncode}): {final.stderr[-2000:]}"
+            )
         say(f"final run to idle: {final_seconds:.1f}s: {final.stdout.strip()}")
         found = census(ledger)
         problems = exactly_once_problems(found, chosen.good_ids, chosen.bad_values)
@@ -461,12 +410,21 @@ def soak(bootstrap: str, kills: int, size: str = "20000", seed: int = 7, partiti
         ledger.close()
     bad_letters = sum(1 for x in found.letters if x["value"] in chosen.bad_values)
     return SoakResult(
-        kills=kills, messages=len(chosen.items), bad=len(chosen.bad_values),
-        applied=sum(found.applied.values()), dead_lettered=len(found.letters),
-        good_dead_lettered=len(found.letters) - bad_letters, events=found.events,
-        seconds=time.monotonic() - started, kill_seconds=kill_seconds, final_seconds=final_seconds,
-        problems=problems, killed_while_consuming=while_consuming, killed_in_join=in_join,
-        restart_seconds=restarts, first_batch_seconds=first_batches,
+        kills=kills,
+        messages=len(chosen.items),
+        bad=len(chosen.bad_values),
+        applied=sum(found.applied.values()),
+        dead_lettered=len(found.letters),
+        good_dead_lettered=len(found.letters) - bad_letters,
+        events=found.events,
+        seconds=time.monotonic() - started,
+        kill_seconds=kill_seconds,
+        final_seconds=final_seconds,
+        problems=problems,
+        killed_while_consuming=while_consuming,
+        killed_in_join=in_join,
+        restart_seconds=restarts,
+        first_batch_seconds=first_batches,
     )
 
 
@@ -483,58 +441,115 @@ def broker_for(bootstrap: str | None) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--kills", type=int, default=100)
-    parser.add_argument("--bootstrap", default=None, help="HOST:PORT (default: start a Tansu broker)")
-    parser.add_argument("--size", default=None,
-                        help="generator size: tiny, small, or a message count (default: 4000 per kill, at least 20000)")
+    parser.add_argument(
+        "--bootstrap", default=None, help="HOST:PORT (default: start a Tansu broker)"
+    )
+    parser.add_argument(
+        "--size",
+        default=None,
+        help="generator size: tiny, small, or a message count (default: 4000 per kill, at least 20000)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--partitions", type=int, default=3)
-    parser.add_argument("--min-delay", type=float, default=0.0, help="seconds before a kill, at least")
-    parser.add_argument("--max-delay", type=float, default=1.0, help="seconds before a kill, at most")
-    parser.add_argument("--startup-kills", type=float, default=0.2,
-                        help="share of kills timed from the process start rather than from its first batch")
-    parser.add_argument("--join-kills", type=float, default=0.3,
-                        help="share of kills timed from the consumer's 'joining group' line (0 to half a session)")
-    parser.add_argument("--join-timeout", type=float, default=10.0, help="rmledger consume --join-timeout")
-    parser.add_argument("--retry-seconds", type=float, default=SOAK_RETRY_SECONDS,
-                        help="rmledger consume --retry-seconds: more on a loaded machine, where a partition "
-                             "can fall further behind the others")
+    parser.add_argument(
+        "--min-delay", type=float, default=0.0, help="seconds before a kill, at least"
+    )
+    parser.add_argument(
+        "--max-delay", type=float, default=1.0, help="seconds before a kill, at most"
+    )
+    parser.add_argument(
+        "--startup-kills",
+        type=float,
+        default=0.2,
+        help="share of kills timed from the process start rather than from its first batch",
+    )
+    parser.add_argument(
+        "--join-kills",
+        type=float,
+        default=0.3,
+        help="share of kills timed from the consumer's 'joining group' line (0 to half a session)",
+    )
+    parser.add_argument(
+        "--join-timeout", type=float, default=10.0, help="rmledger consume --join-timeout"
+    )
+    parser.add_argument(
+        "--retry-seconds",
+        type=float,
+        default=SOAK_RETRY_SECONDS,
+        help="rmledger consume --retry-seconds: more on a loaded machine, where a partition "
+        "can fall further behind the others",
+    )
     parser.add_argument("--session-timeout-ms", type=int, default=2000)
     parser.add_argument("--rng-seed", type=int, default=None, help="seed of the kill timings")
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     with broker_for(args.bootstrap) as bootstrap:
         size = args.size or str(max(20000, 4000 * args.kills))
-        result = soak(bootstrap, args.kills, size, args.seed, args.partitions, args.min_delay,
-                      args.max_delay, args.session_timeout_ms, args.data_dir, rng_seed=args.rng_seed,
-                      startup_kills=args.startup_kills, join_kills=args.join_kills,
-                      join_timeout=args.join_timeout, retry_seconds=args.retry_seconds)
-    print(f"\nkills: {result.kills} ({result.killed_while_consuming} while events were being stored, "
-          f"{result.killed_in_join} in a group join)")
-    for what, seconds in (("in group again", result.restart_seconds),
-                          ("first stored batch", result.first_batch_seconds)):
+        result = soak(
+            bootstrap,
+            args.kills,
+            size,
+            args.seed,
+            args.partitions,
+            args.min_delay,
+            args.max_delay,
+            args.session_timeout_ms,
+            args.data_dir,
+            rng_seed=args.rng_seed,
+            startup_kills=args.startup_kills,
+            join_kills=args.join_kills,
+            join_timeout=args.join_timeout,
+            retry_seconds=args.retry_seconds,
+        )
+    print(
+        f"\nkills: {result.kills} ({result.killed_while_consuming} while events were being stored, "
+        f"{result.killed_in_join} in a group join)"
+    )
+    for what, seconds in (
+        ("in group again", result.restart_seconds),
+        ("first stored batch", result.first_batch_seconds),
+    ):
         if seconds:
             times = sorted(seconds)
-            print(f"restarts, start to {what}: {len(times)}; median {times[len(times) // 2]:.1f}s, "
-                  f"max {times[-1]:.1f}s (bound for 'in group': {2 * args.join_timeout + 10:.0f}s)")
+            print(
+                f"restarts, start to {what}: {len(times)}; median {times[len(times) // 2]:.1f}s, "
+                f"max {times[-1]:.1f}s (bound for 'in group': {2 * args.join_timeout + 10:.0f}s)"
+            )
     print(f"messages produced: {result.messages} ({result.bad} bad)")
-    print(f"applied: {result.applied}  dead-lettered: {result.dead_lettered} "
-          f"({result.bad} bad + {result.good_dead_lettered} good ones, which must be 0)")
+    print(
+        f"applied: {result.applied}  dead-lettered: {result.dead_lettered} "
+        f"({result.bad} bad + {result.good_dead_lettered} good ones, which must be 0)"
+    )
     print(f"events stored: {result.events}")
-    print(f"time: {result.seconds:.1f}s (kill phase {result.kill_seconds:.1f}s, final run {result.final_seconds:.1f}s)")
+    print(
+        f"time: {result.seconds:.1f}s (kill phase {result.kill_seconds:.1f}s, final run {result.final_seconds:.1f}s)"
+    )
     if result.problems:
         print(f"EXACTLY-ONCE VIOLATED: {len(result.problems)} problem(s)")
         for problem in result.problems[:50]:
             print(f"  {problem}")
         return 1
-    print("exactly once: every good message applied once, every bad one dead-lettered once, "
-          "every dead letter on its .dlq topic")
+    print(
+        "exactly once: every good message applied once, every bad one dead-lettered once, "
+        "every dead letter on its .dlq topic"
+    )
     return 0
 
 
-__all__ = ["Census", "Scenario", "census", "dlq_problems", "exactly_once_problems", "scenario", "soak",
-           "topic_for"]
+__all__ = [
+    "Census",
+    "Scenario",
+    "census",
+    "dlq_problems",
+    "exactly_once_problems",
+    "scenario",
+    "soak",
+    "topic_for",
+]
 
 if __name__ == "__main__":
     sys.exit(main())

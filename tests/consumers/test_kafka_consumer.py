@@ -58,7 +58,7 @@ SESSION_MS = 2000  # group joins take session_timeout/2 on Tansu: keep it short 
 # once everything before it is consumed. Every other message is produced in any
 # interleaving that keeps the order per key.
 BARRIER_TYPES = frozenset({"period.closed"})
-# Messages that settle (consumers.kafka_consumer.SETTLED_TYPES): produced after the
+# Messages that settle (consumers.kafka_records.SETTLED_TYPES): produced after the
 # messages that precede them in business order, consumed in any order (docs/kafka.md).
 SETTLING_TYPES = frozenset(
     {"manager.departed", "handover.opened", "handover.filed", "period.closed"}
