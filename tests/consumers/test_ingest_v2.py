@@ -33,6 +33,7 @@ def test_ingest_applies_sign_offs_and_reports_each_refused_one(tmp_path: Path) -
     assert result.exit_code == 1
     summary = json.loads(result.output)
     assert (summary["applied"], summary["duplicates"]) == (10, 0)
+    assert {r.pop("file") for r in summary["rejected"]} == {str(source)}
     assert summary["rejected"] == [
         {
             "line": 8,
