@@ -183,7 +183,7 @@ def _field_specs(cls: type[Message]) -> tuple[dict[str, FieldSpec], frozenset[st
 PERSONAL_FIELDS = frozenset({"id_number"})
 
 
-def _text(value: Any, field: str, _: tuple[str, ...]) -> str:
+def _text(value: Any, field: str, _: tuple[str, ...], max_chars: int = limits.MAX_TEXT_CHARS) -> str:
     personal = field in PERSONAL_FIELDS
     if not isinstance(value, str):
         raise DecodeError(
@@ -198,7 +198,12 @@ def _text(value: Any, field: str, _: tuple[str, ...]) -> str:
         raise DecodeError(
             field, "invalid_text", "holds a lone surrogate escape that is not a character", None
         ) from None
-    return limits.check_text(value, field)
+    return limits.check_text(value, field, max_chars)
+
+
+def _claim(value: Any, field: str, choices: tuple[str, ...]) -> str:
+    """A dispute's claim: text of at most ``limits.MAX_CLAIM_CHARS`` characters."""
+    return _text(value, field, choices, limits.MAX_CLAIM_CHARS)
 
 
 def _id(value: Any, field: str, _: tuple[str, ...]) -> str:
@@ -284,6 +289,28 @@ def _count(value: Any, field: str, _: tuple[str, ...]) -> int:
     return value
 
 
+def _days(value: Any, field: str, _: tuple[str, ...]) -> int:
+    """A number of days, ``limits.MIN_DISPUTE_DAYS`` to ``limits.MAX_DISPUTE_DAYS``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise DecodeError(field, "wrong_type", f"must be a JSON integer, got {json_kind(value)}", value)
+    if not limits.MIN_DISPUTE_DAYS <= value <= limits.MAX_DISPUTE_DAYS:
+        raise DecodeError(
+            field, "out_of_range",
+            f"must be {limits.MIN_DISPUTE_DAYS} to {limits.MAX_DISPUTE_DAYS} days, got {value}", value)
+    return value
+
+
+def _role_list(value: Any, field: str, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """An ordered list of distinct roles from ``choices`` (it may be empty: no role)."""
+    if not isinstance(value, list):
+        raise DecodeError(field, "wrong_type", f"must be a JSON list of roles, got {json_kind(value)}", value)
+    roles = tuple(_choice(item, f"{field}[{i}]", choices) for i, item in enumerate(value))
+    for i, role in enumerate(roles):
+        if role in roles[:i]:
+            raise DecodeError(f"{field}[{i}]", "duplicate_item", f"{role!r} is listed twice", role)
+    return roles
+
+
 def _id_list(value: Any, field: str, _: tuple[str, ...]) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise DecodeError(field, "wrong_type", f"must be a JSON list of ids, got {json_kind(value)}", value)
@@ -346,6 +373,9 @@ def _activity_values(value: Any, field: str, _: tuple[str, ...]) -> dict[str, De
 
 _PARSERS: dict[str, Callable[[Any, str, tuple[str, ...]], Any]] = {
     "text": _text,
+    "claim": _claim,
+    "days": _days,
+    "role_list": _role_list,
     "id": _id,
     "id_number": _id_number,
     "date": parse_date,

@@ -17,7 +17,11 @@ DLQ_SUFFIX = ".dlq"
 
 # The field a message is keyed by, first one present wins: the client (postings,
 # balances, loans, assignments), else the manager, else the handover, and so on.
-KEY_FIELDS = ("client_id", "manager_id", "handover_id", "loan_id", "posting_id", "period", "version", "id")
+# Version 2: a dispute's opening and resolution share the dispute's key (so the
+# resolution follows the opening), a branch is keyed by itself; no version-1 message
+# has either field, so their keys are unchanged.
+KEY_FIELDS = ("dispute_id", "client_id", "manager_id", "handover_id", "loan_id", "posting_id", "period",
+              "version", "branch_id", "id")
 
 
 def topic_for(message_type: str, prefix: str = DEFAULT_PREFIX) -> str:
@@ -26,7 +30,7 @@ def topic_for(message_type: str, prefix: str = DEFAULT_PREFIX) -> str:
 
 
 def default_topics(prefix: str = DEFAULT_PREFIX) -> list[str]:
-    """All eleven input topics."""
+    """Every input topic: one per family (thirteen since contract version 2)."""
     return [f"{prefix}.{family}" for family in FAMILIES]
 
 

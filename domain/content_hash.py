@@ -28,11 +28,14 @@ def content_hash(message: m.Message) -> str:
     on those exact bytes. Text, dates, decimals and integers (every field but a plan's
     terms) are written here with the encoder's own string escaping, which is what
     ``json.dumps`` would write, at a third of its cost; anything else goes through
-    ``json.dumps`` itself."""
+    ``json.dumps`` itself. An optional field left out (``None``) is not written at all:
+    a version-1 message hashes as it always did."""
     parts = [_json_text(message.TYPE)]
     for name in _field_names(type(message)):
         value = getattr(message, name)
         kind = type(value)
+        if value is None:
+            continue
         if kind is str:
             parts.append(_json_text(value))
         elif kind is date or kind is Decimal:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Tracking
 
-from domain import account_commands
+from domain import account_commands, workflows
 from domain import messages as m
 from domain.access_log import AccessEntry
 from domain.account import Account
@@ -116,6 +117,12 @@ class Ledger(Application[UUID]):
             m.BalanceReported: self._balance_reported,
             m.AdjustmentRecorded: self._adjustment_recorded,
             m.PeriodClosed: self._period_closed,
+            # contract version 2 (domain/workflows.py)
+            m.PeriodCloseApproved: partial(workflows.close_approved, self),
+            m.BranchRegistered: partial(workflows.branch_registered, self),
+            m.PlanAcknowledged: partial(workflows.plan_acknowledged, self),
+            m.DisputeOpened: partial(workflows.dispute_opened, self),
+            m.DisputeResolved: partial(workflows.dispute_resolved, self),
         }
 
     # -- infrastructure ---------------------------------------------------------------
@@ -363,6 +370,8 @@ class Ledger(Application[UUID]):
                 msg.backup_share,
                 dict(msg.activity_values),
                 msg.id,
+                None if msg.close_approvals is None else list(msg.close_approvals),
+                msg.dispute_days,
             )
         )
 
@@ -385,6 +394,8 @@ class Ledger(Application[UUID]):
             )
         # docs/rules.md R3.5: no plan, no statement to issue
         require_plan_for_month(self, uow, msg.period)
+        # docs/rules.md R7.5: every role the plan names has signed the month off
+        workflows.require_signed_off(self, uow, msg.period)
         if self.sealer is not None:
             self.sealer.signing_key()  # a bad or missing key refuses the close before it is stored
         uow.add(Period(msg.period, msg.closed_on, msg.approved_by, msg.id))

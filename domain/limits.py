@@ -34,6 +34,12 @@ MIN_ID_NUMBER_CHARS = 8
 MAX_ID_NUMBER_CHARS = 32
 # Names, reasons and other text.
 MAX_TEXT_CHARS = 200
+# A dispute's claim: the manager's own account of what is wrong.
+MAX_CLAIM_CHARS = 2000
+# A plan's ``dispute_days``: at least a day, at most a year, so an overdue date is
+# always a date of the calendar the read side can compute.
+MIN_DISPUTE_DAYS = 1
+MAX_DISPUTE_DAYS = 365
 
 # Activities in one message: more is a feed error, not a month's work. With a plan's
 # activity value below 10^13, one activity line is below 10^19 yuan, which the read

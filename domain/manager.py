@@ -1,5 +1,6 @@
 """The relationship manager: hire, grade changes, departure with three approvals,
-and the book of clients held (so that departure can be refused without a query)."""
+the book of clients held (so that departure can be refused without a query), and the
+plan versions acknowledged (docs/rules.md R7.7)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,8 @@ class Manager(Aggregate):
         self.departed_on: date | None = None
         # client id -> roles held; kept here so a departure can list every client held
         self.book: dict[str, set[str]] = {}
+        # plan version -> the day it was acknowledged (docs/rules.md R7.7)
+        self.plans_acknowledged: dict[str, date] = {}
 
     # -- checks -----------------------------------------------------------------
 
@@ -175,6 +178,20 @@ class Manager(Aggregate):
     @event("Departed")
     def _departed(self, departed_on: date, message_id: str) -> None:
         self.departed_on = departed_on
+
+    def acknowledge_plan(self, version: str, acknowledged_on: date, message_id: str) -> None:
+        """The manager acknowledges a plan version, once (the version is checked by the caller)."""
+        if version in self.plans_acknowledged:
+            raise DomainRuleBroken(
+                "version", "already_acknowledged",
+                f"manager {self.manager_id} already acknowledged plan {version} on "
+                f"{self.plans_acknowledged[version]}", version,
+            )
+        self._plan_acknowledged(version, acknowledged_on, message_id)
+
+    @event("PlanAcknowledged")
+    def _plan_acknowledged(self, version: str, acknowledged_on: date, message_id: str) -> None:
+        self.plans_acknowledged[version] = acknowledged_on
 
     @event("ClientTaken")
     def take_client(self, client_id: str, role: str, origin: str, effective_on: date, reference: str) -> None:

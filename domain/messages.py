@@ -4,8 +4,12 @@ Each class names its wire ``type`` and describes each field's kind in the field'
 metadata; ``consumers.decoder`` reads those kinds to validate JSON, so the contract
 is written down once, here. Every kind is bounded (``domain/limits.py``, docs/limits.md):
 ``id`` 1-64 printable characters without spaces, ``text`` (names, reasons) at most 200
-characters without control characters, ``id_number`` 8-32 letters and digits, ``date``
-and ``month`` within 1970-01-01..2099-12-31, money below 10^13.
+characters without control characters (``claim`` 2,000), ``id_number`` 8-32 letters and
+digits, ``date`` and ``month`` within 1970-01-01..2099-12-31, money below 10^13.
+
+Version 2 of the contract adds the last five types and two optional fields of a plan.
+An optional field left out is ``None`` here and is not part of the content hash
+(``domain/content_hash.py``), so every version-1 message keeps its meaning and hash.
 """
 
 from __future__ import annotations
@@ -21,7 +25,10 @@ from domain.values import GradeTerms
 
 
 def _f(kind: str, *, choices: tuple[str, ...] = (), optional: bool = False) -> Any:
-    return attrs.field(metadata={"kind": kind, "choices": choices, "optional": optional})
+    metadata = {"kind": kind, "choices": choices, "optional": optional}
+    if optional:  # left out: None, and not hashed
+        return attrs.field(default=None, metadata=metadata)
+    return attrs.field(metadata=metadata)
 
 
 @attrs.frozen
@@ -41,6 +48,12 @@ class PlanPublished(Message):
     prepay_ratio: Decimal = _f("ratio")
     backup_share: Decimal = _f("ratio")
     activity_values: dict[str, Decimal] = _f("activity_values")
+    # version 2: the roles that sign off a month, in order (None: no sign-off), and
+    # the days a dispute may stay open (None: DEFAULT_DISPUTE_DAYS)
+    close_approvals: tuple[str, ...] | None = _f(
+        "role_list", choices=v.SIGN_OFF_ROLES, optional=True
+    )
+    dispute_days: int | None = _f("days", optional=True)
 
 
 @attrs.frozen
@@ -222,6 +235,55 @@ class PeriodClosed(Message):
     approved_by: str = _f("id")
 
 
+@attrs.frozen
+class PeriodCloseApproved(Message):
+    TYPE: ClassVar[str] = "period.close_approved"
+    period: str = _f("month")
+    approver_id: str = _f("id")
+    role: str = _f("choice", choices=v.SIGN_OFF_ROLES)
+    approved_on: date = _f("date")
+
+
+@attrs.frozen
+class BranchRegistered(Message):
+    TYPE: ClassVar[str] = "branch.registered"
+    branch_id: str = _f("id")
+    name: str = _f("text")
+    registered_on: date = _f("date")
+    parent_branch_id: str | None = _f("id", optional=True)
+
+
+@attrs.frozen
+class PlanAcknowledged(Message):
+    TYPE: ClassVar[str] = "plan.acknowledged"
+    manager_id: str = _f("id")
+    version: str = _f("id")
+    acknowledged_on: date = _f("date")
+
+
+@attrs.frozen
+class DisputeOpened(Message):
+    TYPE: ClassVar[str] = "dispute.opened"
+    dispute_id: str = _f("id")
+    manager_id: str = _f("id")
+    period: str = _f("month")
+    claim: str = _f("claim")
+    opened_on: date = _f("date")
+    posting_id: str | None = _f("id", optional=True)
+
+
+@attrs.frozen
+class DisputeResolved(Message):
+    TYPE: ClassVar[str] = "dispute.resolved"
+    dispute_id: str = _f("id")
+    outcome: str = _f("choice", choices=v.DISPUTE_OUTCOMES)
+    reason: str = _f("text")
+    resolved_by: str = _f("id")
+    resolved_on: date = _f("date")
+    # required when upheld, absent when rejected: a rule of the domain (R7.6)
+    amount: Decimal | None = _f("money_signed", optional=True)
+
+
 MESSAGE_TYPES: dict[str, type[Message]] = {
     cls.TYPE: cls
     for cls in (
@@ -246,11 +308,19 @@ MESSAGE_TYPES: dict[str, type[Message]] = {
         BalanceReported,
         AdjustmentRecorded,
         PeriodClosed,
+        PeriodCloseApproved,
+        BranchRegistered,
+        PlanAcknowledged,
+        DisputeOpened,
+        DisputeResolved,
     )
 }
 
 
 def family_of(message_type: str) -> str:
-    """The Kafka topic family of a message type: ``posting.booked`` -> ``postings``."""
+    """The Kafka topic family of a message type: ``posting.booked`` -> ``postings``,
+    ``activity.recorded`` -> ``activities``, ``branch.registered`` -> ``branches``."""
     family = message_type.split(".", 1)[0]
-    return family[:-1] + "ies" if family.endswith("y") else family + "s"
+    if family.endswith("y"):
+        return family[:-1] + "ies"
+    return family + ("es" if family.endswith(("ch", "sh", "s", "x")) else "s")

@@ -10,7 +10,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.facts import fact_id
 from domain.ids import aggregate_id
-from domain.values import GradeTerms
+from domain.values import DEFAULT_DISPUTE_DAYS, GradeTerms
 
 
 class Plan(Aggregate):
@@ -30,10 +30,16 @@ class Plan(Aggregate):
         backup_share: Decimal,
         activity_values: dict[str, Decimal],
         message_id: str,
+        close_approvals: list[str] | None = None,
+        dispute_days: int | None = None,
     ) -> None:
         # not ``self.version``: that is the aggregate's own event version
         self.plan_version = version
         self.effective_from = effective_from
+        # Version 2 (docs/rules.md R3.4): stored as sent, None when left out; a plan
+        # published before version 2 has neither, and reads with the same defaults.
+        self.close_approvals: tuple[str, ...] = tuple(close_approvals or ())
+        self.dispute_days: int = DEFAULT_DISPUTE_DAYS if dispute_days is None else dispute_days
 
 
 class Period(Aggregate):

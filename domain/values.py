@@ -35,6 +35,10 @@ PRODUCTS = (
     "loan_housing",
 )
 ADJUSTMENT_KINDS = ("compliance", "award")
+# Who may sign off a month before its close (docs/rules.md R7.5); a plan's
+# ``close_approvals`` names some of them, in the order they must sign.
+SIGN_OFF_ROLES = ("branch_head", "performance_office", "finance", "hr")
+DISPUTE_OUTCOMES = ("upheld", "rejected")  # docs/rules.md R7.6
 
 # Posting categories: category -> (class, sign). docs/rules.md R6.1.
 CATEGORIES: dict[str, tuple[str, str]] = {
@@ -99,6 +103,8 @@ DEFAULT_GRADE_TERMS: dict[str, GradeTerms] = {
     ),
 }
 DEFAULT_PREPAY_RATIO = Decimal("0.70")
+# How many days a dispute may stay open when the plan does not say (docs/rules.md R7.6).
+DEFAULT_DISPUTE_DAYS = 30
 DEFAULT_BACKUP_SHARE = Decimal("0")
 DEFAULT_ACTIVITY_VALUES: dict[str, Decimal] = {
     "credit_card": Decimal("50.00"),

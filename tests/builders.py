@@ -420,6 +420,92 @@ def report_balance(
     )
 
 
+# -- contract version 2: sign-offs, branches, acknowledgements, disputes ------------------------------
+
+
+def sign_off(
+    period: str,
+    role: str,
+    approver_id: str | None = None,
+    approved_on: str = "2025-02-01",
+    **over: Any,
+) -> Wire:
+    """``period.close_approved``: ``role`` signs ``period`` off (by ``ROLE-1`` unless named)."""
+    approver = approver_id or f"{role.upper()}-1"
+    return _msg(
+        "period.close_approved",
+        f"signoff:{period}:{role}:{approver}",
+        {"period": period, "approver_id": approver, "role": role, "approved_on": approved_on},
+        over,
+    )
+
+
+def register_branch(
+    branch_id: str,
+    parent_branch_id: str | None = None,
+    registered_on: str = "2025-01-02",
+    **over: Any,
+) -> Wire:
+    fields: dict[str, Any] = {
+        "branch_id": branch_id,
+        "name": f"Branch {branch_id}",
+        "registered_on": registered_on,
+    }
+    if parent_branch_id is not None:
+        fields["parent_branch_id"] = parent_branch_id
+    return _msg("branch.registered", f"branch:{branch_id}", fields, over)
+
+
+def acknowledge(
+    manager_id: str, version: str = "2025", acknowledged_on: str = "2025-01-15", **over: Any
+) -> Wire:
+    return _msg(
+        "plan.acknowledged",
+        f"ack:{manager_id}:{version}",
+        {"manager_id": manager_id, "version": version, "acknowledged_on": acknowledged_on},
+        over,
+    )
+
+
+def open_dispute(
+    dispute_id: str,
+    manager_id: str = "M1",
+    period: str = "2025-01",
+    posting_id: str | None = None,
+    opened_on: str = "2025-02-05",
+    **over: Any,
+) -> Wire:
+    fields: dict[str, Any] = {
+        "dispute_id": dispute_id,
+        "manager_id": manager_id,
+        "period": period,
+        "claim": "the fee of client C1 was credited to another manager",
+        "opened_on": opened_on,
+    }
+    if posting_id is not None:
+        fields["posting_id"] = posting_id
+    return _msg("dispute.opened", f"dispute:{dispute_id}", fields, over)
+
+
+def resolve_dispute(
+    dispute_id: str,
+    outcome: str = "upheld",
+    amount: str | None = "120.00",
+    resolved_on: str = "2025-02-20",
+    **over: Any,
+) -> Wire:
+    fields: dict[str, Any] = {
+        "dispute_id": dispute_id,
+        "outcome": outcome,
+        "reason": "checked against the posting records",
+        "resolved_by": "PO-1",
+        "resolved_on": resolved_on,
+    }
+    if amount is not None:
+        fields["amount"] = amount
+    return _msg("dispute.resolved", f"resolve:{dispute_id}:{outcome}", fields, over)
+
+
 # -- a small bank --------------------------------------------------------------------------
 
 

@@ -38,6 +38,10 @@ DERIVED_IDS: dict[str, tuple[str, str]] = {
     "domain.registry:Plan.Published": ("plan", "version"),
     "domain.registry:Period.Closed": ("period", "period"),
     "domain.handover:Handover.Opened": ("handover", "handover_id"),
+    # contract version 2
+    "domain.branch:Branch.Registered": ("branch", "branch_id"),
+    "domain.dispute:Dispute.Opened": ("dispute", "dispute_id"),
+    "domain.sign_off:MonthSignOff.Started": ("sign_off", "period"),
     "domain.loan:Loan.Registered": ("loan", "loan_id"),
 }
 FACT_TOPICS = frozenset(t for t, (kind, _) in DERIVED_IDS.items() if kind == "message")

@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from domain.account import SECRET_FIELDS
-from domain.values import CATEGORIES
+from domain.values import CATEGORIES, DEFAULT_DISPUTE_DAYS
 from projections.readmodel import extensions, schema
 from projections.readmodel.chain import (
     chain_at,
@@ -55,6 +55,7 @@ DEAD_LETTER_RECORDED = "domain.registry:DeadLetter.Recorded"
 ACCOUNT_ADDED = "domain.account:Account.Added"
 ROLE_CHANGED = "domain.account:Account.RoleChanged"
 ACCOUNT_DISABLED = "domain.account:Account.Disabled"
+DISPUTE_OPENED = "domain.dispute:Dispute.Opened"
 
 _TS = "CAST(state->>'$.timestamp._data_' AS TIMESTAMPTZ)"
 
@@ -92,6 +93,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "domain.facts:Posting.Booked": ("posting", "source_id"),
     "domain.loan:Loan.Registered": ("loan", "loan_id"),
     "domain.handover:Handover.Opened": ("handover", "handover_id"),
+    DISPUTE_OPENED: ("dispute", "dispute_id"),
 }
 
 _HEAD = "position, " + _TS
@@ -249,6 +251,33 @@ TYPED: list[tuple[str, str]] = [
     ("domain.access_log:AccessRecord.Recorded", f"""
         INSERT INTO access_log SELECT {_HEAD}, originator_id, {_s('username')}, {_s('action')},
           {_s('target')}, {_s('outcome')}, {_s('reason')}, {_t('at')} FROM page WHERE topic = ?"""),
+    # Contract version 2. A plan published before it has no settings: the defaults.
+    ("domain.registry:Plan.Published", f"""
+        INSERT INTO plan_settings SELECT {_HEAD}, {_s('version')}, {_d('effective_from')},
+          coalesce(CAST(json_extract(state, '$.close_approvals') AS VARCHAR[]), []::VARCHAR[]),
+          coalesce(CAST(state->>'$.dispute_days' AS INTEGER), {DEFAULT_DISPUTE_DAYS})
+        FROM page WHERE topic = ?"""),
+    ("domain.branch:Branch.Registered", f"""
+        INSERT INTO branches SELECT {_HEAD}, {_s('branch_id')}, {_s('name')}, {_s('parent_branch_id')},
+          {_d('registered_on')}, {_s('message_id')} FROM page WHERE topic = ?"""),
+    ("domain.sign_off:MonthSignOff.Signed", f"""
+        INSERT INTO period_approvals SELECT {_HEAD}, {_s('period')}, {_s('role')}, {_s('approver_id')},
+          {_d('approved_on')}, {_s('message_id')} FROM page WHERE topic = ?"""),
+    ("domain.manager:Manager.PlanAcknowledged", f"""
+        INSERT INTO plan_acknowledgements SELECT {_HEAD}, {_key('manager')}, {_s('version')},
+          {_d('acknowledged_on')}, {_s('message_id')} FROM page WHERE topic = ?"""),
+    (DISPUTE_OPENED, f"""
+        INSERT INTO disputes SELECT {_HEAD}, {_s('dispute_id')}, {_s('manager_id')}, {_s('period')},
+          {_s('posting_id')}, {_s('claim')}, {_d('opened_on')}, NULL, NULL, NULL, NULL, NULL, position, NULL
+        FROM page WHERE topic = ?"""),
+    ("domain.dispute:Dispute.Resolved", f"""
+        UPDATE disputes d SET outcome = r.outcome, amount = r.amount, reason = r.reason,
+          resolved_by = r.resolved_by, resolved_on = r.resolved_on, resolved_position = r.position
+        FROM (SELECT position, {_key('dispute')} AS dispute_id, {_s('outcome')} AS outcome,
+                {_m('amount')} AS amount, {_s('reason')} AS reason, {_s('resolved_by')} AS resolved_by,
+                {_d('resolved_on')} AS resolved_on
+              FROM page WHERE topic = ?) r
+        WHERE d.dispute_id = r.dispute_id"""),
     (PERIOD_CLOSED, f"""
         INSERT INTO periods_closed SELECT {_HEAD}, {_s('period')}, {_d('closed_on')},
           {_s('approved_by')}, {_s('message_id')} FROM page WHERE topic = ?"""),

@@ -14,6 +14,7 @@ from decimal import Decimal
 from domain.values import (
     DEFAULT_ACTIVITY_VALUES,
     DEFAULT_BACKUP_SHARE,
+    DEFAULT_DISPUTE_DAYS,
     DEFAULT_GRADE_TERMS,
     DEFAULT_PLAN_EFFECTIVE_FROM,
     DEFAULT_PLAN_VERSION,
@@ -42,6 +43,24 @@ TABLES: dict[str, str] = {
              f"post_salary {MONEY}, commission_per_10k {MONEY}, coefficient {RATIO}, "
              f"prepay_ratio {RATIO}, backup_share {RATIO}",
     "plan_activity_values": f"{_COMMON}, version VARCHAR, effective_from DATE, kind VARCHAR, value {MONEY}",
+    # A plan's version-2 settings (docs/rules.md R3.4), one row per version: the roles that
+    # sign a month off, in order (empty: none), and the days a dispute may stay open. A
+    # plan published before version 2 has the defaults. (Beside ``plans``, one row per
+    # grade, so that the tables other code inserts into by position keep their columns.)
+    "plan_settings": f"{_COMMON}, version VARCHAR, effective_from DATE, close_approvals VARCHAR[], "
+                     "dispute_days INTEGER",
+    # Contract version 2 (docs/rules.md R7.5-R7.7, R11).
+    "branches": f"{_COMMON}, branch_id VARCHAR, name VARCHAR, parent_branch_id VARCHAR, registered_on DATE, "
+                "message_id VARCHAR",
+    "period_approvals": f"{_COMMON}, period VARCHAR, role VARCHAR, approver_id VARCHAR, approved_on DATE, "
+                        "message_id VARCHAR",
+    "plan_acknowledgements": f"{_COMMON}, manager_id VARCHAR, version VARCHAR, acknowledged_on DATE, "
+                             "message_id VARCHAR",
+    # One row per dispute, from its opening (``position`` = ``opened_position``); the
+    # resolution fills the rest (NULL while open). ``amount``: upheld only.
+    "disputes": f"{_COMMON}, dispute_id VARCHAR, manager_id VARCHAR, period VARCHAR, posting_id VARCHAR, "
+                f"claim VARCHAR, opened_on DATE, outcome VARCHAR, amount {MONEY}, reason VARCHAR, "
+                "resolved_by VARCHAR, resolved_on DATE, opened_position BIGINT, resolved_position BIGINT",
     "managers": f"{_COMMON}, manager_id VARCHAR, name VARCHAR, branch_id VARCHAR, grade VARCHAR, "
                 "hired_on DATE",
     "grade_changes": f"{_COMMON}, manager_id VARCHAR, grade VARCHAR, effective_on DATE, reason VARCHAR, "
@@ -121,6 +140,10 @@ def create_all(conn: object) -> None:
              terms.post_salary, terms.commission_per_10k, terms.coefficient,
              DEFAULT_PREPAY_RATIO, DEFAULT_BACKUP_SHARE],
         )
+    execute(
+        "INSERT INTO plan_settings VALUES (0, NULL, ?, ?, []::VARCHAR[], ?)",
+        [DEFAULT_PLAN_VERSION, DEFAULT_PLAN_EFFECTIVE_FROM, DEFAULT_DISPUTE_DAYS],
+    )
     for kind, value in DEFAULT_ACTIVITY_VALUES.items():
         execute(
             "INSERT INTO plan_activity_values VALUES (0, NULL, ?, ?, ?, ?)",

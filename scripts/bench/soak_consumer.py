@@ -210,7 +210,7 @@ def kill(process: subprocess.Popen[bytes]) -> None:
 
 
 def create_topics(bootstrap: str, prefix: str, partitions: int) -> list[str]:
-    """The eleven input topics (``partitions`` each) and their .dlq topics (one each)."""
+    """The input topics (``partitions`` each) and their .dlq topics (one each)."""
     from scripts.bench.kafka_broker import create_topic
 
     topics = default_topics(prefix)

@@ -33,7 +33,7 @@ UNAVAILABLE_STATUS = 4  # --until-idle gave up: no broker, or a group join that 
 @click.option("--bootstrap", type=HOST_PORT, required=True, help="Kafka bootstrap servers, HOST:PORT.")
 @click.option("--group", type=IDENT, default="rmledger", show_default=True, help="Consumer group id.")
 @click.option("--topics", type=IDENT, multiple=True,
-              help="Topics to consume (repeat); default: all eleven PREFIX.* topics.")
+              help="Topics to consume (repeat); default: every PREFIX.* input topic (thirteen).")
 @click.option("--prefix", type=IDENT, default=DEFAULT_PREFIX, show_default=True,
               help="Topic prefix of the default topics (PREFIX.postings, ...), when --topics is not given.")
 @click.option("--until-idle", type=SECONDS, default=None, help="Stop after the topics are drained and idle this long (seconds).")

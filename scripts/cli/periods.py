@@ -17,7 +17,12 @@ T = TypeVar("T")
 
 
 
-_HEADINGS = ("period", "closed on", "closed by", "log position", "statements", "total paid")
+_HEADINGS = ("period", "closed on", "closed by", "log position", "statements", "total paid", "signed off by")
+
+
+def sign_offs_text(sign_offs: list[dict[str, Any]]) -> str:
+    """``role approver, ...`` in the order they signed; ``-`` when nobody had to."""
+    return ", ".join(f"{s['role']} {s['approver_id']}" for s in sign_offs) or "-"
 
 
 def periods_text(rows: list[dict[str, Any]]) -> str:
@@ -25,7 +30,8 @@ def periods_text(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "no month closed yet"
     body = [[r["period"], r["closed_on"].isoformat(), r["approved_by"], str(r["position"]),
-             str(r["statements"]), money_text(r["total_paid"]) or ""] for r in rows]
+             str(r["statements"]), money_text(r["total_paid"]) or "", sign_offs_text(r["sign_offs"])]
+            for r in rows]
     months = "month" if len(rows) == 1 else "months"
     return f"{text_table(_HEADINGS, body, right={3, 4, 5})}\n{len(rows)} {months} closed"
 
@@ -35,7 +41,7 @@ def periods_text(rows: list[dict[str, Any]]) -> str:
 @click.pass_obj
 def periods(ctx: Context, as_json: bool) -> None:
     """The closed months, oldest first: when and by whom each was closed, its log
-    position, the statements issued and their total."""
+    position, the statements issued, their total and who signed the month off."""
     rows, _ = ctx.query_read_model(closed_periods)
     if as_json:
         click.echo(json.dumps([period_json(r) for r in rows], indent=2))

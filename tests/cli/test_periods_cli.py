@@ -42,20 +42,42 @@ def test_the_closed_months_oldest_first_with_who_closed_them_and_what_they_paid(
     # the seal after the first close (two events: the seal log started, then sealed)
     # moves the second close from 23 to 25
     assert run(tmp_path, "periods") == (
-        "period   closed on   closed by  log position  statements  total paid\n"
-        "-------  ----------  ---------  ------------  ----------  ----------\n"
-        "2025-02  2025-03-01  CFO1                 20           3    19752.00\n"
-        "2025-03  2025-04-02  CFO2                 25           3    19563.00\n"
+        "period   closed on   closed by  log position  statements  total paid  signed off by\n"
+        "-------  ----------  ---------  ------------  ----------  ----------  -------------\n"
+        "2025-02  2025-03-01  CFO1                 20           3    19752.00  -\n"
+        "2025-03  2025-04-02  CFO2                 25           3    19563.00  -\n"
         "2 months closed\n")
 
 
-def test_the_closed_months_as_json_with_money_as_strings_and_no_sign_offs_yet(tmp_path: Path) -> None:
+def test_the_closed_months_as_json_with_money_as_strings(tmp_path: Path) -> None:
     ingest(tmp_path, TWO_MONTHS)
     assert json.loads(run(tmp_path, "periods", "--json")) == [
         {"period": "2025-02", "closed_on": "2025-03-01", "approved_by": "CFO1", "position": 20,
          "statements": 3, "total_paid": "19752.00", "sign_offs": []},
         {"period": "2025-03", "closed_on": "2025-04-02", "approved_by": "CFO2", "position": 25,
          "statements": 3, "total_paid": "19563.00", "sign_offs": []},
+    ]
+
+
+SIGNED_OFF = [
+    b.plan("2025", "2025-01-01", close_approvals=["branch_head", "finance"]), *b.bank(),
+    b.sign_off("2025-01", "branch_head", "BH1", "2025-01-31"), b.sign_off("2025-01", "finance", "FIN1", "2025-02-01"),
+    b.close("2025-01", "2025-02-01"),
+]
+
+
+def test_the_sign_offs_of_a_month_in_the_order_given(tmp_path: Path) -> None:
+    # three salaries of 6,500.00; the first sign-off starts the month's record (15)
+    ingest(tmp_path, SIGNED_OFF)
+    assert run(tmp_path, "periods") == (
+        "period   closed on   closed by  log position  statements  total paid  signed off by\n"
+        "-------  ----------  ---------  ------------  ----------  ----------  -----------------------------\n"
+        "2025-01  2025-02-01  CFO1                 20           3    19500.00  branch_head BH1, finance FIN1\n"
+        "1 month closed\n")
+    [month] = json.loads(run(tmp_path, "periods", "--json"))
+    assert month["sign_offs"] == [
+        {"role": "branch_head", "approver_id": "BH1", "approved_on": "2025-01-31", "position": 16},
+        {"role": "finance", "approver_id": "FIN1", "approved_on": "2025-02-01", "position": 18},
     ]
 
 

@@ -108,6 +108,20 @@ CASES: dict[str, tuple[list[b.Wire], b.Wire, dict[str, Any]]] = {
         {"reason": "other"},
     ),
     "period.closed": ([], b.close("2025-03", "2025-04-01"), {"approved_by": "CFO2"}),
+    # contract version 2
+    "period.close_approved": (
+        [b.plan("2025", "2025-01-01", close_approvals=["finance"])],
+        b.sign_off("2025-03", "finance"),
+        {"approved_on": "2025-04-02"},
+    ),
+    "branch.registered": ([], b.register_branch("BR01"), {"name": "Head office"}),
+    "plan.acknowledged": ([b.plan("2025", "2025-01-01"), b.hire("M1")], b.acknowledge("M1"), {"acknowledged_on": "2025-01-16"}),
+    "dispute.opened": ([b.hire("M1"), b.close("2025-01", "2025-01-31")], b.open_dispute("D1"), {"claim": "other"}),
+    "dispute.resolved": (
+        [b.hire("M1"), b.close("2025-01", "2025-01-31"), b.open_dispute("D1")],
+        b.resolve_dispute("D1"),
+        {"amount": "121.00"},
+    ),
 }
 TYPES = sorted(CASES)
 

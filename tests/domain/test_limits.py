@@ -17,7 +17,7 @@ from consumers.decoder import decode
 from domain import messages as m
 from domain.errors import DecodeError
 from tests import builders as b
-from tests.domain.test_decoder import EVERY_TYPE
+from tests.domain.test_decoder import EVERY_TYPE, with_literal
 
 error_of = b.decode_error
 
@@ -42,12 +42,16 @@ def test_every_field_of_the_contract_has_a_bounded_kind() -> None:
     # Guards the discovery below: no field is plain, unbounded text any more.
     kinds = {f.metadata["kind"] for cls in m.MESSAGE_TYPES.values() for f in attrs.fields(cls)}
     assert kinds == {"id", "text", "id_number", "id_list", "date", "month", "choice", "money_positive",
-                     "money_nonnegative", "money_signed", "ratio", "count", "grades", "activity_values"}
+                     "money_nonnegative", "money_signed", "ratio", "count", "grades", "activity_values",
+                     "claim", "days", "role_list"}
     assert {p for _, p in _paths("text")} == {"name", "reason"}
     assert {p for _, p in _paths("id")} == {
         "id", "version", "approved_by", "approver_id", "branch_id", "client_id", "from_manager_id", "handover_id",
-        "loan_id", "manager_id", "posting_id", "record_ref", "to_manager_id", "witness_id"}
-    assert (len(_paths("id")), len(_paths("date")), len(_paths("month"))) == (52, 20, 2)
+        "loan_id", "manager_id", "posting_id", "record_ref", "to_manager_id", "witness_id",
+        "dispute_id", "parent_branch_id", "resolved_by"}
+    assert (len(_paths("id")), len(_paths("date")), len(_paths("month"))) == (67, 25, 4)
+    assert (_paths("claim"), _paths("days"), _paths("role_list")) == (
+        [("dispute.opened", "claim")], [("plan.published", "dispute_days")], [("plan.published", "close_approvals")])
 
 
 # -- dates and periods --------------------------------------------------------------------------
@@ -153,6 +157,39 @@ def test_text_is_at_most_200_characters(message_type: str, field: str) -> None:
 def test_text_holds_no_control_character(message_type: str, field: str, value: str, code: str, at: int) -> None:
     assert error_of(_with(message_type, field, value)) == (
         f"{field}: control_character: holds the control character {code} at position {at}; text may hold none")
+
+
+def test_a_claim_is_at_most_2000_characters() -> None:
+    longest = "申" * 1000 + "a" * 1000
+    assert _decoded(_with("dispute.opened", "claim", longest), "claim") == longest
+    assert error_of(_with("dispute.opened", "claim", longest + "b")) == (
+        "claim: text_too_long: has 2,001 characters; at most 2000 are allowed")
+    assert error_of(_with("dispute.opened", "claim", "a\nb")) == (
+        "claim: control_character: holds the control character U+000A at position 2; text may hold none")
+    assert error_of(_with("dispute.opened", "claim", " ")) == "claim: empty: must not be empty"
+
+
+def test_a_plans_dispute_days_is_1_to_365() -> None:
+    assert _decoded(b.plan(dispute_days=1), "dispute_days") == 1
+    assert _decoded(b.plan(dispute_days=365), "dispute_days") == 365
+    assert error_of(b.plan(dispute_days=0)) == "dispute_days: out_of_range: must be 1 to 365 days, got 0"
+    assert error_of(b.plan(dispute_days=366)) == "dispute_days: out_of_range: must be 1 to 365 days, got 366"
+    assert error_of(b.plan(dispute_days="30")) == "dispute_days: wrong_type: must be a JSON integer, got the string '30'"
+    assert error_of(b.plan(dispute_days=True)) == "dispute_days: wrong_type: must be a JSON integer, got a boolean"
+    assert error_of(with_literal(b.plan(), "dispute_days", "30.0")) == (
+        "dispute_days: wrong_type: must be a JSON integer, got the number 30.0")
+
+
+def test_a_plans_close_approvals_name_each_of_the_four_roles_at_most_once() -> None:
+    every = ["hr", "finance", "performance_office", "branch_head"]
+    assert _decoded(b.plan(close_approvals=every), "close_approvals") == tuple(every)
+    assert _decoded(b.plan(close_approvals=[]), "close_approvals") == ()
+    assert error_of(b.plan(close_approvals=[*every, "hr"])) == "close_approvals[4]: duplicate_item: 'hr' is listed twice"
+    assert error_of(b.plan(close_approvals=["finance", "cfo"])) == (
+        "close_approvals[1]: invalid_choice: 'cfo' is not one of branch_head, performance_office, finance, hr")
+    assert error_of(b.plan(close_approvals="finance")) == (
+        "close_approvals: wrong_type: must be a JSON list of roles, got the string 'finance'")
+    assert error_of(b.plan(close_approvals=[7])) == "close_approvals[0]: wrong_type: must be a JSON string, got the integer 7"
 
 
 def test_text_keeps_ordinary_spaces_and_any_script() -> None:
