@@ -9,12 +9,16 @@ PYTHON=$(command -v python3.11 || command -v python3)
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
 
-# Debian's Chromium renders the departure audit in the HTML report test.
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's Chromium renders the departure audit and drives the browser tests (Playwright,
+# no browser download); a CJK font makes the zh-CN pages' screenshots readable.
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="chromium"
+[ -d /usr/share/fonts/opentype/noto ] || missing="$missing fonts-noto-cjk"
+if [ -n "$missing" ]; then
     if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
     else
-        echo "chromium is missing and this user cannot apt-get install it" >&2
+        echo "missing: $missing, and this user cannot apt-get install it" >&2
     fi
 fi
 
