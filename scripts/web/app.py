@@ -15,14 +15,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from scripts.identity.errors import Unauthenticated
-from scripts.web import api
+from scripts.web import api, pages
 from scripts.web.errors import ReadError
 from scripts.web.metrics import Metrics
 from scripts.web.models import Health
@@ -31,6 +33,7 @@ from scripts.web.state import ServerState
 from scripts.web.throttle import LoginThrottle
 
 OPENAPI_URL = "/api/v1/openapi.json"
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -66,6 +69,8 @@ def create_app(settings: Settings) -> FastAPI:
         return Health(status="ok", position=state.position())
 
     app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 
