@@ -8,7 +8,8 @@ docs/contract.md (the HTTP API):
 
 - ``Unauthenticated``: 401 ``{"error": "unauthenticated", "message"}``;
 - ``Forbidden`` 403, ``NotFound`` 404, ``Invalid`` 422: their ``status`` and ``body()``;
-- a request FastAPI cannot read (a missing field, a wrong type): 422 ``invalid``.
+- a request FastAPI cannot read (a missing field, a wrong type, a body that is not
+  JSON): 422 ``invalid``; an unknown path: 404 ``not_found``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
 from scripts.identity.errors import Unauthenticated
 from scripts.web import api, pages
@@ -99,4 +101,18 @@ def install_error_handlers(app: FastAPI) -> None:
         message = str(first.get("msg", "the request cannot be read"))
         return JSONResponse(
             {"error": "invalid", "field": field, "message": message}, status_code=422
+        )
+
+    @app.exception_handler(HTTPException)
+    async def by_starlette(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI's "error parsing the body"
+            return JSONResponse(
+                {"error": "invalid", "field": "body", "message": "the body is not JSON"},
+                status_code=422,
+            )
+        names = {404: "not_found", 405: "method_not_allowed"}
+        return JSONResponse(
+            {"error": names.get(error.status_code, "error"), "message": str(error.detail)},
+            status_code=error.status_code,
+            headers=error.headers,
         )

@@ -13,6 +13,9 @@ from scripts.identity.tokens import token_keys
 
 FOLLOW_SETTING = "RMLEDGER_FOLLOW_INTERVAL"
 DEFAULT_FOLLOW_INTERVAL = 0.5
+LOGIN_DELAY_SETTING = "RMLEDGER_LOGIN_DELAY"
+DEFAULT_LOGIN_DELAY = 0.25
+LOGIN_DELAY_DOUBLINGS = 5  # the longest wait is 32 times the first
 
 
 @attrs.frozen
@@ -31,27 +34,36 @@ class Settings:
     token_keys: tuple[bytes, ...]
     sso: SsoSettings | None = None
     follow_interval: float = DEFAULT_FOLLOW_INTERVAL
-    login_delay: float = 0.25
-    login_delay_max: float = 8.0
+    login_delay: float = DEFAULT_LOGIN_DELAY
+    login_delay_max: float = DEFAULT_LOGIN_DELAY * 2**LOGIN_DELAY_DOUBLINGS
 
     @classmethod
     def from_env(cls, data_dir: Path, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings from the environment: the token key (``RMLEDGER_TOKEN_KEY``,
         ``RMLEDGER_TOKEN_KEY_FILE`` or ``token.key`` in the data directory, made when
-        missing), ``RMLEDGER_SSO_*`` and ``RMLEDGER_FOLLOW_INTERVAL``."""
+        missing), ``RMLEDGER_SSO_*``, ``RMLEDGER_FOLLOW_INTERVAL`` and ``RMLEDGER_LOGIN_DELAY``."""
         source = os.environ if environ is None else environ
-        interval_text = source.get(FOLLOW_SETTING, "").strip()
-        try:
-            interval = float(interval_text) if interval_text else DEFAULT_FOLLOW_INTERVAL
-        except ValueError:
-            raise ValueError(
-                f"{FOLLOW_SETTING}={interval_text!r} is not a number of seconds"
-            ) from None
-        if not 0 < interval <= 60:
-            raise ValueError(f"{FOLLOW_SETTING}={interval_text!r}: give 0 < seconds <= 60")
+        interval = _seconds(source, FOLLOW_SETTING, DEFAULT_FOLLOW_INTERVAL)
+        delay = _seconds(source, LOGIN_DELAY_SETTING, DEFAULT_LOGIN_DELAY)
         return cls(
             data_dir=data_dir,
             token_keys=tuple(token_keys(data_dir, source, create=True)),
             sso=SsoSettings.from_env(source),
             follow_interval=interval,
+            login_delay=delay,
+            login_delay_max=delay * 2**LOGIN_DELAY_DOUBLINGS,
         )
+
+
+def _seconds(source: Mapping[str, str], name: str, default: float) -> float:
+    """A setting of seconds, more than 0 and at most 60; ``ValueError`` naming it."""
+    text = source.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a number of seconds") from None
+    if not 0 < seconds <= 60:
+        raise ValueError(f"{name}={text!r}: give a number of seconds above 0, at most 60")
+    return seconds
