@@ -11,6 +11,7 @@ from html import escape
 WIDTH, HEIGHT = 640, 240
 LEFT, BOTTOM, TOP = 80, 40, 16
 COLOURS = ("#2b6cb0", "#dd6b20")
+MAX_LABELS = 10
 
 
 def bars(
@@ -29,6 +30,7 @@ def bars(
     plot_w, plot_h = WIDTH - LEFT - 10, HEIGHT - BOTTOM - TOP
     group = plot_w / len(labels)
     bar = group * 0.8 / max(len(series), 1)
+    every = -(-len(labels) // MAX_LABELS)
 
     def y(value: Decimal) -> float:
         return TOP + float((top - value) / span) * plot_h
@@ -54,6 +56,8 @@ def bars(
                 f'height="{max(y_zero - y_top, 0.5):.1f}" fill="{COLOURS[j % len(COLOURS)]}">'
                 f"<title>{escape(label)} {escape(name)}: {escape(shown(value))}</title></rect>"
             )
+        if i % every:
+            continue  # labels no closer than MAX_LABELS across the width, to stay legible
         out.append(
             f'<text x="{LEFT + i * group + group / 2:.1f}" y="{HEIGHT - BOTTOM + 16}" '
             f'text-anchor="middle" font-size="11">{escape(label)}</text>'
