@@ -16,8 +16,9 @@ from domain.errors import DomainRuleBroken
 
 ALLOWED = "allowed"
 FORBIDDEN = "forbidden"
+NOT_FOUND = "not_found"  # allowed to look, and nothing was there
 UNAUTHENTICATED = "unauthenticated"
-OUTCOMES = (ALLOWED, FORBIDDEN, UNAUTHENTICATED)
+OUTCOMES = (ALLOWED, FORBIDDEN, NOT_FOUND, UNAUTHENTICATED)
 
 
 @attrs.frozen

@@ -32,9 +32,11 @@ TIER = "tier"  # one client's tier (client data)
 STATEMENTS = "statements"
 TIERS = "tiers"
 DISPUTES = "disputes"
+ALERTS = "alerts"  # outflow and grade-fit alerts, each of a client or a manager
 # -- the rest, by role alone -------------------------------------------------------------
 SQL = "sql"
 ACCESS_LOG = "access_log"
+VERIFICATION = "verification"  # the event log checked against its hash chain and seals
 SIMULATION = "simulation"
 USERS = "users"  # accounts and their roles, read
 # -- what is done ------------------------------------------------------------------------
@@ -55,8 +57,10 @@ RESOURCES = (
     STATEMENTS,
     TIERS,
     DISPUTES,
+    ALERTS,
     SQL,
     ACCESS_LOG,
+    VERIFICATION,
     SIMULATION,
     USERS,
     OPEN_DISPUTE,
@@ -123,8 +127,10 @@ def _what(resource: str, facts: Facts) -> str:
         STATEMENTS: "list pay statements",
         TIERS: "list client tiers",
         DISPUTES: "list disputes",
+        ALERTS: "list alerts",
         SQL: "use the SQL console",
         ACCESS_LOG: "read the access log",
+        VERIFICATION: "verify the event log",
         SIMULATION: "run a pay simulation",
         USERS: "see users and their roles",
         OPEN_DISPUTE: f"open a dispute on the statements of manager {m}",
@@ -225,8 +231,10 @@ _RULES: dict[str, Rule] = {
     STATEMENTS: _listing,
     TIERS: _listing,
     DISPUTES: _listing,
+    ALERTS: _listing,
     SQL: _only(AUDITOR, why="only an auditor may"),
     ACCESS_LOG: _only(AUDITOR, why="only an auditor may"),
+    VERIFICATION: _only(AUDITOR, why="only an auditor may"),
     SIMULATION: _only(PERFORMANCE_OFFICE, why="only the performance office may"),
     USERS: _only(ADMIN, AUDITOR, why="only an admin or an auditor may"),
     OPEN_DISPUTE: _own_manager("only a manager may, on their own issued statements"),

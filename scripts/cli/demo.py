@@ -31,6 +31,7 @@ from projections.audit.common import counted
 from projections.escape import terminal
 from scripts.bank.generate import SIZES, generate, size_spec, write_jsonl
 from scripts.cli.context import Context
+from scripts.cli.demo_users import DemoUser, add_demo_users, first_manager
 from scripts.cli.options import HOST_PORT, IDENT, SafePath
 from scripts.cli.output import check_target, current_data_dir, force_option, replacing
 
@@ -340,6 +341,16 @@ def program_name() -> str:
         return shlex.quote(str(installed))
 
 
+def show_users(directory: Path, users: list[DemoUser]) -> None:
+    """The demo's accounts, their passwords (shown once), and how to serve the demo."""
+    base = f"{program_name()} --data-dir {shlex.quote(str(directory))}"
+    heading("Users of the web application (passwords shown once)")
+    for user in users:
+        click.echo(f"  {user.username:<17} {user.role:<19} {terminal(user.bound):<16} {user.password}")
+    click.echo(f"a bearer token for one of them: {base} users token {users[0].username}")
+    click.echo(f"serve the demo: {base} serve --port 8000   (then http://127.0.0.1:8000/api/v1/me)")
+
+
 def next_commands(directory: Path, shown: Shown) -> list[str]:
     """The commands to try next, with this demo's data directory and ids."""
     base = f"{program_name()} --data-dir {shlex.quote(str(directory))}"
@@ -410,6 +421,8 @@ def demo(ctx: Context, seed: int, size: str) -> None:
         click.echo(f"ingested in {watch.lap('ingest'):.1f} s")
         if summary.rejected:
             raise click.ClickException("the generator's messages should all be accepted: see the rejections above")
+        users = add_demo_users(demo_ctx.ledger, *first_manager(source))
+        watch.lap("users")
 
         conn = caught_up_connection(demo_ctx)
         try:
@@ -432,6 +445,8 @@ def demo(ctx: Context, seed: int, size: str) -> None:
             conn.close()
     finally:
         demo_ctx.ledger.close()
+
+    show_users(directory, users)
 
     heading("Try next")
     for command in next_commands(directory, shown):

@@ -27,6 +27,7 @@ from scripts.cli import pay as cmd_pay
 from scripts.cli import periods as cmd_periods
 from scripts.cli import rebuild as cmd_rebuild
 from scripts.cli import replay as cmd_replay
+from scripts.cli import serve as cmd_serve
 from scripts.cli import sql as cmd_sql
 from scripts.cli import tiers as cmd_tiers
 from scripts.cli import users as cmd_users
@@ -87,7 +88,7 @@ def print_summary(summary: IngestSummary) -> None:
 
 
 for _module in (cmd_pay, cmd_tiers, cmd_audit, cmd_verify, cmd_rebuild, cmd_sql, cmd_kafka, cmd_demo, cmd_export,
-                cmd_periods, cmd_alerts, cmd_users, cmd_replay):
+                cmd_periods, cmd_alerts, cmd_users, cmd_replay, cmd_serve):
     for _command in _module.COMMANDS:
         cli.add_command(_command)
 

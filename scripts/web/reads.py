@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 
 import duckdb
 
+from domain.access_log import ALLOWED, FORBIDDEN, NOT_FOUND
 from domain.access_policy import (
     ACCESS_LOG,
     DEPARTURE_AUDIT,
@@ -58,9 +59,6 @@ from scripts.cli.sql import SQL_TIMEOUT_DEFAULT
 from scripts.web import scope
 from scripts.web.errors import Forbidden, Invalid, NotFound
 
-ALLOWED, REFUSED, NOT_FOUND = "allowed", "refused", "not_found"
-"""The outcomes an access-log line records."""
-
 FORMATS = ("json", "html", "md")
 """The departure audit's formats."""
 
@@ -96,7 +94,7 @@ def _allow(
     """The policy's decision; a refusal recorded and raised as ``Forbidden``."""
     decision = decide(principal, resource, facts)
     if not decision.allowed:
-        record(principal, action, target, REFUSED, decision.reason)
+        record(principal, action, target, FORBIDDEN, decision.reason)
         raise Forbidden(decision.reason)
     return decision
 

@@ -68,8 +68,10 @@ tier               YN  YN  YY  YY  NN
 statements         YY  YY  YY  YY  NN
 tiers              YY  YY  YY  YY  NN
 disputes           YY  YY  YY  YY  NN
+alerts             YY  YY  YY  YY  NN
 sql                NN  NN  NN  YY  NN
 access_log         NN  NN  NN  YY  NN
+verification       NN  NN  NN  YY  NN
 simulation         NN  NN  YY  NN  NN
 users              NN  NN  NN  YY  YY
 open_dispute       YN  NN  NN  NN  NN

@@ -157,7 +157,7 @@ def test_a_manager_asking_for_another_managers_statement_is_refused_and_recorded
         403,
         {"error": "forbidden", "message": reason},
     )
-    assert log == [(ANN, "statements", "period 2025-02 manager M2", "refused", reason)]
+    assert log == [(ANN, "statements", "period 2025-02 manager M2", "forbidden", reason)]
 
 
 def test_a_branch_head_asking_for_a_manager_of_another_branch_is_refused(
@@ -170,7 +170,7 @@ def test_a_branch_head_asking_for_a_manager_of_another_branch_is_refused(
     with pytest.raises(Forbidden, match=r"^bo \(branch head of BR01\) may not") as refused:
         reads.statements(ctx, BO, "2025-02", manager="M3", restated=True, record=record)
     assert refused.value.message == reason
-    assert log == [(BO, "statements", "period 2025-02 manager M3 restated", "refused", reason)]
+    assert log == [(BO, "statements", "period 2025-02 manager M3 restated", "forbidden", reason)]
 
 
 def test_an_admin_sees_no_pay(ctx: Context, record: reads.Record, log: list[Line]) -> None:
@@ -178,7 +178,7 @@ def test_an_admin_sees_no_pay(ctx: Context, record: reads.Record, log: list[Line
     with pytest.raises(Forbidden) as refused:
         reads.statements(ctx, ADM, "2025-02", record=record)
     assert refused.value.message == reason
-    assert log == [(ADM, "statements", "period 2025-02", "refused", reason)]
+    assert log == [(ADM, "statements", "period 2025-02", "forbidden", reason)]
 
 
 def test_an_unknown_manager_is_not_found_for_those_who_could_see_one_and_refused_to_the_rest(
@@ -192,7 +192,7 @@ def test_an_unknown_manager_is_not_found_for_those_who_could_see_one_and_refused
     )
     with pytest.raises(Forbidden):  # whether M404 exists is outside bo's branch too
         reads.statements(ctx, BO, "2025-02", manager="M404", record=record)
-    assert [(line[0], line[3]) for line in log] == [(AUD, "not_found"), (BO, "refused")]
+    assert [(line[0], line[3]) for line in log] == [(AUD, "not_found"), (BO, "forbidden")]
 
 
 def test_a_month_in_which_a_manager_is_not_paid_is_not_found(
@@ -376,7 +376,7 @@ def test_the_departure_audit_is_refused_outside_its_readers(
     with pytest.raises(Forbidden) as refused:
         reads.departure_audit(ctx, who, manager, record=record)
     assert refused.value.message == reason
-    assert log == [(who, "departure_audit", f"manager {manager}", "refused", reason)]
+    assert log == [(who, "departure_audit", f"manager {manager}", "forbidden", reason)]
 
 
 def test_a_departure_audit_of_a_manager_not_leaving_is_not_found(
@@ -505,7 +505,10 @@ def test_only_an_auditor_uses_the_console_or_reads_the_access_log(
         reads.sql(ctx, who, "DELETE FROM postings", record=record)  # refused before it is looked at
     with pytest.raises(Forbidden, match=r" may not read the access log: only an auditor may$"):
         reads.access_log(ctx, who, record=record, entries=lambda user, since: [])
-    assert [(line[1], line[3]) for line in log] == [("sql", "refused"), ("access_log", "refused")]
+    assert [(line[1], line[3]) for line in log] == [
+        ("sql", "forbidden"),
+        ("access_log", "forbidden"),
+    ]
 
 
 def test_an_auditor_reads_the_access_log_and_that_read_is_recorded(
@@ -515,12 +518,12 @@ def test_an_auditor_reads_the_access_log_and_that_read_is_recorded(
 
     def entries(user: str | None, since: datetime | None) -> list[dict[str, Any]]:
         asked.append((user, since))
-        return [{"username": "ann", "outcome": "refused"}]
+        return [{"username": "ann", "outcome": "forbidden"}]
 
     answer = reads.access_log(
         ctx, AUD, user="ann", since="2025-03-01T00:00:00+08:00", record=record, entries=entries
     )
-    assert answer == [{"username": "ann", "outcome": "refused"}]
+    assert answer == [{"username": "ann", "outcome": "forbidden"}]
     assert asked == [("ann", datetime.fromisoformat("2025-03-01T00:00:00+08:00"))]
     assert [line[1:4] for line in log] == [
         ("access_log", "access log user ann since 2025-03-01T00:00:00+08:00", "allowed")

@@ -1,0 +1,190 @@
+"""The JSON API under ``/api/v1`` (docs/web.md): sign-in, who am I, and the scoped reads.
+
+Every route but the sign-in takes ``current_principal`` and answers with a read of
+``scripts/web/reads.py``, which asks the access policy and records the access: no
+route decides who may see what. The reads block (DuckDB, the event store), so the
+routes are plain functions, run by FastAPI in its thread pool."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from domain.access_log import ALLOWED, UNAUTHENTICATED
+from domain.principal import Principal
+from scripts.identity.accounts import authenticate
+from scripts.identity.tokens import DEFAULT_TTL, issue_token
+from scripts.web import reads
+from scripts.web.auth import current_principal, server_state
+from scripts.web.models import (
+    ERRORS,
+    AccessLogLine,
+    Credentials,
+    DepartureAudit,
+    ErrorBody,
+    Explanation,
+    History,
+    InvalidBody,
+    Me,
+    SqlAnswer,
+    SqlQuery,
+    Statement,
+    Tier,
+    Token,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["api"])
+User = Annotated[Principal, Depends(current_principal)]
+SIGN_IN = "sign_in"
+WRONG = "wrong username or password"
+
+
+@router.post(
+    "/session",
+    response_model=Token,
+    responses={401: {"model": ErrorBody}, 422: {"model": InvalidBody}},
+)
+async def sign_in(request: Request, credentials: Credentials) -> Any:
+    """A bearer token (8 hours) for a username and password. Each failure makes the
+    next attempt for that username, or from that address, wait longer; every attempt
+    is recorded in the access log."""
+    state = server_state(request)
+    throttle = request.app.state.login_throttle
+    name = credentials.username.strip().lower()
+    keys = (f"user:{name}", f"ip:{request.client.host if request.client else '-'}")
+    await asyncio.sleep(throttle.delay(*keys))
+    principal = await run_in_threadpool(authenticate, state.ledger, name, credentials.password)
+    target = f"user {name}"
+    if principal is None:
+        throttle.failed(*keys)
+        await run_in_threadpool(state.record, None, SIGN_IN, target, UNAUTHENTICATED, WRONG)
+        return JSONResponse({"error": "unauthenticated", "message": WRONG}, status_code=401)
+    throttle.succeeded(keys[0])
+    await run_in_threadpool(state.record, principal, SIGN_IN, target, ALLOWED, "password accepted")
+    token = issue_token(state.settings.token_keys[0], name, datetime.now(UTC) + DEFAULT_TTL)
+    return {"token": token}
+
+
+@router.get("/me", response_model=Me, responses={401: ERRORS[401]})
+def me(user: User) -> Any:
+    """The signed-in user: username, role, and the manager or branch it is bound to."""
+    return {
+        "username": user.username,
+        "role": user.role,
+        "manager_id": user.manager_id,
+        "branch_id": user.branch_id,
+    }
+
+
+@router.get("/statements", response_model=list[Statement], responses=ERRORS)
+def statements(
+    request: Request,
+    user: User,
+    period: Annotated[str, Query(description="YYYY-MM")],
+    manager: str | None = None,
+    restated: bool = False,
+) -> Any:
+    """The month's statements (``rmledger pay --period P --json``); without ``manager``,
+    every statement the caller may see."""
+    state = server_state(request)
+    return JSONResponse(
+        reads.statements(state, user, period, manager, restated, record=state.record)
+    )
+
+
+@router.get(
+    "/statements/{manager_id}/{period}/explain", response_model=Explanation, responses=ERRORS
+)
+def explanation(request: Request, user: User, manager_id: str, period: str) -> Any:
+    """Every posting, charge and activity behind a statement, and the arithmetic."""
+    state = server_state(request)
+    return JSONResponse(reads.explanation(state, user, manager_id, period, record=state.record))
+
+
+@router.get("/managers/{manager_id}/history", response_model=History, responses=ERRORS)
+def history(
+    request: Request,
+    user: User,
+    manager_id: str,
+    known_at: str | None = None,
+    effective_on: str | None = None,
+    at_position: str | None = None,
+) -> Any:
+    """The manager's reconstructed history (``rmledger audit history --json``)."""
+    state = server_state(request)
+    return JSONResponse(
+        reads.history(
+            state, user, manager_id, known_at, effective_on, at_position, record=state.record
+        )
+    )
+
+
+@router.get(
+    "/managers/{manager_id}/departure-audit",
+    response_model=DepartureAudit,
+    responses={
+        **ERRORS,
+        200: {
+            "content": {"text/html": {}, "text/markdown": {}},
+            "description": "JSON, HTML or Markdown, as format asks",
+        },
+    },
+)
+def departure_audit(
+    request: Request,
+    user: User,
+    manager_id: str,
+    format: Annotated[str, Query(description="json, html or md")] = "json",
+    at_position: str | None = None,
+) -> Response:
+    """The departure audit of a manager who asked to leave."""
+    state = server_state(request)
+    report = reads.departure_audit(
+        state, user, manager_id, format, at_position, record=state.record
+    )
+    if isinstance(report, str):
+        if format == "html":
+            return HTMLResponse(report)
+        return PlainTextResponse(report, media_type="text/markdown; charset=utf-8")
+    return JSONResponse(report)
+
+
+@router.get("/tiers", response_model=list[Tier], responses=ERRORS)
+def tiers(
+    request: Request,
+    user: User,
+    as_of: Annotated[str, Query(description="YYYY-MM-DD")],
+    client: str | None = None,
+) -> Any:
+    """The tiers on a day (``rmledger tiers --as-of D --json``); without ``client``,
+    every client the caller may see."""
+    state = server_state(request)
+    return JSONResponse(reads.tiers(state, user, as_of, client, record=state.record))
+
+
+@router.post("/sql", response_model=SqlAnswer, responses=ERRORS)
+def sql(request: Request, user: User, body: Annotated[SqlQuery, Body()]) -> Any:
+    """One read-only query on the read model, for auditors."""
+    state = server_state(request)
+    return JSONResponse(reads.sql(state, user, body.query, record=state.record))
+
+
+@router.get("/access-log", response_model=list[AccessLogLine], responses=ERRORS)
+def access_log(
+    request: Request,
+    user: User,
+    username: Annotated[str | None, Query(alias="user")] = None,
+    since: str | None = None,
+) -> Any:
+    """The access log, newest first, for auditors."""
+    state = server_state(request)
+    return JSONResponse(
+        reads.access_log(
+            state, user, username, since, record=state.record, entries=state.access_log_entries
+        )
+    )

@@ -1,0 +1,64 @@
+"""The server's follower: one thread that keeps the read model caught up with the log.
+
+Every ``interval`` seconds it compares the log's head with the position it last
+loaded and, when the log is ahead, catches up the way the command line does
+(``ReadModelAccess.catch_up``, under the read model's exclusive lock). Requests read
+with ``read(catch_up=False)`` under the shared lock: while a catch-up holds the file
+they wait for it (seconds at most), they never fail for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from projections.readmodel.access import ReadModelAccess
+
+log = logging.getLogger("rmledger.web")
+
+
+class Follower:
+    """Catches ``access`` up with ``ledger``'s log until ``stop()``."""
+
+    def __init__(self, access: ReadModelAccess, ledger: Any, interval: float) -> None:
+        self.access = access
+        self.ledger = ledger
+        self.interval = interval
+        self.position = 0
+        self.head = 0
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def catch_up(self) -> int:
+        """One look at the log, and a catch-up when it is ahead; the position reached."""
+        self.head = self.ledger.recorder.max_notification_id() or 0
+        if self.head > self.position or self.position == 0:
+            self.position = self.access.catch_up()
+        return self.position
+
+    def start(self) -> None:
+        """Catch up once now (the first requests see the log as it is), then follow."""
+        self.catch_up()
+        self._thread = threading.Thread(target=self._run, name="rmledger-follower", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.catch_up()
+            except Exception:  # a store or disk hiccup: say so, and look again next time
+                self.failures += 1
+                log.exception("the read model could not be caught up; trying again")
+
+    def stop(self) -> None:
+        """Stop following (waits for a catch-up under way to finish)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=600)
+
+    @property
+    def lag(self) -> int:
+        """Events in the log that the read model has not loaded yet, at the last look."""
+        return max(self.head - self.position, 0)

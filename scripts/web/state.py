@@ -1,0 +1,84 @@
+"""What a running server holds: the ledger, its read model and follower, the keys
+that verify identities, and the access log's writer. One per ``create_app``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from domain.access_log import AccessEntry
+from domain.ledger import Ledger
+from domain.principal import Principal
+from domain.store import ledger_env
+from domain.store_settings import open_ledger
+from projections.audit.accounts import access_log_rows
+from projections.readmodel.access import ReadModelAccess
+from projections.readmodel.loader import ReadModel
+from scripts.cli.seal_key import sealer_for
+from scripts.identity.sso import ProviderKeys
+from scripts.web.follower import Follower
+from scripts.web.settings import Settings
+
+log = logging.getLogger("rmledger.web")
+READ_MODEL_FILE = "read_model.duckdb"
+
+
+class ServerState:
+    """The ledger on the settings' store (which must exist: the server never makes an
+    empty one) and its read model, read by requests and caught up by the follower."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.ledger: Ledger = open_ledger(
+            ledger_env(settings.data_dir, create=False),
+            create=False,
+            sealer=sealer_for(settings.data_dir),
+        )
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.read_model_path = settings.data_dir / READ_MODEL_FILE
+        self.access = ReadModelAccess(self.read_model_path, self.ledger, announce=log.info)
+        self.follower = Follower(self.access, self.ledger, settings.follow_interval)
+        self.provider_keys = ProviderKeys(settings.sso.jwks) if settings.sso else None
+
+    # -- the scoped reads' source (scripts/web/reads.py::Source) ----------------------
+
+    def read_model(self) -> ReadModel:
+        """The read model as the follower left it, read-only under the shared lock
+        (waiting while a catch-up holds the file); the caller closes it."""
+        return self.access.read(catch_up=False)
+
+    # -- the access log ----------------------------------------------------------------
+
+    def record(
+        self, principal: Principal | None, action: str, target: str, outcome: str, reason: str
+    ) -> None:
+        """One line of the access log, as an event of the ledger (docs/rules.md R11.3)."""
+        self.ledger.record_access(
+            AccessEntry(
+                None if principal is None else principal.username,
+                action,
+                target,
+                outcome,
+                reason,
+                datetime.now(UTC),
+            )
+        )
+
+    def access_log_entries(self, user: str | None, since: datetime | None) -> list[dict[str, Any]]:
+        """The access log as the read model holds it, newest first, as JSON data."""
+        rm = self.read_model()
+        try:
+            rows = access_log_rows(rm.conn, user, since)
+        finally:
+            rm.close()
+        return [{**row, "decided_at": row["decided_at"].isoformat()} for row in rows]
+
+    def position(self) -> int:
+        """The read model's event-log position, as the follower last loaded it."""
+        return self.follower.position
+
+    def close(self) -> None:
+        """Stop following and close the store."""
+        self.follower.stop()
+        self.ledger.close()

@@ -1,0 +1,44 @@
+"""The running server of the page tests: tests/web/test_web_reads.py's bank (M1, M2 in
+BR01, M3 in BR02; February closed; M2 asked to leave) served by a real
+``rmledger serve``, with one user per role: ann (manager M1), bea (manager M2), bo
+(branch head BR01), pat (performance office), aud (auditor), adm (admin)."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.stores import SqliteStore, leaking_settings, run_rmledger
+from tests.web.served import Served, serve
+from tests.web.test_web_reads import BANK
+
+PASSWORD = "a-long-password-1"
+USERS = {
+    "ann": ("manager", "M1", None),
+    "bea": ("manager", "M2", None),
+    "bo": ("branch_head", None, "BR01"),
+    "pat": ("performance_office", None, None),
+    "aud": ("auditor", None, None),
+    "adm": ("admin", None, None),
+}
+
+
+@contextmanager
+def bank_server(folder: Path, **env: str) -> Iterator[Served]:
+    """The bank ingested into a SQLite store in ``folder`` and served until the block ends."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in leaking_settings(os.environ):
+            patch.delenv(name)
+        store = SqliteStore(folder)
+        source = store.data_dir / "bank.jsonl"
+        source.write_text("".join(json.dumps(m) + "\n" for m in BANK))
+        assert run_rmledger(store, "ingest", str(source)).returncode == 0
+        with serve(store, **env) as running:
+            for name, (role, manager, branch) in USERS.items():
+                running.add_user(name, role, manager, branch, password=PASSWORD)
+            yield running

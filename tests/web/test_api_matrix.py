@@ -1,0 +1,417 @@
+"""The HTTP API over real HTTP (a running ``rmledger serve``): every endpoint, each
+role inside and outside its scope, and the requests without an acceptable identity;
+each answer's exact status and body, and the exact access-log lines it wrote.
+
+The bank is tests/web/test_web_reads.py's: M1, M2 (branch BR01), M3 (BR02); C1 held by
+M1, C2 by M2, C3 by M3; February closed; M2 asked to leave. Users: ann (manager M1),
+bea (manager M2), bo (branch head BR01), cy (branch head BR02), pat (performance
+office), aud (auditor), adm (admin), dan (manager M3, disabled).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.stores import SqliteStore, run_rmledger
+from tests.web.served import Served, serve
+from tests.web.test_web_reads import BANK
+
+USERS = {
+    "ann": ("manager", "M1", None),
+    "bea": ("manager", "M2", None),
+    "bo": ("branch_head", None, "BR01"),
+    "cy": ("branch_head", None, "BR02"),
+    "pat": ("performance_office", None, None),
+    "aud": ("auditor", None, None),
+    "adm": ("admin", None, None),
+    "dan": ("manager", "M3", None),
+}
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with pytest.MonkeyPatch.context() as patch:
+        import os
+
+        from tests.stores import leaking_settings
+
+        for name in leaking_settings(os.environ):
+            patch.delenv(name)
+        store = SqliteStore(tmp_path_factory.mktemp("api"))
+        source = store.data_dir / "bank.jsonl"
+        source.write_text("".join(json.dumps(m) + "\n" for m in BANK))
+        assert run_rmledger(store, "ingest", str(source)).returncode == 0
+        with serve(store) as running:
+            for name, (role, manager, branch) in USERS.items():
+                running.add_user(name, role, manager, branch)
+            running.ledger.disable_account("dan", "test")
+            yield running
+
+
+def ask(
+    served: Served,
+    who: str | None,
+    method: str,
+    path: str,
+    body: Any = None,
+    token: str | None = None,
+) -> tuple[int, Any, list[tuple[Any, ...]]]:
+    """The status, the JSON body and the access-log lines of one request."""
+    before = served.head()
+    bearer = token if token is not None else (served.token(who) if who else None)
+    with served.client(bearer) as client:
+        answer = client.request(method, path, json=body)
+    parsed = (
+        answer.json()
+        if answer.headers.get("content-type", "").startswith("application/json")
+        else answer.text
+    )
+    return answer.status_code, parsed, served.access_lines(before)
+
+
+S = "/api/v1/statements?period=2025-02"
+X = "/api/v1/statements/M1/2025-02/explain"
+# (who, method, path, body, status, logged action and target or None)
+ALLOWED_CASES = [
+    ("ann", "GET", S, None, 200, None),  # own statements: not recorded
+    ("ann", "GET", S + "&manager=M1", None, 200, None),
+    ("bo", "GET", S, None, 200, ("statements", "period 2025-02")),
+    ("bo", "GET", S + "&manager=M2", None, 200, ("statements", "period 2025-02 manager M2")),
+    (
+        "pat",
+        "GET",
+        S + "&manager=M3&restated=true",
+        None,
+        200,
+        ("statements", "period 2025-02 manager M3 restated"),
+    ),
+    ("aud", "GET", S, None, 200, ("statements", "period 2025-02")),
+    ("ann", "GET", X, None, 200, ("explanation", "manager M1 period 2025-02")),
+    ("bo", "GET", X, None, 200, ("explanation", "manager M1 period 2025-02")),
+    ("pat", "GET", X, None, 200, ("explanation", "manager M1 period 2025-02")),
+    ("cy", "GET", "/api/v1/managers/M3/history", None, 200, ("history", "manager M3")),
+    (
+        "aud",
+        "GET",
+        "/api/v1/managers/M1/history?effective_on=2025-02-01",
+        None,
+        200,
+        ("history", "manager M1 effective_on 2025-02-01"),
+    ),
+    (
+        "bea",
+        "GET",
+        "/api/v1/managers/M2/departure-audit",
+        None,
+        200,
+        ("departure_audit", "manager M2"),
+    ),
+    (
+        "bo",
+        "GET",
+        "/api/v1/managers/M2/departure-audit?format=md",
+        None,
+        200,
+        ("departure_audit", "manager M2"),
+    ),
+    (
+        "aud",
+        "GET",
+        "/api/v1/managers/M2/departure-audit?format=html",
+        None,
+        200,
+        ("departure_audit", "manager M2"),
+    ),
+    (
+        "ann",
+        "GET",
+        "/api/v1/tiers?as_of=2025-02-28&client=C1",
+        None,
+        200,
+        ("tiers", "as_of 2025-02-28 client C1"),
+    ),
+    ("bo", "GET", "/api/v1/tiers?as_of=2025-02-28", None, 200, ("tiers", "as_of 2025-02-28")),
+    (
+        "aud",
+        "POST",
+        "/api/v1/sql",
+        {"query": "SELECT count(*) AS n FROM managers"},
+        200,
+        ("sql", "SELECT count(*) AS n FROM managers"),
+    ),
+    (
+        "aud",
+        "GET",
+        "/api/v1/access-log?user=nobody",
+        None,
+        200,
+        ("access_log", "access log user nobody"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("who", "method", "path", "body", "status", "logged"), ALLOWED_CASES)
+def test_a_role_inside_its_scope_is_answered_and_recorded_when_the_policy_says(
+    served: Served, who: str, method: str, path: str, body: Any, status: int, logged: Any
+) -> None:
+    got, answer, lines = ask(served, who, method, path, body)
+    assert got == status, answer
+    if logged is None:
+        assert lines == []
+    else:
+        assert [line[:4] for line in lines] == [(who, *logged, "allowed")]
+        assert lines[0][4].startswith(f"{who} (")
+
+
+def test_the_answers_are_the_reads_of_the_scope(served: Served) -> None:
+    assert [s["manager_id"] for s in ask(served, "ann", "GET", S)[1]] == ["M1"]
+    assert [s["manager_id"] for s in ask(served, "bo", "GET", S)[1]] == ["M1", "M2"]
+    assert [s["manager_id"] for s in ask(served, "cy", "GET", S)[1]] == ["M3"]
+    assert [(s["manager_id"], s["total"]) for s in ask(served, "pat", "GET", S)[1]] == [
+        ("M1", "6752.00"),
+        ("M2", "6626.00"),
+        ("M3", "6563.00"),
+    ]
+    assert [
+        t["client_id"] for t in ask(served, "bo", "GET", "/api/v1/tiers?as_of=2025-02-28")[1]
+    ] == ["C1", "C2"]
+    assert ask(
+        served, "aud", "POST", "/api/v1/sql", {"query": "SELECT count(*) AS n FROM managers"}
+    )[1] == {"columns": ["n"], "rows": [[3]]}
+    assert ask(served, "bo", "GET", "/api/v1/me")[1] == {
+        "username": "bo",
+        "role": "branch_head",
+        "manager_id": None,
+        "branch_id": "BR01",
+    }
+    assert ask(served, "bo", "GET", "/api/v1/managers/M2/departure-audit?format=md")[1].startswith(
+        "#"
+    )
+
+
+FORBIDDEN_CASES = [
+    (
+        "ann",
+        "GET",
+        S + "&manager=M2",
+        None,
+        "statements",
+        "period 2025-02 manager M2",
+        "ann (manager M1) may not see the statements of manager M2: a manager sees only their own",
+    ),
+    (
+        "bo",
+        "GET",
+        S + "&manager=M3",
+        None,
+        "statements",
+        "period 2025-02 manager M3",
+        "bo (branch head of BR01) may not see the statements of manager M3: "
+        "manager M3 is not in BR01 or a branch below it",
+    ),
+    (
+        "adm",
+        "GET",
+        S,
+        None,
+        "statements",
+        "period 2025-02",
+        "adm (admin) may not list pay statements: an admin manages users and roles and sees no pay or client data",
+    ),
+    ("bea", "GET", X, None, "explanation", "manager M1 period 2025-02", None),
+    ("cy", "GET", X, None, "explanation", "manager M1 period 2025-02", None),
+    ("adm", "GET", X, None, "explanation", "manager M1 period 2025-02", None),
+    ("bo", "GET", "/api/v1/managers/M3/history", None, "history", "manager M3", None),
+    (
+        "ann",
+        "GET",
+        "/api/v1/managers/M1/departure-audit",
+        None,
+        "departure_audit",
+        "manager M1",
+        None,
+    ),
+    (
+        "cy",
+        "GET",
+        "/api/v1/managers/M2/departure-audit",
+        None,
+        "departure_audit",
+        "manager M2",
+        None,
+    ),
+    (
+        "bea",
+        "GET",
+        "/api/v1/tiers?as_of=2025-02-28&client=C1",
+        None,
+        "tiers",
+        "as_of 2025-02-28 client C1",
+        None,
+    ),
+    (
+        "cy",
+        "GET",
+        "/api/v1/tiers?as_of=2025-02-28&client=C1",
+        None,
+        "tiers",
+        "as_of 2025-02-28 client C1",
+        None,
+    ),
+    ("pat", "POST", "/api/v1/sql", {"query": "SELECT 1"}, "sql", "SELECT 1", None),
+    ("adm", "POST", "/api/v1/sql", {"query": "SELECT 1"}, "sql", "SELECT 1", None),
+    ("bo", "GET", "/api/v1/access-log", None, "access_log", "access log", None),
+    ("pat", "GET", "/api/v1/access-log", None, "access_log", "access log", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "path", "body", "action", "target", "message"), FORBIDDEN_CASES
+)
+def test_a_role_outside_its_scope_is_refused_403_and_the_refusal_recorded(
+    served: Served,
+    who: str,
+    method: str,
+    path: str,
+    body: Any,
+    action: str,
+    target: str,
+    message: str | None,
+) -> None:
+    got, answer, lines = ask(served, who, method, path, body)
+    assert got == 403
+    assert set(answer) == {"error", "message"} and answer["error"] == "forbidden"
+    assert answer["message"].startswith(f"{who} (") and " may not " in answer["message"]
+    if message is not None:
+        assert answer["message"] == message
+    assert lines == [(who, action, target, "forbidden", answer["message"])]
+
+
+def test_an_unknown_manager_is_404_and_recorded_for_the_auditor(served: Served) -> None:
+    got, answer, lines = ask(served, "aud", "GET", S + "&manager=M404")
+    assert (got, answer) == (404, {"error": "not_found", "message": "no such manager: M404"})
+    assert [line[:4] for line in lines] == [
+        ("aud", "statements", "period 2025-02 manager M404", "not_found")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/statements?period=2025-13", None, "period"),
+        ("/api/v1/statements", None, "period"),
+        ("/api/v1/managers/M1/departure-audit?format=pdf", None, "format"),
+        ("/api/v1/tiers?as_of=yesterday", None, "as_of"),
+    ],
+)
+def test_a_bad_parameter_is_422_naming_it_and_not_recorded(
+    served: Served, path: str, body: Any, field: str
+) -> None:
+    got, answer, lines = ask(served, "aud", "GET", path, body)
+    assert got == 422
+    assert answer["error"] == "invalid" and answer["field"] == field and answer["message"]
+    assert set(answer) == {"error", "field", "message"}
+    assert lines == []
+
+
+def test_a_write_in_the_sql_console_is_422(served: Served) -> None:
+    got, answer, lines = ask(
+        served, "aud", "POST", "/api/v1/sql", {"query": "DELETE FROM managers"}
+    )
+    assert (got, answer["error"], answer["field"]) == (422, "invalid", "query")
+    assert lines == []
+
+
+ENDPOINTS = [
+    ("GET", "/api/v1/me", None),
+    ("GET", S, None),
+    ("GET", X, None),
+    ("GET", "/api/v1/managers/M1/history", None),
+    ("GET", "/api/v1/managers/M2/departure-audit", None),
+    ("GET", "/api/v1/tiers?as_of=2025-02-28", None),
+    ("POST", "/api/v1/sql", {"query": "SELECT 1"}),
+    ("GET", "/api/v1/access-log", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
+@pytest.mark.parametrize(
+    ("credential", "reason", "message"),
+    [
+        ("none", "missing", "sign in: send 'Authorization: Bearer <token>' or the session cookie"),
+        ("forged", "bad_signature", "the bearer token's signature is not the ledger's"),
+        ("expired", "expired", "the bearer token has expired"),
+        ("disabled", "disabled", "user dan is disabled"),
+        ("garbage", "malformed", "the bearer token is not an rmledger token"),
+    ],
+)
+def test_no_acceptable_identity_is_401_and_recorded(
+    served: Served, method: str, path: str, body: Any, credential: str, reason: str, message: str
+) -> None:
+    token = {
+        "none": None,
+        "forged": served.token("aud", key=b"\x01" * 32),
+        "expired": served.token("aud", ttl=timedelta(seconds=-5)),
+        "disabled": served.token("dan"),
+        "garbage": "not-a-token",
+    }[credential]
+    before = served.head()
+    with served.client(token) as client:
+        answer = client.request(method, path, json=body)
+    assert (answer.status_code, answer.json()) == (
+        401,
+        {"error": "unauthenticated", "message": message},
+    )
+    target = f"{method} {path.split('?')[0]}"
+    assert served.access_lines(before) == [
+        (None, "authenticate", target, "unauthenticated", f"{reason}: {message}")
+    ]
+
+
+def test_the_session_cookie_of_the_login_page_is_an_identity(served: Served) -> None:
+    with served.client(None) as client:
+        client.cookies.set("rmledger_session", served.token("cy"))
+        answer = client.get("/api/v1/me")
+    assert (answer.status_code, answer.json()["username"]) == (200, "cy")
+
+
+def test_signing_in_gives_a_token_and_a_wrong_password_is_401_slowed_and_recorded(
+    served: Served,
+) -> None:
+    before = served.head()
+    with served.client() as client:
+        good = client.post(
+            "/api/v1/session", json={"username": "pat", "password": "a-long-password-1"}
+        )
+        bad = client.post(
+            "/api/v1/session", json={"username": "pat", "password": "wrong-password-00"}
+        )
+        assert good.status_code == 200
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {good.json()['token']}"})
+    assert me.json()["username"] == "pat"
+    assert (bad.status_code, bad.json()) == (
+        401,
+        {"error": "unauthenticated", "message": "wrong username or password"},
+    )
+    assert served.access_lines(before) == [
+        ("pat", "sign_in", "user pat", "allowed", "password accepted"),
+        (None, "sign_in", "user pat", "unauthenticated", "wrong username or password"),
+    ]
+
+
+def test_healthz_needs_no_identity_and_metrics_answer_the_loopback(served: Served) -> None:
+    with served.client() as client:
+        health = client.get("/healthz")
+        metrics = client.get("/metrics")
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert isinstance(health.json()["position"], int) and health.json()["position"] > 0
+    assert metrics.status_code == 200
+    assert "rmledger_read_model_lag_events" in metrics.text
+    assert (
+        'rmledger_http_requests_total{method="GET",route="/healthz",status="200"}' in metrics.text
+    )
