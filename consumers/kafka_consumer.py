@@ -194,7 +194,7 @@ class LedgerConsumer(Settling):
                     time.sleep(poll_ms / 1000)  # no broker at start: tried again below
                     self._watch_group(until_idle)
                     continue
-                batches = self.consumer.poll(timeout_ms=poll_ms)
+                batches = self._poll(poll_ms)
                 fresh = self._take_assignment()
                 if self.reported != self.assignments:
                     self.reported = self.assignments
@@ -240,6 +240,20 @@ class LedgerConsumer(Settling):
                 self.dead_letters.close()
             self.deadline.disarm()
         return self.stats
+
+    def _poll(self, poll_ms: int) -> dict[TopicPartition, list[Any]]:
+        """One poll; nothing read if it failed. kafka-python 3.0.12 lets some errors of
+        a broker that has just gone away out of poll() instead of returning nothing (a
+        coordinator lookup refused, then the metadata refresh refused too, raises
+        KafkaConnectionError). The member is then out of its group, which
+        ``_watch_group`` says and bounds like any other way out of it: one path, not a
+        traceback or an exit that depends on the moment the broker went."""
+        try:
+            batches: dict[TopicPartition, list[Any]] = self.consumer.poll(timeout_ms=poll_ms)
+        except KafkaError as error:
+            log.info("poll failed (%s); out of the group until it answers again", error)
+            return {}
+        return batches
 
     def _publish_dead_letters(self) -> None:
         try:

@@ -127,10 +127,16 @@ class GroupMembership:
             # partition kept across a rebalance keeps its fetch position (kafka-python
             # 3), which is past the held records just dropped with its work.
             marks = [mark for mark in (work.stored_mark, committed) if mark is not None]
-            if marks:
-                self.consumer.seek(tp, max(marks))
-            else:
-                self.consumer.seek_to_beginning(tp)
+            try:
+                if marks:
+                    self.consumer.seek(tp, max(marks))
+                else:
+                    self.consumer.seek_to_beginning(tp)
+            except ValueError:
+                # Taken away since it was assigned (kafka-python's network thread drops
+                # the assignment when the session expires, as when the broker goes):
+                # its revocation is noted, and the next call drops its work.
+                log.info("%s was revoked before its seek to the watermark", tp)
         if any(work.stored_mark is not None for work in assigned):
             self._load_lettered([work for work in assigned if work.stored_mark is not None])
         return {work.tp for work in assigned}

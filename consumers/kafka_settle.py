@@ -57,7 +57,7 @@ class Settling(GroupMembership, PartitionBatches):
                     and item.settle_marks is None
                     and now - item.read_at >= self.settle_seconds
                 ):
-                    item.settle_marks = {tp: self.consumer.highwater(tp) for tp in assignment}
+                    item.settle_marks = {tp: self._highwater(tp) for tp in assignment}
 
     def _releasable(self, item: Pending) -> bool:
         """Whether a settling record may be let go: it has waited ``settle_seconds``
@@ -71,7 +71,7 @@ class Settling(GroupMembership, PartitionBatches):
         for tp in self.consumer.assignment():
             mark = marks.get(tp)
             if mark is None:
-                mark = self.consumer.highwater(tp)
+                mark = self._highwater(tp)
                 if mark is None:
                     return False
                 marks[tp] = mark
@@ -122,7 +122,7 @@ class Settling(GroupMembership, PartitionBatches):
         """Records behind the high-water marks of the assigned partitions (None: unknown yet)."""
         lag = 0
         for tp in self.consumer.assignment():
-            highwater = self.consumer.highwater(tp)
+            highwater = self._highwater(tp)
             if highwater is None:
                 return None
             position = self._position(tp)
@@ -130,6 +130,16 @@ class Settling(GroupMembership, PartitionBatches):
                 return None
             lag += max(0, highwater - position)
         return lag
+
+    def _highwater(self, tp: TopicPartition) -> int | None:
+        """The last fetched high-water mark of a partition (None: unknown, or no longer
+        owned: kafka-python's network thread may take a partition away, as when the
+        broker goes, between ``assignment()`` and this call)."""
+        try:
+            highwater: int | None = self.consumer.highwater(tp)
+        except KafkaError:
+            return None
+        return highwater
 
     def _position(self, tp: TopicPartition) -> int | None:
         """The fetch position of an owned partition (None: not known in time)."""
