@@ -194,6 +194,8 @@ class Accounts(BankBase):
             value_date=value_date,
         )
         self.sample_for_reversal(message["id"])
+        if client.primary is not None:
+            self.month_postings[client.primary] = message["id"]
         yield message
 
     def sample_for_reversal(self, posting_id: str) -> None:

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from scripts.bank.sizes import SizeSpec
-from scripts.bank.state import Client, Manager, Message, Steps
+from scripts.bank.state import Client, Manager, Message, PlanVersion, Steps
 from scripts.bank.units import DAY, add_months
 
 
@@ -48,6 +48,12 @@ class BankBase:
         self.postings_seen = 0
         self.to_reverse: list[str] = []
         self.current_day = spec.start  # the day of the agenda step being run
+        # Contract version 2: the plans published so far, the last posting booked for
+        # each manager's clients this month (what a dispute may name), and disputes.
+        self.plan_versions: list[PlanVersion] = []
+        self.month_postings: dict[str, str] = {}
+        self.dispute_numbers = itertools.count(1)
+        self.disputed_months = 0
 
     def message(self, message_type: str, /, **fields: Any) -> Message:
         """A contract message with the next id; dates become ISO strings."""

@@ -1,6 +1,6 @@
-"""The synthetic bank's business constants: grades, the mid-window plan, deposit
-dynamics, loan products and rates, loan and lifecycle migrations, and the kinds and
-reasons of events."""
+"""The synthetic bank's business constants: grades, the mid-window plan, who signs a
+month off and what disputes say, deposit dynamics, loan products and rates, loan and
+lifecycle migrations, and the kinds and reasons of events."""
 
 from __future__ import annotations
 
@@ -22,6 +22,35 @@ MID_PLAN_ACTIVITY = {
     "agency": "220.00",
     "market_info": "100.00",
 }
+
+# Contract version 2. The plan in force when the ledger starts has a month signed off
+# by the branch head, then the performance office; the revision adds finance and
+# gives a dispute 10 days instead of 15. Who signs, by role (the performance office
+# also decides disputes): ids of staff, never managers.
+OPENING_PLAN_APPROVALS = ("branch_head", "performance_office")
+OPENING_PLAN_DISPUTE_DAYS = 15
+MID_PLAN_APPROVALS = ("branch_head", "performance_office", "finance")
+MID_PLAN_DISPUTE_DAYS = 10
+SIGN_OFF_STAFF = {
+    "branch_head": ("BH-HQ-01",),
+    "performance_office": ("PO-HQ-01", "PO-HQ-02"),
+    "finance": ("FIN-HQ-02",),
+}
+DISPUTE_CLAIMS = (
+    "a deposit brought in this month is missing from my credited business",
+    "the fee income of a client I serve was credited to a colleague",
+    "my backup share of a corporate client's income is missing",
+    "the loan-loss charge was taken for a loan I no longer hold",
+    "the handover moved a client before the record was filed",
+)
+DISPUTE_UPHOLDINGS = (
+    "checked against the core system: the business was the manager's",
+    "the attribution table was out of date for the month",
+)
+DISPUTE_REJECTIONS = (
+    "the client was held by a colleague on the value date",
+    "the statement follows the plan in force; nothing to correct",
+)
 
 # Deposit balance dynamics per reporting mode: chance (per 10,000 reports) that the
 # balance stays as it was, and that a large outflow (30-80% leaves) happens.

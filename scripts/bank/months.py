@@ -1,6 +1,7 @@
 """The monthly cycle: new clients and activities planned at the start of a month;
 products, postings, stage reviews and adjustments at its end; then the close, the
-reversals and the late postings that follow it. Also the mid-window plan revision."""
+sign-offs, the reversals and the late postings that follow it, and the disputes of
+the statements it issued. Also the mid-window plan revision."""
 
 from __future__ import annotations
 
@@ -13,17 +14,19 @@ from scripts.bank.business import (
     AWARD_REASONS,
     COMPLIANCE_REASONS,
     MID_PLAN_ACTIVITY,
+    MID_PLAN_APPROVALS,
+    MID_PLAN_DISPUTE_DAYS,
     MID_PLAN_GRADES,
     REVERSAL_REASONS,
     STAGE_MOVES,
 )
 from scripts.bank.draws import between, weighted
-from scripts.bank.people import People
-from scripts.bank.state import Client, Manager, Message, Steps
+from scripts.bank.state import Client, Manager, Message, PlanVersion, Steps
 from scripts.bank.units import month_end, month_key, yuan
+from scripts.bank.workflows import Workflows
 
 
-class Months(People, Accounts):
+class Months(Workflows, Accounts):
     """What happens every month, and the agenda steps it plans."""
 
     def plan_month(self, first: date) -> None:
@@ -41,6 +44,7 @@ class Months(People, Accounts):
     def close_books(self, day: date) -> Steps:
         """Month end: products, loans, postings, stage reviews, adjustments; then plan
         the close, the reversals and the late postings of this month."""
+        self.month_postings = {}
         for client in self.clients:
             if client.primary is None:
                 yield from self.win_back(client, day)
@@ -184,7 +188,8 @@ class Months(People, Accounts):
         )
 
     def publish_plan(self, effective_from: date) -> Steps:
-        """The one plan change of the window, published ahead of its effective date."""
+        """The one plan change of the window, published ahead of its effective date;
+        those staying acknowledge it in the weeks that follow."""
         grades = {
             grade: {
                 "base_salary": base,
@@ -194,18 +199,28 @@ class Months(People, Accounts):
             }
             for grade, (base, post, commission, k) in MID_PLAN_GRADES.items()
         }
-        yield self.message(
-            "plan.published",
-            version=f"{month_key(effective_from)}-revision",
-            effective_from=effective_from,
-            grades=grades,
-            prepay_ratio="0.75",
-            backup_share="0.10",
-            activity_values=dict(MID_PLAN_ACTIVITY),
+        plan = PlanVersion(
+            f"{month_key(effective_from)}-revision",
+            effective_from,
+            MID_PLAN_APPROVALS,
+            MID_PLAN_DISPUTE_DAYS,
         )
+        yield self.publish(
+            plan,
+            {
+                "grades": grades,
+                "prepay_ratio": "0.75",
+                "backup_share": "0.10",
+                "activity_values": dict(MID_PLAN_ACTIVITY),
+            },
+        )
+        self.revision_acknowledgements(plan)
 
     def close_step(self, period: str, day: date) -> Steps:
+        """The month's sign-offs, its close, and the disputes of its statements to come."""
+        yield from self.sign_offs(period, day)
         yield self.message("period.closed", period=period, closed_on=day, approved_by="FIN-HQ-01")
+        self.plan_disputes(period, day)
 
     def reverse_step(self, posting_id: str) -> Steps:
         yield self.message(

@@ -40,8 +40,11 @@ class Bank(Months, Staff):
     # -- before the window -------------------------------------------------------------
 
     def opening(self) -> Steps:
-        """The bank as it stands when the ledger starts: staff, clients, books."""
+        """The bank as it stands when the ledger starts: branches, the plan in force,
+        staff, clients, books."""
         spec = self.spec
+        yield from self.register_branches()
+        yield self.publish_opening_plan()
         for index in range(spec.managers):
             # The first five cover every grade; the rest are a typical pyramid.
             grade = (
@@ -61,7 +64,9 @@ class Bank(Months, Staff):
             years_back = 1 + RANK[grade]  # seniors have been here longer
             hired_on = spec.start - timedelta(days=60 + self.rng.randrange(years_back * 300))
             branch = f"BR{index % spec.branches + 1:02d}"
-            yield self.hire(branch, grade, hired_on)
+            hired = self.hire(branch, grade, hired_on)
+            yield hired
+            self.plan_acknowledgements(self.managers[hired["manager_id"]], hired_on)
         for _ in range(spec.clients):
             yield from self.opening_client()
         self.plan_window()

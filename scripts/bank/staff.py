@@ -8,11 +8,11 @@ from functools import partial
 
 from scripts.bank.business import DEPARTURE_KINDS, GRADES, RANK
 from scripts.bank.draws import weighted
-from scripts.bank.people import People
 from scripts.bank.state import Handover, Manager, Steps
+from scripts.bank.workflows import Workflows
 
 
-class Staff(People):
+class Staff(Workflows):
     """Agenda steps that change the staff and move clients between managers."""
 
     def hire_step(self) -> Steps:
@@ -24,7 +24,9 @@ class Staff(People):
             if first_hire
             else weighted(self.rng, (("assistant", 50), ("junior", 35), ("intermediate", 15)))
         )
-        yield self.hire(self.rng.choice(list(self.units)), grade, day)
+        hired = self.hire(self.rng.choice(list(self.units)), grade, day)
+        yield hired
+        self.plan_acknowledgements(self.managers[hired["manager_id"]], day)
 
     def grade_step(self) -> Steps:
         """A promotion (mostly) or a demotion after assessment, effective today."""

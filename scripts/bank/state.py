@@ -110,3 +110,14 @@ class Handover:
     target: Manager
     client_ids: list[str]
     departure: bool
+
+
+@dataclass(frozen=True)
+class PlanVersion:
+    """A published plan as the simulation needs it: from when, who signs a month off,
+    and how many days a dispute may stay open."""
+
+    version: str
+    effective_from: date
+    close_approvals: tuple[str, ...]
+    dispute_days: int

@@ -194,6 +194,28 @@ def show_pay(conn: Any, period: str, directory: Path, shown: Shown) -> None:
         click.echo(f"chart: {chart.resolve()}")
 
 
+def show_sign_offs_and_disputes(conn: Any, as_of: date) -> None:
+    """Two lines on the workflows of contract version 2: which roles signed the closed
+    months off, and how the disputes of issued statements stand on ``as_of``."""
+    from projections.audit.disputes import disputes_on
+
+    closed = conn.execute("SELECT count(*) FROM periods_closed").fetchone()[0]
+    orders = Counter(" > ".join(roles) for (roles,) in conn.execute(
+        "SELECT list(role ORDER BY position) FROM period_approvals GROUP BY period").fetchall())
+    signed = sum(orders.values())
+    how = "; ".join(f"{n} by {order}" for order, n in sorted(orders.items()))
+    acknowledged = conn.execute("SELECT count(*), count(DISTINCT manager_id) FROM plan_acknowledgements").fetchone()
+    click.echo(f"months signed off before their close: {signed} of {closed}" + (f" ({how})" if how else "")
+               + f"; plan versions acknowledged {acknowledged[0]} time(s) by {acknowledged[1]} manager(s)")
+    disputes = disputes_on(conn, as_of)
+    outcomes = Counter(d["outcome"] for d in disputes)
+    upheld = sum((d["amount"] for d in disputes if d["amount"] is not None), Decimal("0"))
+    overdue = sum(1 for d in disputes if d["overdue"])
+    click.echo(f"{counted(len(disputes), 'dispute')} of issued statements by {as_of.isoformat()}: "
+               f"{outcomes['upheld']} upheld (for {upheld:.2f} in all), {outcomes['rejected']} rejected, "
+               f"{outcomes['open']} open, {overdue} of them overdue")
+
+
 def pay_chart(rows: list[dict[str, Any]], period: str, path: Path) -> None:
     """A stacked bar per manager: base, post, performance paid, awards (PNG)."""
     import matplotlib
@@ -370,6 +392,10 @@ def next_commands(directory: Path, shown: Shown) -> list[str]:
     out.append(f"{base} sql " + shlex.quote(
         "SELECT period, count(*) AS statements, sum(total) AS paid FROM statements_issued "
         "GROUP BY period ORDER BY period"))
+    out.append(f"{base} periods   # each month's sign-offs")
+    out.append(f"{base} sql " + shlex.quote(
+        "SELECT dispute_id, manager_id, period, opened_on, outcome, amount, resolved_on FROM disputes "
+        "ORDER BY opened_on"))
     out.append(f"{base} verify")
     out.append(f"{base} ingest {shlex.quote(str(directory / 'bank.jsonl'))}   # again: every line a duplicate")
     out.append(f"{base} rebuild")
@@ -386,7 +412,7 @@ def demo(ctx: Context, seed: int, size: str) -> None:
 
     Generates the bank (bank.jsonl), ingests it into an SQLite store in that
     directory (whatever PERSISTENCE_MODULE says), brings the read model up, and prints
-    the last closed month's pay, the tier counts, a departure audit's findings (also
+    the last closed month's pay, the months' sign-offs and the disputes, the tier counts, a departure audit's findings (also
     written as HTML) and the postings nobody is paid for; then the commands to try
     next. A demo-<seed> directory that the demo did not make is never wiped.
     """
@@ -436,6 +462,7 @@ def demo(ctx: Context, seed: int, size: str) -> None:
             else:
                 show_pay(conn, shown.period, directory, shown)
                 shown.as_of = month_last_day(shown.period)
+                show_sign_offs_and_disputes(conn, shown.as_of)
                 watch.lap("pay")
                 show_tiers(conn, shown.as_of, shown)
                 watch.lap("tiers")

@@ -69,8 +69,21 @@ def test_the_bytes_do_not_depend_on_the_process_hash_seed(tmp_path: Path, tiny_f
     out = tmp_path / "other.jsonl"
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run(
-        [sys.executable, "-m", "scripts.bank.generate", "--seed", "7", "--size", "tiny", "--out", str(out)],
-        cwd=ROOT, env=env, check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "scripts.bank.generate",
+            "--seed",
+            "7",
+            "--size",
+            "tiny",
+            "--out",
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
     assert sha256_of(out) == sha256_of(tiny_file)
 
@@ -186,26 +199,121 @@ def test_small_has_the_realism_asked_for(small_file: Path) -> None:
         elif kind == "loan.classified":
             before = last_category.get(m["loan_id"], m["category"])
             if before != m["category"]:
-                loan_moves["down" if order.index(m["category"]) > order.index(before) else "up"] += 1
+                loan_moves[
+                    "down" if order.index(m["category"]) > order.index(before) else "up"
+                ] += 1
             last_category[m["loan_id"]] = m["category"]
         elif kind.startswith("manager.depart"):
             step = m.get("role", kind)
             departure_steps.setdefault(m["manager_id"], []).append(step)
-        elif kind == "balance.reported" and m["product"] == "deposit" and m["as_of"] == "2025-12-31":
+        elif (
+            kind == "balance.reported" and m["product"] == "deposit" and m["as_of"] == "2025-12-31"
+        ):
             year_end[m["client_id"]] = int(m["balance"].replace(".", ""))
     assert len(categories) == 8
     assert late > 0 and len(closed) == 12
     assert loan_moves["down"] > 0 and loan_moves["up"] > 0
     assert departure_steps and all(
-        steps == ["manager.departure_requested", "department_head", "rm_office", "hr", "manager.departed"]
+        steps
+        == ["manager.departure_requested", "department_head", "rm_office", "hr", "manager.departed"]
         for steps in departure_steps.values()
     )
     balances = sorted(year_end.values(), reverse=True)
     assert sum(balances[: len(balances) // 5]) > 0.7 * sum(balances)
 
 
+def test_branches_are_registered_in_a_hierarchy_before_anyone_names_them(small_file: Path) -> None:
+    """BR01 first, its sub-branches BR01-SB01.. under it; every branch a hire or a
+    client names was registered earlier in the stream."""
+    parents: dict[str, str | None] = {}
+    named: set[str] = set()
+    for line in lines_of(small_file):
+        m = json.loads(line)
+        if m["type"] == "branch.registered":
+            assert m.get("parent_branch_id") is None or m["parent_branch_id"] in parents
+            parents[m["branch_id"]] = m.get("parent_branch_id")
+        elif m["type"] in ("manager.hired", "client.registered"):
+            assert m["branch_id"] in parents, m
+            named.add(m["branch_id"])
+    assert parents == {"BR01": None, "BR01-SB01": "BR01", "BR01-SB02": "BR01", "BR01-SB03": "BR01"}
+    assert named == set(parents)
+
+
+def test_every_close_follows_the_sign_offs_its_plan_names_in_order(small_file: Path) -> None:
+    """The plan in force when the ledger starts asks for the branch head then the
+    performance office; the revision from July adds finance. Each month is signed off
+    in that order, by different people, then closed."""
+    plans: dict[str, tuple[str, list[str], int]] = {}
+    signed: dict[str, list[tuple[str, str]]] = {}
+    closes = []
+    for line in lines_of(small_file):
+        m = json.loads(line)
+        if m["type"] == "plan.published":
+            plans[m["version"]] = (m["effective_from"], m["close_approvals"], m["dispute_days"])
+        elif m["type"] == "period.close_approved":
+            signed.setdefault(m["period"], []).append((m["role"], m["approver_id"]))
+        elif m["type"] == "period.closed":
+            in_force = max(v for v in plans.values() if v[0] <= f"{m['period']}-28")
+            roles = [role for role, _ in signed.get(m["period"], [])]
+            people = {person for _, person in signed.get(m["period"], [])}
+            assert roles == in_force[1] and len(people) == len(roles), m["period"]
+            closes.append((m["period"], len(roles)))
+    assert plans == {
+        "2025-01": ("2025-01-01", ["branch_head", "performance_office"], 15),
+        "2025-07-revision": ("2025-07-01", ["branch_head", "performance_office", "finance"], 10),
+    }
+    assert [n for _, n in closes] == [2] * 6 + [3] * 6
+
+
+def test_most_managers_acknowledge_the_plans_that_pay_them(small_file: Path) -> None:
+    acknowledged: Counter[str] = Counter()
+    managers = set()
+    for line in lines_of(small_file):
+        m = json.loads(line)
+        if m["type"] == "manager.hired":
+            managers.add(m["manager_id"])
+        elif m["type"] == "plan.acknowledged":
+            assert m["manager_id"] in managers
+            acknowledged[m["version"]] += 1
+    assert set(acknowledged) == {"2025-01", "2025-07-revision"}
+    # Each version: most of the staff it pays, not all of them.
+    assert all(len(managers) * 0.6 < n < len(managers) for n in acknowledged.values()), acknowledged
+
+
+@pytest.mark.parametrize("fixture", ["tiny_file", "small_file"])
+def test_statements_are_disputed_upheld_rejected_or_left_open(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """Each dispute is of a closed month; the first closed month has one upheld with an
+    amount, one rejected and one never decided; a decision comes after the opening."""
+    closed: list[str] = []
+    opened: dict[str, dict[str, str]] = {}
+    outcomes: dict[str, str | None] = {}
+    for line in lines_of(request.getfixturevalue(fixture)):
+        m = json.loads(line)
+        if m["type"] == "period.closed":
+            closed.append(m["period"])
+        elif m["type"] == "dispute.opened":
+            assert m["period"] in closed
+            opened[m["dispute_id"]] = m
+            outcomes[m["dispute_id"]] = None
+        elif m["type"] == "dispute.resolved":
+            assert m["resolved_on"] > opened[m["dispute_id"]]["opened_on"]
+            assert ("amount" in m) == (m["outcome"] == "upheld")
+            outcomes[m["dispute_id"]] = m["outcome"]
+    first = sorted(outcomes[d] or "open" for d, m in opened.items() if m["period"] == closed[0])
+    assert first == ["open", "rejected", "upheld"]
+    assert len(opened) <= 3 + len(closed)
+
+
 def test_amounts_are_formatted_in_fen() -> None:
-    assert [yuan(n) for n in (0, 5, 120, 123450, -2000)] == ["0.00", "0.05", "1.20", "1234.50", "-20.00"]
+    assert [yuan(n) for n in (0, 5, 120, 123450, -2000)] == [
+        "0.00",
+        "0.05",
+        "1.20",
+        "1234.50",
+        "-20.00",
+    ]
 
 
 # -- the ledger accepts it -------------------------------------------------------------

@@ -84,6 +84,13 @@ def test_the_demo_builds_a_tiny_bank_and_shows_its_pay_tiers_and_departure_audit
                      r"\s+status$", out, re.MULTILINE), out
     assert re.search(r"^M\d{4}\s+\S+\s+BR\S+\s+[a-z]+\s+-?\d+\.\d\d\s+.*issued@\d+$", out, re.MULTILINE), out
     assert re.search(r"^\d+ statements?\s+-?\d+\.\d\d\s+", out, re.MULTILINE), out
+    # The workflows of version 2: each month signed off by the roles its plan names,
+    # acknowledgements, and the disputes of January's statements on the last day shown.
+    assert ("months signed off before their close: 2 of 2 (1 by branch_head > performance_office; "
+            "1 by branch_head > performance_office > finance); plan versions acknowledged 9 time(s) "
+            "by 5 manager(s)\n") in out, out
+    assert ("3 disputes of issued statements by 2025-02-28: 1 upheld (for 1653.00 in all), 1 rejected, "
+            "1 open, 1 of them overdue\n") in out, out
     # Tier counts.
     assert re.search(r"^\d+ clients: mass \d+, potential \d+, vip \d+; maintained at: manager \d+, "
                      r"sub_branch \d+, branch \d+$", out, re.MULTILINE), out
@@ -100,6 +107,7 @@ def test_the_demo_builds_a_tiny_bank_and_shows_its_pay_tiers_and_departure_audit
     # The next commands name this data directory and real ids.
     assert f"rmledger --data-dir {tmp_path / 'demo-7'} pay --period 2025-02" in out
     assert f"audit departure --manager {manager} --format md" in out
+    assert f"rmledger --data-dir {tmp_path / 'demo-7'} periods   # each month's sign-offs" in out
     assert elapsed < 60, f"the tiny demo took {elapsed:.0f} s"
 
     # Again: the demo wipes its own directory and computes the same audit, byte for byte.
@@ -111,21 +119,21 @@ def test_the_demo_builds_a_tiny_bank_and_shows_its_pay_tiers_and_departure_audit
 
 
 def test_the_demos_departure_audit_lines_are_the_audit_commands_report(tmp_path: Path) -> None:
-    """With seed 9 the tiny bank's leaver has a finding: the demo prints the heading
+    """With seed 3 the tiny bank's leaver has a finding: the demo prints the heading
     and ``findings: KIND N, ...`` as the README shows, then one line per finding
     (at most six), and all of it is what ``rmledger audit departure`` reports."""
-    done = run_demo(tmp_path, "--seed", "9")
+    done = run_demo(tmp_path, "--seed", "3")
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     heading, findings = departure_audit_lines(out)
-    audit = run_rmledger(tmp_path / "demo-9", "audit", "departure", "--manager", heading["manager"],
+    audit = run_rmledger(tmp_path / "demo-3", "audit", "departure", "--manager", heading["manager"],
                          "--format", "json")
     assert audit.returncode == 0, audit.stderr
     report = json.loads(audit.stdout)
     manager, departure = report["manager"], report["departure"]
     assert (heading["name"], heading["grade"], heading["kind"], heading["last_day"]) == (
         manager["name"], manager["grade_at_departure"], departure["kind"], departure["last_day"])
-    assert report["findings"], "seed 9 was chosen for a leaver with findings"
+    assert report["findings"], "seed 3 was chosen for a leaver with findings"
     assert findings["counts"] == ", ".join(f"{kind} {n}" for kind, n in report["finding_counts"].items())
     listed = re.findall(r"^  - (.+)$", out[findings.end():out.index("departure audit (HTML)")], re.MULTILINE)
     assert len(listed) == min(len(report["findings"]), 6)

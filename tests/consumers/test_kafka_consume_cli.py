@@ -42,11 +42,16 @@ SESSION_MS = 6000
 LINE = re.compile(r"consumed (\d+)  applied (\d+)  duplicates (\d+)  dead-lettered (\d+)  held (\d+)  lag (\d+)")
 
 
+# A month's close, and the disputes of the statements it issues (which wait for it).
+CLOSE_TYPES = frozenset({"period.closed", "dispute.opened", "dispute.resolved"})
+
+
 def month_messages() -> list[dict[str, Any]]:
-    """A generated bank without its month closes: produced in bulk, a close could be
-    consumed before an award of its month (a feed sends a close once the month is
-    consumed, docs/kafka.md), and that is not what these tests are about."""
-    return [m for m in generate(5, "12000") if m["type"] != "period.closed"]
+    """A generated bank without its month closes and the disputes that need them:
+    produced in bulk, a close could be consumed before an award of its month (a feed
+    sends a close once the month is consumed, docs/kafka.md), and that is not what
+    these tests are about."""
+    return [m for m in generate(5, "12000") if m["type"] not in CLOSE_TYPES]
 
 
 def stats_of(line: str) -> dict[str, int]:

@@ -45,9 +45,11 @@ JOINING = "rmledger consume: joining group"
 
 
 def bank() -> list[dict[str, Any]]:
-    """A generated bank without month closes (produced in bulk, a close could be read
-    before an award of its month; a feed sends it once the month is consumed)."""
-    return [m for m in generate(3, "6000") if m["type"] != "period.closed"]
+    """A generated bank without month closes and the disputes that wait for them
+    (produced in bulk, a close could be read before an award of its month; a feed
+    sends it once the month is consumed)."""
+    closing = ("period.closed", "dispute.opened", "dispute.resolved")
+    return [m for m in generate(3, "6000") if m["type"] not in closing]
 
 
 def command(

@@ -588,11 +588,27 @@ def test_on_the_demo_bank_each_branch_head_sees_their_branchs_part_of_pay_json(
     printed = cli_json(tmp_path, "pay", "--period", period, "--json")
     managers = cli_json(tmp_path, "sql", "SELECT manager_id, branch_id FROM managers", "--json")
     branch_of = {m["manager_id"]: m["branch_id"] for m in managers}
+    # The bank registers BR01 above its sub-branches BR01-SB01..: a branch's head sees
+    # the managers of the branch and of every sub-branch under it.
+    parents = {
+        b["branch_id"]: b["parent_branch_id"]
+        for b in cli_json(tmp_path, "sql", "SELECT branch_id, parent_branch_id FROM branches", "--json")
+    }
+
+    def under(unit: str | None, branch: str) -> bool:
+        while unit is not None:
+            if unit == branch:
+                return True
+            unit = parents.get(unit)
+        return False
+
     ctx = Context(tmp_path)
     seen = []
     for branch in sorted(set(branch_of.values())):
         head = Principal(f"head of {branch}", BRANCH_HEAD, branch_id=branch)
         answer = reads.statements(ctx, head, period, record=lambda *line: None)
-        assert answer == [s for s in printed if branch_of[s["manager_id"]] == branch]
-        seen += answer
+        assert answer == [s for s in printed if under(branch_of[s["manager_id"]], branch)]
+        if parents.get(branch) is None:
+            seen += answer
     assert sorted(seen, key=lambda s: s["manager_id"]) == printed and len(printed) >= 4
+    assert any(parents.get(branch) for branch in branch_of.values())  # a sub-branch's own head
