@@ -14,6 +14,7 @@ from typing import Any
 import duckdb
 
 from domain.values import APPROVAL_ROLES, LOAN_CATEGORIES, NON_PERFORMING, month_bounds
+from projections.audit import disputes as audit_disputes
 from projections.audit import pay as audit_pay
 from projections.audit import tiers as audit_tiers
 from projections.audit.common import (
@@ -173,6 +174,10 @@ def departure_audit(
     findings += _window_dressing(intervals)
     findings += _handover_findings(handovers, book, manager_id)
     findings += _unattributed(credit_rows, hire["hired_on"], end_day)
+    findings += audit_disputes.overdue_findings(conn, manager_id, end_day, pos)
+    findings += audit_disputes.unacknowledged_months(
+        conn, manager_id, [m["period"] for m in content["months"]], pos, end_day
+    )
     tiers = audit_tiers.tier_findings(
         conn,
         pos,
@@ -553,7 +558,8 @@ def _m(row: dict[str, Any] | None, field: str) -> str | None:
 
 def _entitlement(row: dict[str, Any]) -> Decimal:
     return sum(
-        (Decimal(str(row[f])) for f in ("prepayment", "settlement", "compliance")), Decimal(0)
+        (Decimal(str(row.get(f, 0))) for f in ("prepayment", "settlement", "compliance", "corrections")),
+        Decimal(0),
     )
 
 

@@ -41,16 +41,19 @@ def log_cut(conn: duckdb.DuckDBPyConnection, position: int) -> Iterator[None]:
     if position >= head_position(conn):
         yield
         return
-    from projections.readmodel.schema import TABLES
+    from projections.readmodel.schema import TABLES, disputes_at
 
     database = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
     shadowed = [name for name in TABLES if name != "projection_state"]
     try:
         for name in shadowed:
-            conn.execute(
-                f'CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{database}".main.{name} '
-                f"WHERE position <= {int(position)}"
+            source = f'"{database}".main.{name}'
+            rows = (
+                disputes_at(source, str(int(position)))
+                if name == "disputes"  # its resolution is written into the row later
+                else f"SELECT * FROM {source} WHERE position <= {int(position)}"
             )
+            conn.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {rows}")
         yield
     finally:
         for name in shadowed:
@@ -103,6 +106,15 @@ def restated_statements(
         closed={
             r["period"]: r["position"]
             for r in query(conn, f"SELECT period, position FROM periods_closed WHERE {AT}", p)
+        },
+        corrections={
+            (manager_id, r["period"]): r["amount"]
+            for r in query(
+                conn,
+                "SELECT strftime(resolved_on, '%Y-%m') AS period, sum(amount) AS amount FROM disputes "
+                "WHERE resolved_position <= $pos AND manager_id = $m AND outcome = 'upheld' GROUP BY ALL",
+                p,
+            )
         },
         issued_paid={
             (manager_id, r["period"]): r["performance_paid"]

@@ -54,6 +54,7 @@ def _true_up(calc: MonthCalc, earlier: list[MonthCalc]) -> tuple[list[dict[str, 
             "prepayment": _q(m.prepayment),
             "settlement": _q(m.settlement),
             "compliance": _q(m.compliance),
+            "corrections": _q(m.corrections),
             "entitlement": _q(m.entitlement),
             "paid": _q(m.paid_for_true_up),
             "paid_basis": m.paid_basis,
@@ -66,6 +67,7 @@ def _true_up(calc: MonthCalc, earlier: list[MonthCalc]) -> tuple[list[dict[str, 
             "prepayment": "0.00",
             "settlement": "0.00",
             "compliance": "0.00",
+            "corrections": "0.00",
             "entitlement": "0.00",
             "paid": _q(amount),
             "paid_basis": "issued; after the departure day, so no entitlement on today's data",
@@ -77,7 +79,7 @@ def _true_up(calc: MonthCalc, earlier: list[MonthCalc]) -> tuple[list[dict[str, 
     ]
     shown = [r for r in rows if r["entitlement"] != "0.00" or r["paid"] != "0.00"]
     text += [
-        f"  {r['period']}: E = {terms([r['prepayment'], r['settlement'], r['compliance']])} = "
+        f"  {r['period']}: E = {terms(_e_terms(r))} = "
         f"{show(r['entitlement'])}; paid {show(r['paid'])} ({r['paid_basis']})"
         for r in shown
     ]
@@ -94,6 +96,53 @@ def _true_up(calc: MonthCalc, earlier: list[MonthCalc]) -> tuple[list[dict[str, 
         f"= {show(calc.prior_true_up)}"
     )
     return rows, text
+
+
+def _e_terms(row: dict[str, str]) -> list[str]:
+    """The terms of E_k: prepayment, settlement, compliance and, when there are any,
+    the upheld disputes (so that a month without disputes reads as it always has)."""
+    parts = [row["prepayment"], row["settlement"], row["compliance"]]
+    return parts + [row["corrections"]] if row["corrections"] != "0.00" else parts
+
+
+def _disputes(conn: Any, calc: MonthCalc) -> list[dict[str, str]]:
+    """The upheld disputes in the month's ``corrections`` (docs/rules.md R7.6): those
+    resolved in the month and, in a final statement, those resolved after it."""
+    after = "OR strftime(resolved_on, '%Y-%m') > ?" if calc.final else "AND ? IS NULL"
+    rows = conn.execute(
+        "SELECT dispute_id, period, posting_id, amount, reason, resolved_by, resolved_on FROM disputes "
+        "WHERE manager_id = ? AND outcome = 'upheld' "
+        f"AND (strftime(resolved_on, '%Y-%m') = ? {after}) ORDER BY resolved_on, resolved_position",
+        [calc.manager_id, calc.period, calc.period if calc.final else None],
+    ).fetchall()
+    return [
+        {
+            "dispute_id": dispute_id,
+            "period": period,
+            "posting_id": posting_id,
+            "amount": _q(amount),
+            "reason": reason,
+            "resolved_by": resolved_by,
+            "resolved_on": resolved_on.isoformat(),
+        }
+        for dispute_id, period, posting_id, amount, reason, resolved_by, resolved_on in rows
+    ]
+
+
+def _corrections(total: Decimal, disputes: list[dict[str, str]]) -> list[str]:
+    """``corrections = …``, then each upheld dispute with the month it disputed and
+    the reason of its resolution."""
+    head = (
+        f"corrections = {show(total)}"
+        if len(disputes) < 2
+        else f"corrections = {terms([d['amount'] for d in disputes])} = {show(total)}"
+    )
+    return [head] + [
+        f"  {show(d['amount'])}: dispute {d['dispute_id']} of {d['period']}"
+        + (f" (posting {d['posting_id']})" if d["posting_id"] else "")
+        + f", upheld on {d['resolved_on']} by {d['resolved_by']}: {d['reason']}"
+        for d in disputes
+    ]
 
 
 def _lines(conn: Any, calc: MonthCalc, manager_id: str, period: str) -> list[dict[str, Any]]:
@@ -197,7 +246,8 @@ def _adjusted(label: str, total: Decimal, rows: list[dict[str, str]]) -> list[st
 def explain(source: Any, manager_id: str, period: str) -> dict[str, Any] | None:
     """The lines (postings, charges, activities) credited to ``manager_id`` in
     ``period`` with class, stock/new, age, share and weight; per-class figures; the
-    months behind the prior true-up; compliance and awards with their reasons; and the
+    months behind the prior true-up; compliance, upheld disputes and awards with their
+    reasons; and the
     steps from there to each pay line, on today's data. None when there is no statement."""
     conn = _conn(source)
     months = _months(conn, manager_id, period)
@@ -250,12 +300,18 @@ def explain(source: Any, manager_id: str, period: str) -> dict[str, Any] | None:
             f"  settlement = {difference(round_fen(max(rules.ZERO, pp_sum)), prepay_sum)} = {show(calc.settlement)}",
         ]
     true_up, true_up_text = _true_up(calc, earlier)
+    disputes = _disputes(conn, calc)
+    e_parts = [calc.prepayment, calc.settlement, calc.compliance]
+    e_names = "prepayment + settlement + compliance"
+    if disputes:
+        e_parts.append(calc.corrections)
+        e_names += " + corrections"
     steps += [
         *_adjusted(
             "compliance", calc.compliance, [a for a in adjustments if a["kind"] == "compliance"]
         ),
-        f"entitlement E = prepayment + settlement + compliance = "
-        f"{terms([calc.prepayment, calc.settlement, calc.compliance])} = {show(calc.entitlement)}",
+        *(_corrections(calc.corrections, disputes) if disputes else []),
+        f"entitlement E = {e_names} = {terms(e_parts)} = {show(calc.entitlement)}",
         *true_up_text,
         f"due = E + prior true-up = {terms([calc.entitlement, calc.prior_true_up])} = {show(calc.performance_due)}; "
         f"paid = max(0, due) = {show(calc.performance_paid)}"
@@ -287,6 +343,7 @@ def explain(source: Any, manager_id: str, period: str) -> dict[str, Any] | None:
         "classes": classes,
         "true_up": true_up,
         "adjustments": adjustments,
+        "disputes": disputes,
         "steps": steps,
     }
 

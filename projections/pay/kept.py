@@ -31,7 +31,8 @@ from projections.readmodel.kept_aggregates import KeptAggregates
 # The earliest date whose pay a row loaded after $after can change, from the tables
 # ``load_pay_data`` reads whose rows may reach back into a kept month: a grade change
 # from its effective date, a compliance adjustment its month (an award for a closed
-# month is refused). The others cannot, or are looked at elsewhere: plans, by the
+# month is refused), an upheld dispute the month it was resolved in (docs/rules.md R7.6;
+# resolved_position, as a resolution is written into its dispute's row). The others cannot, or are looked at elsewhere: plans, by the
 # monthly aggregates (``earliest_change``), which start again from a plan's effective
 # date; managers, as a manager not seen at the last close has nothing kept; departures,
 # which only end the months of a manager still employed in the month being closed;
@@ -41,7 +42,9 @@ EARLIEST_PAY_CHANGE_SQL = """
     SELECT min(d) FROM (
       SELECT min(effective_on) AS d FROM grade_changes WHERE position > $after
       UNION ALL
-      SELECT min(CAST(period || '-01' AS DATE)) FROM adjustments WHERE position > $after)"""
+      SELECT min(CAST(period || '-01' AS DATE)) FROM adjustments WHERE position > $after
+      UNION ALL
+      SELECT min(resolved_on) FROM disputes WHERE resolved_position > $after AND outcome = 'upheld')"""
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,12 @@ from projections.readmodel.duck import connect
 
 # Tables read through a view that shows the rows at or below $sim_at; the plan tables
 # get the draft's rows too; statements_issued is a scratch table (the simulated closes
-# write to it); the raw events and the loader's own state are not needed.
+# write to it); disputes get their resolutions only from $sim_at on; the raw events and
+# the loader's own state are not needed.
 _NOT_VIEWED = frozenset(
-    {"events", "projection_state", "statements_issued", "plans", "plan_activity_values"}
+    {"events", "projection_state", "statements_issued", "plans", "plan_activity_values", "disputes"}
 )
+SIM_AT = "getvariable('sim_at')"
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def _scratch(path: str, draft: PlanPublished, draft_at: int) -> duckdb.DuckDBPyC
             sim.execute(
                 f"CREATE VIEW {name} AS SELECT * FROM rm.main.{name} WHERE position <= getvariable('sim_at')"
             )
+    sim.execute(f"CREATE VIEW disputes AS {schema.disputes_at('rm.main.disputes', SIM_AT)}")
     for name in ("plans", "plan_activity_values"):
         sim.execute(f"CREATE TABLE draft_{name} AS SELECT * FROM rm.main.{name} LIMIT 0")
         sim.execute(

@@ -28,8 +28,8 @@ from projections.readmodel.kept_aggregates import AggregateRow, monthly_aggregat
 
 MONEY_FIELDS = (
     "base_salary", "post_salary", "responsibility_profit", "weighted_profit", "performance_earned",
-    "prepayment", "settlement", "compliance", "prior_true_up", "performance_due", "performance_paid",
-    "clawback_carried", "awards", "total",
+    "prepayment", "settlement", "compliance", "corrections", "prior_true_up", "performance_due",
+    "performance_paid", "clawback_carried", "awards", "total",
 )
 
 
@@ -104,6 +104,9 @@ class MonthCalc:
     performance_due: Decimal
     performance_paid: Decimal
     paid_for_true_up: Decimal
+    # Upheld disputes resolved in the month (docs/rules.md R7.6), in entitlement beside
+    # compliance; for a final statement also those resolved after the departure month.
+    corrections: Decimal = ZERO
     # What the true-up counted as paid for this month, in words: "issued at position
     # N", "closed, no statement issued" or "not closed: paid as computed now".
     paid_basis: str = "not closed: paid as computed now"
@@ -128,6 +131,7 @@ class MonthCalc:
             "prepayment": self.prepayment,
             "settlement": self.settlement,
             "compliance": self.compliance,
+            "corrections": self.corrections,
             "prior_true_up": round_fen(self.prior_true_up),
             "performance_due": round_fen(self.performance_due),
             "performance_paid": round_fen(self.performance_paid),
@@ -150,6 +154,16 @@ class PayData:
     closed: dict[str, int]  # period -> position of its closing event
     issued_paid: dict[tuple[str, str], Decimal]  # (manager, period) -> issued performance_paid
     issued_position: dict[tuple[str, str], int] = field(default_factory=dict)
+    # (manager, month resolved in) -> Σ amounts of the disputes upheld then (R7.6).
+    corrections: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+
+    def corrections_of(self, info: ManagerInfo, period: str, final: bool) -> Decimal:
+        """The upheld disputes of ``period`` (the month they were resolved in) and, for
+        the final statement, of every later month: a leaver has no later statement, so
+        the final one's entitlement takes them (docs/pay.md, "Disputes")."""
+        mid = info.manager_id
+        return sum((amount for (m, p), amount in self.corrections.items()
+                    if m == mid and (p == period or (final and p > period))), ZERO)
 
     def first_plan_day(self) -> date | None:
         """The first day any plan is in force (the earliest ``effective_from``)."""
@@ -229,8 +243,15 @@ def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str
     ).fetchall():
         issued_paid[(mid, period)] = paid
         issued_position[(mid, period)] = position
+    corrections = {
+        (mid, period): amount
+        for mid, period, amount in conn.execute(
+            "SELECT manager_id, strftime(resolved_on, '%Y-%m'), sum(amount) FROM disputes "
+            f"WHERE outcome = 'upheld' {'AND manager_id = ?' if manager_id else ''} GROUP BY ALL", params
+        ).fetchall()
+    }
     return PayData(managers, sorted(plans.values()), plan_terms, figures, adjustments, closed, issued_paid,
-                   issued_position)
+                   issued_position, corrections)
 
 
 def aggregate_figures(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str | None = None,
@@ -287,7 +308,8 @@ def manager_months(data: PayData, info: ManagerInfo, through: str,
         settle = rules.settlement(half_pp, half_prepay) if settles else ZERO
         compliance = data.adjustments.get((info.manager_id, period, "compliance"), ZERO)
         awards = data.adjustments.get((info.manager_id, period, "award"), ZERO)
-        entitlement = prepay + settle + compliance
+        corrections = data.corrections_of(info, period, departs_now)
+        entitlement = prepay + settle + compliance + corrections
         paid_after: list[tuple[str, Decimal]] = []
         if departs_now:
             # Statements issued for months after the departure day (the departure was
@@ -320,7 +342,7 @@ def manager_months(data: PayData, info: ManagerInfo, through: str,
             post_salary=rules.prorated(terms.post_salary, days, dim),
             prepayment=prepay, settlement=settle, settles_half=settles,
             half_pp=list(half_pp), half_prepay=list(half_prepay),
-            compliance=compliance, awards=awards, entitlement=entitlement,
+            compliance=compliance, corrections=corrections, awards=awards, entitlement=entitlement,
             prior_true_up=prior, performance_due=due, performance_paid=paid,
             paid_for_true_up=paid_for_true_up, paid_basis=basis, final=departs_now,
             paid_after_departure=paid_after,
@@ -525,8 +547,10 @@ def to_json(statement: dict[str, Any]) -> dict[str, Any]:
 def from_json(obj: dict[str, Any]) -> dict[str, Any]:
     """The inverse of ``to_json``: strings back to Decimal."""
     out = dict(obj)
+    # A statement issued before disputes existed has no ``corrections``: it had none.
+    out.setdefault("corrections", "0.00")
     for key in MONEY_FIELDS:
-        out[key] = Decimal(obj[key])
+        out[key] = Decimal(out[key])
     if "outstanding" in obj:
         out["outstanding"] = Decimal(obj["outstanding"])
     out["k0"] = {c: Decimal(v) for c, v in obj["k0"].items()}

@@ -117,13 +117,29 @@ TABLES: dict[str, str] = {
     "statements_issued": f"{_COMMON}, period VARCHAR, manager_id VARCHAR, grade VARCHAR, "
                          f"base_salary {WIDE_MONEY}, post_salary {WIDE_MONEY}, responsibility_profit {WIDE_MONEY}, "
                          f"weighted_profit {WIDE_MONEY}, performance_earned {WIDE_MONEY}, prepayment {WIDE_MONEY}, "
-                         f"settlement {WIDE_MONEY}, compliance {WIDE_MONEY}, prior_true_up {WIDE_MONEY}, "
-                         f"performance_due {WIDE_MONEY}, performance_paid {WIDE_MONEY}, "
+                         f"settlement {WIDE_MONEY}, compliance {WIDE_MONEY}, corrections {WIDE_MONEY}, "
+                         f"prior_true_up {WIDE_MONEY}, performance_due {WIDE_MONEY}, performance_paid {WIDE_MONEY}, "
                          f"clawback_carried {WIDE_MONEY}, awards {WIDE_MONEY}, total {WIDE_MONEY}, statement JSON",
 }
 
 # Tables the pay projection derives (not one row per event).
 DERIVED = ("statements_issued",)
+
+
+# The columns of ``disputes`` that its resolution writes, later than the row's own
+# ``position`` (the opening's).
+DISPUTE_RESOLUTION = ("outcome", "amount", "reason", "resolved_by", "resolved_on", "resolved_position")
+
+
+def disputes_at(table: str, position: str) -> str:
+    """A SELECT of ``table`` (``disputes`` or a qualified name of it) as it stood at the
+    log ``position`` (an SQL expression): the disputes opened by then, each without its
+    resolution if that came later. A view at a position must use it, as every other
+    table's rows are cut by ``position`` alone."""
+    cut = ", ".join(
+        f"CASE WHEN resolved_position <= {position} THEN {c} END AS {c}" for c in DISPUTE_RESOLUTION
+    )
+    return f"SELECT * REPLACE ({cut}) FROM {table} WHERE position <= {position}"
 
 
 def create_all(conn: object) -> None:

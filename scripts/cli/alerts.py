@@ -12,7 +12,8 @@ import click
 import duckdb
 
 from projections.audit import alerts as alert_rules
-from projections.audit.common import money_text
+from projections.audit.common import head_position, money_text
+from projections.audit.disputes import overdue_disputes
 from scripts.cli.context import Context
 from scripts.cli.options import DAY
 from scripts.cli.text_table import text_table
@@ -32,6 +33,7 @@ class Alerts:
     since: date | None
     outflows: list[dict[str, Any]]
     grade_fit: list[dict[str, Any]]
+    overdue: list[dict[str, Any]] = attrs.field(factory=list)
 
 
 def find_alerts(conn: duckdb.DuckDBPyConnection, as_of: date | None, since: date | None) -> Alerts:
@@ -40,11 +42,14 @@ def find_alerts(conn: duckdb.DuckDBPyConnection, as_of: date | None, since: date
     if day is None:
         return Alerts(None, since, [], [])
     start = since or day - timedelta(days=SINCE_DAYS - 1)
-    return Alerts(day, start, alert_rules.outflow_episodes(conn, day, start), alert_rules.grade_fit_alerts(conn, day))
+    overdue = overdue_disputes(conn, day, head_position(conn))
+    return Alerts(day, start, alert_rules.outflow_episodes(conn, day, start),
+                  alert_rules.grade_fit_alerts(conn, day), overdue)
 
 
 _OUTFLOW_HEADINGS = ("client", "manager", "started", "before", "after", "drop", "ratio",
                      "highest on", "last alert", "alerts")
+_OVERDUE_HEADINGS = ("dispute", "manager", "month", "opened on", "days", "overdue since")
 _FIT_HEADINGS = ("manager", "grade", "client", "tier", "maintenance", "AUM", "grade serves up to")
 
 
@@ -76,17 +81,41 @@ def alerts_text(found: Alerts, position: int) -> str:
             for r in found.grade_fit], right={5}))
     else:
         out.append("none")
+    out += ["", "Overdue disputes (open past the days the plan in force at their opening allows)"]
+    if found.overdue:
+        out.append(text_table(_OVERDUE_HEADINGS, [
+            [d["dispute_id"], d["manager_id"], d["period"], d["opened_on"].isoformat(), str(d["dispute_days"]),
+             d["overdue_on"].isoformat()] for d in found.overdue], right={4}))
+    else:
+        out.append("none")
     episodes = len(found.outflows)
     mismatches = len(found.grade_fit)
     out += ["", f"{episodes} outflow episode{'' if episodes == 1 else 's'}, "
-                f"{mismatches} grade-fit mismatch{'' if mismatches == 1 else 'es'}"]
+                f"{mismatches} grade-fit mismatch{'' if mismatches == 1 else 'es'}, "
+                f"{len(found.overdue)} overdue dispute{'' if len(found.overdue) == 1 else 's'}"]
     return "\n".join(out)
 
 
 def alerts_json(found: Alerts) -> list[dict[str, Any]]:
     """The alerts as one JSON array: the outflow episodes, then the grade-fit mismatches."""
     return ([alert_rules.outflow_json(e) for e in found.outflows]
-            + [alert_rules.grade_fit_json(r) for r in found.grade_fit])
+            + [alert_rules.grade_fit_json(r) for r in found.grade_fit]
+            + [_overdue_json(d) for d in found.overdue])
+
+
+def _overdue_json(row: dict[str, Any]) -> dict[str, Any]:
+    """An overdue dispute as JSON: dates ISO."""
+    return {
+        "kind": "overdue_dispute",
+        "dispute_id": row["dispute_id"],
+        "manager_id": row["manager_id"],
+        "period": row["period"],
+        "posting_id": row["posting_id"],
+        "opened_on": row["opened_on"].isoformat(),
+        "dispute_days": row["dispute_days"],
+        "overdue_on": row["overdue_on"].isoformat(),
+        "position": row["opened_position"],
+    }
 
 
 @click.command()
@@ -97,7 +126,8 @@ def alerts_json(found: Alerts) -> list[dict[str, Any]]:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array of alerts.")
 @click.pass_obj
 def alerts(ctx: Context, as_of: date | None, since: date | None, as_json: bool) -> None:
-    """Large deposit outflows (once per episode) and grade-fit mismatches of current staff."""
+    """Large deposit outflows (once per episode), grade-fit mismatches of current staff and
+    overdue disputes."""
     found, position = ctx.query_read_model(lambda conn: find_alerts(conn, as_of, since))
     if as_json:
         click.echo(json.dumps(alerts_json(found), indent=2))

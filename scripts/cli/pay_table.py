@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import textwrap
 import unicodedata
-from decimal import Decimal
 from typing import Any
 
 import duckdb
 
 from projections.escape import terminal
 from projections.pay.statements import MONEY_FIELDS, to_json
-from scripts.cli.tabular import Column, Sheet
+from scripts.cli.tabular import Column, Sheet, totals_rows
 
 # (heading, statement field); "name" and "branch" come from the manager's hire.
 NARROW = (
@@ -42,6 +41,7 @@ WIDE = (
     ("prepay", "prepayment"),
     ("settle", "settlement"),
     ("compl.", "compliance"),
+    ("corr.", "corrections"),
     ("prior", "prior_true_up"),
     ("due", "performance_due"),
     ("paid", "performance_paid"),
@@ -119,37 +119,43 @@ def table_lines(
     and the legend."""
     columns = WIDE if wide else NARROW
     body = []
-    totals = {key: Decimal("0") for _, key in columns if key in MONEY_FIELDS}
-    for j in _with_people(rows, who):
+    shown = _with_people(rows, who)
+    for j in shown:
         status = j["status"] + (f"@{j['issued_at_position']}" if "issued_at_position" in j else "")
         if j.get("restated"):
             status += " (restated)"
         body.append([status if key == "status" else str(j[key]) for _, key in columns])
-        for key in totals:
-            totals[key] += Decimal(j[key])
-    if body:
-        count = f"{len(body)} statement" + ("" if len(body) == 1 else "s")
+    money = [key for _, key in columns if key in MONEY_FIELDS]
+    sheet = Sheet("", [Column(key, key, "money") for key in money], shown, _count, "branch_id")
+    totals = totals_rows(sheet) if body else []
+    for label, sums in totals:
         body.append(
             [
-                count if key == "manager_id" else f"{totals[key]:.2f}" if key in totals else ""
+                label if key == "manager_id" else f"{sums[key]:.2f}" if key in sums else ""
                 for _, key in columns
             ]
         )
     left = {i for i, (_, key) in enumerate(columns) if key in TEXT}
     lines = aligned([h for h, _ in columns], body, left)
     if body:
-        lines.insert(len(lines) - 1, lines[1])  # a rule above the totals line
+        lines.insert(len(lines) - len(totals), lines[1])  # a rule above the totals lines
     return lines + (textwrap.wrap(LEGEND, 100) if body else [])
+
+
+def _count(n: int) -> str:
+    return f"{n} statement" + ("" if n == 1 else "s")
 
 
 def pay_sheet(period: str, rows: list[dict[str, Any]], who: dict[str, tuple[str, str]]) -> Sheet:
     """The statements for a spreadsheet (``--format csv`` or ``xlsx``): every field, the
-    manager's name and branch, and in a workbook a totals row of every money column."""
+    manager's name and branch, and in a workbook a totals row of every money column
+    (one per branch first, when there is more than one branch)."""
     return Sheet(
         f"Pay {period}",
         SHEET_COLUMNS,
         _with_people(rows, who),
-        totals=lambda n: f"{n} statement" + ("" if n == 1 else "s"),
+        totals=_count,
+        group_by="branch_id",
     )
 
 

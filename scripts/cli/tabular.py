@@ -40,12 +40,15 @@ class Column:
 @dataclass
 class Sheet:
     """A table: its title (the worksheet's name), columns and rows; ``totals`` labels a
-    totals row under the rows (its first cell), None for no totals row."""
+    totals row under the rows (its first cell), None for no totals row; ``group_by``: a
+    key whose every value gets a totals row of its own above the whole one, when the
+    rows hold more than one value of it (the pay sheet's branches)."""
 
     title: str
     columns: Sequence[Column]
     rows: Sequence[dict[str, Any]]
     totals: Callable[[int], str] | None = None
+    group_by: str | None = None
 
 
 def _text(value: Any) -> str:
@@ -57,14 +60,33 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def totals_of(sheet: Sheet) -> dict[str, Decimal]:
-    """The sum of each money column, exact."""
+def totals_of(sheet: Sheet, rows: Sequence[dict[str, Any]] | None = None) -> dict[str, Decimal]:
+    """The sum of each money column (of ``rows``, default the sheet's), exact."""
     sums = {c.key: Decimal("0") for c in sheet.columns if c.kind == "money"}
-    for row in sheet.rows:
+    for row in sheet.rows if rows is None else rows:
         for key in sums:
             if row.get(key) not in (None, ""):
                 sums[key] += Decimal(str(row[key]))
     return sums
+
+
+def totals_rows(sheet: Sheet) -> list[tuple[str, dict[str, Decimal]]]:
+    """The totals rows under the sheet's rows, each as (label, sums): one per value of
+    ``group_by`` (in sorted order, labelled "VALUE: " and the count) when there is more
+    than one, then the whole sheet's; none without ``totals``."""
+    if sheet.totals is None:
+        return []
+    out = []
+    if sheet.group_by is not None:
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for row in sheet.rows:
+            groups.setdefault(_text(row.get(sheet.group_by)), []).append(row)
+        if len(groups) > 1:
+            out = [
+                (f"{value}: {sheet.totals(len(rows))}", totals_of(sheet, rows))
+                for value, rows in sorted(groups.items())
+            ]
+    return out + [(sheet.totals(len(sheet.rows)), totals_of(sheet))]
 
 
 def csv_text(sheet: Sheet) -> str:
@@ -134,9 +156,8 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> None:
         ws = book.create_sheet(sheet.title[:31])  # Excel's limit on a sheet name
         columns = list(sheet.columns)
         body = [[_cell_value(c, row.get(c.key)) for c in columns] for row in sheet.rows]
-        if sheet.totals is not None:
-            sums = totals_of(sheet)
-            label = sheet.totals(len(sheet.rows))
+        totals = totals_rows(sheet)
+        for label, sums in totals:
             body.append([label if i == 0 else sums.get(c.key) for i, c in enumerate(columns)])
         lengths = [
             max([len(c.heading)] + [_shown_length(c, values[i]) for values in body])
@@ -150,11 +171,11 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> None:
         ws.append(
             [_xlsx_cell(ws, Column(c.heading, c.key), c.heading, True, False) for c in columns]
         )
-        totals_row = len(body) - 1 if sheet.totals is not None else -1
+        first_total = len(body) - len(totals)
         for r, values in enumerate(body):
             ws.append(
                 [
-                    _xlsx_cell(ws, c, v, r == totals_row, lengths[i] > MAX_WIDTH)
+                    _xlsx_cell(ws, c, v, r >= first_total, lengths[i] > MAX_WIDTH)
                     for i, (c, v) in enumerate(zip(columns, values, strict=True))
                 ]
             )

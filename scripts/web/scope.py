@@ -13,8 +13,9 @@ from domain.access_policy import STATEMENT, TIER, Facts, decide
 from domain.principal import BRANCH_HEAD, MANAGER, Principal
 from projections.audit.views import assignment_intervals_sql
 
-# A branch hierarchy arrives with ``branch.registered`` messages (a parent per branch):
-# a read model that has their table answers with the branches below too.
+# The branches registered below a branch (``branch.registered`` with a parent, the read
+# model's ``branches`` table; docs/rules.md R7.7.1), at any depth. A branch named by a
+# hire or a registration but never registered reaches only itself.
 _HIERARCHY = """
     WITH RECURSIVE below(branch_id) AS (
         SELECT CAST(? AS VARCHAR)
@@ -24,18 +25,8 @@ _HIERARCHY = """
     SELECT branch_id FROM below"""
 
 
-def _has_hierarchy(conn: duckdb.DuckDBPyConnection) -> bool:
-    row = conn.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 'branches' "
-        "AND column_name IN ('branch_id', 'parent_branch_id')"
-    ).fetchone()
-    return row is not None and row[0] == 2
-
-
 def branches_reached(conn: duckdb.DuckDBPyConnection, branch_id: str) -> frozenset[str]:
-    """``branch_id`` and every branch below it (only itself while no hierarchy is recorded)."""
-    if not _has_hierarchy(conn):
-        return frozenset({branch_id})
+    """``branch_id`` and every branch registered below it, at any depth."""
     return frozenset(r[0] for r in conn.execute(_HIERARCHY, [branch_id]).fetchall())
 
 

@@ -98,7 +98,8 @@ def test_an_outflow_over_several_days_is_one_alert_with_its_primary_manager_on_t
           "\n"
         + FIT_TITLE + FIT_HEADINGS + M3_C2
         + "\n"
-          "4 outflow episodes, 1 grade-fit mismatch\n")
+          "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
+          "4 outflow episodes, 1 grade-fit mismatch, 0 overdue disputes\n")
 
 
 def test_a_departed_managers_mismatch_is_not_listed(bank: Path) -> None:
@@ -116,7 +117,8 @@ def test_a_departed_managers_mismatch_is_not_listed(bank: Path) -> None:
         + FIT_TITLE + FIT_HEADINGS + M3_C2
         + "M4       assistant  C3      vip   manager      600000.00  potential at manager level\n"
           "\n"
-          "1 outflow episode, 2 grade-fit mismatches\n")
+          "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
+          "1 outflow episode, 2 grade-fit mismatches, 0 overdue disputes\n")
 
 
 def test_by_default_the_latest_business_date_and_the_30_days_before_it(bank: Path) -> None:
@@ -134,7 +136,8 @@ def test_by_default_the_latest_business_date_and_the_30_days_before_it(bank: Pat
         + FIT_TITLE
         + "none\n"
           "\n"
-          "1 outflow episode, 0 grade-fit mismatches\n")
+          "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
+          "1 outflow episode, 0 grade-fit mismatches, 0 overdue disputes\n")
 
 
 def test_alerts_as_json(bank: Path) -> None:
@@ -165,7 +168,8 @@ def test_an_as_of_before_any_fall_lists_nothing(bank: Path) -> None:
         + FIT_TITLE
         + "none\n"
           "\n"
-          "0 outflow episodes, 0 grade-fit mismatches\n")
+          "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
+          "0 outflow episodes, 0 grade-fit mismatches, 0 overdue disputes\n")
     assert json.loads(run(bank, "alerts", "--as-of", "2025-01-15", "--json")) == []
 
 

@@ -54,6 +54,7 @@ PAY_HEADINGS = [
     "prepayment",
     "settlement",
     "compliance",
+    "corrections",
     "prior true up",
     "performance due",
     "performance paid",
@@ -126,6 +127,7 @@ def test_pay_as_xlsx_has_every_field_exact_money_a_totals_row_and_a_frozen_heade
                     "0",
                     "0",
                     "0",
+                    "0",
                     "252.01",
                     "252.01",
                     "0",
@@ -142,7 +144,7 @@ def test_pay_as_xlsx_has_every_field_exact_money_a_totals_row_and_a_frozen_heade
                 "2025-02",
                 "junior",
                 *money("5000.00", "1500.00"),
-                *[D(0)] * 11,
+                *[D(0)] * 12,
                 D("6500.00"),
                 "issued",
                 D(20),
@@ -154,7 +156,7 @@ def test_pay_as_xlsx_has_every_field_exact_money_a_totals_row_and_a_frozen_heade
                 "2025-02",
                 "junior",
                 *money("5000.00", "1500.00"),
-                *[D(0)] * 11,
+                *[D(0)] * 12,
                 D("6500.00"),
                 "issued",
                 D(20),
@@ -175,6 +177,7 @@ def test_pay_as_xlsx_has_every_field_exact_money_a_totals_row_and_a_frozen_heade
                     "0",
                     "0",
                     "0",
+                    "0",
                     "252.01",
                     "252.01",
                     "0",
@@ -189,12 +192,12 @@ def test_pay_as_xlsx_has_every_field_exact_money_a_totals_row_and_a_frozen_heade
     ws = openpyxl.load_workbook(target)["Pay 2025-02"]
     assert ws.freeze_panes == "A2"
     assert ws["A1"].font.b and ws["A5"].font.b and not ws["A2"].font.b
-    assert {ws.cell(row=r, column=c).number_format for r in range(2, 6) for c in range(6, 20)} == {
+    assert {ws.cell(row=r, column=c).number_format for r in range(2, 6) for c in range(6, 21)} == {
         "#,##0.00"
     }
     assert ws["F2"].data_type == "n" and ws["A2"].data_type == "s"
     # every column at least as wide as its heading; "responsibility profit" is the widest
-    widths = [ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width for c in range(1, 22)]
+    widths = [ws.column_dimensions[openpyxl.utils.get_column_letter(c)].width for c in range(1, 23)]
     assert all(w >= len(h) for w, h in zip(widths, PAY_HEADINGS, strict=True))
     assert widths[7] == len("responsibility profit") + 2
 
@@ -211,7 +214,7 @@ def test_pay_csv_and_json_to_a_file_match_what_is_printed(data_dir: Path) -> Non
     first = run(data_dir, "pay", "--period", "2025-02", "--format", "csv").splitlines()[1]
     assert first == (
         "M1,Manager M1,BR01,2025-02,junior,5000.00,1500.00,20000.47,20000.47,360.01,252.01,0.00,0.00,"
-        "0.00,252.01,252.01,0.00,0.00,6752.01,issued,20"
+        "0.00,0.00,252.01,252.01,0.00,0.00,6752.01,issued,20"
     )
 
 
@@ -280,7 +283,7 @@ post + paid + awards. --wide shows every field.
     assert "is open" not in run(data_dir, "pay", "--period", "2025-02")
     target = data_dir.parent / "march.xlsx"
     run(data_dir, "pay", "--period", "2025-03", "--format", "xlsx", "--out", str(target))
-    assert [row[19] for row in read_xlsx(target)["Pay 2025-03"]] == [
+    assert [row[20] for row in read_xlsx(target)["Pay 2025-03"]] == [
         "status",
         "open",
         "open",
@@ -429,15 +432,16 @@ def test_no_such_client(clients: Path) -> None:
 
 HISTORY_CSV = """\
 manager_id,name,branch_id,known_at_position,period,as,grade,responsibility_profit,weighted_profit,\
-performance_earned,prepayment,settlement,compliance,prior_true_up,performance_due,performance_paid,\
-clawback_carried,awards,total,status,issued_at_position
-M1,Manager M1,BR01,24,2025-01,restated,junior,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,6500.00,open,
-M1,Manager M1,BR01,24,2025-02,issued,junior,20000.47,20000.47,360.01,252.01,0.00,0.00,0.00,252.01,252.01,0.00,\
-0.00,6752.01,issued,20
-M1,Manager M1,BR01,24,2025-02,restated,junior,20000.47,20000.47,360.01,252.01,0.00,0.00,0.00,252.01,252.01,0.00,\
-0.00,6752.01,issued,20
-M1,Manager M1,BR01,24,2025-03,restated,junior,5000.00,5000.00,90.00,63.00,0.00,0.00,0.00,63.00,63.00,0.00,0.00,\
-6563.00,open,
+performance_earned,prepayment,settlement,compliance,corrections,prior_true_up,performance_due,\
+performance_paid,clawback_carried,awards,total,status,issued_at_position
+M1,Manager M1,BR01,24,2025-01,restated,junior,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,6500.00,\
+open,
+M1,Manager M1,BR01,24,2025-02,issued,junior,20000.47,20000.47,360.01,252.01,0.00,0.00,0.00,0.00,252.01,252.01,\
+0.00,0.00,6752.01,issued,20
+M1,Manager M1,BR01,24,2025-02,restated,junior,20000.47,20000.47,360.01,252.01,0.00,0.00,0.00,0.00,252.01,252.01,\
+0.00,0.00,6752.01,issued,20
+M1,Manager M1,BR01,24,2025-03,restated,junior,5000.00,5000.00,90.00,63.00,0.00,0.00,0.00,0.00,63.00,63.00,0.00,\
+0.00,6563.00,open,
 """
 
 
@@ -498,6 +502,7 @@ def test_audit_history_as_xlsx_has_a_sheet_for_each_part(data_dir: Path) -> None
             "20000.47",
             "360.01",
             "252.01",
+            "0",
             "0",
             "0",
             "0",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 
@@ -38,13 +39,13 @@ post + paid + awards. --wide shows every field.
 
 CSV = """\
 manager_id,name,branch_id,period,grade,base_salary,post_salary,responsibility_profit,weighted_profit,\
-performance_earned,prepayment,settlement,compliance,prior_true_up,performance_due,performance_paid,\
+performance_earned,prepayment,settlement,compliance,corrections,prior_true_up,performance_due,performance_paid,\
 clawback_carried,awards,total,status,issued_at_position
-M1,Manager M1,BR01,2025-02,junior,5000.00,1500.00,20000.00,20000.00,360.00,252.00,0.00,0.00,0.00,252.00,\
+M1,Manager M1,BR01,2025-02,junior,5000.00,1500.00,20000.00,20000.00,360.00,252.00,0.00,0.00,0.00,0.00,252.00,\
 252.00,0.00,0.00,6752.00,issued,20
-M2,Manager M2,BR01,2025-02,junior,5000.00,1500.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,\
+M2,Manager M2,BR01,2025-02,junior,5000.00,1500.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,\
 6500.00,issued,20
-M3,Manager M3,BR01,2025-02,junior,5000.00,1500.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,\
+M3,Manager M3,BR01,2025-02,junior,5000.00,1500.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,0.00,\
 6500.00,issued,20
 """
 
@@ -64,11 +65,11 @@ def test_the_table_has_names_branch_totals_and_a_legend_within_120_columns(data_
 def test_wide_shows_every_field(data_dir: Path) -> None:
     lines = run(data_dir, "pay", "--period", "2025-02", "--wide").splitlines()
     assert lines[1].split() == ["manager", "name", "branch", "grade", "base", "post", "profit", "weighted",
-                                "earned", "prepay", "settle", "compl.", "prior", "due", "paid", "clawback",
+                                "earned", "prepay", "settle", "compl.", "corr.", "prior", "due", "paid", "clawback",
                                 "awards", "total", "status"]
     assert lines[3].split()[:6] == ["M1", "Manager", "M1", "BR01", "junior", "5000.00"]
     assert lines[7].split() == ["3", "statements", "15000.00", "4500.00", "20000.00", "20000.00", "360.00",
-                                "252.00", "0.00", "0.00", "0.00", "252.00", "252.00", "0.00", "0.00",
+                                "252.00", "0.00", "0.00", "0.00", "0.00", "252.00", "252.00", "0.00", "0.00",
                                 "19752.00"]
 
 
@@ -96,3 +97,44 @@ def test_json_and_another_format_together_is_a_usage_error(data_dir: Path) -> No
                                       "--format", "csv"])
     assert result.exit_code == 2
     assert result.output.endswith("Error: --json is --format json: not with --format csv\n")
+
+
+# Two branches: M2 was hired into BR02 (docs/pay.md, "Totals by branch").
+TWO_BRANCHES = [b.hire("M1"), b.hire("M2", branch_id="BR02"), b.hire("M3"), b.register("C1"),
+                b.assign("C1", "M1"), b.book("P1", "C1", "20000.00", "fee_income", "2025-02-10"),
+                b.close("2025-02", "2025-03-01")]
+
+
+def test_with_two_branches_the_table_totals_each_branch_then_the_month(tmp_path: Path) -> None:
+    # Given M1 and M3 in BR01 (M1 paid 252.00 of performance pay) and M2 in BR02
+    ingest(tmp_path, TWO_BRANCHES)
+    # When the month's statements are listed
+    lines = run(tmp_path, "pay", "--period", "2025-02").splitlines()
+    # Then a totals line per branch, in branch order, comes before the month's
+    assert [line.split() for line in lines[6:10]] == [
+        ["-" * 18, "-" * 10, "-" * 6, "-" * 6, "-" * 8, "-" * 6, "-" * 6, "-" * 8, "-" * 6, "-" * 8, "-" * 9],
+        ["BR01:", "2", "statements", "20000.00", "360.00", "252.00", "0.00", "0.00", "13252.00"],
+        ["BR02:", "1", "statement", "0.00", "0.00", "0.00", "0.00", "0.00", "6500.00"],
+        ["3", "statements", "20000.00", "360.00", "252.00", "0.00", "0.00", "19752.00"],
+    ]
+
+
+def test_with_two_branches_the_workbook_has_a_totals_row_per_branch(tmp_path: Path) -> None:
+    # Given two branches
+    ingest(tmp_path, TWO_BRANCHES)
+    target = tmp_path / "pay.xlsx"
+    # When the month is written as a workbook and as CSV
+    run(tmp_path, "pay", "--period", "2025-02", "--format", "xlsx", "--out", str(target))
+    csv_lines = run(tmp_path, "pay", "--period", "2025-02", "--format", "csv").splitlines()
+    # Then the workbook ends with BR01's totals, BR02's, and the month's, in bold
+    ws = openpyxl.load_workbook(target)["Pay 2025-02"]
+    rows = [[c.value for c in row] for row in ws.iter_rows(min_row=5)]
+    # (label, base salary, total, status)
+    assert [(r[0], r[5], r[-3], r[-2]) for r in rows] == [
+        ("BR01: 2 statements", 10000, 13252, None),
+        ("BR02: 1 statement", 5000, 6500, None),
+        ("3 statements", 15000, 19752, None),
+    ]
+    assert all(ws.cell(row=r, column=1).font.b for r in (5, 6, 7))
+    # and the CSV stays one line per statement, for programs (no totals lines)
+    assert len(csv_lines) == 4

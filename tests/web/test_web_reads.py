@@ -612,3 +612,34 @@ def test_on_the_demo_bank_each_branch_head_sees_their_branchs_part_of_pay_json(
             seen += answer
     assert sorted(seen, key=lambda s: s["manager_id"]) == printed and len(printed) >= 4
     assert any(parents.get(branch) for branch in branch_of.values())  # a sub-branch's own head
+
+
+def test_a_head_of_br01_sees_the_managers_of_a_sub_branch_registered_under_it(
+    tmp_path: Path, record: reads.Record
+) -> None:
+    # Given BR01, BR11 registered with parent BR01 and BR111 under BR11, a manager in
+    # each of BR11 and BR111 and one in BR02
+    ingest(
+        tmp_path,
+        [
+            b.register_branch("BR01"),
+            b.register_branch("BR11", parent_branch_id="BR01"),
+            b.register_branch("BR111", parent_branch_id="BR11"),
+            b.register_branch("BR02"),
+            b.hire("M1"),
+            b.hire("M4", branch_id="BR11"),
+            b.hire("M5", branch_id="BR111"),
+            b.hire("M3", branch_id="BR02"),
+        ],
+    )
+    ctx = Context(tmp_path)
+    # When the head of BR01 and the head of BR11 list January's statements
+    bo = reads.statements(ctx, BO, "2025-01", record=record)
+    head11 = Principal("eli", BRANCH_HEAD, branch_id="BR11")
+    eli = reads.statements(ctx, head11, "2025-01", record=record)
+    # Then BR01's head sees the managers of BR01 and every branch below it, not BR02's;
+    # BR11's head sees BR11 and BR111 only
+    assert [s["manager_id"] for s in bo] == ["M1", "M4", "M5"]
+    assert [s["manager_id"] for s in eli] == ["M4", "M5"]
+    reached, _ = ctx.query_read_model(lambda conn: scope.branches_reached(conn, "BR01"))
+    assert reached == {"BR01", "BR11", "BR111"}

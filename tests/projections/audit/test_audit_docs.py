@@ -55,5 +55,5 @@ def test_the_documented_columns_are_the_real_ones(tmp_path: Path) -> None:
             assert columns <= actual, (name, columns - actual)
     issued = actual_columns(conn, "statements_issued") - documented["statements_issued"][1]
     assert issued == {"recorded_at", "base_salary", "post_salary", "responsibility_profit", "weighted_profit",
-                      "performance_earned", "prepayment", "settlement", "compliance", "prior_true_up",
+                      "performance_earned", "prepayment", "settlement", "compliance", "corrections", "prior_true_up",
                       "performance_due", "performance_paid", "clawback_carried", "awards", "total"}

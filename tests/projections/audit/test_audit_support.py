@@ -153,7 +153,7 @@ class ReadModelRows:
 
     def statement(self, m: str, period: str, **money: str) -> int:
         fields = ("base_salary", "post_salary", "responsibility_profit", "weighted_profit", "performance_earned",
-                  "prepayment", "settlement", "compliance", "prior_true_up", "performance_due", "performance_paid",
+                  "prepayment", "settlement", "compliance", "corrections", "prior_true_up", "performance_due", "performance_paid",
                   "clawback_carried", "awards", "total")
         values = {f: Decimal(money.get(f, "0")) for f in fields}
         return self.add("statements_issued", period=period, manager_id=m, grade="junior", **values,

@@ -1,6 +1,6 @@
 """How the disputes of the generated tiny bank (seed 7) stand on a day (docs/rules.md
-R7.6): decided on their resolution day, overdue once open more than the dispute_days
-of the plan that issued the disputed statement."""
+R7.6): decided on their resolution day, overdue from the day ``dispute_days`` after
+their opening (the days of the plan in force on the opening day) while still open."""
 
 from __future__ import annotations
 
@@ -40,25 +40,25 @@ def standing(model: ReadModel, day: date) -> list[tuple[str, str, Decimal | None
 
 
 def test_a_dispute_is_open_until_its_resolution_day(tiny_bank: ReadModel) -> None:
-    # January's statements were issued under plan 2025-01: 15 days.
+    # Opened in February, under the revision in force from 2025-02-01: 10 days.
     assert standing(tiny_bank, date(2025, 2, 1)) == []
     assert standing(tiny_bank, date(2025, 2, 13)) == [
-        ("DSP00001", "rejected", None, 15, False),
-        ("DSP00002", "open", None, 15, False),
-        ("DSP00003", "open", None, 15, False),
+        ("DSP00001", "rejected", None, 10, False),
+        ("DSP00002", "open", None, 10, True),  # overdue since 02-12
+        ("DSP00003", "open", None, 10, False),
     ]
     assert standing(tiny_bank, date(2025, 2, 14))[2] == (
         "DSP00003",
         "upheld",
         Decimal("1653.00"),
-        15,
+        10,
         False,
     )
 
 
-def test_an_open_dispute_is_overdue_after_its_plans_dispute_days(tiny_bank: ReadModel) -> None:
-    # DSP00002 was opened on 2025-02-02 and is never decided.
-    assert standing(tiny_bank, date(2025, 2, 17))[1] == ("DSP00002", "open", None, 15, False)
-    assert standing(tiny_bank, date(2025, 2, 18))[1] == ("DSP00002", "open", None, 15, True)
-    # February's statement was issued under the revision from 2025-02-01: 10 days.
+def test_an_open_dispute_is_overdue_from_its_plans_dispute_days_after_opening(tiny_bank: ReadModel) -> None:
+    # DSP00002 was opened on 2025-02-02 and is never decided: overdue from 02-12.
+    assert standing(tiny_bank, date(2025, 2, 11))[1] == ("DSP00002", "open", None, 10, False)
+    assert standing(tiny_bank, date(2025, 2, 12))[1] == ("DSP00002", "open", None, 10, True)
+    # Opened in March, under the same revision: 10 days.
     assert standing(tiny_bank, date(2025, 3, 12))[3] == ("DSP00004", "rejected", None, 10, False)

@@ -73,6 +73,7 @@ def test_example_b_new_business_has_weight_one(tmp_path: Path) -> None:
         "prepayment": "169.84",
         "settlement": "0.00",
         "compliance": "0.00",
+        "corrections": "0.00",
         "prior_true_up": "0.00",
         "performance_due": "169.84",
         "performance_paid": "169.84",

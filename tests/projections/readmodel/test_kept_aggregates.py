@@ -230,6 +230,8 @@ PAY_REACHING_BACK = {
                                        b.depart("M3", departed_on="2025-03-20")], "2025-02"),
     "a manager hired back-dated": ([b.hire("M4", hired_on="2025-01-02"), b.assign("C3", "M4")], "2025-01"),
     "an award of the open month": ([b.adjust("M1", "2025-03", "award", "100.00")], "2025-02"),
+    "a dispute upheld in January": ([b.open_dispute("D1", opened_on="2025-01-31"),
+                                     b.resolve_dispute("D1", resolved_on="2025-01-31")], "2025-01"),
     "April closed before March": ([b.book("P8", "C1", "900.00", value_date="2025-04-10"),
                                    b.close("2025-04", "2025-05-05")], "2025-02"),
 }
@@ -306,6 +308,6 @@ def test_every_table_the_pay_rules_read_is_looked_at_or_has_its_reason() -> None
         "periods_closed": "changes only at a close, never resumed after",
         "statements_issued": "changes only at a close, never resumed after",
     }
-    assert looked_at == {"grade_changes", "adjustments"}
+    assert looked_at == {"grade_changes", "adjustments", "disputes"}
     assert read == looked_at | set(cannot_reach_a_kept_month)
     assert "plans" in _tables(kept_aggregates.EARLIEST_CHANGE_SQL)
