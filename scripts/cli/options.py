@@ -8,6 +8,7 @@ every command with bad values).
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from datetime import date, datetime
@@ -21,6 +22,7 @@ _MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _ONE_HOST = r"(\[[0-9A-Fa-f:.]+\]|[^\s,:\[\]]+):[0-9]{1,5}"  # host:port, or [IPv6]:port
 _HOST_PORT = re.compile(rf"^{_ONE_HOST}(,{_ONE_HOST})*$")
+_HOST_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")  # one label of a host name
 MAX_POSITION = 2**63 - 1  # an event-log position is a signed 64-bit integer
 
 
@@ -160,6 +162,22 @@ class HostPort(click.ParamType):
         self.fail(f"{_shown(text)} is not HOST:PORT, e.g. 127.0.0.1:9092", param, ctx)
 
 
+class Host(click.ParamType):
+    """An address to listen on: an IPv4 or IPv6 literal, or a host name (RFC 1123)."""
+
+    name = "HOST"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        try:
+            return str(ipaddress.ip_address(text))
+        except ValueError:
+            pass
+        if len(text) <= 253 and all(_HOST_LABEL.match(label) for label in text.split(".")):
+            return text
+        self.fail(f"{_shown(text)} is not an IP address or a host name, e.g. 127.0.0.1", param, ctx)
+
+
 class Seconds(click.ParamType):
     """A duration in seconds: a finite number, zero or more (``minimum``)."""
 
@@ -193,6 +211,7 @@ DAY = Day()
 TIMESTAMP = Timestamp()
 IDENT = Ident()
 HOST_PORT = HostPort()
+HOST = Host()
 SECONDS = Seconds()
 POSITION = click.IntRange(min=0, max=MAX_POSITION)
 COUNT = click.IntRange(min=1, max=10_000_000)

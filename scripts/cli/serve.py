@@ -7,6 +7,7 @@ import click
 
 from domain.store import StoreProblem
 from scripts.cli.context import Context
+from scripts.cli.options import HOST
 from scripts.cli.seal_key import SealKeyProblem
 from scripts.identity.sso import SsoMisconfigured
 
@@ -14,6 +15,7 @@ from scripts.identity.sso import SsoMisconfigured
 @click.command()
 @click.option(
     "--host",
+    type=HOST,
     default="127.0.0.1",
     show_default=True,
     help="Address to listen on (keep the loopback behind a TLS proxy).",

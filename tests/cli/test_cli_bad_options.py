@@ -50,7 +50,7 @@ GOOD: dict[str, dict[str, str]] = {
 }
 # Commands that talk to a Kafka broker or build a whole bank: run only with values their
 # option types refuse (an acceptable value would start the real work).
-EXPENSIVE = {"consume", "publish", "demo"}
+EXPENSIVE = {"consume", "publish", "demo", "serve"}  # a broker, a bank, a server that runs
 
 
 def commands(group: click.Group = cli, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
@@ -77,7 +77,7 @@ def test_the_walk_finds_every_command_and_its_options() -> None:
     assert found == {"ingest", "pay", "pay explain", "rebuild", "sql", "tiers", "audit", "audit history",
                      "audit departure", "verify", "consume", "publish", "demo", "generate", "export",
                      "seal", "periods", "alerts", "users", "users add", "users role", "users disable",
-                     "users list", "users token", "pay simulate", "replay", "replay check"}
+                     "users list", "users token", "pay simulate", "replay", "replay check", "serve"}
     assert sum(1 for _ in cases()) > 30 * len(BAD_VALUES) // 2
 
 
