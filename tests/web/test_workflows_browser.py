@@ -7,11 +7,13 @@ the performance office, to sign each month off). Every step waits for what it ne
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests import builders as b
 from tests.web.pages_bank import bank_server
 from tests.web.served import Served
 from tests.web.test_api_writes import WORKFLOW_BANK
@@ -121,3 +123,26 @@ def test_the_branch_head_then_the_office_sign_a_month_off(tab: Page, other_tab: 
     expect(tab.locator("#signoff-state")).to_have_text("签核已全部完成。")
     expect(tab.locator("#signatures tbody tr")).to_have_count(2)
     shot(tab, "office-month-signed")
+
+
+def test_the_office_runs_a_simulation_from_a_pasted_draft(tab: Page) -> None:
+    grades = {
+        g: b.grade_terms(base="6000.00")
+        for g in ("assistant", "junior", "intermediate", "senior", "principal")
+    }
+    sign_in(tab, "pat")
+    tab.wait_for_url("**/month")
+    tab.goto("/simulate?lang=en")
+    tab.fill("#plan", json.dumps(b.plan("DRAFT", "2025-02-01", grades=grades)))
+    tab.fill("#from", "2025-02")
+    tab.fill("#to", "2025-02")
+    tab.click("#run-simulation")
+    rows = tab.locator("#table-simulation tbody tr")
+    expect(rows).to_have_count(3)
+    first = rows.first.locator("td")
+    expect(first.nth(0)).to_have_text("M1")
+    expect(first.nth(2)).to_have_text("issued")
+    expect(first.nth(3)).to_have_text("6,752.00")
+    expect(first.nth(6)).to_contain_text("base_salary 1,000.00")
+    expect(tab.locator("#simulation-chart svg")).to_be_visible()
+    shot(tab, "office-simulation")
