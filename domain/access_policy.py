@@ -133,7 +133,8 @@ def _what(resource: str, facts: Facts) -> str:
         VERIFICATION: "verify the event log",
         SIMULATION: "run a pay simulation",
         USERS: "see users and their roles",
-        OPEN_DISPUTE: f"open a dispute on the statements of manager {m}",
+        OPEN_DISPUTE: "open a dispute"
+        + ("" if m is None else f" on the statements of manager {m}"),
         RESOLVE_DISPUTE: "resolve a dispute",
         SIGN_OFF: "sign off a month",
         ACKNOWLEDGE_PLAN: "acknowledge a plan",

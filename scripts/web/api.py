@@ -19,18 +19,25 @@ from domain.access_log import ALLOWED, UNAUTHENTICATED
 from domain.principal import Principal
 from scripts.identity.accounts import authenticate
 from scripts.identity.tokens import DEFAULT_TTL, issue_token
-from scripts.web import reads
+from scripts.web import reads, workflow_reads
 from scripts.web.auth import current_principal, server_state
 from scripts.web.models import (
     ERRORS,
     AccessLogLine,
+    Acknowledgement,
+    Comparison,
     Credentials,
     DepartureAudit,
+    Dispute,
+    DisputeOpening,
+    DisputeResolution,
     ErrorBody,
     Explanation,
     History,
     InvalidBody,
     Me,
+    SignOff,
+    SimulationRequest,
     SqlAnswer,
     SqlQuery,
     Statement,
@@ -186,5 +193,65 @@ def access_log(
     return JSONResponse(
         reads.access_log(
             state, user, username, since, record=state.record, entries=state.access_log_entries
+        )
+    )
+
+
+# -- the writes (docs/contract.md, the HTTP API): scripts/web/writes.py -------------------
+
+
+@router.post("/disputes", status_code=201, response_model=Dispute, responses=ERRORS)
+def open_dispute(request: Request, user: User, body: Annotated[DisputeOpening, Body()]) -> Any:
+    """A manager disputes their own issued statement of a month, whole or one posting."""
+    state = server_state(request)
+    opened = state.writer.open_dispute(user, body.period, body.claim, body.posting_id)
+    return JSONResponse(opened, status_code=201)
+
+
+@router.post("/disputes/{dispute_id}/resolution", response_model=Dispute, responses=ERRORS)
+def resolve_dispute(
+    request: Request, user: User, dispute_id: str, body: Annotated[DisputeResolution, Body()]
+) -> Any:
+    """The performance office rejects a dispute or upholds it with an amount, once."""
+    state = server_state(request)
+    state.writer.resolve_dispute(user, dispute_id, body.outcome, body.reason, body.amount)
+    return JSONResponse(workflow_reads.dispute(state, user, dispute_id, record=state.record))
+
+
+@router.get("/disputes", response_model=list[Dispute], responses=ERRORS)
+def disputes(request: Request, user: User, status: str | None = None) -> Any:
+    """The disputes in the caller's scope, oldest first (``status``: open, overdue, resolved)."""
+    state = server_state(request)
+    return JSONResponse(workflow_reads.disputes(state, user, status, record=state.record))
+
+
+@router.post(
+    "/periods/{period}/approvals", status_code=201, response_model=SignOff, responses=ERRORS
+)
+def sign_off(request: Request, user: User, period: str) -> Any:
+    """The caller signs the month off as their role, when it is that role's turn."""
+    state = server_state(request)
+    return JSONResponse(state.writer.sign_off(user, period), status_code=201)
+
+
+@router.post(
+    "/plans/{version}/acknowledgement",
+    status_code=201,
+    response_model=Acknowledgement,
+    responses=ERRORS,
+)
+def acknowledge_plan(request: Request, user: User, version: str) -> Any:
+    """A manager acknowledges a plan version that pays them, once."""
+    state = server_state(request)
+    return JSONResponse(state.writer.acknowledge_plan(user, version), status_code=201)
+
+
+@router.post("/simulations", response_model=list[Comparison], responses=ERRORS)
+def simulations(request: Request, user: User, body: Annotated[SimulationRequest, Body()]) -> Any:
+    """What-if (``rmledger pay simulate --json``): writes nothing."""
+    state = server_state(request)
+    return JSONResponse(
+        workflow_reads.simulation(
+            state, user, body.plan, body.first, body.through, body.manager, record=state.record
         )
     )

@@ -41,10 +41,15 @@ class Invalid(ReadError):
     status = 422
     error = "invalid"
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, rule: str | None = None) -> None:
         self.field = field
+        self.rule = rule
         super().__init__(message)
 
     def body(self) -> dict[str, Any]:
-        """The JSON body: ``{"error", "field", "message"}``."""
-        return {"error": self.error, "field": self.field, "message": self.message}
+        """The JSON body: ``{"error", "field", "message"}``, and ``rule`` (the ledger's
+        stable rule code) when a write broke a rule."""
+        body = {"error": self.error, "field": self.field, "message": self.message}
+        if self.rule is not None:
+            body["rule"] = self.rule
+        return body

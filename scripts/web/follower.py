@@ -29,14 +29,17 @@ class Follower:
         self.head = 0
         self.failures = 0
         self._stop = threading.Event()
+        # A write's request catches up too (so that its answer shows it): one at a time.
+        self._catching_up = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def catch_up(self) -> int:
         """One look at the log, and a catch-up when it is ahead; the position reached."""
-        self.head = self.ledger.recorder.max_notification_id() or 0
-        if self.head > self.position or self.position == 0:
-            self.position = self.access.catch_up()
-        return self.position
+        with self._catching_up:
+            self.head = self.ledger.recorder.max_notification_id() or 0
+            if self.head > self.position or self.position == 0:
+                self.position = self.access.catch_up()
+            return self.position
 
     def start(self) -> None:
         """Catch up once now (the first requests see the log as it is), then follow."""

@@ -18,6 +18,8 @@ from typing import Any
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from scripts.web.i18n_workflows import WORKFLOW_WORDS
+
 LANGUAGES = ("zh-CN", "en")
 DEFAULT = "zh-CN"
 LANG_COOKIE = "lang"
@@ -259,6 +261,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
         "audit.status_on": "状态：{status}；职级：{grade}；日志位置 {position}。",
     },
 }
+
+for _lang, _words in WORKFLOW_WORDS.items():
+    CATALOGUE[_lang].update(_words)
 
 
 def pick_language(query: str | None, cookie: str | None) -> str:

@@ -130,3 +130,58 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": InvalidBody, "description": "a bad parameter"},
 }
 """The error answers every scoped route may give."""
+
+
+class Closed(BaseModel):
+    """A request body: unknown fields are refused (422), as in the contract's messages."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class DisputeOpening(Closed):
+    period: str = Field(description="YYYY-MM, a month of the caller's issued statements")
+    posting_id: str | None = Field(default=None, description="the posting disputed, if one")
+    claim: str = Field(description="what the manager says is wrong")
+
+
+class DisputeResolution(Closed):
+    outcome: str = Field(description="upheld or rejected")
+    amount: str | None = Field(
+        default=None, description="upheld only: performance pay corrected, 2 decimals, either sign"
+    )
+    reason: str
+
+
+class Dispute(Open):
+    dispute_id: str
+    manager_id: str
+    period: str
+    status: str = Field(description="open, overdue or resolved")
+
+
+class SignOff(Open):
+    period: str
+    role: str
+    approver_id: str
+    approved_on: str
+
+
+class Acknowledgement(Open):
+    manager_id: str
+    version: str
+    acknowledged_on: str
+
+
+class SimulationRequest(Closed):
+    plan: dict[str, Any] | str = Field(description="the draft: one plan.published message")
+    first: str = Field(alias="from", description="YYYY-MM")
+    through: str = Field(alias="to", description="YYYY-MM")
+    manager: str | None = None
+
+
+class Comparison(Open):
+    """One manager's month of ``rmledger pay simulate --json``."""
+
+    manager_id: str
+    period: str
+    difference: dict[str, str]

@@ -138,7 +138,14 @@ def render(
         params = {**request.query_params, **{k: v for k, v in changes.items() if v is not None}}
         return f"{request.url.path}?{urlencode(params)}"
 
+    if user is not None and "to_acknowledge" not in context:
+        # A manager is asked, on every page, to acknowledge the plans that pay them.
+        from scripts.web.auth import server_state
+        from scripts.web.workflow_reads import plans_to_acknowledge
+
+        context["to_acknowledge"] = plans_to_acknowledge(server_state(request), user)
     html = TEMPLATES.get_template(template).render(
+        here=request.url.path,
         user=user,
         w=words,
         t=words.t,

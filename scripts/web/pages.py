@@ -13,6 +13,7 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -22,7 +23,7 @@ from domain.access_log import ALLOWED, UNAUTHENTICATED
 from domain.principal import MANAGER, Principal
 from scripts.identity.accounts import authenticate
 from scripts.identity.tokens import DEFAULT_TTL, issue_token
-from scripts.web import charts, pages_office, reads
+from scripts.web import charts, pages_office, pages_workflows, reads
 from scripts.web.auth import server_state
 from scripts.web.i18n import Words
 from scripts.web.page_kit import Col, Table, User, error_page, home_of, page, render, words_of
@@ -223,7 +224,24 @@ def explanation(request: Request, user: User, manager_id: str, period: str) -> R
     def build(words: Words) -> dict[str, Any]:
         found = reads.explanation(state, user, manager_id, period, record=state.record)
         issued = (found["statement"] or {}).get("total")
+        columns: tuple[Col, ...] = LINE_COLUMNS
+        lines = found["lines"]
+        disputable = issued is not None and user.role == MANAGER and user.manager_id == manager_id
+        if disputable:  # the manager's own issued statement: each posting can be disputed
+            new = f"/disputes/new?period={quote(period)}"
+            lines = [
+                {
+                    **line,
+                    "dispute": words.t("dispute.open_link") if line["kind"] == "posting" else "",
+                    "dispute_href": f"{new}&posting_id={quote(str(line['ref']))}"
+                    if line["kind"] == "posting"
+                    else None,
+                }
+                for line in lines
+            ]
+            columns = (Col("dispute", "col.dispute", link="dispute_href"), *LINE_COLUMNS)
         return {
+            "dispute_href": f"/disputes/new?period={quote(period)}" if disputable else None,
             "title": words.t("explain.title", manager=manager_id, period=period),
             "summary": words.t(
                 "explain.issued",
@@ -232,10 +250,11 @@ def explanation(request: Request, user: User, manager_id: str, period: str) -> R
             ),
             "steps": found["steps"],
             "back": f"/pay/{manager_id}",
-            "tables": [Table("lines", words.t("explain.lines"), LINE_COLUMNS, found["lines"])],
+            "tables": [Table("lines", words.t("explain.lines"), columns, lines)],
         }
 
     return page(request, user, "explain.html", build)
 
 
 router.include_router(pages_office.router)
+router.include_router(pages_workflows.router)

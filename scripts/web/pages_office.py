@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from scripts.web import charts, page_reads, reads
+from scripts.web import charts, page_reads, reads, workflow_reads
 from scripts.web.auth import server_state
 from scripts.web.errors import ReadError
 from scripts.web.i18n import Words
@@ -170,6 +170,16 @@ BRANCH_TOTAL_COLUMNS = (
 )
 
 
+def _sign_off_months(closed: list[str]) -> list[str]:
+    """The month picker's months: the one after the latest closed (the month to sign
+    off next), then the closed ones, newest first."""
+    if not closed:
+        return closed
+    year, month = map(int, closed[0].split("-"))
+    following = f"{year + month // 12}-{month % 12 + 1:02d}"
+    return [following, *closed]
+
+
 @router.get("/month")
 def month(request: Request, user: User) -> Response:
     """Every statement of a month the caller may see, totals per branch, the spread of
@@ -193,10 +203,20 @@ def month(request: Request, user: User) -> Response:
         by_branch = [
             {"branch_id": b, **{k: str(v) for k, v in sums[b].items()}} for b in sorted(sums)
         ]
+        signoff = workflow_reads.sign_offs(state, user, period) if period else None
+
+        def roles(names: list[str]) -> str:
+            comma = "、" if words.lang == "zh-CN" else ", "
+            return comma.join(words.t(f"role.{r}") for r in names)
+
         return {
             "title": words.t("month.title", period=period or "-"),
             "period": period,
-            "periods": page_reads.closed_periods(state),
+            "periods": _sign_off_months(page_reads.closed_periods(state)),
+            "signoff": signoff,
+            "signoff_roles": roles(signoff["required"]) if signoff else "",
+            "signoff_missing": roles(signoff["missing"]) if signoff else "",
+            "signed_notice": request.query_params.get("signed") == "1",
             "count": words.t("month.count", count=len(statements)),
             "chart": charts.histogram(
                 words.t("month.distribution"), [Decimal(s["total"]) for s in rows], words.money

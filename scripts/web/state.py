@@ -19,6 +19,7 @@ from scripts.cli.seal_key import sealer_for
 from scripts.identity.sso import ProviderKeys
 from scripts.web.follower import Follower
 from scripts.web.settings import Settings
+from scripts.web.writes import Writer
 
 log = logging.getLogger("rmledger.web")
 READ_MODEL_FILE = "read_model.duckdb"
@@ -40,6 +41,7 @@ class ServerState:
         self.access = ReadModelAccess(self.read_model_path, self.ledger, announce=log.info)
         self.follower = Follower(self.access, self.ledger, settings.follow_interval)
         self.provider_keys = ProviderKeys(settings.sso.jwks) if settings.sso else None
+        self.writer = Writer(self.ledger, self.record, self.follower.catch_up)
 
     # -- the scoped reads' source (scripts/web/reads.py::Source) ----------------------
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,14 +30,17 @@ USERS = {
 
 
 @contextmanager
-def bank_server(folder: Path, **env: str) -> Iterator[Served]:
-    """The bank ingested into a SQLite store in ``folder`` and served until the block ends."""
+def bank_server(
+    folder: Path, messages: list[dict[str, Any]] | None = None, **env: str
+) -> Iterator[Served]:
+    """The bank (or ``messages``) ingested into a SQLite store in ``folder`` and served
+    until the block ends."""
     with pytest.MonkeyPatch.context() as patch:
         for name in leaking_settings(os.environ):
             patch.delenv(name)
         store = SqliteStore(folder)
         source = store.data_dir / "bank.jsonl"
-        source.write_text("".join(json.dumps(m) + "\n" for m in BANK))
+        source.write_text("".join(json.dumps(m) + "\n" for m in messages or BANK))
         assert run_rmledger(store, "ingest", str(source)).returncode == 0
         with serve(store, **env) as running:
             for name, (role, manager, branch) in USERS.items():
