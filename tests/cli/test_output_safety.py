@@ -273,7 +273,7 @@ def test_an_existing_file_is_replaced_only_with_force_and_never_half_written(
     assert out.read_text() == "keep me\n"
     replaced = rmledger(ingested, "generate", "--size", "tiny", "--out", str(out), "--force")
     assert replaced.exit_code == 0, replaced.output
-    assert out.read_text().startswith('{"type":"manager.hired"')
+    assert out.read_text().startswith('{"type":"branch.registered"')  # the bank's first message
     assert (
         sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
     )  # no temporary left
