@@ -323,13 +323,24 @@ class Ledger(Application[UUID]):
         """``username``'s account as stored now, or None."""
         return account_commands.find_account(self, username)
 
-    def add_account(self, username: str, role: str, manager_id: str | None, branch_id: str | None,
-                    password_hash: str, by: str, at: datetime | None = None) -> Account:
+    def add_account(
+        self,
+        username: str,
+        role: str,
+        manager_id: str | None,
+        branch_id: str | None,
+        password_hash: str,
+        by: str,
+        at: datetime | None = None,
+    ) -> Account:
         """A new account (docs/rules.md R11.1); ``by`` is who added it."""
-        return account_commands.add_account(self, username, role, manager_id, branch_id, password_hash, by, at)
+        return account_commands.add_account(
+            self, username, role, manager_id, branch_id, password_hash, by, at
+        )
 
-    def change_role(self, username: str, role: str, manager_id: str | None, branch_id: str | None,
-                    by: str) -> Account:
+    def change_role(
+        self, username: str, role: str, manager_id: str | None, branch_id: str | None, by: str
+    ) -> Account:
         """Grant ``username`` another role or binding."""
         return account_commands.change_role(self, username, role, manager_id, branch_id, by)
 
@@ -376,14 +387,7 @@ class Ledger(Application[UUID]):
         )
 
     def _period_closed(self, uow: UnitOfWork, msg: m.PeriodClosed, digest: str) -> None:
-        existing = uow.get(Period, "period", msg.period)
-        if existing is not None:
-            raise DomainRuleBroken(
-                "period",
-                "period_already_closed",
-                f"{msg.period} was already closed on {existing.closed_on}",
-                msg.period,
-            )
+        workflows.require_not_closed(uow, msg.period)
         _, last_day = month_bounds(msg.period)
         if msg.closed_on < last_day:
             raise DomainRuleBroken(
@@ -403,13 +407,7 @@ class Ledger(Application[UUID]):
     # -- managers --------------------------------------------------------------------
 
     def _manager_hired(self, uow: UnitOfWork, msg: m.ManagerHired, digest: str) -> None:
-        if uow.get(Manager, "manager", msg.manager_id) is not None:
-            raise DomainRuleBroken(
-                "manager_id",
-                "manager_exists",
-                f"manager {msg.manager_id} is already hired",
-                msg.manager_id,
-            )
+        uow.require_new(Manager, "manager", msg.manager_id, "hired")
         uow.add(Manager(msg.manager_id, msg.name, msg.branch_id, msg.grade, msg.hired_on, msg.id))
         uow.new_managers.add(msg.manager_id)
 
@@ -437,13 +435,7 @@ class Ledger(Application[UUID]):
     # -- clients and assignments -----------------------------------------------------
 
     def _client_registered(self, uow: UnitOfWork, msg: m.ClientRegistered, digest: str) -> None:
-        if uow.get(Client, "client", msg.client_id) is not None:
-            raise DomainRuleBroken(
-                "client_id",
-                "client_exists",
-                f"client {msg.client_id} is already registered",
-                msg.client_id,
-            )
+        uow.require_new(Client, "client", msg.client_id, "registered")
         uow.add(
             Client(
                 msg.client_id,
@@ -482,13 +474,7 @@ class Ledger(Application[UUID]):
         return uow.require(Handover, "handover", handover_id, "handover_id")
 
     def _handover_opened(self, uow: UnitOfWork, msg: m.HandoverOpened, digest: str) -> None:
-        if uow.get(Handover, "handover", msg.handover_id) is not None:
-            raise DomainRuleBroken(
-                "handover_id",
-                "handover_exists",
-                f"handover {msg.handover_id} is already open",
-                msg.handover_id,
-            )
+        uow.require_new(Handover, "handover", msg.handover_id, "open")
         if msg.from_manager_id == msg.to_manager_id:
             raise DomainRuleBroken(
                 "to_manager_id",

@@ -14,7 +14,7 @@ from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
-from domain.errors import DependencyMissing
+from domain.errors import DependencyMissing, DomainRuleBroken
 from domain.facts import MESSAGE_KIND, Activity, Adjustment, BalanceReport, Posting
 from domain.ids import aggregate_id
 
@@ -145,6 +145,18 @@ class UnitOfWork:
                 field, f"unknown_{what}", f"no {what} {source_id!r} is known", source_id
             )
         return found
+
+    def require_new(self, cls: type[Aggregate], kind: str, source_id: str, already: str) -> None:
+        """Refuse a second start of the ``kind`` ``source_id`` (each id starts once): a
+        DomainRuleBroken ``<kind>_exists`` on the field ``<kind>_id``, saying it is
+        already ``already`` (registered, hired, open)."""
+        if self.get(cls, kind, source_id) is not None:
+            raise DomainRuleBroken(
+                f"{kind}_id",
+                f"{kind}_exists",
+                f"{kind} {source_id} is already {already}",
+                source_id,
+            )
 
     def require_exists(self, kind: str, source_id: str, field: str) -> None:
         """Like ``require`` for clients and managers, without loading them when known."""

@@ -33,14 +33,7 @@ def close_approved(
     ledger: Ledger, uow: UnitOfWork, msg: m.PeriodCloseApproved, digest: str
 ) -> None:
     """``period.close_approved``: one role signs the month off."""
-    closed = uow.get(Period, "period", msg.period)
-    if closed is not None:
-        raise DomainRuleBroken(
-            "period",
-            "period_already_closed",
-            f"{msg.period} was already closed on {closed.closed_on}: nobody signs it off any more",
-            msg.period,
-        )
+    require_not_closed(uow, msg.period, ": nobody signs it off any more")
     plan = plan_in_force(ledger, uow, month_bounds(msg.period)[1])
     sign_off = uow.get(MonthSignOff, "sign_off", msg.period)
     # Every rule is checked before the month's sign-off record is started.
@@ -59,6 +52,19 @@ def close_approved(
     sign_off.sign(
         msg.role, msg.approver_id, msg.approved_on, plan.close_approvals, plan.version, msg.id
     )
+
+
+def require_not_closed(uow: UnitOfWork, period: str, then: str = "") -> None:
+    """A month is closed once: neither closed nor signed off again after (``then`` ends
+    the refusal's sentence)."""
+    closed = uow.get(Period, "period", period)
+    if closed is not None:
+        raise DomainRuleBroken(
+            "period",
+            "period_already_closed",
+            f"{period} was already closed on {closed.closed_on}{then}",
+            period,
+        )
 
 
 def require_signed_off(ledger: Ledger, uow: UnitOfWork, period: str) -> None:
@@ -87,13 +93,7 @@ def branch_registered(
     ledger: Ledger, uow: UnitOfWork, msg: m.BranchRegistered, digest: str
 ) -> None:
     """``branch.registered``: once, under a parent already registered."""
-    if uow.get(Branch, "branch", msg.branch_id) is not None:
-        raise DomainRuleBroken(
-            "branch_id",
-            "branch_exists",
-            f"branch {msg.branch_id} is already registered",
-            msg.branch_id,
-        )
+    uow.require_new(Branch, "branch", msg.branch_id, "registered")
     if msg.parent_branch_id is not None and uow.get(Branch, "branch", msg.parent_branch_id) is None:
         raise DependencyMissing(
             "parent_branch_id",
@@ -149,13 +149,7 @@ def _require_issued_statement(uow: UnitOfWork, manager: Manager, period: str) ->
 
 def dispute_opened(ledger: Ledger, uow: UnitOfWork, msg: m.DisputeOpened, digest: str) -> None:
     """``dispute.opened``: a manager disputes an issued statement, whole or one posting."""
-    if uow.get(Dispute, "dispute", msg.dispute_id) is not None:
-        raise DomainRuleBroken(
-            "dispute_id",
-            "dispute_exists",
-            f"dispute {msg.dispute_id} is already open",
-            msg.dispute_id,
-        )
+    uow.require_new(Dispute, "dispute", msg.dispute_id, "open")
     manager = uow.require(Manager, "manager", msg.manager_id, "manager_id")
     _require_issued_statement(uow, manager, msg.period)
     if msg.posting_id is not None:
