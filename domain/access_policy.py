@@ -46,6 +46,14 @@ SIGN_OFF = "sign_off"  # a month close's sign-off (whose turn it is, the ledger 
 ACKNOWLEDGE_PLAN = "acknowledge_plan"
 RECORD_ADJUSTMENT = "record_adjustment"
 MANAGE_USERS = "manage_users"  # grant, change and revoke roles, disable users
+WRITES = (  # each of them is an event of its own
+    OPEN_DISPUTE,
+    RESOLVE_DISPUTE,
+    SIGN_OFF,
+    ACKNOWLEDGE_PLAN,
+    RECORD_ADJUSTMENT,
+    MANAGE_USERS,
+)
 
 RESOURCES = (
     STATEMENT,
@@ -63,12 +71,7 @@ RESOURCES = (
     VERIFICATION,
     SIMULATION,
     USERS,
-    OPEN_DISPUTE,
-    RESOLVE_DISPUTE,
-    SIGN_OFF,
-    ACKNOWLEDGE_PLAN,
-    RECORD_ADJUSTMENT,
-    MANAGE_USERS,
+    *WRITES,
 )
 
 
@@ -250,17 +253,7 @@ _RULES: dict[str, Rule] = {
 
 # Allowed accesses that are not written to the access log: a manager's own pay, and
 # what reads no pay or client data (users and roles; writes are events of their own).
-_UNRECORDED = frozenset(
-    {
-        USERS,
-        OPEN_DISPUTE,
-        RESOLVE_DISPUTE,
-        SIGN_OFF,
-        ACKNOWLEDGE_PLAN,
-        RECORD_ADJUSTMENT,
-        MANAGE_USERS,
-    }
-)
+_UNRECORDED = frozenset({USERS, *WRITES})
 
 
 def _binding_missing(principal: Principal) -> str | None:
