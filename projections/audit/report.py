@@ -184,6 +184,17 @@ def _month_rows(report: dict[str, Any]) -> list[list[Any]]:
     ]
 
 
+LOAN_HEADERS = [
+    "loan",
+    "client",
+    "class at departure",
+    "balance",
+    "as of",
+    "downgrades in tenure",
+    "position",
+]
+
+
 def _loan_rows(report: dict[str, Any]) -> list[list[Any]]:
     return [
         [
@@ -255,18 +266,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"non-performing ratio {_v(loans['non_performing_percent'])}.",
         "",
     ]
-    lines += _md_table(
-        [
-            "loan",
-            "client",
-            "class at departure",
-            "balance",
-            "as of",
-            "downgrades in tenure",
-            "position",
-        ],
-        _loan_rows(report),
-    )
+    lines += _md_table(LOAN_HEADERS, _loan_rows(report))
     lines += ["## Responsibility profit and pay by month", ""]
     lines += _md_table(MONTH_HEADERS, _month_rows(report))
     lines += [
@@ -450,19 +450,7 @@ def render_html(report: dict[str, Any]) -> str:
         f"<p>Total balance <b>{e(loans['total_balance'])}</b>; non-performing "
         f'<b id="npl">{e(loans["non_performing_balance"])}</b>; non-performing ratio '
         f'<b id="npl-ratio">{e(_v(loans["non_performing_percent"]))}</b>.</p>',
-        _html_table(
-            [
-                "loan",
-                "client",
-                "class at departure",
-                "balance",
-                "as of",
-                "downgrades in tenure",
-                "position",
-            ],
-            _loan_rows(report),
-            "loans",
-        ),
+        _html_table(LOAN_HEADERS, _loan_rows(report), "loans"),
         "<h2>Responsibility profit and pay by month</h2>",
         '<div class="charts">',
     ]
