@@ -178,6 +178,19 @@ def error_page(
     )
 
 
+def csrf_refused(request: Request, user: Principal | None) -> HTMLResponse:
+    """The error page of a form posted without its right CSRF token (403)."""
+    words = words_of(request)
+    return error_page(request, user, words, 403, words.t("error.csrf"))
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to go back to; anything else (another site too) is ignored."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
 def page(
     request: Request,
     user: Principal,

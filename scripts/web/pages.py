@@ -20,13 +20,23 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from domain.access_log import ALLOWED, UNAUTHENTICATED
-from domain.principal import MANAGER, Principal
+from domain.principal import MANAGER
 from scripts.identity.accounts import authenticate
 from scripts.identity.tokens import DEFAULT_TTL, issue_token
 from scripts.web import charts, pages_office, pages_workflows, reads
 from scripts.web.auth import server_state
 from scripts.web.i18n import Words
-from scripts.web.page_kit import Col, Table, User, error_page, home_of, page, render, words_of
+from scripts.web.page_kit import (
+    Col,
+    Table,
+    User,
+    csrf_refused,
+    home_of,
+    page,
+    render,
+    safe_next,
+    words_of,
+)
 from scripts.web.session import (
     CSRF_FIELD,
     csrf_for_login,
@@ -39,18 +49,6 @@ from scripts.web.session import (
 router = APIRouter(include_in_schema=False)
 SIGN_IN = "sign_in"
 WRONG = "wrong username or password"
-
-
-def _safe_next(target: str | None) -> str | None:
-    """A local path to go back to after signing in; anything else is ignored."""
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
-
-
-def _csrf_refused(request: Request, user: Principal | None) -> Response:
-    words = words_of(request)
-    return error_page(request, user, words, 403, words.t("error.csrf"))
 
 
 # -- sign in and out ------------------------------------------------------------------
@@ -69,7 +67,7 @@ def login_form(request: Request, next: str | None = None, failed: bool = False) 
         words,
         status=401 if failed else 200,
         login_csrf=csrf_for_login(request, nonce),
-        next=_safe_next(next) or "",
+        next=safe_next(next) or "",
         failed=failed,
     )
     for value in probe.headers.getlist("set-cookie"):
@@ -88,7 +86,7 @@ async def login(
     """Check the password (each failure of a username or address makes the next try
     wait longer, and is recorded); on success the session cookie and the way home."""
     if not csrf_ok(request, csrf_token, login=True):
-        return _csrf_refused(request, None)
+        return csrf_refused(request, None)
     state = server_state(request)
     throttle = request.app.state.login_throttle
     name = username.strip().lower()
@@ -99,12 +97,12 @@ async def login(
     if principal is None:
         throttle.failed(*keys)
         await run_in_threadpool(state.record, None, SIGN_IN, target, UNAUTHENTICATED, WRONG)
-        back = f"&next={next}" if _safe_next(next) else ""
+        back = f"&next={next}" if safe_next(next) else ""
         return RedirectResponse(f"/login?failed=1{back}", status_code=303)
     throttle.succeeded(keys[0])
     await run_in_threadpool(state.record, principal, SIGN_IN, target, ALLOWED, "password accepted")
     token = issue_token(state.settings.token_keys[0], name, datetime.now(UTC) + DEFAULT_TTL)
-    response = RedirectResponse(_safe_next(next) or home_of(principal), status_code=303)
+    response = RedirectResponse(safe_next(next) or home_of(principal), status_code=303)
     start_session(request, response, token)
     return response
 
@@ -115,7 +113,7 @@ def logout(
 ) -> Response:
     """End the session: the cookie is removed, the way to the sign-in page given."""
     if not csrf_ok(request, csrf_token):
-        return _csrf_refused(request, user)
+        return csrf_refused(request, user)
     response = RedirectResponse("/login", status_code=303)
     end_session(response)
     return response

@@ -16,7 +16,7 @@ from scripts.web import charts, page_reads, reads, workflow_reads
 from scripts.web.auth import server_state
 from scripts.web.errors import ReadError
 from scripts.web.i18n import Words
-from scripts.web.page_kit import Col, Table, User, error_page, page, words_of
+from scripts.web.page_kit import Col, Table, User, csrf_refused, error_page, page, words_of
 from scripts.web.session import CSRF_FIELD, csrf_ok
 
 router = APIRouter(include_in_schema=False)
@@ -325,8 +325,7 @@ def audit_sql(
 ) -> Response:
     """The SQL console, posted: the audit page with the query's results table."""
     if not csrf_ok(request, csrf_token):
-        words = words_of(request)
-        return error_page(request, user, words, 403, words.t("error.csrf"))
+        return csrf_refused(request, user)
     return _audit(request, user, query)
 
 

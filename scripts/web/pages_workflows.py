@@ -21,7 +21,17 @@ from scripts.web import charts, workflow_reads
 from scripts.web.auth import server_state
 from scripts.web.errors import ReadError
 from scripts.web.i18n import Words
-from scripts.web.page_kit import Col, Table, User, error_page, home_of, page, words_of
+from scripts.web.page_kit import (
+    Col,
+    Table,
+    User,
+    csrf_refused,
+    error_page,
+    home_of,
+    page,
+    safe_next,
+    words_of,
+)
 from scripts.web.session import CSRF_FIELD, csrf_ok
 
 router = APIRouter(include_in_schema=False)
@@ -57,13 +67,12 @@ SIMULATION_COLUMNS = (
 def _write(request: Request, user: Any, sent: str, act: Callable[[], str]) -> Response:
     """``act()`` (which answers where to go next) once the CSRF token is right; a
     refusal or a broken rule as the error page with its sentence."""
-    words = words_of(request)
     if not csrf_ok(request, sent):
-        return error_page(request, user, words, 403, words.t("error.csrf"))
+        return csrf_refused(request, user)
     try:
         return RedirectResponse(act(), status_code=303)
     except ReadError as error:
-        return error_page(request, user, words, error.status, error.message)
+        return error_page(request, user, words_of(request), error.status, error.message)
 
 
 # -- disputes ---------------------------------------------------------------------------
@@ -185,8 +194,7 @@ def acknowledge(
 
     def act() -> str:
         state.writer.acknowledge_plan(user, version)
-        back = next if next.startswith("/") and not next.startswith("//") else home_of(user)
-        return back
+        return safe_next(next) or home_of(user)
 
     return _write(request, user, csrf_token, act)
 
@@ -285,8 +293,7 @@ async def simulate(
 ) -> Response:
     """Run the simulation (nothing is written) and show it under the form."""
     if not csrf_ok(request, csrf_token):
-        words = words_of(request)
-        return error_page(request, user, words, 403, words.t("error.csrf"))
+        return csrf_refused(request, user)
     if plan_file is not None and plan_file.filename:
         plan = (await plan_file.read()).decode("utf-8", errors="replace")
     form = {"plan": plan, "from": first, "to": through, "manager": manager.strip()}
