@@ -87,9 +87,10 @@ HANDOVERS = (
 )
 
 
-def _detail(fact: dict[str, Any]) -> str:
-    """What a fact says beyond its kind and date, as ``key=value`` pairs."""
-    return ", ".join(
+def fact_detail(fact: dict[str, Any], sep: str = ", ") -> str:
+    """What a history's fact says beyond its kind, date and position, as ``key=value``
+    pairs joined by ``sep`` (the web page's audit table uses it too)."""
+    return sep.join(
         f"{k}={v}"
         for k, v in fact.items()
         if k not in ("kind", "on", "position", "recorded_at") and v is not None
@@ -127,7 +128,7 @@ def history_sheets(history: dict[str, Any]) -> list[Sheet]:
         Sheet("Statements", STATEMENTS, statements),
         Sheet("Credits by month", MONTHS, h["credit_months"]),
         Sheet("Credits", CREDITS, h["credits"]),
-        Sheet("Facts", FACTS, [{**f, "detail": _detail(f)} for f in h["facts"]]),
+        Sheet("Facts", FACTS, [{**f, "detail": fact_detail(f)} for f in h["facts"]]),
         Sheet(f"Book on {h['effective_on']}", BOOK, h["book_on"]),
         Sheet("Handovers", HANDOVERS, h["handovers"]),
     ]

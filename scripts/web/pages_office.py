@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from scripts.cli.history_sheets import fact_detail
 from scripts.web import charts, page_reads, reads, workflow_reads
 from scripts.web.auth import server_state
 from scripts.web.errors import ReadError
@@ -247,11 +248,6 @@ ACCESS_COLUMNS = (
 ACCESS_LINES_SHOWN = 200
 
 
-def _fact_detail(fact: dict[str, Any]) -> str:
-    skip = {"kind", "on", "position", "recorded_at"}
-    return "; ".join(f"{k}={v}" for k, v in fact.items() if k not in skip and v is not None)
-
-
 def _audit(request: Request, user: Any, sql_query: str | None) -> Response:
     """The audit page; ``sql_query`` when the console was posted."""
     state = server_state(request)
@@ -271,7 +267,7 @@ def _audit(request: Request, user: Any, sql_query: str | None) -> Response:
                 params.get("at_position") or None,
                 record=state.record,
             )
-            facts = [{**f, "detail": _fact_detail(f)} for f in history["facts"]]
+            facts = [{**f, "detail": fact_detail(f, "; ")} for f in history["facts"]]
             tables.append(Table("history", words.t("audit.history"), HISTORY_COLUMNS, facts))
         sql_error = None
         if sql_query:
