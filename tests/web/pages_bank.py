@@ -5,17 +5,12 @@ BR01, M3 in BR02; February closed; M2 asked to leave) served by a real
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from tests.stores import SqliteStore, leaking_settings, run_rmledger
-from tests.web.served import Served, serve
+from tests.web.served import Served, serve_ingested
 from tests.web.test_web_reads import BANK
 
 PASSWORD = "a-long-password-1"
@@ -35,14 +30,7 @@ def bank_server(
 ) -> Iterator[Served]:
     """The bank (or ``messages``) ingested into a SQLite store in ``folder`` and served
     until the block ends."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in leaking_settings(os.environ):
-            patch.delenv(name)
-        store = SqliteStore(folder)
-        source = store.data_dir / "bank.jsonl"
-        source.write_text("".join(json.dumps(m) + "\n" for m in messages or BANK))
-        assert run_rmledger(store, "ingest", str(source)).returncode == 0
-        with serve(store, **env) as running:
-            for name, (role, manager, branch) in USERS.items():
-                running.add_user(name, role, manager, branch, password=PASSWORD)
-            yield running
+    with serve_ingested(folder, messages or BANK, **env) as running:
+        for name, (role, manager, branch) in USERS.items():
+            running.add_user(name, role, manager, branch, password=PASSWORD)
+        yield running

@@ -5,6 +5,7 @@ the read model like an auditor's query would."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -17,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from domain.ledger import Ledger
 from projections.audit.accounts import access_log_rows
 from projections.readmodel.access import ReadModelAccess
 from scripts.identity.passwords import hash_password
 from scripts.identity.tokens import issue_token
-from tests.stores import RMLEDGER, PostgresStore, SqliteStore
+from tests.stores import RMLEDGER, PostgresStore, SqliteStore, leaking_settings, run_rmledger
 
 TOKEN_KEY = bytes(range(32))
 START_DEADLINE = 120.0  # a loaded 2-core machine can take long to import and catch up
@@ -127,3 +129,19 @@ def serve(store: SqliteStore | PostgresStore, **env: str) -> Iterator[Served]:
             process.wait()
         ledger.close()
         log.close()
+
+
+@contextmanager
+def serve_ingested(folder: Path, messages: list[dict[str, Any]], **env: str) -> Iterator[Served]:
+    """``messages`` ingested into a SQLite store in ``folder`` by ``rmledger ingest``,
+    then served until the block ends; the caller's settings that would leak into the
+    server are unset meanwhile."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in leaking_settings(os.environ):
+            patch.delenv(name)
+        store = SqliteStore(folder)
+        source = store.data_dir / "bank.jsonl"
+        source.write_text("".join(json.dumps(m) + "\n" for m in messages))
+        assert run_rmledger(store, "ingest", str(source)).returncode == 0
+        with serve(store, **env) as running:
+            yield running

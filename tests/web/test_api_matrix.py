@@ -10,15 +10,13 @@ office), aud (auditor), adm (admin), dan (manager M3, disabled).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
-from tests.stores import SqliteStore, run_rmledger
-from tests.web.served import Served, serve
+from tests.web.served import Served, serve_ingested
 from tests.web.test_web_reads import BANK
 
 USERS = {
@@ -35,22 +33,11 @@ USERS = {
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with pytest.MonkeyPatch.context() as patch:
-        import os
-
-        from tests.stores import leaking_settings
-
-        for name in leaking_settings(os.environ):
-            patch.delenv(name)
-        store = SqliteStore(tmp_path_factory.mktemp("api"))
-        source = store.data_dir / "bank.jsonl"
-        source.write_text("".join(json.dumps(m) + "\n" for m in BANK))
-        assert run_rmledger(store, "ingest", str(source)).returncode == 0
-        with serve(store) as running:
-            for name, (role, manager, branch) in USERS.items():
-                running.add_user(name, role, manager, branch)
-            running.ledger.disable_account("dan", "test")
-            yield running
+    with serve_ingested(tmp_path_factory.mktemp("api"), BANK) as running:
+        for name, (role, manager, branch) in USERS.items():
+            running.add_user(name, role, manager, branch)
+        running.ledger.disable_account("dan", "test")
+        yield running
 
 
 def ask(

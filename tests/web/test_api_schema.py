@@ -5,7 +5,6 @@ a millisecond here, not a quarter of a second."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
@@ -14,25 +13,17 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
 
-from tests.stores import SqliteStore, leaking_settings, run_rmledger
-from tests.web.served import Served, serve
+from tests.web.served import Served, serve_ingested
 from tests.web.test_web_reads import BANK
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    with pytest.MonkeyPatch.context() as patch:
-        import os
-
-        for name in leaking_settings(os.environ):
-            patch.delenv(name)
-        store = SqliteStore(tmp_path_factory.mktemp("schema"))
-        source = store.data_dir / "bank.jsonl"
-        source.write_text("".join(json.dumps(m) + "\n" for m in BANK))
-        assert run_rmledger(store, "ingest", str(source)).returncode == 0
-        with serve(store, RMLEDGER_LOGIN_DELAY="0.001") as running:
-            running.add_user("aud", "auditor")
-            yield running
+    with serve_ingested(
+        tmp_path_factory.mktemp("schema"), BANK, RMLEDGER_LOGIN_DELAY="0.001"
+    ) as running:
+        running.add_user("aud", "auditor")
+        yield running
 
 
 @pytest.fixture(scope="module")
