@@ -48,7 +48,8 @@ def _parse_int(text: str) -> int:
     digits = len(text) - text.startswith("-")
     if digits > MAX_INTEGER_DIGITS:
         raise DecodeError(
-            None, "invalid_json",
+            None,
+            "invalid_json",
             f"not valid JSON (an integer of {digits} digits; at most {MAX_INTEGER_DIGITS} are read)",
         )
     return int(text)
@@ -79,15 +80,20 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _reject_repeated(obj: dict[str, Any], prefix: str = "") -> None:
     if isinstance(obj, _RepeatedKeys):
         raise DecodeError(
-            f"{prefix}{obj.repeated}", "duplicate_field",
+            f"{prefix}{obj.repeated}",
+            "duplicate_field",
             f"{obj.repeated!r} is given more than once in one object (a repeated field is rejected, "
             "never resolved by taking one of the values)",
         )
 
 
 # One parser for every message (json.loads would build one per call, with these hooks).
-_JSON = json.JSONDecoder(parse_float=_JsonNumber, parse_int=_parse_int, parse_constant=_reject_constant,
-                         object_pairs_hook=_object)
+_JSON = json.JSONDecoder(
+    parse_float=_JsonNumber,
+    parse_int=_parse_int,
+    parse_constant=_reject_constant,
+    object_pairs_hook=_object,
+)
 
 
 def parse_json(raw: bytes | str) -> Any:
@@ -95,8 +101,14 @@ def parse_json(raw: bytes | str) -> Any:
     (bad syntax or encoding, an integer too long to convert, nesting too deep for the
     parser) is a ``DecodeError`` with the rule ``invalid_json``, never another exception.
     A message over ``limits.MAX_MESSAGE_BYTES`` is ``message_too_large``, unread."""
-    if len(raw) > limits.MAX_MESSAGE_BYTES // 4:  # a str of this many characters may be that many bytes
-        size = len(raw) if isinstance(raw, bytes | bytearray) else len(raw.encode("utf-8", "surrogatepass"))
+    if (
+        len(raw) > limits.MAX_MESSAGE_BYTES // 4
+    ):  # a str of this many characters may be that many bytes
+        size = (
+            len(raw)
+            if isinstance(raw, bytes | bytearray)
+            else len(raw.encode("utf-8", "surrogatepass"))
+        )
         if size > limits.MAX_MESSAGE_BYTES:
             raise limits.message_too_large(size)
     try:
@@ -132,7 +144,9 @@ def decode(raw: bytes | str) -> Message:
 def decode_object(obj: Any) -> Message:
     """Validate a parsed JSON value against the contract and build the message."""
     if not isinstance(obj, dict):
-        raise DecodeError(None, "not_an_object", f"a message must be a JSON object, got {json_kind(obj)}")
+        raise DecodeError(
+            None, "not_an_object", f"a message must be a JSON object, got {json_kind(obj)}"
+        )
     _reject_repeated(obj)
     if "type" not in obj:
         raise DecodeError("type", "missing_field", "every message needs a type")
@@ -140,7 +154,10 @@ def decode_object(obj: Any) -> Message:
     cls = MESSAGE_TYPES.get(message_type) if isinstance(message_type, str) else None
     if cls is None:
         raise DecodeError(
-            "type", "unknown_type", f"{message_type!r} is not a message type of the contract", message_type
+            "type",
+            "unknown_type",
+            f"{message_type!r} is not a message type of the contract",
+            message_type,
         )
     specs, known = _field_specs(cls)
     if not obj.keys() <= known:
@@ -172,7 +189,11 @@ def _field_specs(cls: type[Message]) -> tuple[dict[str, FieldSpec], frozenset[st
     found = _FIELD_SPECS.get(cls)
     if found is None:
         specs = {
-            f.name: (_PARSERS[f.metadata["kind"]], f.metadata.get("choices", ()), bool(f.metadata.get("optional")))
+            f.name: (
+                _PARSERS[f.metadata["kind"]],
+                f.metadata.get("choices", ()),
+                bool(f.metadata.get("optional")),
+            )
             for f in attrs.fields(cls)
         }
         found = _FIELD_SPECS[cls] = (specs, frozenset(specs) | {"type"})
@@ -183,11 +204,15 @@ def _field_specs(cls: type[Message]) -> tuple[dict[str, FieldSpec], frozenset[st
 PERSONAL_FIELDS = frozenset({"id_number"})
 
 
-def _text(value: Any, field: str, _: tuple[str, ...], max_chars: int = limits.MAX_TEXT_CHARS) -> str:
+def _text(
+    value: Any, field: str, _: tuple[str, ...], max_chars: int = limits.MAX_TEXT_CHARS
+) -> str:
     personal = field in PERSONAL_FIELDS
     if not isinstance(value, str):
         raise DecodeError(
-            field, "wrong_type", f"must be a JSON string, got {json_kind(value, personal)}",
+            field,
+            "wrong_type",
+            f"must be a JSON string, got {json_kind(value, personal)}",
             mask(value) if personal else value,
         )
     if not value.strip():
@@ -208,7 +233,9 @@ def _claim(value: Any, field: str, choices: tuple[str, ...]) -> str:
 
 def _id(value: Any, field: str, _: tuple[str, ...]) -> str:
     if not isinstance(value, str):
-        raise DecodeError(field, "wrong_type", f"must be a JSON string, got {json_kind(value)}", value)
+        raise DecodeError(
+            field, "wrong_type", f"must be a JSON string, got {json_kind(value)}", value
+        )
     if not value:
         raise DecodeError(field, "empty", "must not be empty", value)
     return limits.check_id(value, field)
@@ -216,26 +243,37 @@ def _id(value: Any, field: str, _: tuple[str, ...]) -> str:
 
 def _id_number(value: Any, field: str, _: tuple[str, ...]) -> str:
     if not isinstance(value, str):
-        raise DecodeError(field, "wrong_type", f"must be a JSON string, got {json_kind(value, True)}", mask(value))
+        raise DecodeError(
+            field, "wrong_type", f"must be a JSON string, got {json_kind(value, True)}", mask(value)
+        )
     return limits.check_id_number(value, field)
 
 
 def parse_date(value: Any, field: str, _: tuple[str, ...] = ()) -> date:
     """An ISO business date ``YYYY-MM-DD`` that exists in the calendar."""
     if not isinstance(value, str):
-        raise DecodeError(field, "wrong_type", f"must be a date string \"YYYY-MM-DD\", got {json_kind(value)}", value)
+        raise DecodeError(
+            field,
+            "wrong_type",
+            f'must be a date string "YYYY-MM-DD", got {json_kind(value)}',
+            value,
+        )
     if not _ISO_DATE.fullmatch(value):
-        raise DecodeError(field, "invalid_date", f"{value!r} is not a date \"YYYY-MM-DD\"", value)
+        raise DecodeError(field, "invalid_date", f'{value!r} is not a date "YYYY-MM-DD"', value)
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise DecodeError(field, "invalid_date", f"{value!r} is not a day of the calendar", value) from None
+        raise DecodeError(
+            field, "invalid_date", f"{value!r} is not a day of the calendar", value
+        ) from None
     return limits.check_date(day, field)
 
 
 def _choice(value: Any, field: str, choices: tuple[str, ...]) -> str:
     if not isinstance(value, str):
-        raise DecodeError(field, "wrong_type", f"must be a JSON string, got {json_kind(value)}", value)
+        raise DecodeError(
+            field, "wrong_type", f"must be a JSON string, got {json_kind(value)}", value
+        )
     if value not in choices:
         raise DecodeError(
             field, "invalid_choice", f"{value!r} is not one of {', '.join(choices)}", value
@@ -279,7 +317,9 @@ MAX_ACTIVITY_COUNT = limits.MAX_ACTIVITY_COUNT
 
 def _count(value: Any, field: str, _: tuple[str, ...]) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise DecodeError(field, "wrong_type", f"must be a JSON integer, got {json_kind(value)}", value)
+        raise DecodeError(
+            field, "wrong_type", f"must be a JSON integer, got {json_kind(value)}", value
+        )
     if value < 1:
         raise DecodeError(field, "not_positive", f"must be at least 1, got {value}", value)
     if value > MAX_ACTIVITY_COUNT:
@@ -292,18 +332,25 @@ def _count(value: Any, field: str, _: tuple[str, ...]) -> int:
 def _days(value: Any, field: str, _: tuple[str, ...]) -> int:
     """A number of days, ``limits.MIN_DISPUTE_DAYS`` to ``limits.MAX_DISPUTE_DAYS``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise DecodeError(field, "wrong_type", f"must be a JSON integer, got {json_kind(value)}", value)
+        raise DecodeError(
+            field, "wrong_type", f"must be a JSON integer, got {json_kind(value)}", value
+        )
     if not limits.MIN_DISPUTE_DAYS <= value <= limits.MAX_DISPUTE_DAYS:
         raise DecodeError(
-            field, "out_of_range",
-            f"must be {limits.MIN_DISPUTE_DAYS} to {limits.MAX_DISPUTE_DAYS} days, got {value}", value)
+            field,
+            "out_of_range",
+            f"must be {limits.MIN_DISPUTE_DAYS} to {limits.MAX_DISPUTE_DAYS} days, got {value}",
+            value,
+        )
     return value
 
 
 def _role_list(value: Any, field: str, choices: tuple[str, ...]) -> tuple[str, ...]:
     """An ordered list of distinct roles from ``choices`` (it may be empty: no role)."""
     if not isinstance(value, list):
-        raise DecodeError(field, "wrong_type", f"must be a JSON list of roles, got {json_kind(value)}", value)
+        raise DecodeError(
+            field, "wrong_type", f"must be a JSON list of roles, got {json_kind(value)}", value
+        )
     roles = tuple(_choice(item, f"{field}[{i}]", choices) for i, item in enumerate(value))
     for i, role in enumerate(roles):
         if role in roles[:i]:
@@ -313,7 +360,9 @@ def _role_list(value: Any, field: str, choices: tuple[str, ...]) -> tuple[str, .
 
 def _id_list(value: Any, field: str, _: tuple[str, ...]) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise DecodeError(field, "wrong_type", f"must be a JSON list of ids, got {json_kind(value)}", value)
+        raise DecodeError(
+            field, "wrong_type", f"must be a JSON list of ids, got {json_kind(value)}", value
+        )
     if not value:
         raise DecodeError(field, "empty", "must name at least one id", value)
     items = tuple(_id(item, f"{field}[{i}]", ()) for i, item in enumerate(value))
@@ -327,7 +376,9 @@ def _id_list(value: Any, field: str, _: tuple[str, ...]) -> tuple[str, ...]:
 
 def _exact_keys(value: Any, field: str, expected: tuple[str, ...], what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise DecodeError(field, "wrong_type", f"must be a JSON object, got {json_kind(value)}", value)
+        raise DecodeError(
+            field, "wrong_type", f"must be a JSON object, got {json_kind(value)}", value
+        )
     _reject_repeated(value, f"{field}.")
     for key in expected:
         if key not in value:
@@ -335,7 +386,10 @@ def _exact_keys(value: Any, field: str, expected: tuple[str, ...], what: str) ->
     for key in value:
         if key not in expected:
             raise DecodeError(
-                f"{field}.{key}", "unknown_field", f"{key!r} is not a {what} of the contract", value[key]
+                f"{field}.{key}",
+                "unknown_field",
+                f"{key!r} is not a {what} of the contract",
+                value[key],
             )
     return value
 
@@ -346,29 +400,44 @@ def _grades(value: Any, field: str, _: tuple[str, ...]) -> dict[str, v.GradeTerm
     for grade in v.GRADES:
         where = f"{field}.{grade}"
         row = _exact_keys(
-            grades[grade], where, ("base_salary", "post_salary", "commission_per_10k", "coefficient"), "grade term"
+            grades[grade],
+            where,
+            ("base_salary", "post_salary", "commission_per_10k", "coefficient"),
+            "grade term",
         )
         coefficient = parse_decimal(row["coefficient"], f"{where}.coefficient", places=RATIO_PLACES)
         if coefficient <= 0:
-            raise DecodeError(f"{where}.coefficient", "not_positive", "must be greater than 0", row["coefficient"])
+            raise DecodeError(
+                f"{where}.coefficient", "not_positive", "must be greater than 0", row["coefficient"]
+            )
         if coefficient > limits.MAX_COEFFICIENT:
-            raise DecodeError(f"{where}.coefficient", "out_of_range",
-                              f"must be at most {limits.MAX_COEFFICIENT}, got {row['coefficient']!r}", row["coefficient"])
+            raise DecodeError(
+                f"{where}.coefficient",
+                "out_of_range",
+                f"must be at most {limits.MAX_COEFFICIENT}, got {row['coefficient']!r}",
+                row["coefficient"],
+            )
         base_salary = _money_nonnegative(row["base_salary"], f"{where}.base_salary", ())
         post_salary = _money_nonnegative(row["post_salary"], f"{where}.post_salary", ())
-        commission = _money_nonnegative(row["commission_per_10k"], f"{where}.commission_per_10k", ())
+        commission = _money_nonnegative(
+            row["commission_per_10k"], f"{where}.commission_per_10k", ()
+        )
         if commission > limits.MAX_COMMISSION_PER_10K:
             raise DecodeError(
-                f"{where}.commission_per_10k", "out_of_range",
+                f"{where}.commission_per_10k",
+                "out_of_range",
                 f"must be at most {limits.MAX_COMMISSION_PER_10K:,} (the whole profit), got {row['commission_per_10k']!r}",
-                row["commission_per_10k"])
+                row["commission_per_10k"],
+            )
         terms[grade] = v.GradeTerms(base_salary, post_salary, commission, coefficient)
     return terms
 
 
 def _activity_values(value: Any, field: str, _: tuple[str, ...]) -> dict[str, Decimal]:
     kinds = _exact_keys(value, field, v.ACTIVITY_KINDS, "activity kind")
-    return {kind: _money_nonnegative(kinds[kind], f"{field}.{kind}", ()) for kind in v.ACTIVITY_KINDS}
+    return {
+        kind: _money_nonnegative(kinds[kind], f"{field}.{kind}", ()) for kind in v.ACTIVITY_KINDS
+    }
 
 
 _PARSERS: dict[str, Callable[[Any, str, tuple[str, ...]], Any]] = {

@@ -60,7 +60,9 @@ def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
         server = server.strip().split("://", 1)[-1]
         host, _, port = server.rpartition(":")
         try:
-            with socket.create_connection((host.strip("[]") or "localhost", int(port or 9092)), timeout=timeout):
+            with socket.create_connection(
+                (host.strip("[]") or "localhost", int(port or 9092)), timeout=timeout
+            ):
                 return True
         except (OSError, ValueError):
             continue
@@ -82,8 +84,9 @@ class StopDeadline:
         if self.signals > 1:
             self._exit("asked to stop twice")
         if self._timer is None and self.seconds > 0:
-            self._timer = threading.Timer(self.seconds, self._exit,
-                                          args=(f"did not stop within {self.seconds:g} s",))
+            self._timer = threading.Timer(
+                self.seconds, self._exit, args=(f"did not stop within {self.seconds:g} s",)
+            )
             self._timer.daemon = True
             self._timer.start()
 
@@ -93,9 +96,11 @@ class StopDeadline:
 
     def _exit(self, why: str) -> None:
         # os.write, not print: this may run while the main thread holds stderr's lock.
-        text = (f"{self.what}: {why}; exiting now (status {HARD_EXIT_STATUS}). Nothing half-applied is kept: "
-                "every batch is stored in one transaction with its watermark, and offsets are committed "
-                "only once stored; the next run goes on from the stored watermarks.\n")
+        text = (
+            f"{self.what}: {why}; exiting now (status {HARD_EXIT_STATUS}). Nothing half-applied is kept: "
+            "every batch is stored in one transaction with its watermark, and offsets are committed "
+            "only once stored; the next run goes on from the stored watermarks.\n"
+        )
         with contextlib.suppress(OSError, ValueError):
             os.write(sys.stderr.fileno(), text.encode())
         os._exit(HARD_EXIT_STATUS)
@@ -106,8 +111,12 @@ class JoinNotices(logging.Handler):
     and ``on_poll_timeout()`` when it leaves the group because the consumer did not
     poll within the rebalance timeout (``max_poll_interval_ms``)."""
 
-    def __init__(self, group: str, on_join: Callable[[], None],
-                 on_poll_timeout: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        group: str,
+        on_join: Callable[[], None],
+        on_poll_timeout: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(level=logging.INFO)
         self.group = group
         self.on_join = on_join
@@ -119,8 +128,11 @@ class JoinNotices(logging.Handler):
         # the second before it leaves the group.
         if record.msg == "(Re-)joining group %s" and record.args == (self.group,):
             self.on_join()
-        elif (self.on_poll_timeout is not None and isinstance(record.msg, str)
-              and record.msg.startswith("Consumer poll timeout has expired")):
+        elif (
+            self.on_poll_timeout is not None
+            and isinstance(record.msg, str)
+            and record.msg.startswith("Consumer poll timeout has expired")
+        ):
             self.on_poll_timeout()
 
     def install(self) -> None:

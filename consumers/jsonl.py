@@ -40,8 +40,14 @@ class Rejection:
     message: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "id": self.id, "field": self.field,
-                "rule": self.rule, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "id": self.id,
+            "field": self.field,
+            "rule": self.rule,
+            "message": self.message,
+        }
 
 
 @attrs.define
@@ -53,8 +59,11 @@ class IngestSummary:
     rejected: list[Rejection] = attrs.Factory(list)
 
     def as_json(self) -> dict[str, Any]:
-        return {"applied": self.applied, "duplicates": self.duplicates,
-                "rejected": [r.as_json() for r in self.rejected]}
+        return {
+            "applied": self.applied,
+            "duplicates": self.duplicates,
+            "rejected": [r.as_json() for r in self.rejected],
+        }
 
 
 def rejection(file: str, line: int, message_id: str | None, error: RuleBroken) -> Rejection:
@@ -80,9 +89,11 @@ class LongLine:
         error = message_too_large(self.size)
         if not self.ended:
             error = DecodeError(
-                None, error.rule,
+                None,
+                error.rule,
                 f"the line has no line end in its first {MAX_SCAN_BYTES:,} bytes; one message is at "
-                f"most {MAX_MESSAGE_BYTES:,} bytes (64 KiB); the rest of the file is not read")
+                f"most {MAX_MESSAGE_BYTES:,} bytes (64 KiB); the rest of the file is not read",
+            )
         return error
 
 
@@ -161,7 +172,11 @@ def ingest_files(
 
 
 def _apply(
-    ledger: Ledger, file: str, batch: list[tuple[int, Message]], summary: IngestSummary, rejected: list[Rejection]
+    ledger: Ledger,
+    file: str,
+    batch: list[tuple[int, Message]],
+    summary: IngestSummary,
+    rejected: list[Rejection],
 ) -> None:
     outcomes = ledger.apply_batch([message for _, message in batch])
     for (number, message), outcome in zip(batch, outcomes, strict=True):

@@ -12,12 +12,16 @@ from kafka import KafkaProducer
 from consumers.topics import DEFAULT_PREFIX, key_of, topic_for
 
 
-def produce_messages(bootstrap: str, messages: Iterable[dict[str, Any] | bytes], prefix: str = DEFAULT_PREFIX) -> int:
+def produce_messages(
+    bootstrap: str, messages: Iterable[dict[str, Any] | bytes], prefix: str = DEFAULT_PREFIX
+) -> int:
     """Send each message to its family's topic, keyed by its entity; return the count.
 
     A raw line that is not a JSON object with a known ``type`` goes to the postings
     topic unkeyed (so that malformed input can be fed to the dead-letter path)."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=10, batch_size=256 * 1024)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=10, batch_size=256 * 1024
+    )
     count = 0
     try:
         for message in messages:
@@ -34,7 +38,9 @@ def produce_messages(bootstrap: str, messages: Iterable[dict[str, Any] | bytes],
 def produce_file(bootstrap: str, path: Path, prefix: str = DEFAULT_PREFIX) -> int:
     """Produce every non-blank line of a JSON Lines file."""
     with path.open("rb") as handle:
-        return produce_messages(bootstrap, (line.rstrip(b"\n") for line in handle if line.strip()), prefix)
+        return produce_messages(
+            bootstrap, (line.rstrip(b"\n") for line in handle if line.strip()), prefix
+        )
 
 
 def _route(raw: bytes) -> tuple[Any, bytes | None]:

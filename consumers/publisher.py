@@ -38,7 +38,9 @@ KAFKA_CALL_MS = 5000
 DEAD_LETTER_TOPIC = "domain.registry:DeadLetter.Recorded"
 
 # A route turns a stored notification into (topic, key, value, headers), or None to skip it.
-Route = Callable[[Ledger, Notification], tuple[str, bytes | None, bytes, list[tuple[str, bytes]]] | None]
+Route = Callable[
+    [Ledger, Notification], tuple[str, bytes | None, bytes, list[tuple[str, bytes]]] | None
+]
 
 
 def event_id(notification: Notification) -> str:
@@ -49,11 +51,24 @@ def event_id(notification: Notification) -> str:
 def events_route(topic: str = EVENTS_TOPIC) -> Route:
     """Every event, as JSON with its topic and position, keyed by its aggregate id, to ``topic``."""
 
-    def route(ledger: Ledger, n: Notification) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]:
+    def route(
+        ledger: Ledger, n: Notification
+    ) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]]:
         state = published_state(n.topic, json.loads(_plain_state(ledger, n)))
-        value = json.dumps({"position": n.id, "topic": n.topic, "originator_id": str(n.originator_id),
-                            "originator_version": n.originator_version, "state": state}, sort_keys=True)
-        headers = [("rmledger-event-id", event_id(n).encode()), ("rmledger-position", str(n.id).encode())]
+        value = json.dumps(
+            {
+                "position": n.id,
+                "topic": n.topic,
+                "originator_id": str(n.originator_id),
+                "originator_version": n.originator_version,
+                "state": state,
+            },
+            sort_keys=True,
+        )
+        headers = [
+            ("rmledger-event-id", event_id(n).encode()),
+            ("rmledger-position", str(n.id).encode()),
+        ]
         return topic, str(n.originator_id).encode(), value.encode(), headers
 
     return route
@@ -80,14 +95,18 @@ def published_state(topic: str, state: Any) -> Any:
 
 def _masked(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key: mask(item) if key in PERSONAL_FIELDS and isinstance(item, str) else _masked(item)
-                for key, item in value.items()}
+        return {
+            key: mask(item) if key in PERSONAL_FIELDS and isinstance(item, str) else _masked(item)
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_masked(item) for item in value]
     return value
 
 
-def dead_letter_route(ledger: Ledger, n: Notification) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]] | None:
+def dead_letter_route(
+    ledger: Ledger, n: Notification
+) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]] | None:
     """A dead letter: the original bytes, with the source position and error as headers."""
     if n.topic != DEAD_LETTER_TOPIC:
         return None
@@ -147,8 +166,9 @@ class LogPublisher:
     ``topics`` (event topics, e.g. only ``DeadLetter.Recorded``) narrows what is read
     from the store; the position still moves to the end of the log each time."""
 
-    def __init__(self, ledger: Ledger, bootstrap: str, name: str, route: Route,
-                 topics: Sequence[str] = ()) -> None:
+    def __init__(
+        self, ledger: Ledger, bootstrap: str, name: str, route: Route, topics: Sequence[str] = ()
+    ) -> None:
         self.ledger = ledger
         self.name = f"publisher:{name}"
         self.route = route
@@ -163,9 +183,15 @@ class LogPublisher:
         record the broker did not take."""
         if self._producer is None:
             self._producer = CheckedProducer(
-                KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", linger_ms=5,
-                              max_block_ms=KAFKA_CALL_MS, request_timeout_ms=KAFKA_CALL_MS,
-                              delivery_timeout_ms=2 * KAFKA_CALL_MS))
+                KafkaProducer(
+                    bootstrap_servers=self.bootstrap,
+                    acks="all",
+                    linger_ms=5,
+                    max_block_ms=KAFKA_CALL_MS,
+                    request_timeout_ms=KAFKA_CALL_MS,
+                    delivery_timeout_ms=2 * KAFKA_CALL_MS,
+                )
+            )
         return self._producer
 
     def publish_new(self) -> int:
@@ -175,7 +201,8 @@ class LogPublisher:
         end = self.ledger.recorder.max_notification_id() or 0
         while position < end:
             page = self.ledger.recorder.select_notifications(
-                start=position + 1, limit=PAGE, stop=end, topics=self.topics)
+                start=position + 1, limit=PAGE, stop=end, topics=self.topics
+            )
             for notification in page:
                 routed = self.route(self.ledger, notification)
                 if routed is not None:

@@ -20,8 +20,18 @@ DLQ_SUFFIX = ".dlq"
 # Version 2: a dispute's opening and resolution share the dispute's key (so the
 # resolution follows the opening), a branch is keyed by itself; no version-1 message
 # has either field, so their keys are unchanged.
-KEY_FIELDS = ("dispute_id", "client_id", "manager_id", "handover_id", "loan_id", "posting_id", "period",
-              "version", "branch_id", "id")
+KEY_FIELDS = (
+    "dispute_id",
+    "client_id",
+    "manager_id",
+    "handover_id",
+    "loan_id",
+    "posting_id",
+    "period",
+    "version",
+    "branch_id",
+    "id",
+)
 
 
 def topic_for(message_type: str, prefix: str = DEFAULT_PREFIX) -> str:

@@ -80,12 +80,19 @@ def check_text(value: str, field: str, max_chars: int = MAX_TEXT_CHARS) -> str:
     ``empty`` check of the decoder), no control characters."""
     if len(value) > max_chars:
         raise DecodeError(
-            field, "text_too_long", f"has {len(value):,} characters; at most {max_chars} are allowed", None)
+            field,
+            "text_too_long",
+            f"has {len(value):,} characters; at most {max_chars} are allowed",
+            None,
+        )
     bad = _bad_character(value)
     if bad is not None:
         raise DecodeError(
-            field, "control_character",
-            f"holds the control character {bad[1]} at position {bad[0] + 1}; text may hold none", None)
+            field,
+            "control_character",
+            f"holds the control character {bad[1]} at position {bad[0] + 1}; text may hold none",
+            None,
+        )
     return value
 
 
@@ -95,28 +102,41 @@ def check_id(value: str, field: str) -> str:
         return value
     if len(value) > MAX_ID_CHARS:
         raise DecodeError(
-            field, "id_invalid",
-            f"has {len(value):,} characters; an id has 1 to {MAX_ID_CHARS} printable characters", None)
+            field,
+            "id_invalid",
+            f"has {len(value):,} characters; an id has 1 to {MAX_ID_CHARS} printable characters",
+            None,
+        )
     for i, ch in enumerate(value):
         if ch.isspace() or not ch.isprintable():
-            what = "a space" if ch.isspace() and ch.isprintable() else f"the character U+{ord(ch):04X}"
+            what = (
+                "a space" if ch.isspace() and ch.isprintable() else f"the character U+{ord(ch):04X}"
+            )
             raise DecodeError(
-                field, "id_invalid",
+                field,
+                "id_invalid",
                 f"holds {what} at position {i + 1}; an id has 1 to {MAX_ID_CHARS} printable characters "
-                "without spaces or control characters", None)
+                "without spaces or control characters",
+                None,
+            )
     return value
 
 
 def check_id_number(value: str, field: str) -> str:
     """An identity number: 8-32 ASCII letters and digits. The value is personal data:
     the error gives its length, never its characters."""
-    if not (MIN_ID_NUMBER_CHARS <= len(value) <= MAX_ID_NUMBER_CHARS
-            and value.isascii() and value.isalnum()):
+    if not (
+        MIN_ID_NUMBER_CHARS <= len(value) <= MAX_ID_NUMBER_CHARS
+        and value.isascii()
+        and value.isalnum()
+    ):
         raise DecodeError(
-            field, "id_number_invalid",
+            field,
+            "id_number_invalid",
             f"an identity number has {MIN_ID_NUMBER_CHARS} to {MAX_ID_NUMBER_CHARS} letters and digits "
             f"(got {len(value)} characters{'' if value.isascii() and value.isalnum() else ', not all letters and digits'})",
-            None)
+            None,
+        )
     return value
 
 
@@ -124,8 +144,11 @@ def check_date(day: date, field: str) -> date:
     """A business date between 1970-01-01 and 2099-12-31."""
     if not FIRST_DAY <= day <= LAST_DAY:
         raise DecodeError(
-            field, "date_out_of_range",
-            f"{day.isoformat()} is outside {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}", day.isoformat())
+            field,
+            "date_out_of_range",
+            f"{day.isoformat()} is outside {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}",
+            day.isoformat(),
+        )
     return day
 
 
@@ -133,12 +156,15 @@ def check_month(period: str, field: str) -> str:
     """A month period between 1970-01 and 2099-12."""
     if not FIRST_MONTH <= period <= LAST_MONTH:
         raise DecodeError(
-            field, "date_out_of_range", f"{period} is outside {FIRST_MONTH} to {LAST_MONTH}", period)
+            field, "date_out_of_range", f"{period} is outside {FIRST_MONTH} to {LAST_MONTH}", period
+        )
     return period
 
 
 def message_too_large(size: int) -> DecodeError:
     """The error for a message of ``size`` bytes over ``MAX_MESSAGE_BYTES``."""
     return DecodeError(
-        None, "message_too_large",
-        f"the message has {size:,} bytes; one message is at most {MAX_MESSAGE_BYTES:,} bytes (64 KiB)")
+        None,
+        "message_too_large",
+        f"the message has {size:,} bytes; one message is at most {MAX_MESSAGE_BYTES:,} bytes (64 KiB)",
+    )

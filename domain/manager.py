@@ -23,7 +23,13 @@ class Manager(Aggregate):
 
     @event("Hired")
     def __init__(
-        self, manager_id: str, name: str, branch_id: str, grade: str, hired_on: date, message_id: str
+        self,
+        manager_id: str,
+        name: str,
+        branch_id: str,
+        grade: str,
+        hired_on: date,
+        message_id: str,
     ) -> None:
         self.manager_id = manager_id
         self.name = name
@@ -43,7 +49,9 @@ class Manager(Aggregate):
 
     # -- checks -----------------------------------------------------------------
 
-    def check_can_serve(self, effective_on: date, field: str = "manager_id", date_field: str = "effective_on") -> None:
+    def check_can_serve(
+        self, effective_on: date, field: str = "manager_id", date_field: str = "effective_on"
+    ) -> None:
         """A departed manager can be given no client, nor before being hired."""
         if self.departed_on is not None:
             raise DomainRuleBroken(
@@ -63,7 +71,9 @@ class Manager(Aggregate):
     def _check_not_departed(self) -> None:
         if self.departed_on is not None:
             raise DomainRuleBroken(
-                "manager_id", "manager_departed", f"manager {self.manager_id} departed on {self.departed_on}",
+                "manager_id",
+                "manager_departed",
+                f"manager {self.manager_id} departed on {self.departed_on}",
                 self.manager_id,
             )
 
@@ -80,7 +90,9 @@ class Manager(Aggregate):
                 effective_on.isoformat(),
             )
         if grade == self.grade:
-            raise DomainRuleBroken("grade", "grade_unchanged", f"manager {self.manager_id} is already {grade}", grade)
+            raise DomainRuleBroken(
+                "grade", "grade_unchanged", f"manager {self.manager_id} is already {grade}", grade
+            )
         self._grade_changed(grade, effective_on, reason, message_id)
 
     @event("GradeChanged")
@@ -88,64 +100,88 @@ class Manager(Aggregate):
         self.grade = grade
         self.grade_since = effective_on
 
-    def request_departure(self, kind: str, requested_on: date, last_day: date, message_id: str) -> None:
+    def request_departure(
+        self, kind: str, requested_on: date, last_day: date, message_id: str
+    ) -> None:
         """Resignation, transfer or rotation, with a last working day."""
         self._check_not_departed()
         if self.requested_on is not None:
             raise DomainRuleBroken(
-                "manager_id", "departure_already_requested",
-                f"manager {self.manager_id} already requested departure on {self.requested_on}", self.manager_id,
+                "manager_id",
+                "departure_already_requested",
+                f"manager {self.manager_id} already requested departure on {self.requested_on}",
+                self.manager_id,
             )
         if requested_on < self.hired_on:
             raise DomainRuleBroken(
-                "requested_on", "before_hire", f"{requested_on} is before the hire on {self.hired_on}",
+                "requested_on",
+                "before_hire",
+                f"{requested_on} is before the hire on {self.hired_on}",
                 requested_on.isoformat(),
             )
         if last_day < requested_on:
             raise DomainRuleBroken(
-                "last_day", "last_day_before_request", f"{last_day} is before the request on {requested_on}",
+                "last_day",
+                "last_day_before_request",
+                f"{last_day} is before the request on {requested_on}",
                 last_day.isoformat(),
             )
         self._departure_requested(kind, requested_on, last_day, message_id)
 
     @event("DepartureRequested")
-    def _departure_requested(self, kind: str, requested_on: date, last_day: date, message_id: str) -> None:
+    def _departure_requested(
+        self, kind: str, requested_on: date, last_day: date, message_id: str
+    ) -> None:
         self.departure_kind = kind
         self.requested_on = requested_on
         self.last_day = last_day
 
-    def approve_departure(self, approver_id: str, role: str, approved_on: date, message_id: str) -> None:
+    def approve_departure(
+        self, approver_id: str, role: str, approved_on: date, message_id: str
+    ) -> None:
         """Approvals come in order: department head, RM office, HR."""
         self._check_not_departed()
         if self.requested_on is None:
             raise DomainRuleBroken(
-                "manager_id", "no_departure_request",
-                f"manager {self.manager_id} has no departure request to approve", self.manager_id,
+                "manager_id",
+                "no_departure_request",
+                f"manager {self.manager_id} has no departure request to approve",
+                self.manager_id,
             )
         done = [r for r, _, _ in self.approvals]
         if role in done:
-            raise DomainRuleBroken("role", "already_approved", f"{role} has already approved this departure", role)
+            raise DomainRuleBroken(
+                "role", "already_approved", f"{role} has already approved this departure", role
+            )
         expected = APPROVAL_ROLES[len(done)]
         if role != expected:
             raise DomainRuleBroken(
-                "role", "approval_out_of_order",
-                f"{expected} must approve before {role} (order: {', '.join(APPROVAL_ROLES)})", role,
+                "role",
+                "approval_out_of_order",
+                f"{expected} must approve before {role} (order: {', '.join(APPROVAL_ROLES)})",
+                role,
             )
         if approver_id == self.manager_id:
             raise DomainRuleBroken(
-                "approver_id", "self_approval", "a manager cannot approve their own departure", approver_id
+                "approver_id",
+                "self_approval",
+                "a manager cannot approve their own departure",
+                approver_id,
             )
         earliest = self.approvals[-1][2] if self.approvals else self.requested_on
         if approved_on < earliest:
             raise DomainRuleBroken(
-                "approved_on", "not_forward_in_time",
+                "approved_on",
+                "not_forward_in_time",
                 f"{approved_on} is before the request or the previous approval on {earliest}",
                 approved_on.isoformat(),
             )
         self._departure_approved(approver_id, role, approved_on, message_id)
 
     @event("DepartureApproved")
-    def _departure_approved(self, approver_id: str, role: str, approved_on: date, message_id: str) -> None:
+    def _departure_approved(
+        self, approver_id: str, role: str, approved_on: date, message_id: str
+    ) -> None:
         self.approvals.append((role, approver_id, approved_on))
 
     def depart(self, departed_on: date, message_id: str) -> None:
@@ -154,24 +190,31 @@ class Manager(Aggregate):
         missing = [r for r in APPROVAL_ROLES if r not in {a[0] for a in self.approvals}]
         if missing:
             raise DomainRuleBroken(
-                "manager_id", "approvals_missing",
-                f"manager {self.manager_id} lacks the approval of {', '.join(missing)}", self.manager_id,
+                "manager_id",
+                "approvals_missing",
+                f"manager {self.manager_id} lacks the approval of {', '.join(missing)}",
+                self.manager_id,
             )
         if self.book:
             # A missing dependency: from Kafka, the handover that empties the book may
             # still be on its way on another topic, so the departure waits for it.
             held = ", ".join(
-                f"{client} ({'/'.join(sorted(roles))})" for client, roles in sorted(self.book.items())
+                f"{client} ({'/'.join(sorted(roles))})"
+                for client, roles in sorted(self.book.items())
             )
             raise DependencyMissing(
-                "manager_id", "clients_still_held",
-                f"manager {self.manager_id} still holds {len(self.book)} client(s): {held}", self.manager_id,
+                "manager_id",
+                "clients_still_held",
+                f"manager {self.manager_id} still holds {len(self.book)} client(s): {held}",
+                self.manager_id,
             )
         last_approval = self.approvals[-1][2]
         if departed_on < last_approval:
             raise DomainRuleBroken(
-                "departed_on", "before_approval",
-                f"{departed_on} is before the last approval on {last_approval}", departed_on.isoformat(),
+                "departed_on",
+                "before_approval",
+                f"{departed_on} is before the last approval on {last_approval}",
+                departed_on.isoformat(),
             )
         self._departed(departed_on, message_id)
 
@@ -183,9 +226,11 @@ class Manager(Aggregate):
         """The manager acknowledges a plan version, once (the version is checked by the caller)."""
         if version in self.plans_acknowledged:
             raise DomainRuleBroken(
-                "version", "already_acknowledged",
+                "version",
+                "already_acknowledged",
                 f"manager {self.manager_id} already acknowledged plan {version} on "
-                f"{self.plans_acknowledged[version]}", version,
+                f"{self.plans_acknowledged[version]}",
+                version,
             )
         self._plan_acknowledged(version, acknowledged_on, message_id)
 
@@ -194,7 +239,9 @@ class Manager(Aggregate):
         self.plans_acknowledged[version] = acknowledged_on
 
     @event("ClientTaken")
-    def take_client(self, client_id: str, role: str, origin: str, effective_on: date, reference: str) -> None:
+    def take_client(
+        self, client_id: str, role: str, origin: str, effective_on: date, reference: str
+    ) -> None:
         """Record that this manager now holds ``client_id`` in ``role``; checked by the caller."""
         self.book.setdefault(client_id, set()).add(role)
 

@@ -30,13 +30,22 @@ MONEY_INTEGER_DIGITS = AMOUNT_INTEGER_DIGITS
 RATIO_INTEGER_DIGITS = 12
 
 
-def parse_decimal(value: Any, field: str, *, places: int, integer_digits: int = RATIO_INTEGER_DIGITS,
-                  too_large: str = "out_of_range") -> Decimal:
+def parse_decimal(
+    value: Any,
+    field: str,
+    *,
+    places: int,
+    integer_digits: int = RATIO_INTEGER_DIGITS,
+    too_large: str = "out_of_range",
+) -> Decimal:
     """Parse a JSON string holding a plain decimal with at most ``places`` decimals
     and at most ``integer_digits`` digits before the point (rule ``too_large`` beyond)."""
     if not isinstance(value, str):
         raise DecodeError(
-            field, "wrong_type", f"must be a JSON string holding a decimal, got {json_kind(value)}", value
+            field,
+            "wrong_type",
+            f"must be a JSON string holding a decimal, got {json_kind(value)}",
+            value,
         )
     if not _PLAIN_DECIMAL.fullmatch(value):
         raise DecodeError(
@@ -62,7 +71,7 @@ def parse_decimal(value: Any, field: str, *, places: int, integer_digits: int = 
             field,
             too_large,
             f"{value!r} has {digits} digits before the point; at most {integer_digits} are allowed "
-            f"(the size must be below {10 ** integer_digits:,})",
+            f"(the size must be below {10**integer_digits:,})",
             value,
         )
     return Decimal(value)
@@ -71,7 +80,9 @@ def parse_decimal(value: Any, field: str, *, places: int, integer_digits: int = 
 def parse_money(value: Any, field: str) -> Decimal:
     """Parse an amount in yuan: a JSON string with at most 2 decimal places and at
     most ``MONEY_INTEGER_DIGITS`` digits before the point."""
-    return parse_decimal(value, field, places=2, integer_digits=MONEY_INTEGER_DIGITS, too_large="amount_too_large")
+    return parse_decimal(
+        value, field, places=2, integer_digits=MONEY_INTEGER_DIGITS, too_large="amount_too_large"
+    )
 
 
 def money(text: str) -> Decimal:

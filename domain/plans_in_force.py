@@ -64,7 +64,8 @@ def require_plan_for_month(ledger: Any, batch: Any, period: str, field: str = "p
         setattr(ledger, _KEPT, earliest)  # from the log alone: true whatever this batch does
     if last_day < earliest:
         raise DomainRuleBroken(
-            field, "no_plan_in_force",
+            field,
+            "no_plan_in_force",
             f"no compensation plan is in force on {last_day}, the last day of {period} "
             f"(the first plan is in force from {earliest}): the month has no statement",
             period,
@@ -81,7 +82,9 @@ class PlanSettings:
     dispute_days: int
 
 
-DEFAULT_SETTINGS = PlanSettings(DEFAULT_PLAN_VERSION, DEFAULT_PLAN_EFFECTIVE_FROM, (), DEFAULT_DISPUTE_DAYS)
+DEFAULT_SETTINGS = PlanSettings(
+    DEFAULT_PLAN_VERSION, DEFAULT_PLAN_EFFECTIVE_FROM, (), DEFAULT_DISPUTE_DAYS
+)
 _SEEN = "_published_plans_seen"
 
 
@@ -97,9 +100,18 @@ def _published(ledger: Any) -> dict[str, tuple[int, PlanSettings]]:
             # a plan stored before version 2 has neither setting: the defaults
             approvals = getattr(published, "close_approvals", None)
             days = getattr(published, "dispute_days", None)
-            plans = {**plans, published.version: (notification.id, PlanSettings(
-                published.version, published.effective_from, tuple(approvals or ()),
-                DEFAULT_DISPUTE_DAYS if days is None else days))}
+            plans = {
+                **plans,
+                published.version: (
+                    notification.id,
+                    PlanSettings(
+                        published.version,
+                        published.effective_from,
+                        tuple(approvals or ()),
+                        DEFAULT_DISPUTE_DAYS if days is None else days,
+                    ),
+                ),
+            }
         if page:
             after = page[-1].id
         if len(page) < _PAGE:
@@ -114,14 +126,25 @@ def plan_in_force(ledger: Any, batch: Any, day: date) -> PlanSettings:
     default plan before any plan covers ``day``: it names no sign-off."""
     stored = _published(ledger)
     candidates = [(DEFAULT_SETTINGS.effective_from, 0, DEFAULT_SETTINGS)]
-    candidates += [(settings.effective_from, position, settings) for position, settings in stored.values()]
+    candidates += [
+        (settings.effective_from, position, settings) for position, settings in stored.values()
+    ]
     if batch is not None:
         later = max((position for position, _ in stored.values()), default=0)
         for aggregate in batch.aggregates.values():
             if isinstance(aggregate, Plan) and aggregate.plan_version not in stored:
                 later += 1  # published in this batch: after everything stored
-                candidates.append((aggregate.effective_from, later, PlanSettings(
-                    aggregate.plan_version, aggregate.effective_from,
-                    aggregate.close_approvals, aggregate.dispute_days)))
+                candidates.append(
+                    (
+                        aggregate.effective_from,
+                        later,
+                        PlanSettings(
+                            aggregate.plan_version,
+                            aggregate.effective_from,
+                            aggregate.close_approvals,
+                            aggregate.dispute_days,
+                        ),
+                    )
+                )
     in_force = [c for c in candidates if c[0] <= day]
     return max(in_force, key=lambda c: (c[0], c[1]))[2] if in_force else DEFAULT_SETTINGS

@@ -51,7 +51,9 @@ _PLAIN_TOPIC = re.compile(r"[A-Za-z0-9_.:]+")
 _PLAIN_TOPICS: dict[str, bool] = {}  # a log has a few dozen topics: matched once each
 
 
-def canonical(position: int, originator_id: str, originator_version: int, topic: str, state_sha256: str) -> bytes:
+def canonical(
+    position: int, originator_id: str, originator_version: int, topic: str, state_sha256: str
+) -> bytes:
     """The canonical bytes of one notification: sorted-key compact JSON."""
     plain = _PLAIN_TOPICS.get(topic)
     if plain is None:
@@ -74,8 +76,14 @@ def canonical(position: int, originator_id: str, originator_version: int, topic:
     return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
-def link(previous: str, position: int, originator_id: str, originator_version: int, topic: str,
-         state_sha256: str) -> str:
+def link(
+    previous: str,
+    position: int,
+    originator_id: str,
+    originator_version: int,
+    topic: str,
+    state_sha256: str,
+) -> str:
     """chain_i from chain_{i-1} (hex) and notification i."""
     digest = hashlib.sha256(bytes.fromhex(previous))
     digest.update(canonical(position, originator_id, originator_version, topic, state_sha256))
@@ -88,7 +96,9 @@ def state_digest(state: bytes | str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def content_digest(originator_id: str, originator_version: int, topic: str, state_sha256: str) -> bytes:
+def content_digest(
+    originator_id: str, originator_version: int, topic: str, state_sha256: str
+) -> bytes:
     """What a seal keeps of one event: the first bytes of the SHA-256 of its
     originator, version, topic and state hash, without its position."""
     line = f"{originator_id}\n{int(originator_version)}\n{topic}\n{state_sha256}".encode()
@@ -170,10 +180,18 @@ SEAL_TOPICS = frozenset({SEALED_TOPIC, STARTED_TOPIC})
 def seal_body(seal: SealLog.Sealed) -> dict[str, Any]:
     """The fields a seal's MAC covers (all but the MAC), with its number."""
     return {
-        "number": int(seal.originator_version), "reason": seal.reason, "after": seal.after,
-        "last_position": seal.last_position, "count": seal.count, "previous_head": seal.previous_head,
-        "head": seal.head, "positions": seal.positions, "topics": seal.topics, "topic_codes": seal.topic_codes,
-        "digests": seal.digests, "key_id": seal.key_id,
+        "number": int(seal.originator_version),
+        "reason": seal.reason,
+        "after": seal.after,
+        "last_position": seal.last_position,
+        "count": seal.count,
+        "previous_head": seal.previous_head,
+        "head": seal.head,
+        "positions": seal.positions,
+        "topics": seal.topics,
+        "topic_codes": seal.topic_codes,
+        "digests": seal.digests,
+        "key_id": seal.key_id,
     }
 
 
@@ -211,7 +229,9 @@ class _Evidence:
         self.digests = bytearray()
         self.count = 0
 
-    def add(self, position: int, originator_id: str, version: int, topic: str, state_sha: str) -> None:
+    def add(
+        self, position: int, originator_id: str, version: int, topic: str, state_sha: str
+    ) -> None:
         if self.runs and self.runs[-1][0] + self.runs[-1][1] == position:
             self.runs[-1][1] += 1
         else:
@@ -238,7 +258,9 @@ def last_seal(recorder: Any, mapper: Any) -> tuple[int, SealLog.Sealed | None]:
 def _extend(recorder: Any, after: int, stop: int, head: str, evidence: _Evidence) -> str:
     """Chain the notifications after ``after`` up to ``stop`` onto ``head``."""
     while after < stop:
-        page = recorder.select_notifications(start=after, limit=PAGE, stop=stop, inclusive_of_start=False)
+        page = recorder.select_notifications(
+            start=after, limit=PAGE, stop=stop, inclusive_of_start=False
+        )
         if not page:
             break
         for n in page:
@@ -271,22 +293,41 @@ def append_seal(recorder: Any, mapper: Any, sealer: Sealer, reason: str) -> Seal
         events: list[Any] = []
         if version == 0:
             started = SealLog.Started(  # type: ignore[attr-defined]
-                originator_topic=get_topic(SealLog), originator_id=SEAL_LOG_ID, originator_version=1,
-                timestamp=SealLog.Started.create_timestamp())  # type: ignore[attr-defined]
+                originator_topic=get_topic(SealLog),
+                originator_id=SEAL_LOG_ID,
+                originator_version=1,
+                timestamp=SealLog.Started.create_timestamp(),  # type: ignore[attr-defined]
+            )
             events.append(started)
             version = 1
         fields: dict[str, Any] = {
-            "reason": reason, "after": after, "last_position": reached, "count": evidence.count,
-            "previous_head": previous_head, "head": head, "positions": evidence.runs,
-            "topics": list(evidence.topics), "topic_codes": base64.b64encode(bytes(evidence.codes)).decode(),
+            "reason": reason,
+            "after": after,
+            "last_position": reached,
+            "count": evidence.count,
+            "previous_head": previous_head,
+            "head": head,
+            "positions": evidence.runs,
+            "topics": list(evidence.topics),
+            "topic_codes": base64.b64encode(bytes(evidence.codes)).decode(),
             "digests": base64.b64encode(bytes(evidence.digests)).decode(),
             "key_id": key_id(key),
         }
-        seal = SealLog.Sealed(originator_id=SEAL_LOG_ID, originator_version=version + 1,
-                              timestamp=SealLog.Sealed.create_timestamp(), mac="", **fields)  # type: ignore[call-arg]
+        seal = SealLog.Sealed(
+            originator_id=SEAL_LOG_ID,
+            originator_version=version + 1,
+            timestamp=SealLog.Sealed.create_timestamp(),
+            mac="",
+            **fields,
+        )  # type: ignore[call-arg]
         mac = seal_mac(seal_body(seal), key)
-        seal = SealLog.Sealed(originator_id=SEAL_LOG_ID, originator_version=version + 1,
-                              timestamp=seal.timestamp, mac=mac, **fields)  # type: ignore[call-arg]
+        seal = SealLog.Sealed(
+            originator_id=SEAL_LOG_ID,
+            originator_version=version + 1,
+            timestamp=seal.timestamp,
+            mac=mac,
+            **fields,
+        )  # type: ignore[call-arg]
         events.append(seal)
         try:
             recorder.insert_events([mapper.to_stored_event(e) for e in events])

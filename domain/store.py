@@ -13,7 +13,9 @@ EVENTS_FILE = "events.sqlite"
 POSTGRES_MODULE = "eventsourcing.postgres"
 EVENTS_TABLE = "rmledger_events"  # the library's table name: the application name + "_events"
 KEY_SIZES = (16, 24, 32)  # what eventsourcing.cryptography.AESCipher accepts (bytes)
-MAKE_KEY = 'python -c "from eventsourcing.cryptography import AESCipher; print(AESCipher.create_key(32))"'
+MAKE_KEY = (
+    'python -c "from eventsourcing.cryptography import AESCipher; print(AESCipher.create_key(32))"'
+)
 
 
 class StoreProblem(Exception):
@@ -42,11 +44,15 @@ def cipher_key_problem(key: str) -> str | None:
         raw = None
     if raw is not None and len(raw) in KEY_SIZES:
         return None
-    return ("CIPHER_KEY is not an AES key: it must be the base64 of 16, 24 or 32 random bytes "
-            f"(44 characters for 32 bytes); make one with {MAKE_KEY}")
+    return (
+        "CIPHER_KEY is not an AES key: it must be the base64 of 16, 24 or 32 random bytes "
+        f"(44 characters for 32 bytes); make one with {MAKE_KEY}"
+    )
 
 
-def ledger_env(directory: Path, environ: dict[str, str] | None = None, create: bool = True) -> dict[str, str]:
+def ledger_env(
+    directory: Path, environ: dict[str, str] | None = None, create: bool = True
+) -> dict[str, str]:
     """Environment for ``Ledger``: PostgreSQL if ``PERSISTENCE_MODULE`` says so,
     otherwise an SQLite file in ``directory`` (made when ``create``). ``CIPHER_KEY``
     turns on encryption at rest with the library's AES cipher; a key that is not one

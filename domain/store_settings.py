@@ -49,7 +49,9 @@ def store_exists(env: dict[str, str]) -> bool:
     settings = effective_env(env)
     if settings.get("PERSISTENCE_MODULE") == POSTGRES_MODULE:
         with _pg_connection(settings) as conn:
-            row = conn.execute("SELECT to_regclass(%s)", (f'"{_schema(settings)}".{EVENTS_TABLE}',)).fetchone()
+            row = conn.execute(
+                "SELECT to_regclass(%s)", (f'"{_schema(settings)}".{EVENTS_TABLE}',)
+            ).fetchone()
         return row is not None and row[0] is not None
     name = settings.get("SQLITE_DBNAME") or ""
     return Path(name).is_file()
@@ -59,8 +61,10 @@ def describe_store(env: dict[str, str]) -> str:
     """Where the store is, for a message: the SQLite file or the PostgreSQL schema."""
     settings = effective_env(env)
     if settings.get("PERSISTENCE_MODULE") == POSTGRES_MODULE:
-        return (f"PostgreSQL database {settings.get('POSTGRES_DBNAME')!r} schema {_schema(settings)!r} "
-                f"(table {EVENTS_TABLE})")
+        return (
+            f"PostgreSQL database {settings.get('POSTGRES_DBNAME')!r} schema {_schema(settings)!r} "
+            f"(table {EVENTS_TABLE})"
+        )
     return str(settings.get("SQLITE_DBNAME") or EVENTS_FILE)
 
 
@@ -71,9 +75,11 @@ def open_ledger(env: dict[str, str], create: bool, sealer: Sealer | None = None)
     encryption setting. Otherwise a missing store is refused (``StoreProblem``).
     ``sealer`` signs the seals the ledger appends (domain/seal.py)."""
     if not create and not store_exists(env):
-        raise StoreProblem(f"no event store at {describe_store(env)}: give the data directory or "
-                           "database that holds it (--data-dir, RMLEDGER_DATA_DIR, POSTGRES_*), "
-                           "or write to it first with `rmledger ingest` or `rmledger consume`")
+        raise StoreProblem(
+            f"no event store at {describe_store(env)}: give the data directory or "
+            "database that holds it (--data-dir, RMLEDGER_DATA_DIR, POSTGRES_*), "
+            "or write to it first with `rmledger ingest` or `rmledger consume`"
+        )
     with _creation_lock(effective_env(env)):
         ledger = Ledger(env, sealer=sealer)
         try:
@@ -106,15 +112,24 @@ def _marker_for(ledger: Ledger) -> dict[str, Any]:
     cipher = _cipher(ledger)
     if cipher is None:
         return {"encrypted": False}
-    return {"encrypted": True, "check": base64.b64encode(cipher.encrypt(CHECK_TEXT)).decode("ascii")}
+    return {
+        "encrypted": True,
+        "check": base64.b64encode(cipher.encrypt(CHECK_TEXT)).decode("ascii"),
+    }
 
 
-_WRONG_KEY = ("CIPHER_KEY is not the key this event store was encrypted with: give the store's own key "
-              "(a store cannot mix keys; nothing was written)")
-_NEEDS_KEY = ("this event store is encrypted and CIPHER_KEY is not set: set CIPHER_KEY to the store's key "
-              "(a store cannot mix clear and encrypted events; nothing was written)")
-_NO_KEY_WANTED = ("this event store is not encrypted and CIPHER_KEY is set: unset CIPHER_KEY for this store "
-                  "(a store cannot mix clear and encrypted events; nothing was written)")
+_WRONG_KEY = (
+    "CIPHER_KEY is not the key this event store was encrypted with: give the store's own key "
+    "(a store cannot mix keys; nothing was written)"
+)
+_NEEDS_KEY = (
+    "this event store is encrypted and CIPHER_KEY is not set: set CIPHER_KEY to the store's key "
+    "(a store cannot mix clear and encrypted events; nothing was written)"
+)
+_NO_KEY_WANTED = (
+    "this event store is not encrypted and CIPHER_KEY is set: unset CIPHER_KEY for this store "
+    "(a store cannot mix clear and encrypted events; nothing was written)"
+)
 
 
 def _key_given_as_needed(encrypted: bool, cipher: Any) -> bool:
@@ -176,7 +191,9 @@ def _table(ledger: Ledger) -> Any:
     if _is_postgres(ledger):
         from psycopg.sql import SQL, Identifier
 
-        return SQL("{}.{}").format(Identifier(_datastore(ledger).schema), Identifier(SETTINGS_TABLE))
+        return SQL("{}.{}").format(
+            Identifier(_datastore(ledger).schema), Identifier(SETTINGS_TABLE)
+        )
     return SETTINGS_TABLE
 
 
@@ -194,10 +211,14 @@ def read_marker(ledger: Ledger) -> dict[str, Any] | None:
     datastore = _datastore(ledger)
     with datastore.transaction(commit=False) as cursor:
         if _is_postgres(ledger):
-            cursor.execute("SELECT to_regclass(%s) AS t", (f'"{datastore.schema}".{SETTINGS_TABLE}',))
+            cursor.execute(
+                "SELECT to_regclass(%s) AS t", (f'"{datastore.schema}".{SETTINGS_TABLE}',)
+            )
             exists = cursor.fetchone()["t"] is not None
         else:
-            cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SETTINGS_TABLE,))
+            cursor.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (SETTINGS_TABLE,)
+            )
             exists = bool(cursor.fetchall())
         if not exists:
             return None
@@ -211,9 +232,19 @@ def read_marker(ledger: Ledger) -> dict[str, Any] | None:
 
 def _insert_marker(ledger: Ledger, marker: dict[str, Any]) -> None:
     with _datastore(ledger).transaction(commit=True) as cursor:
-        cursor.execute(_sql(ledger, "CREATE TABLE IF NOT EXISTS {table} (name TEXT PRIMARY KEY, value TEXT NOT NULL)"))
-        cursor.execute(_sql(ledger, "INSERT INTO {table} (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING"),
-                       (ENCRYPTION, json.dumps(marker)))
+        cursor.execute(
+            _sql(
+                ledger,
+                "CREATE TABLE IF NOT EXISTS {table} (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            )
+        )
+        cursor.execute(
+            _sql(
+                ledger,
+                "INSERT INTO {table} (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+            ),
+            (ENCRYPTION, json.dumps(marker)),
+        )
 
 
 # -- PostgreSQL: one process at a time creates the tables ------------------------------
@@ -228,10 +259,13 @@ def _pg_connection(settings: Environment) -> Iterator[Any]:
     import psycopg
 
     conn = psycopg.connect(
-        dbname=settings.get("POSTGRES_DBNAME") or "", host=settings.get("POSTGRES_HOST") or "",
-        port=settings.get("POSTGRES_PORT") or "5432", user=settings.get("POSTGRES_USER") or "",
+        dbname=settings.get("POSTGRES_DBNAME") or "",
+        host=settings.get("POSTGRES_HOST") or "",
+        port=settings.get("POSTGRES_PORT") or "5432",
+        user=settings.get("POSTGRES_USER") or "",
         password=settings.get("POSTGRES_PASSWORD") or "",
-        connect_timeout=int(settings.get("POSTGRES_CONNECT_TIMEOUT") or "5"), autocommit=True,
+        connect_timeout=int(settings.get("POSTGRES_CONNECT_TIMEOUT") or "5"),
+        autocommit=True,
     )
     try:
         yield conn

@@ -54,12 +54,24 @@ class ReusedJSONEncoder(json.JSONEncoder):
     bytes written are the library encoder's (tests/domain/test_stored_keys.py)."""
 
     def __init__(self, default: Callable[[Any], Any]) -> None:
-        super().__init__(default=default, separators=(",", ":"), ensure_ascii=False, check_circular=False)
-        self._write = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
-            None, self.default, json.encoder.encode_basestring,  # type: ignore[attr-defined]
-            self.indent, self.key_separator, self.item_separator, self.sort_keys, self.skipkeys,
-            self.allow_nan,
-        ) if json.encoder.c_make_encoder is not None else None  # type: ignore[attr-defined]
+        super().__init__(
+            default=default, separators=(",", ":"), ensure_ascii=False, check_circular=False
+        )
+        self._write = (
+            json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+                None,
+                self.default,
+                json.encoder.encode_basestring,  # type: ignore[attr-defined]
+                self.indent,
+                self.key_separator,
+                self.item_separator,
+                self.sort_keys,
+                self.skipkeys,
+                self.allow_nan,
+            )
+            if json.encoder.c_make_encoder is not None  # type: ignore[attr-defined]
+            else None
+        )
 
     def encode(self, o: Any) -> str:
         if self._write is None or isinstance(o, str):

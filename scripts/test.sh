@@ -30,5 +30,6 @@ if command -v pg_isready >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432
 fi
 
 .venv/bin/ruff check domain projections consumers scripts tests
+.venv/bin/ruff format --check domain projections consumers scripts tests
 .venv/bin/mypy
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

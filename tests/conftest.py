@@ -43,7 +43,9 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(params=STORES)
-def store(request: pytest.FixtureRequest, tmp_path: Path, clean_environ: None) -> Iterator[SqliteStore | PostgresStore]:
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path, clean_environ: None
+) -> Iterator[SqliteStore | PostgresStore]:
     opened = open_store(request.param, tmp_path)
     yield opened
     opened.drop()  # after make_ledger's teardown has closed every ledger on it

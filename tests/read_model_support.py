@@ -37,15 +37,26 @@ def behind_store(directory: Path) -> Path:
     return directory / MODEL
 
 
-def rmledger(directory: Path, *args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess[str]:
+def rmledger(
+    directory: Path, *args: str, timeout: float = 300, **env: str
+) -> subprocess.CompletedProcess[str]:
     """``rmledger --data-dir DIRECTORY ARGS`` as a process, SQLite store, clean settings."""
-    return subprocess.run([RMLEDGER, "--data-dir", str(directory), *args], capture_output=True, text=True,
-                          env=cli_env(**env), timeout=timeout, check=False)
+    return subprocess.run(
+        [RMLEDGER, "--data-dir", str(directory), *args],
+        capture_output=True,
+        text=True,
+        env=cli_env(**env),
+        timeout=timeout,
+        check=False,
+    )
 
 
 def cli_env(**env: str) -> dict[str, str]:
-    base = {k: v for k, v in os.environ.items()
-            if not k.startswith(("RMLEDGER_", "PERSISTENCE_MODULE", "SQLITE_", "CIPHER_"))}
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("RMLEDGER_", "PERSISTENCE_MODULE", "SQLITE_", "CIPHER_"))
+    }
     return {**base, **env}
 
 

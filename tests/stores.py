@@ -19,8 +19,15 @@ from domain.store import EVENTS_FILE
 # merges os.environ into every application's environment, with and without the
 # application-name prefix ``RMLEDGER_``).
 STORE_SETTINGS = (
-    "PERSISTENCE_MODULE", "CIPHER_KEY", "CIPHER_TOPIC", "COMPRESSOR_TOPIC", "TRANSCODER_TOPIC",
-    "CREATE_TABLE", "IS_SNAPSHOTTING_ENABLED", "SQLITE_", "POSTGRES_",
+    "PERSISTENCE_MODULE",
+    "CIPHER_KEY",
+    "CIPHER_TOPIC",
+    "COMPRESSOR_TOPIC",
+    "TRANSCODER_TOPIC",
+    "CREATE_TABLE",
+    "IS_SNAPSHOTTING_ENABLED",
+    "SQLITE_",
+    "POSTGRES_",
 )
 
 POSTGRES = {
@@ -46,8 +53,12 @@ def _connect(autocommit: bool = True):  # type: ignore[no-untyped-def]
     import psycopg
 
     return psycopg.connect(
-        dbname=POSTGRES["POSTGRES_DBNAME"], host=POSTGRES["POSTGRES_HOST"], port=POSTGRES["POSTGRES_PORT"],
-        user=POSTGRES["POSTGRES_USER"], password=POSTGRES["POSTGRES_PASSWORD"], connect_timeout=3,
+        dbname=POSTGRES["POSTGRES_DBNAME"],
+        host=POSTGRES["POSTGRES_HOST"],
+        port=POSTGRES["POSTGRES_PORT"],
+        user=POSTGRES["POSTGRES_USER"],
+        password=POSTGRES["POSTGRES_PASSWORD"],
+        connect_timeout=3,
         autocommit=autocommit,
     )
 
@@ -71,7 +82,9 @@ def require_postgres() -> None:
     where = f"{POSTGRES['POSTGRES_HOST']}:{POSTGRES['POSTGRES_PORT']}/{POSTGRES['POSTGRES_DBNAME']}"
     if os.environ.get("CI"):
         pytest.fail(f"PostgreSQL at {where} is not reachable and CI is set: {problem}")
-    pytest.skip(f"!!! POSTGRESQL TESTS NOT RUN: no server at {where} ({problem}); set CI=1 to fail instead")
+    pytest.skip(
+        f"!!! POSTGRESQL TESTS NOT RUN: no server at {where} ({problem}); set CI=1 to fail instead"
+    )
 
 
 class SqliteStore:
@@ -79,7 +92,10 @@ class SqliteStore:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(data_dir / EVENTS_FILE)}
+        self.env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(data_dir / EVENTS_FILE),
+        }
 
     def cli_env(self) -> dict[str, str]:
         """Settings for ``rmledger --data-dir`` on this store (SQLite is the default)."""
@@ -99,7 +115,11 @@ class PostgresStore:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.schema = f"t_{uuid.uuid4().hex}"
-        self.env = {"PERSISTENCE_MODULE": "eventsourcing.postgres", **POSTGRES, "POSTGRES_SCHEMA": self.schema}
+        self.env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            **POSTGRES,
+            "POSTGRES_SCHEMA": self.schema,
+        }
         with _connect() as conn:
             conn.execute(f'CREATE SCHEMA "{self.schema}"')
 
@@ -121,7 +141,11 @@ class PostgresStore:
             for table in self.tables():
                 for row in conn.execute(f'SELECT * FROM "{self.schema}"."{table}"'):
                     for value in row:
-                        chunks.append(bytes(value) if isinstance(value, (bytes, memoryview)) else str(value).encode())
+                        chunks.append(
+                            bytes(value)
+                            if isinstance(value, (bytes, memoryview))
+                            else str(value).encode()
+                        )
         return b"\n".join(chunks)
 
     def drop(self) -> None:
@@ -132,11 +156,17 @@ class PostgresStore:
 RMLEDGER = str(Path(sys.executable).parent / "rmledger")
 
 
-def run_rmledger(store: SqliteStore | PostgresStore, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def run_rmledger(
+    store: SqliteStore | PostgresStore, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
     """``rmledger --data-dir <the store's directory> ARGS`` as a process on ``store``."""
     return subprocess.run(
         [RMLEDGER, "--data-dir", str(store.data_dir), *args],
-        capture_output=True, text=True, env={**os.environ, **store.cli_env(), **env}, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **store.cli_env(), **env},
+        timeout=120,
+        check=False,
     )
 
 

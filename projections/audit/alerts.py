@@ -30,10 +30,17 @@ from projections.audit.views import assignment_intervals_sql
 from projections.tiers import classify as tiers
 
 BUSINESS_DATES = (
-    ("balances", "as_of"), ("postings", "value_date"), ("activities", "value_date"),
-    ("loan_classifications", "as_of"), ("assignment_changes", "effective_on"),
-    ("stage_changes", "changed_on"), ("clients", "registered_on"), ("managers", "hired_on"),
-    ("grade_changes", "effective_on"), ("departures", "departed_on"), ("periods_closed", "closed_on"),
+    ("balances", "as_of"),
+    ("postings", "value_date"),
+    ("activities", "value_date"),
+    ("loan_classifications", "as_of"),
+    ("assignment_changes", "effective_on"),
+    ("stage_changes", "changed_on"),
+    ("clients", "registered_on"),
+    ("managers", "hired_on"),
+    ("grade_changes", "effective_on"),
+    ("departures", "departed_on"),
+    ("periods_closed", "closed_on"),
 )
 """The dates of the facts the ledger has been told about. Plans (published ahead of
 their effective date) and the last day of a requested departure (a plan too) are not
@@ -42,46 +49,67 @@ facts yet, so they are left out."""
 
 def latest_business_date(conn: duckdb.DuckDBPyConnection) -> date | None:
     """The latest date of any fact in the read model; None when it holds none."""
-    parts = " UNION ALL ".join(f"SELECT max({column}) AS d FROM {table}" for table, column in BUSINESS_DATES)
+    parts = " UNION ALL ".join(
+        f"SELECT max({column}) AS d FROM {table}" for table, column in BUSINESS_DATES
+    )
     row = conn.execute(f"SELECT max(d) FROM ({parts})").fetchone()
     return row[0] if row else None
 
 
-
-def _primary_on(conn: duckdb.DuckDBPyConnection, pairs: list[tuple[str, date]]) -> dict[tuple[str, date], str]:
+def _primary_on(
+    conn: duckdb.DuckDBPyConnection, pairs: list[tuple[str, date]]
+) -> dict[tuple[str, date], str]:
     """The primary manager of each (client, day), where there is one."""
     if not pairs:
         return {}
-    found = conn.execute(f"""
+    found = conn.execute(
+        f"""
         WITH d AS (SELECT unnest(?) AS client_id, unnest(?) AS day)
         SELECT d.client_id, d.day, iv.manager_id
         FROM d JOIN ({assignment_intervals_sql()}) AS iv
           ON iv.client_id = d.client_id AND iv.role = 'primary'
          AND iv.valid_from <= d.day AND (iv.valid_to IS NULL OR iv.valid_to > d.day)
-    """, [[c for c, _ in pairs], [d for _, d in pairs]]).fetchall()
+    """,
+        [[c for c, _ in pairs], [d for _, d in pairs]],
+    ).fetchall()
     return {(c, d): m for c, d, m in found}
 
 
-def _episodes(alerts: list[dict[str, Any]], next_report: dict[tuple[str, date], date]) -> Iterator[dict[str, Any]]:
+def _episodes(
+    alerts: list[dict[str, Any]], next_report: dict[tuple[str, date], date]
+) -> Iterator[dict[str, Any]]:
     """The alerts (ordered by client and date) grouped into episodes, each as its first
     alert plus ``last_alert_on``, ``latest_balance`` and ``alerts``."""
     episode: dict[str, Any] | None = None
     for alert in alerts:
-        if episode is not None and episode["client_id"] == alert["client_id"] \
-                and next_report.get((alert["client_id"], episode["last_alert_on"])) == alert["to_date"] \
-                and alert["to_date"] - episode["last_alert_on"] <= timedelta(days=tiers.OUTFLOW_DAYS):
-            episode.update(last_alert_on=alert["to_date"], latest_balance=alert["to_balance"],
-                           alerts=episode["alerts"] + 1)
+        if (
+            episode is not None
+            and episode["client_id"] == alert["client_id"]
+            and next_report.get((alert["client_id"], episode["last_alert_on"])) == alert["to_date"]
+            and alert["to_date"] - episode["last_alert_on"] <= timedelta(days=tiers.OUTFLOW_DAYS)
+        ):
+            episode.update(
+                last_alert_on=alert["to_date"],
+                latest_balance=alert["to_balance"],
+                alerts=episode["alerts"] + 1,
+            )
             continue
         if episode is not None:
             yield episode
-        episode = {**alert, "started_on": alert["to_date"], "last_alert_on": alert["to_date"],
-                   "latest_balance": alert["to_balance"], "alerts": 1}
+        episode = {
+            **alert,
+            "started_on": alert["to_date"],
+            "last_alert_on": alert["to_date"],
+            "latest_balance": alert["to_balance"],
+            "alerts": 1,
+        }
     if episode is not None:
         yield episode
 
 
-def outflow_episodes(conn: duckdb.DuckDBPyConnection, as_of: date, since: date | None = None) -> list[dict[str, Any]]:
+def outflow_episodes(
+    conn: duckdb.DuckDBPyConnection, as_of: date, since: date | None = None
+) -> list[dict[str, Any]]:
     """The large-outflow episodes started from ``since`` (None: any day) to ``as_of``,
     on the deposit reports dated up to ``as_of``, by start date and client.
 
@@ -99,11 +127,15 @@ def outflow_episodes(conn: duckdb.DuckDBPyConnection, as_of: date, since: date |
     next_report: dict[tuple[str, date], date] = {}
     if clients:
         # The day after each alerting report's span is the client's next deposit report.
-        for row in query(conn, """
+        for row in query(
+            conn,
+            """
                 SELECT client_id, valid_from, valid_to + 1 AS next_report
                 FROM tier_balance_intervals(NULL, NULL, NULL, ?, NULL, p_deposit_only := true)
                 WHERE list_contains(?, client_id) AND valid_to < DATE '9999-12-31'
-                """, [as_of, clients]):
+                """,
+            [as_of, clients],
+        ):
             next_report[(row["client_id"], row["valid_from"])] = row["next_report"]
     found = [e for e in _episodes(alerts, next_report) if since is None or e["started_on"] >= since]
     managers = _primary_on(conn, [(e["client_id"], e["started_on"]) for e in found])
@@ -140,18 +172,31 @@ def grade_fit_alerts(conn: duckdb.DuckDBPyConnection, as_of: date) -> list[dict[
     ``tier``, ``maintenance_level``, ``aum`` and what the grade serves up to
     (``serves_up_to_tier``, ``serves_up_to_level``).
     """
-    book = query(conn, _CURRENT_STAFF.format(intervals=assignment_intervals_sql()), {"as_of": as_of})
+    book = query(
+        conn, _CURRENT_STAFF.format(intervals=assignment_intervals_sql()), {"as_of": as_of}
+    )
     if not book:
         return []
     in_force = {r["client_id"]: r for r in tiers.tiers(conn, as_of)}
     found = []
     for held in book:
         tier = in_force.get(held["client_id"])
-        if tier is None or not grade_fit_mismatch(held["grade"], tier["tier"], tier["maintenance_level"]):
+        if tier is None or not grade_fit_mismatch(
+            held["grade"], tier["tier"], tier["maintenance_level"]
+        ):
             continue
         top_tier, top_level = GRADE_FIT[held["grade"]]
-        found.append({**held, "as_of": as_of, "tier": tier["tier"], "maintenance_level": tier["maintenance_level"],
-                      "aum": tier["aum"], "serves_up_to_tier": top_tier, "serves_up_to_level": top_level})
+        found.append(
+            {
+                **held,
+                "as_of": as_of,
+                "tier": tier["tier"],
+                "maintenance_level": tier["maintenance_level"],
+                "aum": tier["aum"],
+                "serves_up_to_tier": top_tier,
+                "serves_up_to_level": top_level,
+            }
+        )
     return found
 
 

@@ -49,7 +49,9 @@ def plain(value: Any) -> Any:
 
 def canonical_json(content: dict[str, Any]) -> bytes:
     """Sorted keys, compact separators, UTF-8: the bytes that are hashed."""
-    return json.dumps(plain(content), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        plain(content), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
 
 
 def sha256_of(content: dict[str, Any]) -> str:
@@ -73,7 +75,9 @@ def position_known_at(conn: duckdb.DuckDBPyConnection, known_at: datetime | None
     """The last position whose event was recorded at or before ``known_at``."""
     if known_at is None:
         return head_position(conn)
-    row = conn.execute("SELECT max(position) FROM events WHERE recorded_at <= ?", [known_at]).fetchone()
+    row = conn.execute(
+        "SELECT max(position) FROM events WHERE recorded_at <= ?", [known_at]
+    ).fetchone()
     return int(row[0]) if row and row[0] is not None else 0
 
 
@@ -89,8 +93,9 @@ def rows_as_dicts(cursor: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z_0-9]*)")
 
 
-def query(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | Sequence[Any] | None = None
-          ) -> list[dict[str, Any]]:
+def query(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | Sequence[Any] | None = None
+) -> list[dict[str, Any]]:
     """Rows as dicts; named parameters the SQL does not use are left out (DuckDB
     refuses extra ones)."""
     if isinstance(params, dict):

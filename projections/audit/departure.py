@@ -558,7 +558,10 @@ def _m(row: dict[str, Any] | None, field: str) -> str | None:
 
 def _entitlement(row: dict[str, Any]) -> Decimal:
     return sum(
-        (Decimal(str(row.get(f, 0))) for f in ("prepayment", "settlement", "compliance", "corrections")),
+        (
+            Decimal(str(row.get(f, 0)))
+            for f in ("prepayment", "settlement", "compliance", "corrections")
+        ),
         Decimal(0),
     )
 

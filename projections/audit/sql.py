@@ -20,15 +20,54 @@ import duckdb
 from projections.readmodel.duck import connect
 
 # First keywords of statements that only read.
-READ_KEYWORDS = frozenset({"SELECT", "WITH", "VALUES", "FROM", "TABLE", "DESCRIBE", "SHOW", "SUMMARIZE",
-                           "EXPLAIN"})
+READ_KEYWORDS = frozenset(
+    {"SELECT", "WITH", "VALUES", "FROM", "TABLE", "DESCRIBE", "SHOW", "SUMMARIZE", "EXPLAIN"}
+)
 # Keywords that write, change the schema or the session, or reach outside the read model.
-WRITE_KEYWORDS = frozenset({
-    "INSERT", "UPDATE", "DELETE", "MERGE", "UPSERT", "REPLACE", "TRUNCATE", "CREATE", "DROP", "ALTER",
-    "RENAME", "COPY", "EXPORT", "IMPORT", "ATTACH", "DETACH", "USE", "INSTALL", "LOAD", "SET", "RESET",
-    "PRAGMA", "CALL", "CHECKPOINT", "FORCE", "VACUUM", "ANALYZE", "BEGIN", "COMMIT", "ROLLBACK", "ABORT",
-    "START", "END", "GRANT", "REVOKE", "COMMENT", "PREPARE", "EXECUTE", "DEALLOCATE", "UNPIVOT_INSERT",
-})
+WRITE_KEYWORDS = frozenset(
+    {
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "UPSERT",
+        "REPLACE",
+        "TRUNCATE",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "RENAME",
+        "COPY",
+        "EXPORT",
+        "IMPORT",
+        "ATTACH",
+        "DETACH",
+        "USE",
+        "INSTALL",
+        "LOAD",
+        "SET",
+        "RESET",
+        "PRAGMA",
+        "CALL",
+        "CHECKPOINT",
+        "FORCE",
+        "VACUUM",
+        "ANALYZE",
+        "BEGIN",
+        "COMMIT",
+        "ROLLBACK",
+        "ABORT",
+        "START",
+        "END",
+        "GRANT",
+        "REVOKE",
+        "COMMENT",
+        "PREPARE",
+        "EXECUTE",
+        "DEALLOCATE",
+        "UNPIVOT_INSERT",
+    }
+)
 # Table functions that write or reach outside the read model even inside a SELECT.
 FORBIDDEN_FUNCTIONS = frozenset({"query", "query_table"})
 
@@ -101,7 +140,9 @@ def check_read_only(query: str) -> None:
     tokens = statements[0]
     for i, word in enumerate(tokens[:-1]):
         if word.lower() in FORBIDDEN_FUNCTIONS and tokens[i + 1] == "(":
-            raise ReadOnlyQueryRefused(f"refused: the table function {word.lower()}() is not allowed")
+            raise ReadOnlyQueryRefused(
+                f"refused: the table function {word.lower()}() is not allowed"
+            )
     if first == "EXPLAIN" and "ANALYZE" in words:
         raise ReadOnlyQueryRefused("refused: EXPLAIN ANALYZE executes the statement; use EXPLAIN")
 
@@ -166,7 +207,9 @@ class QueryStopped(Exception):
         super().__init__(f"the query was stopped after its time limit of {seconds:g} s")
 
 
-def run_limited(path: Path | str, query: str, seconds: float) -> tuple[list[str], list[tuple[Any, ...]]]:
+def run_limited(
+    path: Path | str, query: str, seconds: float
+) -> tuple[list[str], list[tuple[Any, ...]]]:
     """An already guarded ``query`` (``check_read_only``) on a read-only connection,
     interrupted after ``seconds`` (``QueryStopped``): (column names, rows). DuckDB's
     own errors (an unknown table, a syntax error) are raised as they are.

@@ -160,11 +160,7 @@ def _lines(conn: Any, calc: MonthCalc, manager_id: str, period: str) -> list[dic
         line = dict(zip(cols, row, strict=True))
         cls = calc.classes[line["class"]]
         weight = Decimal(1) if line["is_new"] else rules.k0(cls.n)
-        age = (
-            Decimal(line["age_days"]) / DAYS_PER_YEAR
-            if line["age_days"] is not None
-            else None
-        )
+        age = Decimal(line["age_days"]) / DAYS_PER_YEAR if line["age_days"] is not None else None
         share = Decimal(line["share"])
         # Costs and loss charges lower profit: signed here, as they enter P0 and P1.
         credited = Decimal(line["amount"]) * (1 if line["sign"] == "income" else -1)

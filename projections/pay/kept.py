@@ -85,12 +85,14 @@ class Resume:
         start = self.start_of(manager_id)
         kept = self.kept.get(manager_id, {})
         self.starts[manager_id] = (
-            {} if start is None else {p: s for p, s in kept.items() if p < start[0]})
+            {} if start is None else {p: s for p, s in kept.items() if p < start[0]}
+        )
         return self.starts[manager_id]
 
 
-def resume_at_close(conn: duckdb.DuckDBPyConnection, kept: KeptClose | None, period: str,
-                    aggregates: KeptAggregates) -> Resume:
+def resume_at_close(
+    conn: duckdb.DuckDBPyConnection, kept: KeptClose | None, period: str, aggregates: KeptAggregates
+) -> Resume:
     """Where the close of ``period`` (its aggregates just computed) starts each
     manager's months: the earliest of the month closed last (its statements were
     issued after its months were computed), this month (months may be closed out of

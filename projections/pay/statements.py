@@ -27,9 +27,21 @@ from projections.pay.rules import ZERO, ClassFigures, RunningState
 from projections.readmodel.kept_aggregates import AggregateRow, monthly_aggregates
 
 MONEY_FIELDS = (
-    "base_salary", "post_salary", "responsibility_profit", "weighted_profit", "performance_earned",
-    "prepayment", "settlement", "compliance", "corrections", "prior_true_up", "performance_due",
-    "performance_paid", "clawback_carried", "awards", "total",
+    "base_salary",
+    "post_salary",
+    "responsibility_profit",
+    "weighted_profit",
+    "performance_earned",
+    "prepayment",
+    "settlement",
+    "compliance",
+    "corrections",
+    "prior_true_up",
+    "performance_due",
+    "performance_paid",
+    "clawback_carried",
+    "awards",
+    "total",
 )
 
 
@@ -62,7 +74,9 @@ class ManagerInfo:
     hired_on: date
     grade: str
     departed_on: date | None = None
-    grades: list[tuple[date, int, str]] = field(default_factory=list)  # (effective_on, position, grade)
+    grades: list[tuple[date, int, str]] = field(
+        default_factory=list
+    )  # (effective_on, position, grade)
 
     def grade_on(self, day: date) -> str:
         grade = self.grade
@@ -137,7 +151,10 @@ class MonthCalc:
             "performance_paid": round_fen(self.performance_paid),
             "clawback_carried": round_fen(max(ZERO, -self.performance_due)),
             "awards": self.awards,
-            "total": self.base_salary + self.post_salary + round_fen(self.performance_paid) + self.awards,
+            "total": self.base_salary
+            + self.post_salary
+            + round_fen(self.performance_paid)
+            + self.awards,
             "status": "open",
         }
 
@@ -162,8 +179,14 @@ class PayData:
         the final statement, of every later month: a leaver has no later statement, so
         the final one's entitlement takes them (docs/pay.md, "Disputes")."""
         mid = info.manager_id
-        return sum((amount for (m, p), amount in self.corrections.items()
-                    if m == mid and (p == period or (final and p > period))), ZERO)
+        return sum(
+            (
+                amount
+                for (m, p), amount in self.corrections.items()
+                if m == mid and (p == period or (final and p > period))
+            ),
+            ZERO,
+        )
 
     def first_plan_day(self) -> date | None:
         """The first day any plan is in force (the earliest ``effective_from``)."""
@@ -190,7 +213,11 @@ class PayData:
         first_day = self.first_plan_day()
         # A departure day before the first plan's first day, in that plan's first month:
         # the month is paid under the plan in force on its last day (docs/pay.md).
-        plan_day = ratio_day if ratio_day is not None and first_day is not None and day < first_day else day
+        plan_day = (
+            ratio_day
+            if ratio_day is not None and first_day is not None and day < first_day
+            else day
+        )
         version = self.plan_on(plan_day)
         grade = info.grade_on(day)
         base, post, commission, coefficient, ratio = self.plan_terms[(version, grade)]
@@ -201,8 +228,12 @@ class PayData:
         return Terms(version, grade, base, post, commission, coefficient, ratio, prepay_version)
 
 
-def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str | None = None,
-                  aggregates: list[AggregateRow] | None = None) -> PayData:
+def load_pay_data(
+    conn: duckdb.DuckDBPyConnection,
+    through: str,
+    manager_id: str | None = None,
+    aggregates: list[AggregateRow] | None = None,
+) -> PayData:
     """Read what statements up to month ``through`` need (for one manager or all).
     ``aggregates``: the rows of ``monthly_aggregates_sql`` up to ``through``'s end when
     the caller has them already (the loader, ``projections.readmodel.kept_aggregates``)."""
@@ -210,7 +241,8 @@ def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str
     managers: dict[str, ManagerInfo] = {}
     for mid, hired_on, grade, departed_on in conn.execute(
         f"""SELECT m.manager_id, m.hired_on, m.grade, d.departed_on FROM managers m
-            LEFT JOIN departures d USING (manager_id) {mfilter}""", params
+            LEFT JOIN departures d USING (manager_id) {mfilter}""",
+        params,
     ).fetchall():
         managers[mid] = ManagerInfo(mid, hired_on, grade, departed_on)
     gfilter = "WHERE manager_id = ?" if manager_id else ""
@@ -232,14 +264,16 @@ def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str
     adjustments = {
         (mid, period, kind): amount
         for mid, period, kind, amount in conn.execute(
-            f"SELECT manager_id, period, kind, sum(amount) FROM adjustments {afilter} GROUP BY ALL", params
+            f"SELECT manager_id, period, kind, sum(amount) FROM adjustments {afilter} GROUP BY ALL",
+            params,
         ).fetchall()
     }
     closed = dict(conn.execute("SELECT period, position FROM periods_closed").fetchall())
     issued_paid: dict[tuple[str, str], Decimal] = {}
     issued_position: dict[tuple[str, str], int] = {}
     for mid, period, paid, position in conn.execute(
-        f"SELECT manager_id, period, performance_paid, position FROM statements_issued {afilter}", params
+        f"SELECT manager_id, period, performance_paid, position FROM statements_issued {afilter}",
+        params,
     ).fetchall():
         issued_paid[(mid, period)] = paid
         issued_position[(mid, period)] = position
@@ -247,15 +281,29 @@ def load_pay_data(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str
         (mid, period): amount
         for mid, period, amount in conn.execute(
             "SELECT manager_id, strftime(resolved_on, '%Y-%m'), sum(amount) FROM disputes "
-            f"WHERE outcome = 'upheld' {'AND manager_id = ?' if manager_id else ''} GROUP BY ALL", params
+            f"WHERE outcome = 'upheld' {'AND manager_id = ?' if manager_id else ''} GROUP BY ALL",
+            params,
         ).fetchall()
     }
-    return PayData(managers, sorted(plans.values()), plan_terms, figures, adjustments, closed, issued_paid,
-                   issued_position, corrections)
+    return PayData(
+        managers,
+        sorted(plans.values()),
+        plan_terms,
+        figures,
+        adjustments,
+        closed,
+        issued_paid,
+        issued_position,
+        corrections,
+    )
 
 
-def aggregate_figures(conn: duckdb.DuckDBPyConnection, through: str, manager_id: str | None = None,
-                      aggregates: list[AggregateRow] | None = None) -> dict[tuple[str, str], dict[str, ClassFigures]]:
+def aggregate_figures(
+    conn: duckdb.DuckDBPyConnection,
+    through: str,
+    manager_id: str | None = None,
+    aggregates: list[AggregateRow] | None = None,
+) -> dict[tuple[str, str], dict[str, ClassFigures]]:
     """Per (manager, month) and class, the credited figures up to month ``through``'s
     end: from ``aggregates`` (rows of ``monthly_aggregates_sql``) when given, else
     attributed by SQL now (for one manager or all)."""
@@ -263,15 +311,20 @@ def aggregate_figures(conn: duckdb.DuckDBPyConnection, through: str, manager_id:
         sql, params = monthly_aggregates_sql(month_bounds(through)[1], manager_id)
         aggregates = conn.execute(sql, params).fetchall()
     figures: dict[tuple[str, str], dict[str, ClassFigures]] = defaultdict(
-        lambda: {c: ClassFigures() for c in PROFIT_CLASSES})
+        lambda: {c: ClassFigures() for c in PROFIT_CLASSES}
+    )
     for mid, month, cls, is_new, income, cost, charge, age in aggregates:
         figures[(mid, month)][cls].add(bool(is_new), income, cost, charge, age)
     return figures
 
 
-def manager_months(data: PayData, info: ManagerInfo, through: str,
-                   start: tuple[str, RunningState] | None = None,
-                   starts: dict[str, RunningState] | None = None) -> list[MonthCalc]:
+def manager_months(
+    data: PayData,
+    info: ManagerInfo,
+    through: str,
+    start: tuple[str, RunningState] | None = None,
+    starts: dict[str, RunningState] | None = None,
+) -> list[MonthCalc]:
     """Every month of a manager from the first paid month (``PayData.first_paid_month``:
     the hire month, or the first planned month if later) to ``through`` (or departure).
 
@@ -289,14 +342,18 @@ def manager_months(data: PayData, info: ManagerInfo, through: str,
         half_pp, half_prepay = list(state.half_pp), list(state.half_prepay)
     while period <= through and info.employed_in(period):
         if starts is not None:
-            starts[period] = RunningState(running.entitled, running.paid, tuple(half_pp), tuple(half_prepay))
+            starts[period] = RunningState(
+                running.entitled, running.paid, tuple(half_pp), tuple(half_prepay)
+            )
         first, last = month_bounds(period)
         departs_now = info.departed_on is not None and info.departed_on <= last
         ref = min(last, info.departed_on) if info.departed_on else last
         # Grade and plan on the reference day; the prepayment ratio on the month's
         # last day, departure or not (docs/rules.md R7.3.3 makes no departure exception).
         terms = data.terms_on(info, ref, ratio_day=last)
-        classes = data.figures.get((info.manager_id, period)) or {c: ClassFigures() for c in PROFIT_CLASSES}
+        classes = data.figures.get((info.manager_id, period)) or {
+            c: ClassFigures() for c in PROFIT_CLASSES
+        }
         wp = rules.weighted_profit(classes)
         pp = rules.performance_earned(wp, terms.commission_per_10k, terms.coefficient)
         prepay = rules.prepayment(pp, terms.prepay_ratio)
@@ -316,8 +373,11 @@ def manager_months(data: PayData, info: ManagerInfo, through: str,
             # recorded back-dated, after they closed) paid money that today's data
             # does not entitle: the final statement counts it as already paid, so
             # that nothing is paid twice (docs/pay.md, "Departure").
-            paid_after = sorted((p, amount) for (mid, p), amount in data.issued_paid.items()
-                                if mid == info.manager_id and p > period)
+            paid_after = sorted(
+                (p, amount)
+                for (mid, p), amount in data.issued_paid.items()
+                if mid == info.manager_id and p > period
+            )
             running.record_paid(sum((amount for _, amount in paid_after), ZERO))
         prior, due, paid = running.month(entitlement)
         key = (info.manager_id, period)
@@ -333,28 +393,50 @@ def manager_months(data: PayData, info: ManagerInfo, through: str,
         running.record_paid(paid_for_true_up)
         days = rules.days_employed(first.year, first.month, info.hired_on, info.departed_on)
         dim = last.day
-        out.append(MonthCalc(
-            manager_id=info.manager_id, period=period, terms=terms, reference_day=ref,
-            days_employed=days, days_in_month=dim, classes=classes,
-            responsibility_profit=sum((c.profit for c in classes.values()), ZERO),
-            weighted_profit=wp, performance_earned=pp,
-            base_salary=rules.prorated(terms.base_salary, days, dim),
-            post_salary=rules.prorated(terms.post_salary, days, dim),
-            prepayment=prepay, settlement=settle, settles_half=settles,
-            half_pp=list(half_pp), half_prepay=list(half_prepay),
-            compliance=compliance, corrections=corrections, awards=awards, entitlement=entitlement,
-            prior_true_up=prior, performance_due=due, performance_paid=paid,
-            paid_for_true_up=paid_for_true_up, paid_basis=basis, final=departs_now,
-            paid_after_departure=paid_after,
-        ))
+        out.append(
+            MonthCalc(
+                manager_id=info.manager_id,
+                period=period,
+                terms=terms,
+                reference_day=ref,
+                days_employed=days,
+                days_in_month=dim,
+                classes=classes,
+                responsibility_profit=sum((c.profit for c in classes.values()), ZERO),
+                weighted_profit=wp,
+                performance_earned=pp,
+                base_salary=rules.prorated(terms.base_salary, days, dim),
+                post_salary=rules.prorated(terms.post_salary, days, dim),
+                prepayment=prepay,
+                settlement=settle,
+                settles_half=settles,
+                half_pp=list(half_pp),
+                half_prepay=list(half_prepay),
+                compliance=compliance,
+                corrections=corrections,
+                awards=awards,
+                entitlement=entitlement,
+                prior_true_up=prior,
+                performance_due=due,
+                performance_paid=paid,
+                paid_for_true_up=paid_for_true_up,
+                paid_basis=basis,
+                final=departs_now,
+                paid_after_departure=paid_after,
+            )
+        )
         if departs_now:
             break
         period = next_month(period)
     return out
 
 
-def compute(conn: duckdb.DuckDBPyConnection, period: str, manager_id: str | None = None,
-            aggregates: list[AggregateRow] | None = None) -> list[MonthCalc]:
+def compute(
+    conn: duckdb.DuckDBPyConnection,
+    period: str,
+    manager_id: str | None = None,
+    aggregates: list[AggregateRow] | None = None,
+) -> list[MonthCalc]:
     """The restated month ``period`` of every manager employed in it (or one)."""
     return _compute(load_pay_data(conn, period, manager_id, aggregates), period)
 
@@ -374,18 +456,22 @@ def _compute(data: PayData, period: str, resume: Resume | None = None) -> list[M
     return out
 
 
-def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int,
-                     kept: KeptClose | None = None) -> KeptClose:
+def issue_statements(
+    conn: duckdb.DuckDBPyConnection, period: str, position: int, kept: KeptClose | None = None
+) -> KeptClose:
     """Freeze the statements of ``period`` as they stand now (at closing ``position``).
     ``kept``: what the loader kept from its last close, if any; returns what this
     close leaves for the next (``projections.readmodel.kept_aggregates``, ``projections.pay.kept``)."""
-    aggregates = monthly_aggregates(conn, month_bounds(period)[1], position,
-                                    kept.aggregates if kept else None)
+    aggregates = monthly_aggregates(
+        conn, month_bounds(period)[1], position, kept.aggregates if kept else None
+    )
     resume = resume_at_close(conn, kept, period, aggregates)
     # The months a manager resumes after are not computed again: their aggregates
     # are not needed either (a manager with nothing kept starts from the hire).
     resumed = resume.resumed_managers()
-    needed = [row for row in aggregates.rows if row[0] not in resumed or row[1] >= str(resume.month)]
+    needed = [
+        row for row in aggregates.rows if row[0] not in resumed or row[1] >= str(resume.month)
+    ]
     calcs = _compute(load_pay_data(conn, period, aggregates=needed), period, resume)
     kept_now = KeptClose(aggregates, period, resume.starts)
     rows: dict[str, list[Any]] = defaultdict(list)
@@ -404,8 +490,13 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
         return kept_now
     money = pa.decimal128(38, 2)  # schema.WIDE_MONEY
     columns = ["position", "period", "manager_id", "grade", *MONEY_FIELDS, "statement"]
-    types = {"position": pa.int64(), "period": pa.string(),
-             "manager_id": pa.string(), "grade": pa.string(), "statement": pa.string()}
+    types = {
+        "position": pa.int64(),
+        "period": pa.string(),
+        "manager_id": pa.string(),
+        "grade": pa.string(),
+        "statement": pa.string(),
+    }
     table = pa.table({c: pa.array(rows[c], types.get(c, money)) for c in columns})
     conn.register("issued_page", table)
     try:
@@ -414,14 +505,16 @@ def issue_statements(conn: duckdb.DuckDBPyConnection, period: str, position: int
             # The closing event's time, from periods_closed (a row per close) rather
             # than events. why: docs/decisions.md#closing-time
             "SELECT (SELECT recorded_at FROM periods_closed c WHERE c.position = i.position), i.* "
-            "FROM issued_page i")
+            "FROM issued_page i"
+        )
     finally:
         conn.unregister("issued_page")
     return kept_now
 
 
-def statements(source: Any, period: str, manager_id: str | None = None,
-               restated: bool = False) -> list[dict[str, Any]]:
+def statements(
+    source: Any, period: str, manager_id: str | None = None, restated: bool = False
+) -> list[dict[str, Any]]:
     """Pay statements of ``period`` (docs/contract.md C2.2; money as Decimal).
 
     Issued statements are returned as issued, unless ``restated``: then they are
@@ -453,7 +546,9 @@ def statements(source: Any, period: str, manager_id: str | None = None,
     return _assemble(data, period, computed, issued, restated)
 
 
-def restated_by_month(source: Any, first: str, through: str) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def restated_by_month(
+    source: Any, first: str, through: str
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """``(period, statements(source, period, restated=True))`` for every month from
     ``first`` to ``through``, the same statements, with each manager's months computed
     once (month by month, every month would be computed again from the first paid
@@ -461,18 +556,24 @@ def restated_by_month(source: Any, first: str, through: str) -> Iterator[tuple[s
     return by_month(source, first, through, restated=True)
 
 
-def by_month(source: Any, first: str, through: str, manager_id: str | None = None,
-             restated: bool = False) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+def by_month(
+    source: Any, first: str, through: str, manager_id: str | None = None, restated: bool = False
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
     """``(period, statements(source, period, manager_id, restated))`` for every month
     from ``first`` to ``through``, each manager's months computed once."""
     conn = _conn(source)
     data = load_pay_data(conn, through, manager_id)
-    months = {mid: {c.period: c for c in manager_months(data, info, through)} for mid, info in data.managers.items()}
+    months = {
+        mid: {c.period: c for c in manager_months(data, info, through)}
+        for mid, info in data.managers.items()
+    }
     issued: dict[str, dict[str, tuple[dict[str, Any], int]]] = defaultdict(dict)
     mfilter, params = (" AND manager_id = ?", [manager_id]) if manager_id else ("", [])
     for mid, period, text, pos in conn.execute(
-            "SELECT manager_id, period, statement, position FROM statements_issued WHERE period BETWEEN ? AND ?"
-            + mfilter, [first, through, *params]).fetchall():
+        "SELECT manager_id, period, statement, position FROM statements_issued WHERE period BETWEEN ? AND ?"
+        + mfilter,
+        [first, through, *params],
+    ).fetchall():
         issued[period][mid] = (json.loads(text), pos)
     period = first
     while period <= through:
@@ -481,8 +582,13 @@ def by_month(source: Any, first: str, through: str, manager_id: str | None = Non
         period = next_month(period)
 
 
-def _assemble(data: PayData, period: str, computed: dict[str, MonthCalc],
-              issued: dict[str, tuple[dict[str, Any], int]], restated: bool) -> list[dict[str, Any]]:
+def _assemble(
+    data: PayData,
+    period: str,
+    computed: dict[str, MonthCalc],
+    issued: dict[str, tuple[dict[str, Any], int]],
+    restated: bool,
+) -> list[dict[str, Any]]:
     """The statements of ``period`` from those computed now and those issued."""
     out = []
     for mid in sorted(set(computed) | set(issued)):
@@ -504,7 +610,9 @@ def _assemble(data: PayData, period: str, computed: dict[str, MonthCalc],
                 # The departure month's statement is the last one: what today's data
                 # would pay beyond what the issued statement paid has no later
                 # statement to flow into, so it is shown as outstanding.
-                st["outstanding"] = round_fen(calc.performance_due) - Decimal(issued[mid][0]["performance_paid"])
+                st["outstanding"] = round_fen(calc.performance_due) - Decimal(
+                    issued[mid][0]["performance_paid"]
+                )
         out.append(st)
     return out
 
@@ -513,21 +621,30 @@ def _not_employed(issued: dict[str, Any], info: ManagerInfo | None, period: str)
     """The restated view of an issued statement for a month in which, on today's
     data, the manager was not employed: every figure nil, and a note saying why and
     where the money the issued statement paid is accounted for."""
-    st: dict[str, Any] = {"manager_id": issued["manager_id"], "period": period, "grade": issued["grade"]}
+    st: dict[str, Any] = {
+        "manager_id": issued["manager_id"],
+        "period": period,
+        "grade": issued["grade"],
+    }
     st.update({name: ZERO for name in MONEY_FIELDS})
     st["k0"] = {c: rules.rounded(rules.k0(ZERO), 6) for c in PROFIT_CLASSES}
     st["status"] = "open"
     paid = issued["performance_paid"]
-    kept = f"the issued statement stays as issued (total {issued['total']}, performance paid {paid})"
+    kept = (
+        f"the issued statement stays as issued (total {issued['total']}, performance paid {paid})"
+    )
     first, _ = month_bounds(period)
     if info is not None and info.departed_on is not None and info.departed_on < first:
         st["note"] = (
             f"not employed in {period} on today's data: departed on {info.departed_on}, so nothing is due "
             f"for this month; {kept}; the final statement ({month_of(info.departed_on)}) counts the "
             f"performance pay {paid} as already paid; the salary paid is not performance pay and is left "
-            f"to payroll")
+            f"to payroll"
+        )
     else:
-        st["note"] = f"not employed in {period} on today's data, so nothing is due for this month; {kept}"
+        st["note"] = (
+            f"not employed in {period} on today's data, so nothing is due for this month; {kept}"
+        )
     return st
 
 
@@ -565,9 +682,21 @@ def unattributed(source: Any, period: str | None = None) -> list[dict[str, Any]]
     where = "role = 'unattributed'" + (" AND month = ?" if period else "")
     cur = conn.execute(
         f"SELECT kind, ref, client_id, category, value_date, amount FROM ({credit_lines_sql()}) "
-        f"WHERE {where} ORDER BY value_date, ref", [period] if period else [])
+        f"WHERE {where} ORDER BY value_date, ref",
+        [period] if period else [],
+    )
     cols = [d[0] for d in cur.description]
     return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
 
 
-__all__ = ["statements", "restated_by_month", "by_month", "issue_statements", "compute", "to_json", "from_json", "unattributed", "half_of"]
+__all__ = [
+    "statements",
+    "restated_by_month",
+    "by_month",
+    "issue_statements",
+    "compute",
+    "to_json",
+    "from_json",
+    "unattributed",
+    "half_of",
+]

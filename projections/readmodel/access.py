@@ -49,8 +49,18 @@ from projections.readmodel.meta import Found, check, is_lock_conflict, is_write_
 StepHook = Callable[[str], None]
 step_hook: StepHook | None = None
 KILL_AT_SETTING = "RMLEDGER_TEST_KILL_AT"
-REBUILD_STEPS = ("started", "cleaned", "page", "built", "locked", "tail", "checkpointed",
-                 "old-wal-removed", "replaced", "synced")
+REBUILD_STEPS = (
+    "started",
+    "cleaned",
+    "page",
+    "built",
+    "locked",
+    "tail",
+    "checkpointed",
+    "old-wal-removed",
+    "replaced",
+    "synced",
+)
 
 
 class ReadModelUnusable(Exception):
@@ -109,8 +119,15 @@ class ReadModelAccess:
     on stderr). ``auto_rebuild``: rebuild a damaged or foreign file instead of
     refusing it. Cheap to create; holds nothing between calls."""
 
-    def __init__(self, path: str | Path, ledger: Any, *, timeout: float | None = None,
-                 announce: Announce = to_stderr, auto_rebuild: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        ledger: Any,
+        *,
+        timeout: float | None = None,
+        announce: Announce = to_stderr,
+        auto_rebuild: bool = True,
+    ) -> None:
         self.path = Path(path)
         self.ledger = ledger
         self.timeout = timeout
@@ -122,7 +139,9 @@ class ReadModelAccess:
 
     # -- inspection -------------------------------------------------------------------
 
-    def _inspect(self, keep_open: ReadWriteLock | None = None) -> tuple[Found, HeldReadModel | None]:
+    def _inspect(
+        self, keep_open: ReadWriteLock | None = None
+    ) -> tuple[Found, HeldReadModel | None]:
         """Inspect the file (under a lock the caller holds). With ``keep_open`` (the
         caller's shared lock) a readable file is returned open, holding that lock."""
         if not self.path.exists():
@@ -130,12 +149,17 @@ class ReadModelAccess:
         if wal_of(self.path).exists():
             return Found("wal"), None
         try:
-            held = (HeldReadModel(self.path, keep_open) if keep_open is not None
-                    else ReadModel(self.path, read_only=True))
+            held = (
+                HeldReadModel(self.path, keep_open)
+                if keep_open is not None
+                else ReadModel(self.path, read_only=True)
+            )
         except duckdb.Error as error:
             if is_lock_conflict(error):
-                raise ReadModelBusy(f"another program has the read model {self.path} open for writing "
-                                    f"({error}); close it and try again") from None
+                raise ReadModelBusy(
+                    f"another program has the read model {self.path} open for writing "
+                    f"({error}); close it and try again"
+                ) from None
             return Found("damaged", f"DuckDB cannot read it: {error}"), None
         try:
             found = check(held.conn, self.ledger)
@@ -170,8 +194,9 @@ class ReadModelAccess:
             else:
                 lock.release()
             self._repair_or_catch_up(found)
-        raise ReadModelUnusable(f"the read model {self.path} changed under this process three times; "
-                                "try again")
+        raise ReadModelUnusable(
+            f"the read model {self.path} changed under this process three times; try again"
+        )
 
     # -- writing ----------------------------------------------------------------------
 
@@ -190,12 +215,16 @@ class ReadModelAccess:
                 model = ReadModel(self.path)  # replays a write-ahead log left by a killed writer
             except duckdb.Error as error:
                 if is_lock_conflict(error):
-                    raise ReadModelBusy(f"another program has the read model {self.path} open "
-                                        f"({error}); close it and try again") from None
+                    raise ReadModelBusy(
+                        f"another program has the read model {self.path} open "
+                        f"({error}); close it and try again"
+                    ) from None
                 if is_write_failure(error):
                     raise
                 lock.release()
-                return self._repair(Found("damaged", f"DuckDB cannot open it for writing: {error}")).position
+                return self._repair(
+                    Found("damaged", f"DuckDB cannot open it for writing: {error}")
+                ).position
             with model:
                 return model.catch_up(self.ledger)
         finally:
@@ -232,19 +261,29 @@ class ReadModelAccess:
 
     def _repair(self, found: Found) -> Rebuilt:
         if not self.auto_rebuild:
-            raise ReadModelUnusable(f"the read model {self.path} cannot be used: {found.reason}; "
-                                    "run `rmledger rebuild` to make it again from the event log")
-        self.announce(f"the read model {self.path} cannot be used ({found.reason}); rebuilding it "
-                      "from the event log")
+            raise ReadModelUnusable(
+                f"the read model {self.path} cannot be used: {found.reason}; "
+                "run `rmledger rebuild` to make it again from the event log"
+            )
+        self.announce(
+            f"the read model {self.path} cannot be used ({found.reason}); rebuilding it "
+            "from the event log"
+        )
         try:
             return self.rebuild(unless_usable=True)
         except ReadModelBusy:
             raise
         except Exception as error:
-            cause = error.__cause__ if isinstance(error, ReadModelUnusable) and error.__cause__ else error
-            raise ReadModelUnusable(f"the read model {self.path} cannot be used ({found.reason}) and "
-                                    f"rebuilding it failed: {cause}; run `rmledger rebuild` once "
-                                    "that is fixed") from error
+            cause = (
+                error.__cause__
+                if isinstance(error, ReadModelUnusable) and error.__cause__
+                else error
+            )
+            raise ReadModelUnusable(
+                f"the read model {self.path} cannot be used ({found.reason}) and "
+                f"rebuilding it failed: {cause}; run `rmledger rebuild` once "
+                "that is fixed"
+            ) from error
 
     # -- rebuilding -------------------------------------------------------------------
 
@@ -266,8 +305,12 @@ class ReadModelAccess:
             finally:
                 rebuild_lock.release()
 
-    def rebuild(self, page_size: int | None = None, on_page: Callable[[int], None] | None = None,
-                unless_usable: bool = False) -> Rebuilt:
+    def rebuild(
+        self,
+        page_size: int | None = None,
+        on_page: Callable[[int], None] | None = None,
+        unless_usable: bool = False,
+    ) -> Rebuilt:
         """Build a new read model from the whole log beside the old one and put it in
         the old one's place atomically. Never opens the old file: works whatever state
         it is in. ``on_page``: as ``ReadModel.catch_up``'s. ``unless_usable``: skip it
@@ -313,7 +356,9 @@ class ReadModelAccess:
                     row = model.conn.execute("SELECT count(*) FROM events").fetchone()
                     model.conn.execute("CHECKPOINT")
                 if wal_of(new).exists():
-                    raise ReadModelUnusable(f"DuckDB left a write-ahead log beside {new} after closing it")
+                    raise ReadModelUnusable(
+                        f"DuckDB left a write-ahead log beside {new} after closing it"
+                    )
                 _fsync(new)
                 _step("checkpointed")
                 # A stale log of the old file (its writer was killed) would otherwise be
@@ -332,11 +377,17 @@ class ReadModelAccess:
             with contextlib.suppress(OSError):
                 for leftover in (self._new_path(), wal_of(self._new_path())):
                     leftover.unlink(missing_ok=True)
-            if isinstance(error, (duckdb.Error, OSError)):  # a full disk, a read-only directory, ...
-                where = ("the new read model is in place" if replaced
-                         else "the read model in place was not changed")
-                raise ReadModelUnusable(f"rebuilding the read model {self.path} failed ({error}); "
-                                        f"{where}") from error
+            if isinstance(
+                error, (duckdb.Error, OSError)
+            ):  # a full disk, a read-only directory, ...
+                where = (
+                    "the new read model is in place"
+                    if replaced
+                    else "the read model in place was not changed"
+                )
+                raise ReadModelUnusable(
+                    f"rebuilding the read model {self.path} failed ({error}); {where}"
+                ) from error
             raise
         finally:
             rebuild_lock.release()

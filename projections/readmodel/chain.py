@@ -29,8 +29,20 @@ from domain.seal import GENESIS, canonical, link, state_digest
 from projections.readmodel.log_pages import LogPage
 from projections.readmodel.seals import LogTampered, SealWalk
 
-__all__ = ["GENESIS", "canonical", "link", "state_digest", "chain_head", "chain_at", "chain_rows",
-           "chain_rows_of_page", "insert_chain_rows", "extend_chain", "catch_up_chain", "ensure_chain_table"]
+__all__ = [
+    "GENESIS",
+    "canonical",
+    "link",
+    "state_digest",
+    "chain_head",
+    "chain_at",
+    "chain_rows",
+    "chain_rows_of_page",
+    "insert_chain_rows",
+    "extend_chain",
+    "catch_up_chain",
+    "ensure_chain_table",
+]
 
 PAGE_SIZE = 5000
 
@@ -45,14 +57,16 @@ CREATE TABLE IF NOT EXISTS log_chain (
 )
 """
 
-_SCHEMA = pa.schema([
-    ("position", pa.int64()),
-    ("originator_id", pa.string()),
-    ("originator_version", pa.int32()),
-    ("topic", pa.string()),
-    ("state_sha256", pa.string()),
-    ("chain_sha256", pa.string()),
-])
+_SCHEMA = pa.schema(
+    [
+        ("position", pa.int64()),
+        ("originator_id", pa.string()),
+        ("originator_version", pa.int32()),
+        ("topic", pa.string()),
+        ("state_sha256", pa.string()),
+        ("chain_sha256", pa.string()),
+    ]
+)
 
 
 class NotificationLike(Protocol):
@@ -68,8 +82,15 @@ class NotificationLike(Protocol):
 class NotificationSource(Protocol):
     """The part of an eventsourcing application recorder that ``catch_up_chain`` uses."""
 
-    def select_notifications(self, start: int | None, limit: int, stop: int | None = None,
-                             topics: Sequence[str] = (), *, inclusive_of_start: bool = True) -> Any: ...
+    def select_notifications(
+        self,
+        start: int | None,
+        limit: int,
+        stop: int | None = None,
+        topics: Sequence[str] = (),
+        *,
+        inclusive_of_start: bool = True,
+    ) -> Any: ...
 
 
 @attrs.frozen
@@ -103,7 +124,8 @@ def chain_at(conn: duckdb.DuckDBPyConnection, position: int) -> tuple[int, str]:
     loader made the table, and the connection may be read-only)."""
     rows = conn.execute(
         "SELECT position, chain_sha256 FROM log_chain WHERE position <= ? ORDER BY position DESC LIMIT 1",
-        [position]).fetchall()
+        [position],
+    ).fetchall()
     return (0, GENESIS) if not rows else (int(rows[0][0]), str(rows[0][1]))
 
 
@@ -116,8 +138,12 @@ def chain_rows(
     return chain_rows_of_page(LogPage.from_notifications(list(notifications)), head)
 
 
-def chain_rows_of_page(page: LogPage, head: tuple[int, str], walk: SealWalk | None = None,
-                       emit_after: int | None = None) -> tuple[pa.Table | None, tuple[int, str]]:
+def chain_rows_of_page(
+    page: LogPage,
+    head: tuple[int, str],
+    walk: SealWalk | None = None,
+    emit_after: int | None = None,
+) -> tuple[pa.Table | None, tuple[int, str]]:
     """``chain_rows`` of a page of the log given as columns. Pure: the loader runs it
     on its reading thread, in parallel with DuckDB loading the previous page.
     Notifications at or before the head are skipped without being turned into Python
@@ -134,18 +160,26 @@ def chain_rows_of_page(page: LogPage, head: tuple[int, str], walk: SealWalk | No
     state_shas, chain_shas = [], []
     sha256 = hashlib.sha256
     for position, originator, version, topic, state in zip(
-            positions, originators, versions, topics, page.states, strict=True):
+        positions, originators, versions, topics, page.states, strict=True
+    ):
         state_sha = sha256(state).hexdigest()
         digest = sha256(bytes.fromhex(previous))
         digest.update(canonical(position, originator, version, topic, state_sha))
         previous = digest.hexdigest()
         state_shas.append(state_sha)
         chain_shas.append(previous)
-    if walk is not None and walk.feed(positions, originators, versions, topics, state_shas, chain_shas):
+    if walk is not None and walk.feed(
+        positions, originators, versions, topics, state_shas, chain_shas
+    ):
         raise LogTampered(walk.first(), last_position)
-    columns = [page.table.column(name) for name in ("position", "originator_id", "originator_version", "topic")]
-    rows = pa.table([*columns, pa.array(state_shas, pa.string()), pa.array(chain_shas, pa.string())],
-                    schema=_SCHEMA)
+    columns = [
+        page.table.column(name)
+        for name in ("position", "originator_id", "originator_version", "topic")
+    ]
+    rows = pa.table(
+        [*columns, pa.array(state_shas, pa.string()), pa.array(chain_shas, pa.string())],
+        schema=_SCHEMA,
+    )
     if emit_after is not None and emit_after > last_position:
         rows = rows.filter(pc.greater(rows.column("position"), emit_after))
         rows = rows if rows.num_rows else None
@@ -176,8 +210,9 @@ def extend_chain(conn: duckdb.DuckDBPyConnection, notifications: Iterable[Notifi
     return insert_chain_rows(conn, rows)
 
 
-def catch_up_chain(conn: duckdb.DuckDBPyConnection, source: NotificationSource,
-                   page_size: int = PAGE_SIZE) -> int:
+def catch_up_chain(
+    conn: duckdb.DuckDBPyConnection, source: NotificationSource, page_size: int = PAGE_SIZE
+) -> int:
     """Extend ``log_chain`` with every notification after its head, reading the store in
     pages (for commands that run before, or without, the loader's own chaining).
     Commits each page. Returns the number of rows added."""

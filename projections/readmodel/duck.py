@@ -23,7 +23,9 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     DuckDB's memory bounded."""
     conn = duckdb.connect(str(path), read_only=read_only)
     conn.execute("SET TimeZone = 'UTC'")
-    conn.execute("SET memory_limit = ?", [os.environ.get(MEMORY_LIMIT_SETTING, DEFAULT_MEMORY_LIMIT)])
+    conn.execute(
+        "SET memory_limit = ?", [os.environ.get(MEMORY_LIMIT_SETTING, DEFAULT_MEMORY_LIMIT)]
+    )
     return conn
 
 

@@ -44,17 +44,24 @@ def export_parquet(conn: duckdb.DuckDBPyConnection, out: Path, position: int) ->
     for name in exported_tables():
         target = out / f"{name}.parquet"
         # ORDER BY ALL (position first): the same read model, the same rows in the same order.
-        conn.execute(f"COPY (SELECT * FROM {name} ORDER BY ALL) TO '{_sql_path(target)}' "
-                     "(FORMAT PARQUET, COMPRESSION ZSTD)")
+        conn.execute(
+            f"COPY (SELECT * FROM {name} ORDER BY ALL) TO '{_sql_path(target)}' "
+            "(FORMAT PARQUET, COMPRESSION ZSTD)"
+        )
         row = conn.execute(f"SELECT count(*) FROM {name}").fetchone()
         tables[name] = int(row[0]) if row else 0
     chained_to, head = chain_at(conn, position)
-    row = conn.execute("SELECT max(position) FROM events WHERE topic = ? AND position <= ?",
-                       [SEALED_TOPIC, position]).fetchone()
-    manifest = {"format": "rmledger-parquet-export/1", "position": position,
-                "chain_head": {"position": chained_to, "sha256": head},
-                "last_seal_position": None if row is None or row[0] is None else int(row[0]),
-                "tables": tables}
+    row = conn.execute(
+        "SELECT max(position) FROM events WHERE topic = ? AND position <= ?",
+        [SEALED_TOPIC, position],
+    ).fetchone()
+    manifest = {
+        "format": "rmledger-parquet-export/1",
+        "position": position,
+        "chain_head": {"position": chained_to, "sha256": head},
+        "last_seal_position": None if row is None or row[0] is None else int(row[0]),
+        "tables": tables,
+    }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return manifest
 

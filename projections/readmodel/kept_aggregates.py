@@ -80,8 +80,9 @@ def earliest_change(conn: duckdb.DuckDBPyConnection, after_position: int) -> dat
     return row[0] if row else None
 
 
-def monthly_aggregates(conn: duckdb.DuckDBPyConnection, until: date, position: int,
-                       kept: KeptAggregates | None = None) -> KeptAggregates:
+def monthly_aggregates(
+    conn: duckdb.DuckDBPyConnection, until: date, position: int, kept: KeptAggregates | None = None
+) -> KeptAggregates:
     """The rows of ``monthly_aggregates_sql(until)`` with the read model at ``position``:
     from ``kept`` for the months no row loaded since can change, from SQL for the rest."""
     if kept is None or position < kept.position:

@@ -83,8 +83,16 @@ def _key(kind: str) -> str:
     return f"(SELECT key FROM page_keys k WHERE k.originator_id = page.originator_id AND k.kind = '{kind}')"
 
 
-_CLASS = "CASE " + " ".join(f"WHEN {_s('category')} = '{c}' THEN '{k}'" for c, (k, _) in CATEGORIES.items()) + " END"
-_SIGN = "CASE " + " ".join(f"WHEN {_s('category')} = '{c}' THEN '{s}'" for c, (_, s) in CATEGORIES.items()) + " END"
+_CLASS = (
+    "CASE "
+    + " ".join(f"WHEN {_s('category')} = '{c}' THEN '{k}'" for c, (k, _) in CATEGORIES.items())
+    + " END"
+)
+_SIGN = (
+    "CASE "
+    + " ".join(f"WHEN {_s('category')} = '{c}' THEN '{s}'" for c, (_, s) in CATEGORIES.items())
+    + " END"
+)
 
 # (topic, SQL) in dependency order: keys first, filings before client handovers.
 _KEYS: dict[str, tuple[str, str]] = {
@@ -102,70 +110,120 @@ _HEAD = "position, " + _TS
 _LAST4 = f"CASE WHEN length({_s('id_number')}) > 8 THEN right({_s('id_number')}, 4) ELSE '' END"
 
 TYPED: list[tuple[str, str]] = [
-    ("domain.registry:Plan.Published", f"""
-        INSERT INTO plans SELECT {_HEAD}, {_s('version')}, {_d('effective_from')}, g,
+    (
+        "domain.registry:Plan.Published",
+        f"""
+        INSERT INTO plans SELECT {_HEAD}, {_s("version")}, {_d("effective_from")}, g,
           CAST(json_extract_string(state, '$.grades.' || g || '._data_.base_salary') AS DECIMAL(18,2)),
           CAST(json_extract_string(state, '$.grades.' || g || '._data_.post_salary') AS DECIMAL(18,2)),
           CAST(json_extract_string(state, '$.grades.' || g || '._data_.commission_per_10k') AS DECIMAL(18,2)),
           CAST(json_extract_string(state, '$.grades.' || g || '._data_.coefficient') AS DECIMAL(18,6)),
           CAST(state->>'$.prepay_ratio._data_' AS DECIMAL(18,6)),
           CAST(state->>'$.backup_share._data_' AS DECIMAL(18,6))
-        FROM page, unnest(json_keys(state, '$.grades')) AS t(g) WHERE topic = ?"""),
-    ("domain.registry:Plan.Published", f"""
-        INSERT INTO plan_activity_values SELECT {_HEAD}, {_s('version')}, {_d('effective_from')}, a,
+        FROM page, unnest(json_keys(state, '$.grades')) AS t(g) WHERE topic = ?""",
+    ),
+    (
+        "domain.registry:Plan.Published",
+        f"""
+        INSERT INTO plan_activity_values SELECT {_HEAD}, {_s("version")}, {_d("effective_from")}, a,
           CAST(json_extract_string(state, '$.activity_values.' || a || '._data_') AS DECIMAL(18,2))
-        FROM page, unnest(json_keys(state, '$.activity_values')) AS t(a) WHERE topic = ?"""),
-    ("domain.manager:Manager.Hired", f"""
-        INSERT INTO managers SELECT {_HEAD}, {_s('manager_id')}, {_s('name')}, {_s('branch_id')},
-          {_s('grade')}, {_d('hired_on')} FROM page WHERE topic = ?"""),
-    ("domain.manager:Manager.GradeChanged", f"""
-        INSERT INTO grade_changes SELECT {_HEAD}, {_key('manager')}, {_s('grade')}, {_d('effective_on')},
-          {_s('reason')}, {_s('message_id')} FROM page WHERE topic = ?"""),
-    ("domain.manager:Manager.DepartureRequested", f"""
-        INSERT INTO departure_requests SELECT {_HEAD}, {_key('manager')}, {_s('kind')},
-          {_d('requested_on')}, {_d('last_day')}, {_s('message_id')} FROM page WHERE topic = ?"""),
-    ("domain.manager:Manager.DepartureApproved", f"""
-        INSERT INTO departure_approvals SELECT {_HEAD}, {_key('manager')}, {_s('approver_id')},
-          {_s('role')}, {_d('approved_on')}, {_s('message_id')} FROM page WHERE topic = ?"""),
-    ("domain.manager:Manager.Departed", f"""
-        INSERT INTO departures SELECT {_HEAD}, {_key('manager')}, {_d('departed_on')}, {_s('message_id')}
-        FROM page WHERE topic = ?"""),
-    (CLIENT_REGISTERED, f"""
-        INSERT INTO clients SELECT {_HEAD}, {_s('client_id')}, {_s('kind')}, {_s('branch_id')},
-          {_d('registered_on')}, {_s('name')}, {_LAST4} FROM page WHERE topic = ?"""),
-    ("domain.client:Client.StageChanged", f"""
-        INSERT INTO stage_changes SELECT {_HEAD}, {_key('client')}, {_s('stage')}, {_d('changed_on')},
-          {_s('message_id')} FROM page WHERE topic = ?"""),
-    ("domain.client:Client.Assigned", f"""
-        INSERT INTO assignment_changes SELECT {_HEAD}, {_key('client')}, {_s('manager_id')}, {_s('role')},
-          {_s('origin')}, {_d('effective_on')}, 'assigned', NULL, {_s('message_id')}
-        FROM page WHERE topic = ?"""),
-    ("domain.client:Client.Released", f"""
-        INSERT INTO assignment_changes SELECT {_HEAD}, {_key('client')}, {_s('manager_id')}, {_s('role')},
-          NULL, {_d('effective_on')}, 'released', NULL, {_s('message_id')}
-        FROM page WHERE topic = ?"""),
-    ("domain.handover:Handover.Opened", f"""
-        INSERT INTO handovers SELECT {_HEAD}, {_s('handover_id')}, {_s('from_manager_id')},
-          {_s('to_manager_id')}, {_s('reason')}, {_d('opened_on')}, {_s('message_id')}
-        FROM page WHERE topic = ?"""),
-    ("domain.handover:Handover.Opened", f"""
-        INSERT INTO handover_clients SELECT {_HEAD}, {_s('handover_id')}, c
-        FROM page, unnest(CAST(json_extract(state, '$.client_ids') AS VARCHAR[])) AS t(c) WHERE topic = ?"""),
-    ("domain.handover:Handover.Witnessed", f"""
-        INSERT INTO handover_witnesses SELECT {_HEAD}, {_key('handover')}, {_s('witness_id')},
-          {_s('witness_role')}, {_d('witnessed_on')}, {_s('message_id')} FROM page WHERE topic = ?"""),
-    ("domain.handover:Handover.RecordSigned", f"""
-        INSERT INTO handover_records SELECT {_HEAD}, {_key('handover')}, {_s('record_ref')},
-          {_d('signed_on')}, {_s('message_id')} FROM page WHERE topic = ?"""),
-    ("domain.handover:Handover.Filed", f"""
-        INSERT INTO handover_filings SELECT {_HEAD}, {_key('handover')}, {_d('filed_on')},
-          {_s('message_id')} FROM page WHERE topic = ?"""),
-    ("domain.client:Client.HandedOver", f"""
+        FROM page, unnest(json_keys(state, '$.activity_values')) AS t(a) WHERE topic = ?""",
+    ),
+    (
+        "domain.manager:Manager.Hired",
+        f"""
+        INSERT INTO managers SELECT {_HEAD}, {_s("manager_id")}, {_s("name")}, {_s("branch_id")},
+          {_s("grade")}, {_d("hired_on")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.manager:Manager.GradeChanged",
+        f"""
+        INSERT INTO grade_changes SELECT {_HEAD}, {_key("manager")}, {_s("grade")}, {_d("effective_on")},
+          {_s("reason")}, {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.manager:Manager.DepartureRequested",
+        f"""
+        INSERT INTO departure_requests SELECT {_HEAD}, {_key("manager")}, {_s("kind")},
+          {_d("requested_on")}, {_d("last_day")}, {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.manager:Manager.DepartureApproved",
+        f"""
+        INSERT INTO departure_approvals SELECT {_HEAD}, {_key("manager")}, {_s("approver_id")},
+          {_s("role")}, {_d("approved_on")}, {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.manager:Manager.Departed",
+        f"""
+        INSERT INTO departures SELECT {_HEAD}, {_key("manager")}, {_d("departed_on")}, {_s("message_id")}
+        FROM page WHERE topic = ?""",
+    ),
+    (
+        CLIENT_REGISTERED,
+        f"""
+        INSERT INTO clients SELECT {_HEAD}, {_s("client_id")}, {_s("kind")}, {_s("branch_id")},
+          {_d("registered_on")}, {_s("name")}, {_LAST4} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.client:Client.StageChanged",
+        f"""
+        INSERT INTO stage_changes SELECT {_HEAD}, {_key("client")}, {_s("stage")}, {_d("changed_on")},
+          {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.client:Client.Assigned",
+        f"""
+        INSERT INTO assignment_changes SELECT {_HEAD}, {_key("client")}, {_s("manager_id")}, {_s("role")},
+          {_s("origin")}, {_d("effective_on")}, 'assigned', NULL, {_s("message_id")}
+        FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.client:Client.Released",
+        f"""
+        INSERT INTO assignment_changes SELECT {_HEAD}, {_key("client")}, {_s("manager_id")}, {_s("role")},
+          NULL, {_d("effective_on")}, 'released', NULL, {_s("message_id")}
+        FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.handover:Handover.Opened",
+        f"""
+        INSERT INTO handovers SELECT {_HEAD}, {_s("handover_id")}, {_s("from_manager_id")},
+          {_s("to_manager_id")}, {_s("reason")}, {_d("opened_on")}, {_s("message_id")}
+        FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.handover:Handover.Opened",
+        f"""
+        INSERT INTO handover_clients SELECT {_HEAD}, {_s("handover_id")}, c
+        FROM page, unnest(CAST(json_extract(state, '$.client_ids') AS VARCHAR[])) AS t(c) WHERE topic = ?""",
+    ),
+    (
+        "domain.handover:Handover.Witnessed",
+        f"""
+        INSERT INTO handover_witnesses SELECT {_HEAD}, {_key("handover")}, {_s("witness_id")},
+          {_s("witness_role")}, {_d("witnessed_on")}, {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.handover:Handover.RecordSigned",
+        f"""
+        INSERT INTO handover_records SELECT {_HEAD}, {_key("handover")}, {_s("record_ref")},
+          {_d("signed_on")}, {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.handover:Handover.Filed",
+        f"""
+        INSERT INTO handover_filings SELECT {_HEAD}, {_key("handover")}, {_d("filed_on")},
+          {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.client:Client.HandedOver",
+        f"""
         INSERT INTO assignment_changes
         WITH h AS (
-          SELECT position, {_TS} AS recorded_at, {_key('client')} AS client_id,
-            {_s('handover_id')} AS handover_id,
-            {_s('from_manager_id')} AS from_id, {_s('to_manager_id')} AS to_id, {_d('filed_on')} AS filed_on,
+          SELECT position, {_TS} AS recorded_at, {_key("client")} AS client_id,
+            {_s("handover_id")} AS handover_id,
+            {_s("from_manager_id")} AS from_id, {_s("to_manager_id")} AS to_id, {_d("filed_on")} AS filed_on,
             CAST(state->>'$.backup_ended' AS BOOLEAN) AS backup_ended
           FROM page WHERE topic = ?),
         hf AS (SELECT h.*, f.message_id FROM h LEFT JOIN handover_filings f USING (handover_id))
@@ -176,111 +234,175 @@ TYPED: list[tuple[str, str]] = [
           handover_id, message_id FROM hf
         UNION ALL
         SELECT position, recorded_at, client_id, to_id, 'backup', NULL, filed_on, 'backup_ended',
-          handover_id, message_id FROM hf WHERE backup_ended"""),
-    ("domain.facts:Posting.Booked", f"""
+          handover_id, message_id FROM hf WHERE backup_ended""",
+    ),
+    (
+        "domain.facts:Posting.Booked",
+        f"""
         INSERT INTO postings SELECT position, CAST(l[1] AS TIMESTAMPTZ), l[2], l[3], l[4],
-          {_CLASS.replace(_s('category'), 'l[4]')}, {_SIGN.replace(_s('category'), 'l[4]')},
+          {_CLASS.replace(_s("category"), "l[4]")}, {_SIGN.replace(_s("category"), "l[4]")},
           CAST(l[5] AS DECIMAL(18,2)), CAST(l[6] AS DATE)
         FROM (SELECT position, json_extract_string(state, ['$.timestamp._data_', '$.source_id',
           '$.client_id', '$.category', '$.amount._data_', '$.value_date._data_']) AS l
-          FROM page WHERE topic = ?)"""),
-    ("domain.facts:Posting.Reversed", f"""
-        INSERT INTO reversals SELECT {_HEAD}, {_key('posting')}, {_s('reason')}, {_s('message_id')}
-        FROM page WHERE topic = ?"""),
-    ("domain.facts:BalanceReport.Reported", """
+          FROM page WHERE topic = ?)""",
+    ),
+    (
+        "domain.facts:Posting.Reversed",
+        f"""
+        INSERT INTO reversals SELECT {_HEAD}, {_key("posting")}, {_s("reason")}, {_s("message_id")}
+        FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.facts:BalanceReport.Reported",
+        """
         INSERT INTO balances SELECT position, CAST(l[1] AS TIMESTAMPTZ), l[2], l[3], l[4],
           CAST(l[5] AS DECIMAL(18,2)), CAST(l[6] AS DATE)
         FROM (SELECT position, json_extract_string(state, ['$.timestamp._data_', '$.message_id',
           '$.client_id', '$.product', '$.balance._data_', '$.as_of._data_']) AS l
-          FROM page WHERE topic = ?)"""),
-    ("domain.facts:Activity.Recorded", f"""
-        INSERT INTO activities SELECT {_HEAD}, {_s('message_id')}, {_s('manager_id')}, {_s('kind')},
-          CAST(state->>'$.count' AS INTEGER), {_d('value_date')} FROM page WHERE topic = ?"""),
-    ("domain.facts:Adjustment.Recorded", f"""
-        INSERT INTO adjustments SELECT {_HEAD}, {_s('message_id')}, {_s('manager_id')}, {_s('period')},
-          {_s('kind')}, {_m('amount')}, {_s('reason')} FROM page WHERE topic = ?"""),
-    ("domain.loan:Loan.Classified", f"""
-        INSERT INTO loan_classifications SELECT page.position, {_TS}, k.key, k.client_id, {_s('category')},
-          {_m('balance')}, {_d('as_of')}, {_s('message_id')}
+          FROM page WHERE topic = ?)""",
+    ),
+    (
+        "domain.facts:Activity.Recorded",
+        f"""
+        INSERT INTO activities SELECT {_HEAD}, {_s("message_id")}, {_s("manager_id")}, {_s("kind")},
+          CAST(state->>'$.count' AS INTEGER), {_d("value_date")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.facts:Adjustment.Recorded",
+        f"""
+        INSERT INTO adjustments SELECT {_HEAD}, {_s("message_id")}, {_s("manager_id")}, {_s("period")},
+          {_s("kind")}, {_m("amount")}, {_s("reason")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.loan:Loan.Classified",
+        f"""
+        INSERT INTO loan_classifications SELECT page.position, {_TS}, k.key, k.client_id, {_s("category")},
+          {_m("balance")}, {_d("as_of")}, {_s("message_id")}
         FROM page JOIN page_keys k ON k.originator_id = page.originator_id AND k.kind = 'loan'
-        WHERE topic = ?"""),
+        WHERE topic = ?""",
+    ),
     # Accounts and role grants (docs/rules.md R11.1). Within a part, the statements of
     # one topic run after those of the topics above them, and an account's events come
     # in this order too (added, then role changes, then at most one disabling), so each
     # change ends the grant left open before it.
-    (ACCOUNT_ADDED, f"""
-        INSERT INTO accounts SELECT {_HEAD}, {_s('username')}, {_s('role')}, {_s('manager_id')},
-          {_s('branch_id')}, {_s('by')}, {_t('at')}, NULL, NULL, NULL, NULL, NULL FROM page WHERE topic = ?"""),
-    (ACCOUNT_ADDED, f"""
-        INSERT INTO role_grants SELECT {_HEAD}, {_s('username')}, {_s('role')}, {_s('manager_id')},
-          {_s('branch_id')}, {_s('by')}, NULL, NULL, NULL, NULL FROM page WHERE topic = ?"""),
-    (ROLE_CHANGED, f"""
+    (
+        ACCOUNT_ADDED,
+        f"""
+        INSERT INTO accounts SELECT {_HEAD}, {_s("username")}, {_s("role")}, {_s("manager_id")},
+          {_s("branch_id")}, {_s("by")}, {_t("at")}, NULL, NULL, NULL, NULL, NULL FROM page WHERE topic = ?""",
+    ),
+    (
+        ACCOUNT_ADDED,
+        f"""
+        INSERT INTO role_grants SELECT {_HEAD}, {_s("username")}, {_s("role")}, {_s("manager_id")},
+          {_s("branch_id")}, {_s("by")}, NULL, NULL, NULL, NULL FROM page WHERE topic = ?""",
+    ),
+    (
+        ROLE_CHANGED,
+        f"""
         UPDATE role_grants g SET to_position = c.position, to_recorded_at = c.ts, ended_by = c.actor,
           ended_how = 'role_changed'
-        FROM (SELECT position, {_TS} AS ts, {_s('username')} AS username, {_s('by')} AS actor
+        FROM (SELECT position, {_TS} AS ts, {_s("username")} AS username, {_s("by")} AS actor
               FROM page WHERE topic = ?
               QUALIFY row_number() OVER (PARTITION BY username ORDER BY position) = 1) c
-        WHERE g.username = c.username AND g.to_position IS NULL"""),
-    (ROLE_CHANGED, f"""
+        WHERE g.username = c.username AND g.to_position IS NULL""",
+    ),
+    (
+        ROLE_CHANGED,
+        f"""
         INSERT INTO role_grants SELECT position, ts, username, role, manager_id, branch_id, actor,
           lead(position) OVER w, lead(ts) OVER w, lead(actor) OVER w,
           CASE WHEN lead(position) OVER w IS NOT NULL THEN 'role_changed' END
-        FROM (SELECT position, {_TS} AS ts, {_s('username')} AS username, {_s('role')} AS role,
-                {_s('manager_id')} AS manager_id, {_s('branch_id')} AS branch_id, {_s('by')} AS actor
+        FROM (SELECT position, {_TS} AS ts, {_s("username")} AS username, {_s("role")} AS role,
+                {_s("manager_id")} AS manager_id, {_s("branch_id")} AS branch_id, {_s("by")} AS actor
               FROM page WHERE topic = ?)
-        WINDOW w AS (PARTITION BY username ORDER BY position)"""),
-    (ROLE_CHANGED, f"""
+        WINDOW w AS (PARTITION BY username ORDER BY position)""",
+    ),
+    (
+        ROLE_CHANGED,
+        f"""
         UPDATE accounts a SET role = c.role, manager_id = c.manager_id, branch_id = c.branch_id,
           changed_position = c.position, changed_at = c.ts, changed_by = c.actor
-        FROM (SELECT position, {_TS} AS ts, {_s('username')} AS username, {_s('role')} AS role,
-                {_s('manager_id')} AS manager_id, {_s('branch_id')} AS branch_id, {_s('by')} AS actor
+        FROM (SELECT position, {_TS} AS ts, {_s("username")} AS username, {_s("role")} AS role,
+                {_s("manager_id")} AS manager_id, {_s("branch_id")} AS branch_id, {_s("by")} AS actor
               FROM page WHERE topic = ?
               QUALIFY row_number() OVER (PARTITION BY username ORDER BY position DESC) = 1) c
-        WHERE a.username = c.username"""),
-    (ACCOUNT_DISABLED, f"""
+        WHERE a.username = c.username""",
+    ),
+    (
+        ACCOUNT_DISABLED,
+        f"""
         UPDATE role_grants g SET to_position = c.position, to_recorded_at = c.ts, ended_by = c.actor,
           ended_how = 'disabled'
-        FROM (SELECT position, {_TS} AS ts, {_s('username')} AS username, {_s('by')} AS actor
+        FROM (SELECT position, {_TS} AS ts, {_s("username")} AS username, {_s("by")} AS actor
               FROM page WHERE topic = ?) c
-        WHERE g.username = c.username AND g.to_position IS NULL"""),
-    (ACCOUNT_DISABLED, f"""
+        WHERE g.username = c.username AND g.to_position IS NULL""",
+    ),
+    (
+        ACCOUNT_DISABLED,
+        f"""
         UPDATE accounts a SET disabled_at = c.ts, disabled_by = c.actor
-        FROM (SELECT {_TS} AS ts, {_s('username')} AS username, {_s('by')} AS actor
+        FROM (SELECT {_TS} AS ts, {_s("username")} AS username, {_s("by")} AS actor
               FROM page WHERE topic = ?) c
-        WHERE a.username = c.username"""),
-    ("domain.access_log:AccessRecord.Recorded", f"""
-        INSERT INTO access_log SELECT {_HEAD}, originator_id, {_s('username')}, {_s('action')},
-          {_s('target')}, {_s('outcome')}, {_s('reason')}, {_t('at')} FROM page WHERE topic = ?"""),
+        WHERE a.username = c.username""",
+    ),
+    (
+        "domain.access_log:AccessRecord.Recorded",
+        f"""
+        INSERT INTO access_log SELECT {_HEAD}, originator_id, {_s("username")}, {_s("action")},
+          {_s("target")}, {_s("outcome")}, {_s("reason")}, {_t("at")} FROM page WHERE topic = ?""",
+    ),
     # Contract version 2. A plan published before it has no settings: the defaults.
-    ("domain.registry:Plan.Published", f"""
-        INSERT INTO plan_settings SELECT {_HEAD}, {_s('version')}, {_d('effective_from')},
+    (
+        "domain.registry:Plan.Published",
+        f"""
+        INSERT INTO plan_settings SELECT {_HEAD}, {_s("version")}, {_d("effective_from")},
           coalesce(CAST(json_extract(state, '$.close_approvals') AS VARCHAR[]), []::VARCHAR[]),
           coalesce(CAST(state->>'$.dispute_days' AS INTEGER), {DEFAULT_DISPUTE_DAYS})
-        FROM page WHERE topic = ?"""),
-    ("domain.branch:Branch.Registered", f"""
-        INSERT INTO branches SELECT {_HEAD}, {_s('branch_id')}, {_s('name')}, {_s('parent_branch_id')},
-          {_d('registered_on')}, {_s('message_id')} FROM page WHERE topic = ?"""),
-    ("domain.sign_off:MonthSignOff.Signed", f"""
-        INSERT INTO period_approvals SELECT {_HEAD}, {_s('period')}, {_s('role')}, {_s('approver_id')},
-          {_d('approved_on')}, {_s('message_id')} FROM page WHERE topic = ?"""),
-    ("domain.manager:Manager.PlanAcknowledged", f"""
-        INSERT INTO plan_acknowledgements SELECT {_HEAD}, {_key('manager')}, {_s('version')},
-          {_d('acknowledged_on')}, {_s('message_id')} FROM page WHERE topic = ?"""),
-    (DISPUTE_OPENED, f"""
-        INSERT INTO disputes SELECT {_HEAD}, {_s('dispute_id')}, {_s('manager_id')}, {_s('period')},
-          {_s('posting_id')}, {_s('claim')}, {_d('opened_on')}, NULL, NULL, NULL, NULL, NULL, position, NULL
-        FROM page WHERE topic = ?"""),
-    ("domain.dispute:Dispute.Resolved", f"""
+        FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.branch:Branch.Registered",
+        f"""
+        INSERT INTO branches SELECT {_HEAD}, {_s("branch_id")}, {_s("name")}, {_s("parent_branch_id")},
+          {_d("registered_on")}, {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.sign_off:MonthSignOff.Signed",
+        f"""
+        INSERT INTO period_approvals SELECT {_HEAD}, {_s("period")}, {_s("role")}, {_s("approver_id")},
+          {_d("approved_on")}, {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.manager:Manager.PlanAcknowledged",
+        f"""
+        INSERT INTO plan_acknowledgements SELECT {_HEAD}, {_key("manager")}, {_s("version")},
+          {_d("acknowledged_on")}, {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
+    (
+        DISPUTE_OPENED,
+        f"""
+        INSERT INTO disputes SELECT {_HEAD}, {_s("dispute_id")}, {_s("manager_id")}, {_s("period")},
+          {_s("posting_id")}, {_s("claim")}, {_d("opened_on")}, NULL, NULL, NULL, NULL, NULL, position, NULL
+        FROM page WHERE topic = ?""",
+    ),
+    (
+        "domain.dispute:Dispute.Resolved",
+        f"""
         UPDATE disputes d SET outcome = r.outcome, amount = r.amount, reason = r.reason,
           resolved_by = r.resolved_by, resolved_on = r.resolved_on, resolved_position = r.position
-        FROM (SELECT position, {_key('dispute')} AS dispute_id, {_s('outcome')} AS outcome,
-                {_m('amount')} AS amount, {_s('reason')} AS reason, {_s('resolved_by')} AS resolved_by,
-                {_d('resolved_on')} AS resolved_on
+        FROM (SELECT position, {_key("dispute")} AS dispute_id, {_s("outcome")} AS outcome,
+                {_m("amount")} AS amount, {_s("reason")} AS reason, {_s("resolved_by")} AS resolved_by,
+                {_d("resolved_on")} AS resolved_on
               FROM page WHERE topic = ?) r
-        WHERE d.dispute_id = r.dispute_id"""),
-    (PERIOD_CLOSED, f"""
-        INSERT INTO periods_closed SELECT {_HEAD}, {_s('period')}, {_d('closed_on')},
-          {_s('approved_by')}, {_s('message_id')} FROM page WHERE topic = ?"""),
+        WHERE d.dispute_id = r.dispute_id""",
+    ),
+    (
+        PERIOD_CLOSED,
+        f"""
+        INSERT INTO periods_closed SELECT {_HEAD}, {_s("period")}, {_d("closed_on")},
+          {_s("approved_by")}, {_s("message_id")} FROM page WHERE topic = ?""",
+    ),
 ]
 
 # The topics that some loading statement reads by topic.
@@ -307,6 +429,7 @@ _EVENTS_SQL = f"""
            THEN CAST(json_merge_patch(state, '{_SECRETS_REMOVED}') AS VARCHAR)
            ELSE state END
     FROM log_part"""
+
 
 def state_decoder(ledger: Any) -> Callable[[bytes], str] | None:
     """How to turn a stored state into JSON text: ``None`` when it is stored as plain
@@ -353,15 +476,23 @@ class Prepared:
     chain_head: tuple[int, str]
 
 
-def prepare_page(page: LogPage, decode: Callable[[bytes], str] | None, head: tuple[int, str],
-                 walk: SealWalk | None = None, emit_after: int | None = None) -> Prepared:
+def prepare_page(
+    page: LogPage,
+    decode: Callable[[bytes], str] | None,
+    head: tuple[int, str],
+    walk: SealWalk | None = None,
+    emit_after: int | None = None,
+) -> Prepared:
     """Everything about a page that needs Python or Arrow but not DuckDB: it runs on
     the reading thread, while DuckDB loads the page before. The page is compared with
     the seals first (``walk``): one that fails them raises ``LogTampered`` here, so
     nothing of it is loaded."""
     stored = page.table.column("state")
-    text = (stored.cast(pa.string()) if decode is None
-            else pa.array([decode(state) for state in stored.to_pylist()], pa.string()))
+    text = (
+        stored.cast(pa.string())
+        if decode is None
+        else pa.array([decode(state) for state in stored.to_pylist()], pa.string())
+    )
     table = page.table.set_column(4, pa.field("state", pa.string()), text)
     rows, new_head = chain_rows_of_page(page, head, walk, emit_after)
     return Prepared(_parts(table), page.last_position(), rows, new_head)
@@ -387,7 +518,8 @@ def _parts(table: pa.Table) -> list[Part]:
         part, part_codes = table.slice(start, end - start), codes.slice(start, end - start)
         by_topic = {
             names[code]: part.filter(pc.equal(part_codes, code))
-            for code in pc.unique(part_codes).to_pylist() if names[code] in LOADED_TOPICS
+            for code in pc.unique(part_codes).to_pylist()
+            if names[code] in LOADED_TOPICS
         }
         parts.append(Part(part, by_topic))
         start = end
@@ -442,8 +574,13 @@ class ReadModel:
 
     # -- following the log ----------------------------------------------------------
 
-    def catch_up(self, ledger: Any, page_size: int = DEFAULT_PAGE_SIZE, stop: int | None = None,
-                 on_page: Callable[[int], None] | None = None) -> int:
+    def catch_up(
+        self,
+        ledger: Any,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        stop: int | None = None,
+        on_page: Callable[[int], None] | None = None,
+    ) -> int:
         """Load every notification after the stored position (up to ``stop``); return
         the position reached. Each page is one DuckDB transaction; ``on_page`` (a
         progress bar's) is called with the position stored after each.
@@ -467,15 +604,20 @@ class ReadModel:
             limit = page_size if stop is None else min(page_size, stop - after)
             if limit <= 0:
                 return None
-            page = read_log_page(ledger.recorder, after, limit, stop, states_are_text=decode is None)
+            page = read_log_page(
+                ledger.recorder, after, limit, stop, states_are_text=decode is None
+            )
             if not page:
                 return None
             prepared = prepare_page(page, decode, chain, walk, emit_after)
             chain = prepared.chain_head
             return prepared
 
-        with (collector_paused(), threads_set(self.conn, loading_threads()),
-              ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-log") as reader):
+        with (
+            collector_paused(),
+            threads_set(self.conn, loading_threads()),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-log") as reader,
+        ):
             prepared = read(last)
             while prepared is not None:
                 following = reader.submit(read, prepared.last_id)
@@ -498,7 +640,8 @@ class ReadModel:
             # The hash chain over the raw stored events, in the same transaction.
             insert_chain_rows(conn, prepared.chain_rows)
             conn.execute(
-                "INSERT OR REPLACE INTO projection_state VALUES (?, ?)", [PROJECTION, prepared.last_id]
+                "INSERT OR REPLACE INTO projection_state VALUES (?, ?)",
+                [PROJECTION, prepared.last_id],
             )
             conn.execute("COMMIT")
         except BaseException:
@@ -523,7 +666,8 @@ class ReadModel:
             conn.execute(
                 "CREATE TEMP TABLE page_keys AS SELECT k.originator_id, k.kind, k.key, k.client_id "
                 "FROM aggregate_keys k SEMI JOIN log_part p ON p.originator_id = k.originator_id "
-                "AND p.originator_version > 1")
+                "AND p.originator_version > 1"
+            )
             for topic, sql in TYPED:
                 if topic in by_topic:
                     conn.register("page", by_topic[topic])
@@ -552,20 +696,32 @@ class ReadModel:
         too): ``rebuild`` then makes all of them again from the log, the hash chain
         included. ``rmledger rebuild`` does not use this: it builds a new file beside
         the old one (``projections/readmodel/access.py``)."""
-        views = [r[0] for r in self.conn.execute(
-            "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND NOT internal").fetchall()]
+        views = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT view_name FROM duckdb_views() WHERE database_name = current_database() "
+                "AND schema_name = 'main' AND NOT internal"
+            ).fetchall()
+        ]
         for name in views:
             self.conn.execute(f'DROP VIEW IF EXISTS "{name}"')
-        tables = [r[0] for r in self.conn.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-            "AND schema_name = 'main'").fetchall()]
+        tables = [
+            r[0]
+            for r in self.conn.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+                "AND schema_name = 'main'"
+            ).fetchall()
+        ]
         for name in tables:
             self.conn.execute(f'DROP TABLE IF EXISTS "{name}" CASCADE')
         self._kept = None
 
-    def rebuild(self, ledger: Any, page_size: int = DEFAULT_PAGE_SIZE,
-                on_page: Callable[[int], None] | None = None) -> int:
+    def rebuild(
+        self,
+        ledger: Any,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        on_page: Callable[[int], None] | None = None,
+    ) -> int:
         """Drop the read model and replay the whole log in place (``on_page``: as
         ``catch_up``). Not safe against a kill or concurrent readers: commands use
         ``ReadModelAccess.rebuild``, which builds a new file and swaps it in."""
@@ -581,14 +737,17 @@ class ReadModel:
         for name in schema.TABLES:
             digest = hashlib.sha256()
             rows = self.conn.execute(
-                f"SELECT CAST(t AS VARCHAR) AS r FROM {name} t ORDER BY r").fetchall()
+                f"SELECT CAST(t AS VARCHAR) AS r FROM {name} t ORDER BY r"
+            ).fetchall()
             for (row,) in rows:
                 digest.update(row.encode() + b"\n")
             hashes[name] = digest.hexdigest()
         return hashes
 
 
-def open_read_model(path: str | Path, ledger: Any | None = None, read_only: bool = False) -> ReadModel:
+def open_read_model(
+    path: str | Path, ledger: Any | None = None, read_only: bool = False
+) -> ReadModel:
     """Open the read model, catching up first when a ledger is given."""
     if ledger is not None:
         with ReadModel(path) as rm:

@@ -68,8 +68,11 @@ def to_stderr(message: str) -> None:
 def lock_paths(model: Path) -> tuple[Path, Path, Path]:
     """The read/write, intent and rebuild lock files of the read model ``model``."""
     stem = model.name[: -len(".duckdb")] if model.name.endswith(".duckdb") else model.name
-    return (model.with_name(f"{stem}.lock"), model.with_name(f"{stem}.intent.lock"),
-            model.with_name(f"{stem}.rebuild.lock"))
+    return (
+        model.with_name(f"{stem}.lock"),
+        model.with_name(f"{stem}.intent.lock"),
+        model.with_name(f"{stem}.rebuild.lock"),
+    )
 
 
 class _LockFile:
@@ -85,8 +88,10 @@ class _LockFile:
             try:
                 self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             except OSError as error:
-                raise ReadModelBusy(f"cannot open the lock file {self.path} ({error.strerror}): rmledger "
-                                    "needs to write in the data directory") from None
+                raise ReadModelBusy(
+                    f"cannot open the lock file {self.path} ({error.strerror}): rmledger "
+                    "needs to write in the data directory"
+                ) from None
         return self.fd
 
     def try_lock(self, mode: int) -> bool:
@@ -97,8 +102,15 @@ class _LockFile:
         self.mode = mode
         return True
 
-    def lock(self, mode: int, deadline: float, waiting: str, gave_up: str, announce: Announce,
-             said: list[bool]) -> None:
+    def lock(
+        self,
+        mode: int,
+        deadline: float,
+        waiting: str,
+        gave_up: str,
+        announce: Announce,
+        said: list[bool],
+    ) -> None:
         """Take the lock, polling until ``deadline`` (monotonic); say ``waiting`` once
         (``said`` is shared by the locks of one acquisition, so that it is one line)."""
         if self.try_lock(mode):
@@ -126,7 +138,9 @@ class _LockFile:
 class ReadWriteLock:
     """Shared (reading) or exclusive (writing) hold on one read model, for one holder."""
 
-    def __init__(self, model: Path, timeout: float | None = None, announce: Announce = to_stderr) -> None:
+    def __init__(
+        self, model: Path, timeout: float | None = None, announce: Announce = to_stderr
+    ) -> None:
         self.model = model
         self.timeout = wait_seconds(timeout)
         self.announce = announce
@@ -136,8 +150,10 @@ class ReadWriteLock:
 
     def _messages(self, what: str) -> tuple[str, str]:
         waiting = f"waiting for {what} (read model {self.model}; up to {self.timeout:g} s, {WAIT_SETTING})"
-        gave_up = (f"gave up after {self.timeout:g} s waiting for {what} (read model {self.model}); "
-                   f"try again later, or set {WAIT_SETTING} to wait longer")
+        gave_up = (
+            f"gave up after {self.timeout:g} s waiting for {what} (read model {self.model}); "
+            f"try again later, or set {WAIT_SETTING} to wait longer"
+        )
         return waiting, gave_up
 
     def shared(self) -> None:
@@ -169,7 +185,9 @@ class ReadWriteLock:
         in two steps, so a writer may slip in between; whatever it leaves is a whole
         read model, which is all a reader needs."""
         deadline = time.monotonic() + self.timeout
-        waiting, gave_up = self._messages("another rmledger process that is updating the read model")
+        waiting, gave_up = self._messages(
+            "another rmledger process that is updating the read model"
+        )
         self._rw.lock(fcntl.LOCK_SH, deadline, waiting, gave_up, self.announce, [False])
 
     @property
@@ -184,7 +202,9 @@ class ReadWriteLock:
 class RebuildLock:
     """The lock a rebuild holds from start to finish."""
 
-    def __init__(self, model: Path, timeout: float | None = None, announce: Announce = to_stderr) -> None:
+    def __init__(
+        self, model: Path, timeout: float | None = None, announce: Announce = to_stderr
+    ) -> None:
         self.model = model
         self.timeout = wait_seconds(timeout)
         self.announce = announce
@@ -193,9 +213,13 @@ class RebuildLock:
     def acquire(self) -> None:
         what = "another rmledger process that is rebuilding the read model"
         waiting = f"waiting for {what} (read model {self.model}; up to {self.timeout:g} s, {WAIT_SETTING})"
-        gave_up = (f"gave up after {self.timeout:g} s waiting for {what} (read model {self.model}); "
-                   f"try again later, or set {WAIT_SETTING} to wait longer")
-        self._file.lock(fcntl.LOCK_EX, time.monotonic() + self.timeout, waiting, gave_up, self.announce, [False])
+        gave_up = (
+            f"gave up after {self.timeout:g} s waiting for {what} (read model {self.model}); "
+            f"try again later, or set {WAIT_SETTING} to wait longer"
+        )
+        self._file.lock(
+            fcntl.LOCK_EX, time.monotonic() + self.timeout, waiting, gave_up, self.announce, [False]
+        )
 
     def try_acquire(self) -> bool:
         """Take it only if no rebuild is running."""

@@ -27,10 +27,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
-SCHEMA = pa.schema([
-    ("position", pa.int64()), ("originator_id", pa.string()), ("originator_version", pa.int32()),
-    ("topic", pa.string()), ("state", pa.binary()),
-])
+SCHEMA = pa.schema(
+    [
+        ("position", pa.int64()),
+        ("originator_id", pa.string()),
+        ("originator_version", pa.int32()),
+        ("topic", pa.string()),
+        ("state", pa.binary()),
+    ]
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,32 +84,46 @@ class LogPage:
     @classmethod
     def from_notifications(cls, notifications: Sequence[Any]) -> LogPage:
         """A page of eventsourcing ``Notification`` objects (or alike)."""
-        return cls(pa.table([
-            pa.array([n.id for n in notifications], pa.int64()),
-            pa.array([str(n.originator_id) for n in notifications], pa.string()),
-            pa.array([n.originator_version for n in notifications], pa.int32()),
-            pa.array([n.topic for n in notifications], pa.string()),
-            pa.array([n.state for n in notifications], pa.binary()),
-        ], schema=SCHEMA))
+        return cls(
+            pa.table(
+                [
+                    pa.array([n.id for n in notifications], pa.int64()),
+                    pa.array([str(n.originator_id) for n in notifications], pa.string()),
+                    pa.array([n.originator_version for n in notifications], pa.int32()),
+                    pa.array([n.topic for n in notifications], pa.string()),
+                    pa.array([n.state for n in notifications], pa.binary()),
+                ],
+                schema=SCHEMA,
+            )
+        )
 
 
-def read_log_page(recorder: Any, after: int, limit: int, stop: int | None = None,
-                  states_are_text: bool = False) -> LogPage:
+def read_log_page(
+    recorder: Any, after: int, limit: int, stop: int | None = None, states_are_text: bool = False
+) -> LogPage:
     """Up to ``limit`` notifications with ids above ``after`` (and at most ``stop``).
     ``states_are_text``: the store keeps plain UTF-8 JSON (no cipher or compressor),
     so that SQLite may hand the state over as text."""
     if isinstance(recorder, SQLiteApplicationRecorder):
         return _read_sqlite(recorder, after, limit, stop, states_are_text)
     return LogPage.from_notifications(
-        recorder.select_notifications(start=after, limit=limit, stop=stop, inclusive_of_start=False))
+        recorder.select_notifications(start=after, limit=limit, stop=stop, inclusive_of_start=False)
+    )
 
 
-def _read_sqlite(recorder: SQLiteApplicationRecorder, after: int, limit: int, stop: int | None,
-                 states_are_text: bool) -> LogPage:
+def _read_sqlite(
+    recorder: SQLiteApplicationRecorder,
+    after: int,
+    limit: int,
+    stop: int | None,
+    states_are_text: bool,
+) -> LogPage:
     # The same table, order and bounds as SQLiteApplicationRecorder.select_notifications.
     state = "CAST(state AS TEXT)" if states_are_text else "state"
-    statement = (f"SELECT rowid, originator_id, originator_version, topic, {state} "
-                 f"FROM {recorder.events_table_name} WHERE rowid > ?")
+    statement = (
+        f"SELECT rowid, originator_id, originator_version, topic, {state} "
+        f"FROM {recorder.events_table_name} WHERE rowid > ?"
+    )
     params: list[int] = [after]
     if stop is not None:
         statement += " AND rowid <= ?"
@@ -122,12 +141,23 @@ def _read_sqlite(recorder: SQLiteApplicationRecorder, after: int, limit: int, st
     ids = pa.array(stored_ids, pa.string())
     if recorder.datastore.originator_id_type == "uuid":
         ids = uuid_text(ids)
-    state_array = (pa.array(states, pa.string()).cast(pa.binary()) if states_are_text
-                   else pa.array(states, pa.binary()))
-    return LogPage(pa.table([
-        pa.array(positions, pa.int64()), ids, pa.array(versions, pa.int32()),
-        pa.array(topics, pa.string()), state_array,
-    ], schema=SCHEMA))
+    state_array = (
+        pa.array(states, pa.string()).cast(pa.binary())
+        if states_are_text
+        else pa.array(states, pa.binary())
+    )
+    return LogPage(
+        pa.table(
+            [
+                pa.array(positions, pa.int64()),
+                ids,
+                pa.array(versions, pa.int32()),
+                pa.array(topics, pa.string()),
+                state_array,
+            ],
+            schema=SCHEMA,
+        )
+    )
 
 
 _UUID_PARTS = ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))

@@ -59,8 +59,11 @@ def stamp(conn: duckdb.DuckDBPyConnection) -> None:
     """Record this code's format in a new file. A file that already has a stamp keeps
     it: opening an old file read-write must not make it look new."""
     conn.execute(_META_DDL)
-    conn.execute(f"INSERT INTO {META_TABLE} SELECT 'format', ? "
-                 f"WHERE NOT EXISTS (SELECT 1 FROM {META_TABLE} WHERE key = 'format')", [format_stamp()])
+    conn.execute(
+        f"INSERT INTO {META_TABLE} SELECT 'format', ? "
+        f"WHERE NOT EXISTS (SELECT 1 FROM {META_TABLE} WHERE key = 'format')",
+        [format_stamp()],
+    )
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,10 @@ def is_lock_conflict(error: BaseException) -> bool:
     """A DuckDB error that says another process (or another connection of this one,
     opened read-write) holds the file, not that the file is bad."""
     text = str(error)
-    return any(sign in text for sign in ("Could not set lock", "Conflicting lock", "different configuration"))
+    return any(
+        sign in text
+        for sign in ("Could not set lock", "Conflicting lock", "different configuration")
+    )
 
 
 def is_write_failure(error: BaseException) -> bool:
@@ -98,8 +104,16 @@ def is_write_failure(error: BaseException) -> bool:
     limit, a read-only mount), not that the file is bad: rebuilding would fail the same
     way, so the command says so instead (scripts/cli/failures.py)."""
     text = str(error).lower()
-    return any(sign in text for sign in ("no space left on device", "file too large", "read-only file system",
-                                         "disk quota exceeded", "permission denied"))
+    return any(
+        sign in text
+        for sign in (
+            "no space left on device",
+            "file too large",
+            "read-only file system",
+            "disk quota exceeded",
+            "permission denied",
+        )
+    )
 
 
 def check(conn: duckdb.DuckDBPyConnection, ledger: Any) -> Found:
@@ -107,37 +121,59 @@ def check(conn: duckdb.DuckDBPyConnection, ledger: Any) -> Found:
     from projections.readmodel import schema
     from projections.readmodel.loader import PROJECTION
 
-    tables = {row[0] for row in conn.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
-        "AND schema_name = 'main'").fetchall()}
+    tables = {
+        row[0]
+        for row in conn.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+            "AND schema_name = 'main'"
+        ).fetchall()
+    }
     if "projection_state" not in tables or "events" not in tables:
         return Found("foreign", "it is a DuckDB file but not an rmledger read model")
     if META_TABLE not in tables:
         return Found("foreign", "it was made by an older rmledger (no format stamp)")
     row = conn.execute(f"SELECT value FROM {META_TABLE} WHERE key = 'format'").fetchone()
     if row is None or row[0] != format_stamp():
-        return Found("foreign", f"it was made by another version of rmledger (format {row[0] if row else 'none'}, "
-                                f"this version reads {format_stamp()})")
+        return Found(
+            "foreign",
+            f"it was made by another version of rmledger (format {row[0] if row else 'none'}, "
+            f"this version reads {format_stamp()})",
+        )
     missing = sorted(set(schema.TABLES) - tables)
     if missing:
         return Found("foreign", f"tables are missing: {', '.join(missing)}")
-    row = conn.execute("SELECT position FROM projection_state WHERE name = ?", [PROJECTION]).fetchone()
+    row = conn.execute(
+        "SELECT position FROM projection_state WHERE name = ?", [PROJECTION]
+    ).fetchone()
     position = int(row[0]) if row else 0
     if position == 0:
         return Found("ok", position=0)
     head = ledger.recorder.max_notification_id() or 0
     if position > head:
-        return Found("foreign", f"it reached position {position} but the event store ends at {head}: "
-                                "it was made from another event store")
-    first = conn.execute("SELECT position, originator_id, topic FROM events ORDER BY position LIMIT 1").fetchone()
-    last = conn.execute("SELECT position, originator_id, topic FROM events WHERE position = ?",
-                        [position]).fetchone()
+        return Found(
+            "foreign",
+            f"it reached position {position} but the event store ends at {head}: "
+            "it was made from another event store",
+        )
+    first = conn.execute(
+        "SELECT position, originator_id, topic FROM events ORDER BY position LIMIT 1"
+    ).fetchone()
+    last = conn.execute(
+        "SELECT position, originator_id, topic FROM events WHERE position = ?", [position]
+    ).fetchone()
     for loaded in (first, last):
         if loaded is None:
             return Found("foreign", f"it has no event at its own position {position}")
         stored = ledger.recorder.select_notifications(start=int(loaded[0]), limit=1)
-        if (not stored or stored[0].id != loaded[0] or str(stored[0].originator_id) != loaded[1]
-                or stored[0].topic != loaded[2]):
-            return Found("foreign", f"its event at position {loaded[0]} is not the event store's: "
-                                    "it was made from another event store")
+        if (
+            not stored
+            or stored[0].id != loaded[0]
+            or str(stored[0].originator_id) != loaded[1]
+            or stored[0].topic != loaded[2]
+        ):
+            return Found(
+                "foreign",
+                f"its event at position {loaded[0]} is not the event store's: "
+                "it was made from another event store",
+            )
     return Found("ok", position=position)

@@ -44,8 +44,13 @@ class Finding:
     detail: str
 
     def as_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "position": self.position, "topic": self.topic,
-                "originator_id": self.originator_id, "detail": self.detail}
+        return {
+            "kind": self.kind,
+            "position": self.position,
+            "topic": self.topic,
+            "originator_id": self.originator_id,
+            "detail": self.detail,
+        }
 
 
 class LogTampered(click.ClickException):
@@ -54,7 +59,8 @@ class LogTampered(click.ClickException):
     def __init__(self, finding: Finding, reached: int) -> None:
         super().__init__(
             f"the event log fails its seals at position {finding.position}: {finding.detail}. "
-            f"The read model was not advanced past position {reached}; run `rmledger verify` for every finding")
+            f"The read model was not advanced past position {reached}; run `rmledger verify` for every finding"
+        )
         self.finding = finding
 
 
@@ -76,8 +82,9 @@ def read_seals(recorder: Any, mapper: Any, after: int = 0) -> list[SealLog.Seale
     found: list[SealLog.Sealed] = []
     below: int | None = None
     while True:
-        stored = recorder.select_events(SEAL_LOG_ID, desc=True, limit=16,
-                                        lte=None if below is None else below - 1)
+        stored = recorder.select_events(
+            SEAL_LOG_ID, desc=True, limit=16, lte=None if below is None else below - 1
+        )
         if not stored:
             break
         for item in stored:
@@ -102,7 +109,9 @@ def seal_walk(ledger: Any, start: int, chain: str) -> SealWalk | None:
     for seal in seals if keys else ():
         problem = unauthenticated(seal, keys)
         if problem is not None:
-            raise LogTampered(Finding("seal", seal.last_position, "", str(SEAL_LOG_ID), problem), start)
+            raise LogTampered(
+                Finding("seal", seal.last_position, "", str(SEAL_LOG_ID), problem), start
+            )
     return SealWalk(seals, start, chain)
 
 
@@ -110,8 +119,10 @@ def unauthenticated(seal: SealLog.Sealed, keys: dict[str, bytes]) -> str | None:
     """Why ``seal`` does not authenticate with ``keys`` (None when it does)."""
     key = keys.get(str(seal.key_id))
     if key is None:
-        return (f"seal {seal.originator_version} was made with key {seal.key_id}, which is not among the "
-                f"configured seal keys ({', '.join(sorted(keys))}): a wrong key, or a seal forged")
+        return (
+            f"seal {seal.originator_version} was made with key {seal.key_id}, which is not among the "
+            f"configured seal keys ({', '.join(sorted(keys))}): a wrong key, or a seal forged"
+        )
     if not mac_ok(seal, key):
         return f"seal {seal.originator_version} does not authenticate under key {seal.key_id}: it was altered or forged"
     return None
@@ -122,7 +133,9 @@ class SealWalk:
     ``chain``) on, with ``seals`` (ascending), and the caller's chain with each
     seal's head."""
 
-    def __init__(self, seals: Sequence[SealLog.Sealed], start: int = 0, chain: str | None = None) -> None:
+    def __init__(
+        self, seals: Sequence[SealLog.Sealed], start: int = 0, chain: str | None = None
+    ) -> None:
         self.seals = list(seals)
         self.raw: list[_Raw] = []
         self.chain_findings: list[Finding] = []
@@ -152,8 +165,18 @@ class SealWalk:
         """Expected positions before ``upto`` (all when None) that never came: deleted."""
         positions, cursor = self._positions, self._cursor
         while cursor < len(positions) and (upto is None or positions[cursor] < upto):
-            self.raw.append(_Raw("deleted", positions[cursor], topic_at(seal, self._codes, cursor), "", 0, None,
-                                 self._digests[cursor * DIGEST_BYTES:(cursor + 1) * DIGEST_BYTES], seal))
+            self.raw.append(
+                _Raw(
+                    "deleted",
+                    positions[cursor],
+                    topic_at(seal, self._codes, cursor),
+                    "",
+                    0,
+                    None,
+                    self._digests[cursor * DIGEST_BYTES : (cursor + 1) * DIGEST_BYTES],
+                    seal,
+                )
+            )
             cursor += 1
         self._cursor = cursor
 
@@ -165,15 +188,33 @@ class SealWalk:
         self._missing(seal, None)
         # Only while nothing was found: after a finding the chain is off for good, and
         # the later ranges are judged by their digests.
-        if self._chain is not None and self._chain != seal.head and not self.raw and not self.chain_findings:
-            self.chain_findings.append(Finding(
-                "chain", seal.last_position, "", "",
-                f"the chain at position {seal.last_position} is not the head sealed by seal "
-                f"{seal.originator_version}, though every event matches its digest"))
+        if (
+            self._chain is not None
+            and self._chain != seal.head
+            and not self.raw
+            and not self.chain_findings
+        ):
+            self.chain_findings.append(
+                Finding(
+                    "chain",
+                    seal.last_position,
+                    "",
+                    "",
+                    f"the chain at position {seal.last_position} is not the head sealed by seal "
+                    f"{seal.originator_version}, though every event matches its digest",
+                )
+            )
         self._open(seal.last_position)
 
-    def feed(self, positions: Sequence[int], originators: Sequence[str], versions: Sequence[int],
-             topics: Sequence[str], state_shas: Sequence[str], chains: Sequence[str]) -> int:
+    def feed(
+        self,
+        positions: Sequence[int],
+        originators: Sequence[str],
+        versions: Sequence[int],
+        topics: Sequence[str],
+        state_shas: Sequence[str],
+        chains: Sequence[str],
+    ) -> int:
         """Compare a page (in log order; ``chains``: the chain after each event);
         returns how many findings it added."""
         before = len(self.raw) + len(self.chain_findings)
@@ -190,34 +231,59 @@ class SealWalk:
             i = k
         return len(self.raw) + len(self.chain_findings) - before
 
-    def _segment(self, seal: SealLog.Sealed, i: int, k: int, positions: Sequence[int], originators: Sequence[str],
-                 versions: Sequence[int], topics: Sequence[str], state_shas: Sequence[str]) -> None:
+    def _segment(
+        self,
+        seal: SealLog.Sealed,
+        i: int,
+        k: int,
+        positions: Sequence[int],
+        originators: Sequence[str],
+        versions: Sequence[int],
+        topics: Sequence[str],
+        state_shas: Sequence[str],
+    ) -> None:
         """Events ``i`` to ``k`` of the page, all inside the seal's range."""
         cursor, m = self._cursor, k - i
-        if list(positions[i:k]) == self._positions[cursor:cursor + m]:
+        if list(positions[i:k]) == self._positions[cursor : cursor + m]:
             # The usual case, in one comparison: the same positions, the same digests.
             sha256 = hashlib.sha256
-            actual = b"".join([
-                sha256(f"{o}\n{int(v)}\n{t}\n{s}".encode()).digest()[:DIGEST_BYTES]
-                for o, v, t, s in zip(originators[i:k], versions[i:k], topics[i:k], state_shas[i:k], strict=True)])
-            if actual == self._digests[cursor * DIGEST_BYTES:(cursor + m) * DIGEST_BYTES]:
+            actual = b"".join(
+                [
+                    sha256(f"{o}\n{int(v)}\n{t}\n{s}".encode()).digest()[:DIGEST_BYTES]
+                    for o, v, t, s in zip(
+                        originators[i:k], versions[i:k], topics[i:k], state_shas[i:k], strict=True
+                    )
+                ]
+            )
+            if actual == self._digests[cursor * DIGEST_BYTES : (cursor + m) * DIGEST_BYTES]:
                 self._cursor = cursor + m
                 return
         for j in range(i, k):
             self._check(seal, positions[j], originators[j], versions[j], topics[j], state_shas[j])
 
-    def _check(self, seal: SealLog.Sealed, position: int, originator: str, version: int, topic: str,
-               state_sha: str) -> None:
+    def _check(
+        self,
+        seal: SealLog.Sealed,
+        position: int,
+        originator: str,
+        version: int,
+        topic: str,
+        state_sha: str,
+    ) -> None:
         self._missing(seal, position)
         actual = content_digest(originator, version, topic, state_sha)
         cursor = self._cursor
         if cursor < len(self._positions) and self._positions[cursor] == position:
-            sealed = self._digests[cursor * DIGEST_BYTES:(cursor + 1) * DIGEST_BYTES]
+            sealed = self._digests[cursor * DIGEST_BYTES : (cursor + 1) * DIGEST_BYTES]
             if sealed != actual:
-                self.raw.append(_Raw("changed", position, topic, originator, version, actual, sealed, seal))
+                self.raw.append(
+                    _Raw("changed", position, topic, originator, version, actual, sealed, seal)
+                )
             self._cursor = cursor + 1
         else:
-            self.raw.append(_Raw("inserted", position, topic, originator, version, actual, None, seal))
+            self.raw.append(
+                _Raw("inserted", position, topic, originator, version, actual, None, seal)
+            )
 
     def finish(self) -> None:
         """The end of the log: close every range still open."""
@@ -235,19 +301,39 @@ def describe_raw(raw: _Raw, moved_from: int | None) -> Finding:
     number = seal.originator_version
     what = f"{raw.topic}, {raw.originator_id} v{raw.version}"
     if moved_from is not None:
-        return Finding("reordered", raw.position, raw.topic, raw.originator_id,
-                       f"position {raw.position} ({what}) holds the event that seal {number} sealed at "
-                       f"position {moved_from}: reordered")
+        return Finding(
+            "reordered",
+            raw.position,
+            raw.topic,
+            raw.originator_id,
+            f"position {raw.position} ({what}) holds the event that seal {number} sealed at "
+            f"position {moved_from}: reordered",
+        )
     if raw.kind == "changed":
-        return Finding("changed", raw.position, raw.topic, raw.originator_id,
-                       f"position {raw.position} ({what}) is not the event that seal {number} sealed there: changed")
+        return Finding(
+            "changed",
+            raw.position,
+            raw.topic,
+            raw.originator_id,
+            f"position {raw.position} ({what}) is not the event that seal {number} sealed there: changed",
+        )
     if raw.kind == "inserted":
-        return Finding("inserted", raw.position, raw.topic, raw.originator_id,
-                       f"position {raw.position} ({what}) was not in the log when seal {number} sealed "
-                       f"positions {seal.after + 1} to {seal.last_position}: inserted")
-    return Finding("deleted", raw.position, raw.topic, "",
-                   f"position {raw.position} ({raw.topic}) was sealed by seal {number} and is no longer "
-                   "in the log: deleted")
+        return Finding(
+            "inserted",
+            raw.position,
+            raw.topic,
+            raw.originator_id,
+            f"position {raw.position} ({what}) was not in the log when seal {number} sealed "
+            f"positions {seal.after + 1} to {seal.last_position}: inserted",
+        )
+    return Finding(
+        "deleted",
+        raw.position,
+        raw.topic,
+        "",
+        f"position {raw.position} ({raw.topic}) was sealed by seal {number} and is no longer "
+        "in the log: deleted",
+    )
 
 
 def resolve(raw: Sequence[_Raw]) -> list[Finding]:
@@ -263,4 +349,3 @@ def resolve(raw: Sequence[_Raw]) -> list[Finding]:
         moved_from = sealed_at.get((id(r.seal), r.actual)) if r.actual is not None else None
         out.append(describe_raw(r, moved_from if moved_from != r.position else None))
     return sorted(out, key=lambda f: f.position)
-

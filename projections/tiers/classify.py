@@ -43,7 +43,15 @@ MANAGER_BELOW = Decimal("1000000.00")
 SUB_BRANCH_UP_TO = Decimal("5000000.00")
 """AUM from MANAGER_BELOW up to this, inclusive: the sub-branch; above it: the branch."""
 
-PRODUCTS = ("deposit", "fund", "wealth", "loan_credit", "loan_pledged", "loan_secured", "loan_housing")
+PRODUCTS = (
+    "deposit",
+    "fund",
+    "wealth",
+    "loan_credit",
+    "loan_pledged",
+    "loan_secured",
+    "loan_housing",
+)
 TIERS = ("mass", "potential", "vip")
 MAINTENANCE_LEVELS = ("manager", "sub_branch", "branch")
 
@@ -60,18 +68,38 @@ class Criterion:
 
 
 CRITERIA: tuple[Criterion, ...] = (
-    Criterion("avg_deposit", "deposit", ">=", Decimal("500000.00"),
-              "half-year average daily deposit ≥ 500,000"),
-    Criterion("credit_loan", "loan_credit", ">", Decimal("50000.00"),
-              "credit loan balance > 50,000"),
-    Criterion("pledged_loan", "loan_pledged", ">", Decimal("300000.00"),
-              "pledged consumer loan balance > 300,000"),
-    Criterion("secured_loan", "loan_secured", ">", Decimal("500000.00"),
-              "mortgage/guaranteed consumer loan balance > 500,000"),
-    Criterion("fund", "fund", ">=", Decimal("500000.00"),
-              "fund holdings ≥ 500,000"),
-    Criterion("housing_loan", "loan_housing", ">=", Decimal("3000000.00"),
-              "housing loan balance ≥ 3,000,000"),
+    Criterion(
+        "avg_deposit",
+        "deposit",
+        ">=",
+        Decimal("500000.00"),
+        "half-year average daily deposit ≥ 500,000",
+    ),
+    Criterion(
+        "credit_loan", "loan_credit", ">", Decimal("50000.00"), "credit loan balance > 50,000"
+    ),
+    Criterion(
+        "pledged_loan",
+        "loan_pledged",
+        ">",
+        Decimal("300000.00"),
+        "pledged consumer loan balance > 300,000",
+    ),
+    Criterion(
+        "secured_loan",
+        "loan_secured",
+        ">",
+        Decimal("500000.00"),
+        "mortgage/guaranteed consumer loan balance > 500,000",
+    ),
+    Criterion("fund", "fund", ">=", Decimal("500000.00"), "fund holdings ≥ 500,000"),
+    Criterion(
+        "housing_loan",
+        "loan_housing",
+        ">=",
+        Decimal("3000000.00"),
+        "housing loan balance ≥ 3,000,000",
+    ),
 )
 """The VIP criteria, in the order ``criteria_met`` and ``near_criteria`` list them."""
 
@@ -288,8 +316,14 @@ def _rows(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> l
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def tier_history(conn: duckdb.DuckDBPyConnection, client_id: str | None, start: date, end: date,
-                 *, at_position: int | None = None) -> list[dict[str, Any]]:
+def tier_history(
+    conn: duckdb.DuckDBPyConnection,
+    client_id: str | None,
+    start: date,
+    end: date,
+    *,
+    at_position: int | None = None,
+) -> list[dict[str, Any]]:
     """The tier of ``client_id`` (every client when None) on each day of ``start..end``.
 
     Each dict has ``client_id``, ``as_of``, ``tier``, ``maintenance_level``, ``aum``,
@@ -299,36 +333,60 @@ def tier_history(conn: duckdb.DuckDBPyConnection, client_id: str | None, start: 
     registration date. ``at_position`` limits the read to events at or before that
     event-log position.
     """
-    return _rows(conn, "SELECT * FROM tier_history(?, ?, ?, at_position := ?)",
-                 [client_id, start, end, at_position])
+    return _rows(
+        conn,
+        "SELECT * FROM tier_history(?, ?, ?, at_position := ?)",
+        [client_id, start, end, at_position],
+    )
 
 
-def tiers(conn: duckdb.DuckDBPyConnection, as_of: date, client_id: str | None = None,
-          *, at_position: int | None = None) -> list[dict[str, Any]]:
+def tiers(
+    conn: duckdb.DuckDBPyConnection,
+    as_of: date,
+    client_id: str | None = None,
+    *,
+    at_position: int | None = None,
+) -> list[dict[str, Any]]:
     """The tier of every client registered on or before ``as_of`` (or of one client)."""
     return tier_history(conn, client_id, as_of, as_of, at_position=at_position)
 
 
-def tier_of(conn: duckdb.DuckDBPyConnection, client_id: str, as_of: date,
-            *, at_position: int | None = None) -> dict[str, Any] | None:
+def tier_of(
+    conn: duckdb.DuckDBPyConnection, client_id: str, as_of: date, *, at_position: int | None = None
+) -> dict[str, Any] | None:
     """The tier of one client on ``as_of``; None if it is unknown or not yet registered."""
     rows = tiers(conn, as_of, client_id, at_position=at_position)
     return rows[0] if rows else None
 
 
-def tier_changes(conn: duckdb.DuckDBPyConnection, client_id: str | None, start: date, end: date,
-                 *, at_position: int | None = None) -> list[dict[str, Any]]:
+def tier_changes(
+    conn: duckdb.DuckDBPyConnection,
+    client_id: str | None,
+    start: date,
+    end: date,
+    *,
+    at_position: int | None = None,
+) -> list[dict[str, Any]]:
     """The days in ``start..end`` where a client's tier or maintenance level changes.
 
     The first day of the range (or the registration date) is always a row; each row
     holds until ``valid_until``.
     """
-    return _rows(conn, "SELECT * FROM tier_changes(?, ?, ?, at_position := ?)",
-                 [client_id, start, end, at_position])
+    return _rows(
+        conn,
+        "SELECT * FROM tier_changes(?, ?, ?, at_position := ?)",
+        [client_id, start, end, at_position],
+    )
 
 
-def large_outflows(conn: duckdb.DuckDBPyConnection, start: date | None = None, end: date | None = None,
-                   client_id: str | None = None, *, at_position: int | None = None) -> list[dict[str, Any]]:
+def large_outflows(
+    conn: duckdb.DuckDBPyConnection,
+    start: date | None = None,
+    end: date | None = None,
+    client_id: str | None = None,
+    *,
+    at_position: int | None = None,
+) -> list[dict[str, Any]]:
     """Large-outflow alerts whose deposit report is dated in ``start..end`` (inclusive).
 
     For each deposit report (the winning one of its date) on day ``t``, the balance it
@@ -339,8 +397,11 @@ def large_outflows(conn: duckdb.DuckDBPyConnection, start: date | None = None, e
     the highest balance was in force), ``to_date`` (= ``as_of``, the report's date),
     ``as_of``, ``message_id`` and ``position`` of the report.
     """
-    return _rows(conn, "SELECT * FROM large_outflows(?, ?, ?, at_position := ?)",
-                 [client_id, start, end, at_position])
+    return _rows(
+        conn,
+        "SELECT * FROM large_outflows(?, ?, ?, at_position := ?)",
+        [client_id, start, end, at_position],
+    )
 
 
 def _money(value: Decimal) -> str:

@@ -45,10 +45,14 @@ def median_ms(run: Callable[[], Any], runs: int) -> tuple[float, Any]:
 
 def pick_managers(conn: duckdb.DuckDBPyConnection) -> tuple[str, str]:
     """The manager with the most assignment changes, and the departing manager with the most."""
-    busiest = conn.execute("SELECT manager_id FROM assignment_changes GROUP BY ALL ORDER BY count(*) DESC, "
-                           "manager_id LIMIT 1").fetchone()
-    leaving = conn.execute("SELECT r.manager_id FROM departure_requests r JOIN assignment_changes a USING "
-                           "(manager_id) GROUP BY ALL ORDER BY count(*) DESC, r.manager_id LIMIT 1").fetchone()
+    busiest = conn.execute(
+        "SELECT manager_id FROM assignment_changes GROUP BY ALL ORDER BY count(*) DESC, "
+        "manager_id LIMIT 1"
+    ).fetchone()
+    leaving = conn.execute(
+        "SELECT r.manager_id FROM departure_requests r JOIN assignment_changes a USING "
+        "(manager_id) GROUP BY ALL ORDER BY count(*) DESC, r.manager_id LIMIT 1"
+    ).fetchone()
     assert busiest is not None, "the read model holds no assignments"
     return str(busiest[0]), str(leaving[0] if leaving else busiest[0])
 
@@ -65,9 +69,15 @@ def replay(ledger: Ledger, manager_id: str) -> dict[str, Any]:
         if client:
             clients.add(client)
         reference = getattr(event, "reference", "")
-        if isinstance(reference, str) and reference and not reference.startswith(("assign", "release")):
+        if (
+            isinstance(reference, str)
+            and reference
+            and not reference.startswith(("assign", "release"))
+        ):
             handovers.add(reference)
-    replayed: dict[str, Any] = {c: ledger.repository.get(aggregate_id("client", c)) for c in sorted(clients)}
+    replayed: dict[str, Any] = {
+        c: ledger.repository.get(aggregate_id("client", c)) for c in sorted(clients)
+    }
     found_handovers: dict[str, Any] = {}
     for h in sorted(handovers):
         try:
@@ -81,7 +91,9 @@ def scan_postings(ledger: Ledger, clients: set[str], page: int = 20_000) -> int:
     """Postings of ``clients`` found by decoding every notification of the log."""
     found, start = 0, 0
     while True:
-        notes = ledger.recorder.select_notifications(start=start, limit=page, inclusive_of_start=False)
+        notes = ledger.recorder.select_notifications(
+            start=start, limit=page, inclusive_of_start=False
+        )
         if not notes:
             return found
         for n in notes:
@@ -93,12 +105,18 @@ def scan_postings(ledger: Ledger, clients: set[str], page: int = 20_000) -> int:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--manager", default=None, help="manager for the history (default: the busiest)")
+    parser.add_argument(
+        "--manager", default=None, help="manager for the history (default: the busiest)"
+    )
     parser.add_argument("--departing", default=None, help="manager for the departure audit")
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--scan", action="store_true", help="also time a full decode of the log, once")
+    parser.add_argument(
+        "--scan", action="store_true", help="also time a full decode of the log, once"
+    )
     args = parser.parse_args(argv)
 
     from projections.readmodel.loader import ReadModel
@@ -118,28 +136,40 @@ def main(argv: list[str] | None = None) -> None:
     busiest, leaving = pick_managers(conn)
     manager = args.manager or busiest
     departing = args.departing or leaving
-    print(f"read model: {events:,} events at position {position:,}; catch-up {loaded:.1f} s, "
-          f"hash chain {chained:.1f} s")
+    print(
+        f"read model: {events:,} events at position {position:,}; catch-up {loaded:.1f} s, "
+        f"hash chain {chained:.1f} s"
+    )
 
     history_ms, history = median_ms(lambda: manager_history(conn, manager), args.runs)
-    print(f"audit history --manager {manager}: median {history_ms:.1f} ms over {args.runs} runs "
-          f"({len(history['facts'])} facts, {len(history['credits'])} credits)  target < 200 ms")
+    print(
+        f"audit history --manager {manager}: median {history_ms:.1f} ms over {args.runs} runs "
+        f"({len(history['facts'])} facts, {len(history['credits'])} credits)  target < 200 ms"
+    )
     core_ms, _ = median_ms(lambda: manager_history(conn, manager, restated=False), args.runs)
-    print(f"audit history --manager {manager} --no-restated (without the pay rules): median {core_ms:.1f} ms")
+    print(
+        f"audit history --manager {manager} --no-restated (without the pay rules): median {core_ms:.1f} ms"
+    )
     departure_ms, report = median_ms(lambda: departure_audit(conn, departing), args.runs)
-    print(f"audit departure --manager {departing}: median {departure_ms:.1f} ms over {args.runs} runs "
-          f"({len(report['book'])} clients, {len(report['findings'])} findings, sha256 {report['sha256'][:12]}…)"
-          "  target < 2000 ms")
+    print(
+        f"audit departure --manager {departing}: median {departure_ms:.1f} ms over {args.runs} runs "
+        f"({len(report['book'])} clients, {len(report['findings'])} findings, sha256 {report['sha256'][:12]}…)"
+        "  target < 2000 ms"
+    )
     replay_ms, replayed = median_ms(lambda: replay(ledger, manager), args.runs)
-    print(f"replay through eventsourcing (manager + {len(replayed['clients'])} clients + "
-          f"{len(replayed['handovers'])} handovers, no postings): median {replay_ms:.1f} ms; "
-          f"replay / read model = {replay_ms / history_ms:.2f} (the replay has no postings: see --scan)")
+    print(
+        f"replay through eventsourcing (manager + {len(replayed['clients'])} clients + "
+        f"{len(replayed['handovers'])} handovers, no postings): median {replay_ms:.1f} ms; "
+        f"replay / read model = {replay_ms / history_ms:.2f} (the replay has no postings: see --scan)"
+    )
     if args.scan:
         start = time.perf_counter()
         found = scan_postings(ledger, set(replayed["clients"]))
         scan_s = time.perf_counter() - start
-        print(f"postings of those clients by decoding the whole log: {found:,} in {scan_s:.1f} s; "
-              f"(replay + scan) / read model = {(replay_ms + scan_s * 1000) / history_ms:.0f}x")
+        print(
+            f"postings of those clients by decoding the whole log: {found:,} in {scan_s:.1f} s; "
+            f"(replay + scan) / read model = {(replay_ms + scan_s * 1000) / history_ms:.0f}x"
+        )
     model.close()
 
 

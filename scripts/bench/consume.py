@@ -44,22 +44,40 @@ CLIENTS = 1000
 
 
 def registrations() -> list[dict[str, Any]]:
-    return [{"type": "client.registered", "id": f"reg-{c}", "client_id": f"C{c}", "kind": "personal",
-             "branch_id": "B1", "registered_on": "2025-01-01", "name": f"Client {c}", "id_number": f"ID{c:08d}"}
-            for c in range(CLIENTS)]
+    return [
+        {
+            "type": "client.registered",
+            "id": f"reg-{c}",
+            "client_id": f"C{c}",
+            "kind": "personal",
+            "branch_id": "B1",
+            "registered_on": "2025-01-01",
+            "name": f"Client {c}",
+            "id_number": f"ID{c:08d}",
+        }
+        for c in range(CLIENTS)
+    ]
 
 
 def postings(count: int) -> Iterator[dict[str, Any]]:
     for i in range(count):
-        yield {"type": "posting.booked", "id": f"post-{i}", "client_id": f"C{i % CLIENTS}",
-               "category": "loan_interest", "amount": f"{100 + i % 900}.{i % 100:02d}",
-               "value_date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}"}
+        yield {
+            "type": "posting.booked",
+            "id": f"post-{i}",
+            "client_id": f"C{i % CLIENTS}",
+            "category": "loan_interest",
+            "amount": f"{100 + i % 900}.{i % 100:02d}",
+            "value_date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
+        }
 
 
-def read_rate(bootstrap: str, topic: str, partitions: int, count: int, max_poll_records: int) -> float:
+def read_rate(
+    bootstrap: str, topic: str, partitions: int, count: int, max_poll_records: int
+) -> float:
     """Records/s read and decoded by a bare KafkaConsumer (no group, no ledger)."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                             max_poll_records=max_poll_records)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, max_poll_records=max_poll_records
+    )
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     consumer.assign(tps)
     consumer.seek_to_beginning(*tps)
@@ -87,7 +105,9 @@ class TimedConsumer(LedgerConsumer):
         return fresh
 
 
-def consume_rate(bootstrap: str, topic: str, count: int, max_poll_records: int, session_timeout_ms: int) -> float:
+def consume_rate(
+    bootstrap: str, topic: str, count: int, max_poll_records: int, session_timeout_ms: int
+) -> float:
     """Postings/s from the topic to stored events, in a fresh store with the clients registered."""
     directory = Path(tempfile.mkdtemp(prefix="rmledger-bench-consume-"))
     ledger = Ledger(ledger_env(directory, {}))
@@ -100,9 +120,15 @@ def consume_rate(bootstrap: str, topic: str, count: int, max_poll_records: int, 
             finished_at.append(time.perf_counter())
             done.set()
 
-    consumer = TimedConsumer(ledger, bootstrap, [topic], group=f"bench-{uuid.uuid4().hex[:8]}",
-                             max_poll_records=max_poll_records, session_timeout_ms=session_timeout_ms,
-                             on_progress=progress)
+    consumer = TimedConsumer(
+        ledger,
+        bootstrap,
+        [topic],
+        group=f"bench-{uuid.uuid4().hex[:8]}",
+        max_poll_records=max_poll_records,
+        session_timeout_ms=session_timeout_ms,
+        on_progress=progress,
+    )
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()
     if not done.wait(timeout=1800):
@@ -118,11 +144,15 @@ def consume_rate(bootstrap: str, topic: str, count: int, max_poll_records: int, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--postings", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=3)
-    parser.add_argument("--bootstrap", default=None, help="HOST:PORT (default: start a Tansu broker)")
+    parser.add_argument(
+        "--bootstrap", default=None, help="HOST:PORT (default: start a Tansu broker)"
+    )
     parser.add_argument("--max-poll-records", type=int, default=DEFAULT_MAX_POLL_RECORDS)
     parser.add_argument("--session-timeout-ms", type=int, default=2000)
     args = parser.parse_args(argv)
@@ -135,18 +165,29 @@ def main(argv: list[str] | None = None) -> int:
         create_topic(bootstrap, topic, args.partitions)
         started = time.perf_counter()
         produce_messages(bootstrap, postings(args.postings), prefix=prefix)
-        print(f"produced {args.postings} postings to {topic} ({args.partitions} partitions) "
-              f"in {time.perf_counter() - started:.1f}s")
+        print(
+            f"produced {args.postings} postings to {topic} ({args.partitions} partitions) "
+            f"in {time.perf_counter() - started:.1f}s"
+        )
         reads, consumes = [], []
         for run in range(1, args.runs + 1):
-            reads.append(read_rate(bootstrap, topic, args.partitions, args.postings, args.max_poll_records))
-            consumes.append(consume_rate(bootstrap, topic, args.postings, args.max_poll_records,
-                                         args.session_timeout_ms))
-            print(f"run {run}: read+decode {reads[-1]:,.0f}/s   consume to store {consumes[-1]:,.0f}/s")
+            reads.append(
+                read_rate(bootstrap, topic, args.partitions, args.postings, args.max_poll_records)
+            )
+            consumes.append(
+                consume_rate(
+                    bootstrap, topic, args.postings, args.max_poll_records, args.session_timeout_ms
+                )
+            )
+            print(
+                f"run {run}: read+decode {reads[-1]:,.0f}/s   consume to store {consumes[-1]:,.0f}/s"
+            )
     read, consume = statistics.median(reads), statistics.median(consumes)
     print(f"\nmedian of {args.runs} runs, {args.postings:,} postings, SQLite:")
     print(f"  read + decode only:        {read:>10,.0f} messages/s")
-    print(f"  consume to stored events:  {consume:>10,.0f} messages/s  ({consume / read:.0%} of reading)")
+    print(
+        f"  consume to stored events:  {consume:>10,.0f} messages/s  ({consume / read:.0%} of reading)"
+    )
     return 0
 
 

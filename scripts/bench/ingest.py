@@ -45,17 +45,36 @@ def write_files(directory: Path, count: int) -> tuple[Path, Path]:
     clients, postings = directory / "clients.jsonl", directory / "postings.jsonl"
     with clients.open("w") as out:
         for c in range(CLIENTS):
-            out.write(json.dumps({
-                "type": "client.registered", "id": f"reg-{c}", "client_id": f"C{c}", "kind": "personal",
-                "branch_id": "B1", "registered_on": "2025-01-01", "name": f"Client {c}", "id_number": f"ID{c:08d}",
-            }) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "type": "client.registered",
+                        "id": f"reg-{c}",
+                        "client_id": f"C{c}",
+                        "kind": "personal",
+                        "branch_id": "B1",
+                        "registered_on": "2025-01-01",
+                        "name": f"Client {c}",
+                        "id_number": f"ID{c:08d}",
+                    }
+                )
+                + "\n"
+            )
     with postings.open("w") as out:
         for i in range(count):
-            out.write(json.dumps({
-                "type": "posting.booked", "id": f"post-{i}", "client_id": f"C{i % CLIENTS}",
-                "category": "loan_interest", "amount": f"{100 + i % 900}.{i % 100:02d}",
-                "value_date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
-            }) + "\n")
+            out.write(
+                json.dumps(
+                    {
+                        "type": "posting.booked",
+                        "id": f"post-{i}",
+                        "client_id": f"C{i % CLIENTS}",
+                        "category": "loan_interest",
+                        "amount": f"{100 + i % 900}.{i % 100:02d}",
+                        "value_date": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                    }
+                )
+                + "\n"
+            )
     return clients, postings
 
 
@@ -83,12 +102,16 @@ def ingest_rate(env: dict[str, str], files: tuple[Path, Path], count: int) -> tu
 # (primary key on originator id and version; on PostgreSQL also the notification id
 # sequence and its unique index) without anything of the ledger's.
 RAW_TABLE = "raw_baseline"
-SQLITE_RAW_DDL = (f"CREATE TABLE {RAW_TABLE} (originator_id TEXT, originator_version INTEGER, topic TEXT, "
-                  "state BLOB, PRIMARY KEY (originator_id, originator_version))")
-POSTGRES_RAW_DDL = (f"CREATE TABLE {{schema}}.{RAW_TABLE} (originator_id uuid NOT NULL, originator_version bigint "
-                    "NOT NULL, topic text, state bytea, notification_id bigserial, "
-                    "PRIMARY KEY (originator_id, originator_version))",
-                    f"CREATE UNIQUE INDEX {{schema}}_{RAW_TABLE}_nid ON {{schema}}.{RAW_TABLE} (notification_id)")
+SQLITE_RAW_DDL = (
+    f"CREATE TABLE {RAW_TABLE} (originator_id TEXT, originator_version INTEGER, topic TEXT, "
+    "state BLOB, PRIMARY KEY (originator_id, originator_version))"
+)
+POSTGRES_RAW_DDL = (
+    f"CREATE TABLE {{schema}}.{RAW_TABLE} (originator_id uuid NOT NULL, originator_version bigint "
+    "NOT NULL, topic text, state bytea, notification_id bigserial, "
+    "PRIMARY KEY (originator_id, originator_version))",
+    f"CREATE UNIQUE INDEX {{schema}}_{RAW_TABLE}_nid ON {{schema}}.{RAW_TABLE} (notification_id)",
+)
 POSTING_TOPIC = "domain.facts:Posting.Booked"
 
 
@@ -101,14 +124,18 @@ def raw_sqlite_rate(database: Path, events_table: str, count: int) -> float:
         connection.execute("PRAGMA journal_mode=WAL")
         data = connection.execute(
             f"SELECT originator_id, originator_version, topic, state FROM {events_table} WHERE topic = ? "
-            "ORDER BY rowid", (POSTING_TOPIC,)).fetchall()
+            "ORDER BY rowid",
+            (POSTING_TOPIC,),
+        ).fetchall()
         assert len(data) == count, (len(data), count)
         connection.execute(SQLITE_RAW_DDL)
         started = time.perf_counter()
         for start in range(0, count, DEFAULT_BATCH_SIZE):
             connection.execute("BEGIN")
-            connection.executemany(f"INSERT INTO {RAW_TABLE} VALUES (?, ?, ?, ?)",
-                                   data[start:start + DEFAULT_BATCH_SIZE])
+            connection.executemany(
+                f"INSERT INTO {RAW_TABLE} VALUES (?, ?, ?, ?)",
+                data[start : start + DEFAULT_BATCH_SIZE],
+            )
             connection.execute("COMMIT")
         return count / (time.perf_counter() - started)
     finally:
@@ -123,22 +150,29 @@ def raw_postgres_rate(schema: str, events_table: str, count: int) -> float:
     with psycopg.connect(_pg_conninfo(), autocommit=True) as connection:
         data = connection.execute(
             f"SELECT originator_id, originator_version, topic, state FROM {schema}.{events_table} "
-            "WHERE topic = %s ORDER BY notification_id", (POSTING_TOPIC,)).fetchall()
+            "WHERE topic = %s ORDER BY notification_id",
+            (POSTING_TOPIC,),
+        ).fetchall()
         assert len(data) == count, (len(data), count)
         for ddl in POSTGRES_RAW_DDL:
             connection.execute(ddl.format(schema=schema))
         started = time.perf_counter()
         for start in range(0, count, DEFAULT_BATCH_SIZE):
             with connection.transaction(), connection.cursor() as cursor:
-                cursor.executemany(f"INSERT INTO {schema}.{RAW_TABLE} (originator_id, originator_version, topic, "
-                                   "state) VALUES (%s, %s, %s, %s)", data[start:start + DEFAULT_BATCH_SIZE])
+                cursor.executemany(
+                    f"INSERT INTO {schema}.{RAW_TABLE} (originator_id, originator_version, topic, "
+                    "state) VALUES (%s, %s, %s, %s)",
+                    data[start : start + DEFAULT_BATCH_SIZE],
+                )
         return count / (time.perf_counter() - started)
 
 
 def _pg_conninfo() -> str:
-    return (f"dbname={POSTGRES_ENV['POSTGRES_DBNAME']} host={POSTGRES_ENV['POSTGRES_HOST']} "
-            f"port={POSTGRES_ENV['POSTGRES_PORT']} user={POSTGRES_ENV['POSTGRES_USER']} "
-            f"password='{POSTGRES_ENV['POSTGRES_PASSWORD']}'")
+    return (
+        f"dbname={POSTGRES_ENV['POSTGRES_DBNAME']} host={POSTGRES_ENV['POSTGRES_HOST']} "
+        f"port={POSTGRES_ENV['POSTGRES_PORT']} user={POSTGRES_ENV['POSTGRES_USER']} "
+        f"password='{POSTGRES_ENV['POSTGRES_PASSWORD']}'"
+    )
 
 
 def with_schema(run: Callable[[str], tuple[float, float]]) -> tuple[float, float]:
@@ -174,7 +208,9 @@ def measure(store: str, files: tuple[Path, Path], count: int) -> tuple[float, fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--postings", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stores", default="sqlite,postgres")
@@ -183,16 +219,21 @@ def main() -> None:
     results: dict[str, list[tuple[float, float]]] = {store: [] for store in stores}
     with tempfile.TemporaryDirectory() as tmp:
         files = write_files(Path(tmp), args.postings)
-        print(f"{args.postings} postings, {args.runs} runs, medians; load average at start "
-              f"{_load()}", flush=True)
+        print(
+            f"{args.postings} postings, {args.runs} runs, medians; load average at start {_load()}",
+            flush=True,
+        )
         # Runs alternate (ledger, raw, ledger, raw, ... and store after store within
         # each run), so a change in the shared machine's load falls on both sides.
         for run in range(1, args.runs + 1):
             for store in stores:
                 ledger, raw = measure(store, files, args.postings)
                 results[store].append((ledger, raw))
-                print(f"  run {run} {store:<8} ledger {ledger:>9,.0f}/s  raw {raw:>9,.0f}/s  "
-                      f"ratio {ledger / raw:.2f}  load {_load()}", flush=True)
+                print(
+                    f"  run {run} {store:<8} ledger {ledger:>9,.0f}/s  raw {raw:>9,.0f}/s  "
+                    f"ratio {ledger / raw:.2f}  load {_load()}",
+                    flush=True,
+                )
         print(f"{'store':<10} {'ledger postings/s':>18} {'raw inserts/s':>14} {'ratio':>7}")
         for store in stores:
             ledger = statistics.median(r[0] for r in results[store])

@@ -50,15 +50,43 @@ def messages(target_events: int) -> Iterator[dict[str, Any]]:
         return
     except ImportError:
         pass
-    yield {"type": "manager.hired", "id": "h1", "manager_id": "M1", "name": "M", "branch_id": "B",
-           "grade": "junior", "hired_on": "2024-01-01"}
-    yield {"type": "client.registered", "id": "c1", "client_id": "C1", "kind": "personal",
-           "branch_id": "B", "registered_on": "2024-01-01", "name": "C", "id_number": "X1234"}
-    yield {"type": "assignment.assigned", "id": "a1", "client_id": "C1", "manager_id": "M1",
-           "role": "primary", "origin": "acquired", "effective_on": "2024-01-01"}
+    yield {
+        "type": "manager.hired",
+        "id": "h1",
+        "manager_id": "M1",
+        "name": "M",
+        "branch_id": "B",
+        "grade": "junior",
+        "hired_on": "2024-01-01",
+    }
+    yield {
+        "type": "client.registered",
+        "id": "c1",
+        "client_id": "C1",
+        "kind": "personal",
+        "branch_id": "B",
+        "registered_on": "2024-01-01",
+        "name": "C",
+        "id_number": "X1234",
+    }
+    yield {
+        "type": "assignment.assigned",
+        "id": "a1",
+        "client_id": "C1",
+        "manager_id": "M1",
+        "role": "primary",
+        "origin": "acquired",
+        "effective_on": "2024-01-01",
+    }
     for i in range(target_events):
-        yield {"type": "posting.booked", "id": f"p{i}", "client_id": "C1", "category": "fee_income",
-               "amount": f"{i % 1000 + 1}.00", "value_date": f"2025-{i % 12 + 1:02d}-10"}
+        yield {
+            "type": "posting.booked",
+            "id": f"p{i}",
+            "client_id": "C1",
+            "category": "fee_income",
+            "amount": f"{i % 1000 + 1}.00",
+            "value_date": f"2025-{i % 12 + 1:02d}-10",
+        }
 
 
 # A fixed key: the store is sealed at every close, as a real one is, so that a rebuild
@@ -87,7 +115,9 @@ def raw_read(ledger: Ledger, page_size: int = DEFAULT_PAGE_SIZE) -> int:
     """Merely read every notification, in the loader's pages."""
     last, count = 0, 0
     while True:
-        page = ledger.recorder.select_notifications(start=last + 1, limit=page_size, inclusive_of_start=True)
+        page = ledger.recorder.select_notifications(
+            start=last + 1, limit=page_size, inclusive_of_start=True
+        )
         if not page:
             return count
         count += len(page)
@@ -123,8 +153,10 @@ def timed(runs: dict[str, Callable[[], Any]], repeat: int) -> dict[str, tuple[fl
             results[name] = run()
             walls[name].append(time.perf_counter() - started)
             cpus[name].append(_cpu_seconds() - cpu)
-    return {name: (statistics.median(walls[name]), statistics.median(cpus[name]), results[name])
-            for name in runs}
+    return {
+        name: (statistics.median(walls[name]), statistics.median(cpus[name]), results[name])
+        for name in runs
+    }
 
 
 def _cpu_seconds() -> float:
@@ -172,7 +204,9 @@ class BreakdownReadModel(ReadModel):
         self.conn = self.timed  # type: ignore[assignment]
 
     def _issue(self, closing_position: int) -> None:
-        self.timed._timed(self.ISSUING, lambda: super(BreakdownReadModel, self)._issue(closing_position))
+        self.timed._timed(
+            self.ISSUING, lambda: super(BreakdownReadModel, self)._issue(closing_position)
+        )
 
 
 def breakdown(ledger: Ledger, rm_path: Path) -> None:
@@ -186,8 +220,10 @@ def breakdown(ledger: Ledger, rm_path: Path) -> None:
         rm.close()
     seconds, calls = rm.timed.seconds, rm.timed.calls
     in_duckdb = sum(v for k, v in seconds.items() if k != BreakdownReadModel.ISSUING)
-    print(f"where a rebuild's loading thread spends its time (one rebuild, {wall:.2f} s; "
-          f"in DuckDB calls {in_duckdb:.2f} s, the rest is Python and waiting for the reading thread):")
+    print(
+        f"where a rebuild's loading thread spends its time (one rebuild, {wall:.2f} s; "
+        f"in DuckDB calls {in_duckdb:.2f} s, the rest is Python and waiting for the reading thread):"
+    )
     for kind, spent in sorted(seconds.items(), key=lambda item: -item[1])[:12]:
         print(f"  {spent:7.2f} s  {calls[kind]:5,} calls  {kind}")
 
@@ -197,8 +233,11 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--breakdown", action="store_true",
-                        help="one more rebuild, timed statement by statement on the loading thread")
+    parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="one more rebuild, timed statement by statement on the loading thread",
+    )
     args = parser.parse_args()
     directory = args.data_dir or Path(f"var/bench-projections-{args.events}")
     directory.mkdir(parents=True, exist_ok=True)
@@ -210,8 +249,14 @@ def main() -> None:
         with ReadModel(rm_path) as rm:
             return rm.rebuild(ledger)
 
-    log = timed({"raw": lambda: raw_read(ledger), "columns": lambda: loader_read(ledger),
-                 "rebuild": rebuild}, args.repeat)
+    log = timed(
+        {
+            "raw": lambda: raw_read(ledger),
+            "columns": lambda: loader_read(ledger),
+            "rebuild": rebuild,
+        },
+        args.repeat,
+    )
     (read_s, read_cpu, count), (columns_s, columns_cpu, _) = log["raw"], log["columns"]
     rebuild_s, rebuild_cpu, _ = log["rebuild"]
     rm = ReadModel(rm_path)
@@ -219,29 +264,50 @@ def main() -> None:
     closed = rm.conn.execute("SELECT count(*) FROM periods_closed").fetchone()
     latest = rm.conn.execute("SELECT max(strftime(value_date, '%Y-%m')) FROM postings").fetchone()
     month = latest[0] if latest else "2026-01"
-    pay = timed({"issued": lambda: statements(rm, month),
-                 "restated": lambda: statements(rm, month, restated=True)}, args.repeat)
+    pay = timed(
+        {
+            "issued": lambda: statements(rm, month),
+            "restated": lambda: statements(rm, month, restated=True),
+        },
+        args.repeat,
+    )
     (month_s, _, rows), (restated_s, _, _) = pay["issued"], pay["restated"]
     rm.close()
 
-    print(f"events in the log: {count:,} (last position {events:,}); months closed: {closed[0] if closed else 0}")
-    print(f"medians of {args.repeat} rounds, each running the raw read, the loader read and a rebuild in turn")
+    print(
+        f"events in the log: {count:,} (last position {events:,}); months closed: {closed[0] if closed else 0}"
+    )
+    print(
+        f"medians of {args.repeat} rounds, each running the raw read, the loader read and a rebuild in turn"
+    )
     print(f"{'':34} {'seconds':>9} {'events/s':>12} {'vs raw read':>12} {'CPU s':>8}")
-    print(f"{'raw read (select_notifications)':34} {read_s:9.2f} {count / read_s:12,.0f} {1:12.2f} "
-          f"{read_cpu:8.2f}")
-    print(f"{'  the loader read into Arrow':34} {columns_s:9.2f} {count / columns_s:12,.0f} "
-          f"{columns_s / read_s:12.2f} {columns_cpu:8.2f}")
-    print(f"{'rebuild (drop + replay)':34} {rebuild_s:9.2f} {count / rebuild_s:12,.0f} "
-          f"{rebuild_s / read_s:12.2f} {rebuild_cpu:8.2f}")
+    print(
+        f"{'raw read (select_notifications)':34} {read_s:9.2f} {count / read_s:12,.0f} {1:12.2f} "
+        f"{read_cpu:8.2f}"
+    )
+    print(
+        f"{'  the loader read into Arrow':34} {columns_s:9.2f} {count / columns_s:12,.0f} "
+        f"{columns_s / read_s:12.2f} {columns_cpu:8.2f}"
+    )
+    print(
+        f"{'rebuild (drop + replay)':34} {rebuild_s:9.2f} {count / rebuild_s:12,.0f} "
+        f"{rebuild_s / read_s:12.2f} {rebuild_cpu:8.2f}"
+    )
     print(f"{'  rebuild / the loader read':34} {'':9} {'':12} {rebuild_s / columns_s:12.2f}")
     print(f"{'statements ' + str(month) + ' (' + str(len(rows)) + ' managers)':34} {month_s:9.2f}")
     print(f"{'  restated':34} {restated_s:9.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    print(f"peak memory of this process (all of the above; the rebuild is the largest): {peak:,} MiB")
-    print(f"aims: rebuild >= 130,000 events/s ({'met' if count / rebuild_s >= 130_000 else 'NOT met'}), "
-          f"<= 1.5x raw read ({'met' if rebuild_s / read_s <= 1.5 else 'NOT met'}), "
-          f"a month's statements < 1 s ({'met' if month_s < 1 else 'NOT met'})")
-    print(f"CPU s: user and system time of every thread of this process ({os.cpu_count()} cores here)")
+    print(
+        f"peak memory of this process (all of the above; the rebuild is the largest): {peak:,} MiB"
+    )
+    print(
+        f"aims: rebuild >= 130,000 events/s ({'met' if count / rebuild_s >= 130_000 else 'NOT met'}), "
+        f"<= 1.5x raw read ({'met' if rebuild_s / read_s <= 1.5 else 'NOT met'}), "
+        f"a month's statements < 1 s ({'met' if month_s < 1 else 'NOT met'})"
+    )
+    print(
+        f"CPU s: user and system time of every thread of this process ({os.cpu_count()} cores here)"
+    )
     if args.breakdown:
         breakdown(ledger, rm_path)
 

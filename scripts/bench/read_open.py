@@ -43,9 +43,14 @@ def main() -> None:
             after.append(time.perf_counter() - started)
     finally:
         ledger.close()
-    for name, seconds in (("read-write open + catch-up (before)", before), ("ReadModelAccess.read() (after)", after)):
-        print(f"{name}: median {statistics.median(seconds) * 1000:.0f} ms, "
-              f"min {min(seconds) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms ({runs} runs)")
+    for name, seconds in (
+        ("read-write open + catch-up (before)", before),
+        ("ReadModelAccess.read() (after)", after),
+    ):
+        print(
+            f"{name}: median {statistics.median(seconds) * 1000:.0f} ms, "
+            f"min {min(seconds) * 1000:.0f} ms, max {max(seconds) * 1000:.0f} ms ({runs} runs)"
+        )
 
 
 if __name__ == "__main__":

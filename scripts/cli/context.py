@@ -44,8 +44,11 @@ class Context:
         if self._ledger is None:
             from domain.store_settings import open_ledger
 
-            self._ledger = open_ledger(ledger_env(self.data_dir, create=self.creates_store),
-                                       create=self.creates_store, sealer=sealer_for(self.data_dir))
+            self._ledger = open_ledger(
+                ledger_env(self.data_dir, create=self.creates_store),
+                create=self.creates_store,
+                sealer=sealer_for(self.data_dir),
+            )
         return self._ledger
 
     @property

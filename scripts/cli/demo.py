@@ -44,8 +44,14 @@ TOP_UNATTRIBUTED = 5
 # The order in which the demo shows a departure audit's findings: what an internal
 # auditor would raise first (broken handover controls) before what only needs a look.
 SEVERITY = (
-    "client_still_held", "handover_unwitnessed", "handover_unfiled", "released_without_handover",
-    "reversal_after_close", "large_outflow", "moved_in_near_month_end", "grade_fit_mismatch",
+    "client_still_held",
+    "handover_unwitnessed",
+    "handover_unfiled",
+    "released_without_handover",
+    "reversal_after_close",
+    "large_outflow",
+    "moved_in_near_month_end",
+    "grade_fit_mismatch",
     "unattributed_postings",
 )
 
@@ -70,17 +76,38 @@ def _size(_: click.Context, __: click.Parameter, value: str) -> str:
 
 
 @click.command("generate")
-@click.option("--seed", type=int, default=7, show_default=True, help="Random seed: same seed, same bytes.")
-@click.option("--size", default="small", show_default=True, callback=_size,
-              help=f"{', '.join(SIZES)}, or a target message count.")
-@click.option("--out", type=SafePath(dir_okay=False, path_type=Path), default=None,
-              help="JSON Lines file to write (default bank.jsonl when --bootstrap is not given).")
+@click.option(
+    "--seed", type=int, default=7, show_default=True, help="Random seed: same seed, same bytes."
+)
+@click.option(
+    "--size",
+    default="small",
+    show_default=True,
+    callback=_size,
+    help=f"{', '.join(SIZES)}, or a target message count.",
+)
+@click.option(
+    "--out",
+    type=SafePath(dir_okay=False, path_type=Path),
+    default=None,
+    help="JSON Lines file to write (default bank.jsonl when --bootstrap is not given).",
+)
 @force_option
-@click.option("--bootstrap", type=HOST_PORT, default=None, help="Produce to Kafka at HOST:PORT instead of writing a file.")
-@click.option("--prefix", type=IDENT, default=None,
-              help="Topic prefix with --bootstrap (default rmledger: rmledger.postings, ...).")
-def generate_command(seed: int, size: str, out: Path | None, force: bool, bootstrap: str | None,
-                     prefix: str | None) -> None:
+@click.option(
+    "--bootstrap",
+    type=HOST_PORT,
+    default=None,
+    help="Produce to Kafka at HOST:PORT instead of writing a file.",
+)
+@click.option(
+    "--prefix",
+    type=IDENT,
+    default=None,
+    help="Topic prefix with --bootstrap (default rmledger: rmledger.postings, ...).",
+)
+def generate_command(
+    seed: int, size: str, out: Path | None, force: bool, bootstrap: str | None, prefix: str | None
+) -> None:
     """Write a deterministic synthetic bank as JSON Lines, or produce it to Kafka."""
     started = time.perf_counter()
     if bootstrap is not None:
@@ -90,8 +117,10 @@ def generate_command(seed: int, size: str, out: Path | None, force: bool, bootst
         from consumers.topics import DEFAULT_PREFIX
 
         count = produce_messages(bootstrap, generate(seed, size), prefix or DEFAULT_PREFIX)
-        click.echo(f"produced {count} messages to {bootstrap} (topics {prefix or DEFAULT_PREFIX}.*) "
-                   f"in {time.perf_counter() - started:.1f} s")
+        click.echo(
+            f"produced {count} messages to {bootstrap} (topics {prefix or DEFAULT_PREFIX}.*) "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
         return
     if prefix is not None:
         raise click.UsageError("--prefix goes with --bootstrap")
@@ -99,7 +128,9 @@ def generate_command(seed: int, size: str, out: Path | None, force: bool, bootst
     check_target(path, current_data_dir(), force)
     with replacing(path, force) as temp:
         count = write_jsonl(temp, seed, size)
-    click.echo(f"wrote {count} messages to {terminal(str(path))} in {time.perf_counter() - started:.1f} s")
+    click.echo(
+        f"wrote {count} messages to {terminal(str(path))} in {time.perf_counter() - started:.1f} s"
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -115,10 +146,13 @@ def prepare_directory(directory: Path) -> None:
         if any(directory.iterdir()) and not (directory / MARKER).exists():
             raise click.ClickException(
                 f"{directory} is not empty and was not made by `rmledger demo`: "
-                "the demo will not wipe it; move it away or give another --data-dir")
+                "the demo will not wipe it; move it away or give another --data-dir"
+            )
         shutil.rmtree(directory)
     directory.mkdir(parents=True)
-    (directory / MARKER).write_text("made by `rmledger demo`; the next demo with this seed wipes it\n")
+    (directory / MARKER).write_text(
+        "made by `rmledger demo`; the next demo with this seed wipes it\n"
+    )
 
 
 @dataclass
@@ -185,10 +219,14 @@ def show_pay(conn: Any, period: str, directory: Path, shown: Shown) -> None:
     total = sum((r["total"] for r in rows), Decimal("0"))
     performance = sum((r["performance_paid"] for r in rows), Decimal("0"))
     clawbacks = [r for r in rows if r["clawback_carried"] > 0]
-    click.echo(f"{len(rows)} statements; total pay {total}, of which performance pay {performance}; "
-               f"{len(clawbacks)} manager(s) carry a clawback into the next month")
+    click.echo(
+        f"{len(rows)} statements; total pay {total}, of which performance pay {performance}; "
+        f"{len(clawbacks)} manager(s) carry a clawback into the next month"
+    )
     if rows:
-        shown.top_manager = max(rows, key=lambda r: (r["performance_paid"], r["manager_id"]))["manager_id"]
+        shown.top_manager = max(rows, key=lambda r: (r["performance_paid"], r["manager_id"]))[
+            "manager_id"
+        ]
         chart = directory / f"pay-{period}.png"
         pay_chart(rows, period, chart)
         click.echo(f"chart: {chart.resolve()}")
@@ -200,20 +238,31 @@ def show_sign_offs_and_disputes(conn: Any, as_of: date) -> None:
     from projections.audit.disputes import disputes_on
 
     closed = conn.execute("SELECT count(*) FROM periods_closed").fetchone()[0]
-    orders = Counter(" > ".join(roles) for (roles,) in conn.execute(
-        "SELECT list(role ORDER BY position) FROM period_approvals GROUP BY period").fetchall())
+    orders = Counter(
+        " > ".join(roles)
+        for (roles,) in conn.execute(
+            "SELECT list(role ORDER BY position) FROM period_approvals GROUP BY period"
+        ).fetchall()
+    )
     signed = sum(orders.values())
     how = "; ".join(f"{n} by {order}" for order, n in sorted(orders.items()))
-    acknowledged = conn.execute("SELECT count(*), count(DISTINCT manager_id) FROM plan_acknowledgements").fetchone()
-    click.echo(f"months signed off before their close: {signed} of {closed}" + (f" ({how})" if how else "")
-               + f"; plan versions acknowledged {acknowledged[0]} time(s) by {acknowledged[1]} manager(s)")
+    acknowledged = conn.execute(
+        "SELECT count(*), count(DISTINCT manager_id) FROM plan_acknowledgements"
+    ).fetchone()
+    click.echo(
+        f"months signed off before their close: {signed} of {closed}"
+        + (f" ({how})" if how else "")
+        + f"; plan versions acknowledged {acknowledged[0]} time(s) by {acknowledged[1]} manager(s)"
+    )
     disputes = disputes_on(conn, as_of)
     outcomes = Counter(d["outcome"] for d in disputes)
     upheld = sum((d["amount"] for d in disputes if d["amount"] is not None), Decimal("0"))
     overdue = sum(1 for d in disputes if d["overdue"])
-    click.echo(f"{counted(len(disputes), 'dispute')} of issued statements by {as_of.isoformat()}: "
-               f"{outcomes['upheld']} upheld (for {upheld:.2f} in all), {outcomes['rejected']} rejected, "
-               f"{outcomes['open']} open, {overdue} of them overdue")
+    click.echo(
+        f"{counted(len(disputes), 'dispute')} of issued statements by {as_of.isoformat()}: "
+        f"{outcomes['upheld']} upheld (for {upheld:.2f} in all), {outcomes['rejected']} rejected, "
+        f"{outcomes['open']} open, {overdue} of them overdue"
+    )
 
 
 def pay_chart(rows: list[dict[str, Any]], period: str, path: Path) -> None:
@@ -227,8 +276,12 @@ def pay_chart(rows: list[dict[str, Any]], period: str, path: Path) -> None:
     def yuan(row: dict[str, Any], key: str) -> float:
         return float(row[key])
 
-    parts = (("base salary", "base_salary", "#4a5568"), ("post salary", "post_salary", "#a0aec0"),
-             ("performance pay paid", "performance_paid", "#dd6b20"), ("awards", "awards", "#38a169"))
+    parts = (
+        ("base salary", "base_salary", "#4a5568"),
+        ("post salary", "post_salary", "#a0aec0"),
+        ("performance pay paid", "performance_paid", "#dd6b20"),
+        ("awards", "awards", "#38a169"),
+    )
     managers = [r["manager_id"] for r in rows]
     fig, ax = plt.subplots(figsize=(10, 4.2), dpi=110)
     bottom = [0.0] * len(rows)
@@ -238,8 +291,17 @@ def pay_chart(rows: list[dict[str, Any]], period: str, path: Path) -> None:
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     clawed = [i for i, r in enumerate(rows) if r["clawback_carried"] > 0]
     for i in clawed:
-        ax.annotate("clawback\ncarried", (i, bottom[i]), ha="center", va="bottom", fontsize=7, color="#c53030")
-    ax.set_title(f"Pay statements {period} by manager (as issued at the month's close)", fontsize=11)
+        ax.annotate(
+            "clawback\ncarried",
+            (i, bottom[i]),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+            color="#c53030",
+        )
+    ax.set_title(
+        f"Pay statements {period} by manager (as issued at the month's close)", fontsize=11
+    )
     ax.set_ylabel("CNY")
     ax.tick_params(axis="x", rotation=60, labelsize=8)
     ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
@@ -257,14 +319,20 @@ def show_tiers(conn: Any, as_of: date, shown: Shown) -> None:
     tiers = Counter(r["tier"] for r in rows)
     levels = Counter(r["maintenance_level"] for r in rows)
     heading(f"Client tiers on {as_of.isoformat()}")
-    click.echo(f"{counted(len(rows), 'client')}: " + ", ".join(f"{t} {tiers[t]}" for t in tier_rules.TIERS)
-               + "; maintained at: " + ", ".join(f"{m} {levels[m]}" for m in tier_rules.MAINTENANCE_LEVELS))
+    click.echo(
+        f"{counted(len(rows), 'client')}: "
+        + ", ".join(f"{t} {tiers[t]}" for t in tier_rules.TIERS)
+        + "; maintained at: "
+        + ", ".join(f"{m} {levels[m]}" for m in tier_rules.MAINTENANCE_LEVELS)
+    )
     vips = [r for r in rows if r["tier"] == "vip"]
     if vips:
         top = max(vips, key=lambda r: (r["aum"], r["client_id"]))
         shown.client = top["client_id"]
-        click.echo(f"largest VIP by assets: {top['client_id']} (AUM {top['aum']:.2f}, "
-                   f"criteria {', '.join(top['criteria_met'])})")
+        click.echo(
+            f"largest VIP by assets: {top['client_id']} (AUM {top['aum']:.2f}, "
+            f"criteria {', '.join(top['criteria_met'])})"
+        )
     elif rows:
         shown.client = rows[0]["client_id"]
 
@@ -274,15 +342,24 @@ def choose_departure(conn: Any) -> tuple[str, dict[str, Any]] | None:
     a manager with only a departure request when nobody has left yet."""
     from projections.audit.departure import departure_audit
 
-    ids = [r[0] for r in conn.execute("SELECT manager_id FROM departures ORDER BY manager_id").fetchall()]
+    ids = [
+        r[0]
+        for r in conn.execute("SELECT manager_id FROM departures ORDER BY manager_id").fetchall()
+    ]
     if not ids:
-        ids = [r[0] for r in conn.execute(
-            "SELECT DISTINCT manager_id FROM departure_requests ORDER BY manager_id").fetchall()]
+        ids = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT manager_id FROM departure_requests ORDER BY manager_id"
+            ).fetchall()
+        ]
     best: tuple[str, dict[str, Any]] | None = None
     for manager_id in ids:
         report = departure_audit(conn, manager_id)
         if best is None or (len(report["findings"]), len(report["book"])) > (
-                len(best[1]["findings"]), len(best[1]["book"])):
+            len(best[1]["findings"]),
+            len(best[1]["book"]),
+        ):
             best = (manager_id, report)
     return best
 
@@ -310,14 +387,18 @@ def show_findings(conn: Any, directory: Path, shown: Shown) -> None:
     else:
         manager_id, report = chosen
         m, dep = report["manager"], report["departure"]
-        heading(f"Departure audit of {manager_id} ({m['name']}, {m['grade_at_departure']}, "
-                f"{dep['kind']}, last day {dep['last_day']})")
+        heading(
+            f"Departure audit of {manager_id} ({m['name']}, {m['grade_at_departure']}, "
+            f"{dep['kind']}, last day {dep['last_day']})"
+        )
         handed = sum(1 for b in report["book"] if b["left"]["how"] == "handover")
         loans = report["loans"]
-        click.echo(f"book at the request: {len(report['book'])} role(s), {handed} handed over; "
-                   f"approvals complete: {'yes' if report['approvals']['complete'] else 'NO'}; "
-                   f"loans {loans['total_balance']} (non-performing {loans['non_performing_balance']}); "
-                   f"clawback still owed {report['pay']['clawback_owed']}")
+        click.echo(
+            f"book at the request: {len(report['book'])} role(s), {handed} handed over; "
+            f"approvals complete: {'yes' if report['approvals']['complete'] else 'NO'}; "
+            f"loans {loans['total_balance']} (non-performing {loans['non_performing_balance']}); "
+            f"clawback still owed {report['pay']['clawback_owed']}"
+        )
         findings = sorted(report["findings"], key=_severity)
         counts = ", ".join(f"{kind} {n}" for kind, n in report["finding_counts"].items()) or "none"
         click.echo(f"findings: {counts}")
@@ -329,7 +410,9 @@ def show_findings(conn: Any, directory: Path, shown: Shown) -> None:
         html.write_text(render(report, "html"), encoding="utf-8")
         shown.audited = Audited(manager_id, report, html)
         click.echo(f"departure audit (HTML): {html.resolve()}")
-        click.echo(f"  computed at event-log position {report['position']}, sha256 {report['sha256']}")
+        click.echo(
+            f"  computed at event-log position {report['position']}, sha256 {report['sha256']}"
+        )
 
     lines = unattributed(conn)
     heading("Postings nobody is paid for (dates with no primary manager)")
@@ -355,7 +438,9 @@ def program_name() -> str:
     it), so that the printed commands run exactly as printed."""
     installed = Path(sys.executable).parent / "rmledger"
     found = shutil.which("rmledger")
-    if not installed.exists() or (found is not None and Path(found).resolve() == installed.resolve()):
+    if not installed.exists() or (
+        found is not None and Path(found).resolve() == installed.resolve()
+    ):
         return "rmledger"
     try:
         return shlex.quote(str(installed.relative_to(Path.cwd())))
@@ -368,7 +453,9 @@ def show_users(directory: Path, users: list[DemoUser]) -> None:
     base = f"{program_name()} --data-dir {shlex.quote(str(directory))}"
     heading("Users of the web application (passwords shown once)")
     for user in users:
-        click.echo(f"  {user.username:<17} {user.role:<19} {terminal(user.bound):<16} {user.password}")
+        click.echo(
+            f"  {user.username:<17} {user.role:<19} {terminal(user.bound):<16} {user.password}"
+        )
     click.echo(f"a bearer token for one of them: {base} users token {users[0].username}")
     click.echo(f"serve the demo: {base} serve --port 8000   (then http://127.0.0.1:8000/api/v1/me)")
 
@@ -381,31 +468,50 @@ def next_commands(directory: Path, shown: Shown) -> list[str]:
         out.append(f"{base} pay --period {shown.period}")
         if shown.top_manager:
             out.append(f"{base} pay explain --manager {shown.top_manager} --period {shown.period}")
-            out.append(f"{base} pay --period {shown.period} --manager {shown.top_manager} --restated --json")
+            out.append(
+                f"{base} pay --period {shown.period} --manager {shown.top_manager} --restated --json"
+            )
     if shown.as_of:
-        out.append(f"{base} tiers --as-of {shown.as_of.isoformat()}"
-                   + (f" --client {shown.client}" if shown.client else ""))
+        out.append(
+            f"{base} tiers --as-of {shown.as_of.isoformat()}"
+            + (f" --client {shown.client}" if shown.client else "")
+        )
     if shown.audited:
         mid = shown.audited.manager_id
         out.append(f"{base} audit history --manager {mid}")
         out.append(f"{base} audit departure --manager {mid} --format md")
-    out.append(f"{base} sql " + shlex.quote(
-        "SELECT period, count(*) AS statements, sum(total) AS paid FROM statements_issued "
-        "GROUP BY period ORDER BY period"))
+    out.append(
+        f"{base} sql "
+        + shlex.quote(
+            "SELECT period, count(*) AS statements, sum(total) AS paid FROM statements_issued "
+            "GROUP BY period ORDER BY period"
+        )
+    )
     out.append(f"{base} periods   # each month's sign-offs")
-    out.append(f"{base} sql " + shlex.quote(
-        "SELECT dispute_id, manager_id, period, opened_on, outcome, amount, resolved_on FROM disputes "
-        "ORDER BY opened_on"))
+    out.append(
+        f"{base} sql "
+        + shlex.quote(
+            "SELECT dispute_id, manager_id, period, opened_on, outcome, amount, resolved_on FROM disputes "
+            "ORDER BY opened_on"
+        )
+    )
     out.append(f"{base} verify")
-    out.append(f"{base} ingest {shlex.quote(str(directory / 'bank.jsonl'))}   # again: every line a duplicate")
+    out.append(
+        f"{base} ingest {shlex.quote(str(directory / 'bank.jsonl'))}   # again: every line a duplicate"
+    )
     out.append(f"{base} rebuild")
     return out
 
 
 @click.command()
 @click.option("--seed", type=int, default=7, show_default=True, help="Seed of the synthetic bank.")
-@click.option("--size", default="small", show_default=True, callback=_size,
-              help=f"{', '.join(SIZES)}, or a target message count (tiny is for tests).")
+@click.option(
+    "--size",
+    default="small",
+    show_default=True,
+    callback=_size,
+    help=f"{', '.join(SIZES)}, or a target message count (tiny is for tests).",
+)
 @click.pass_obj
 def demo(ctx: Context, seed: int, size: str) -> None:
     """Build a synthetic bank in <data-dir>/demo-<seed> (wiped first) and show its pay and audits.
@@ -429,9 +535,11 @@ def demo(ctx: Context, seed: int, size: str) -> None:
     prepare_directory(directory)
     source = directory / "bank.jsonl"
     spec = size_spec(size)
-    click.echo(f"rmledger demo: a synthetic bank (seed {seed}, size {size}: {spec.branches} branch(es), "
-               f"{spec.managers} managers and {spec.clients} clients at the start, {spec.months} months "
-               f"from {spec.start.isoformat()}) in {directory}")
+    click.echo(
+        f"rmledger demo: a synthetic bank (seed {seed}, size {size}: {spec.branches} branch(es), "
+        f"{spec.managers} managers and {spec.clients} clients at the start, {spec.months} months "
+        f"from {spec.start.isoformat()}) in {directory}"
+    )
     count = write_jsonl(source, seed, size)
     click.echo(f"generated {count:,} messages into {source} ({watch.lap('generate'):.1f} s)")
 
@@ -439,14 +547,20 @@ def demo(ctx: Context, seed: int, size: str) -> None:
     # encrypted when the shell sets CIPHER_KEY (the library reads it from the process
     # environment anyway), with the key checked like every command's.
     cipher = {name: os.environ[name] for name in ("CIPHER_KEY",) if os.environ.get(name)}
-    demo_ctx = Context(directory, ledger=open_ledger(ledger_env(directory, cipher), create=True,
-                                                     sealer=sealer_for(directory)))
+    demo_ctx = Context(
+        directory,
+        ledger=open_ledger(
+            ledger_env(directory, cipher), create=True, sealer=sealer_for(directory)
+        ),
+    )
     try:
         summary = run_ingest(demo_ctx, (source,), 2000, show_progress=True)
         print_summary(summary)
         click.echo(f"ingested in {watch.lap('ingest'):.1f} s")
         if summary.rejected:
-            raise click.ClickException("the generator's messages should all be accepted: see the rejections above")
+            raise click.ClickException(
+                "the generator's messages should all be accepted: see the rejections above"
+            )
         users = add_demo_users(demo_ctx.ledger, *first_manager(source))
         watch.lap("users")
 
@@ -454,8 +568,10 @@ def demo(ctx: Context, seed: int, size: str) -> None:
         try:
             events = conn.execute("SELECT count(*), max(position) FROM events").fetchone()
             assert events is not None
-            click.echo(f"read model (DuckDB) caught up: {events[0]:,} events to position {events[1]:,} "
-                       f"({watch.lap('read model'):.1f} s)")
+            click.echo(
+                f"read model (DuckDB) caught up: {events[0]:,} events to position {events[1]:,} "
+                f"({watch.lap('read model'):.1f} s)"
+            )
             shown.period = last_closed_month(conn)
             if shown.period is None:
                 click.echo("no month was closed in this bank: no issued pay statements to show")

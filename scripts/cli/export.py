@@ -22,18 +22,26 @@ def _check_out_dir(out: Path, data_dir: Path, force: bool) -> None:
     export in it is replaced only with --force."""
     home, target = data_dir.resolve(), out.resolve()
     if target == home or home in target.parents:
-        raise click.BadParameter(f"{str(out)!r} is in the data directory: export elsewhere", param_hint="'--out'")
+        raise click.BadParameter(
+            f"{str(out)!r} is in the data directory: export elsewhere", param_hint="'--out'"
+        )
     if out.exists() and not out.is_dir():
         raise click.BadParameter(f"{str(out)!r} is a file, not a directory", param_hint="'--out'")
     if out.is_dir() and any(out.iterdir()) and not force:
-        raise click.BadParameter(f"{str(out)!r} is not empty: give --force to replace the export in it",
-                                 param_hint="'--out'")
+        raise click.BadParameter(
+            f"{str(out)!r} is not empty: give --force to replace the export in it",
+            param_hint="'--out'",
+        )
 
 
 @click.command("export")
-@click.option("--out", type=SafePath(file_okay=False, path_type=Path), required=True,
-              help="Directory for the Parquet files and manifest.json (created; an earlier export in it "
-                   "replaced only with --force).")
+@click.option(
+    "--out",
+    type=SafePath(file_okay=False, path_type=Path),
+    required=True,
+    help="Directory for the Parquet files and manifest.json (created; an earlier export in it "
+    "replaced only with --force).",
+)
 @force_option
 @click.pass_obj
 def export(ctx: Context, out: Path, force: bool) -> None:
@@ -56,8 +64,10 @@ def export(ctx: Context, out: Path, force: bool) -> None:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     rows = sum(manifest["tables"].values())
-    click.echo(f"exported {len(manifest['tables'])} tables ({rows:,} rows) at event-log position "
-               f"{manifest['position']} to {terminal(str(out))}")
+    click.echo(
+        f"exported {len(manifest['tables'])} tables ({rows:,} rows) at event-log position "
+        f"{manifest['position']} to {terminal(str(out))}"
+    )
 
 
 COMMANDS: list[click.Command] = [export]

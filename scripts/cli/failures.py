@@ -77,15 +77,22 @@ def explain(error: BaseException, where: str) -> str | None:
         if isinstance(e, sqlite3.Error):
             text = str(e).lower()
             if where and os.path.isdir(where) and not os.access(where, os.W_OK):
-                return f"the data directory {where} is not writable (permissions or a read-only mount)"
+                return (
+                    f"the data directory {where} is not writable (permissions or a read-only mount)"
+                )
             for needle, sentence in _SQLITE_ERRORS.items():
                 if needle in text:
                     return f"{sentence} (data directory {where})"
-        if type(e).__module__.startswith("psycopg") and type(e).__name__ in ("OperationalError", "ConnectionTimeout"):
+        if type(e).__module__.startswith("psycopg") and type(e).__name__ in (
+            "OperationalError",
+            "ConnectionTimeout",
+        ):
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             return f"cannot reach the PostgreSQL server: {first} (check the POSTGRES_* settings)"
         if type(e).__module__.startswith("kafka") and type(e).__name__ in _KAFKA_UNREACHABLE:
-            return f"cannot reach the Kafka broker: {e} (check --bootstrap and that the broker is up)"
+            return (
+                f"cannot reach the Kafka broker: {e} (check --bootstrap and that the broker is up)"
+            )
         if "duckdb" in type(e).__module__:
             text = str(e).lower()
             for needle, reason in _DUCKDB_ERRORS.items():
@@ -116,7 +123,7 @@ def hoist_group_options(args: list[str], names: tuple[str, ...] = ("--data-dir",
         if arg in names:
             if i + 1 == len(args):
                 raise click.UsageError(f"Option '{arg}' requires an argument.")
-            front += args[i:i + 2]
+            front += args[i : i + 2]
             i += 2
             continue
         if any(arg.startswith(name + "=") for name in names):
@@ -135,8 +142,13 @@ class RmledgerGroup(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         return super().parse_args(ctx, hoist_group_options(args))
 
-    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None,
-                     **extra: Any) -> click.Context:
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
         try:
             return super().make_context(info_name, args, parent, **extra)
         except click.ClickException as error:

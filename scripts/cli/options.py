@@ -59,13 +59,19 @@ def timestamp_value(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value
     try:
-        moment = datetime.fromisoformat(value) if isinstance(value, str) and value[:1].isdigit() else None
+        moment = (
+            datetime.fromisoformat(value)
+            if isinstance(value, str) and value[:1].isdigit()
+            else None
+        )
     except ValueError:
         moment = None
     if moment is None:
         raise ValueError(f"{_shown(value)} is not a timestamp like 2026-03-31T18:00:00+08:00")
     if moment.tzinfo is None:
-        raise ValueError(f"{_shown(value)} has no time zone: give one, e.g. 2026-03-31T18:00:00+08:00")
+        raise ValueError(
+            f"{_shown(value)} has no time zone: give one, e.g. 2026-03-31T18:00:00+08:00"
+        )
     return moment
 
 
@@ -91,7 +97,9 @@ def position_value(value: Any) -> int:
     except ValueError:
         number = -1
     if not 0 <= number <= MAX_POSITION:
-        raise ValueError(f"{_shown(value)} is not an event-log position (a whole number from 0 to {MAX_POSITION})")
+        raise ValueError(
+            f"{_shown(value)} is not an event-log position (a whole number from 0 to {MAX_POSITION})"
+        )
     return number
 
 
@@ -128,7 +136,9 @@ class Timestamp(click.ParamType):
 
     name = "TIMESTAMP"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
         try:
             return timestamp_value(value)
         except ValueError as error:
@@ -156,8 +166,11 @@ class HostPort(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value)
-        if _HOST_PORT.match(text) and not CONTROL.search(text) and all(
-                0 < int(part.rsplit(":", 1)[1]) < 65536 for part in text.split(",")):
+        if (
+            _HOST_PORT.match(text)
+            and not CONTROL.search(text)
+            and all(0 < int(part.rsplit(":", 1)[1]) < 65536 for part in text.split(","))
+        ):
             return text
         self.fail(f"{_shown(text)} is not HOST:PORT, e.g. 127.0.0.1:9092", param, ctx)
 
@@ -186,13 +199,19 @@ class Seconds(click.ParamType):
     def __init__(self, minimum: float = 0.0) -> None:
         self.minimum = minimum
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         try:
             number = float(value)
         except (TypeError, ValueError):
             self.fail(f"{_shown(value)} is not a number of seconds", param, ctx)
         if not math.isfinite(number) or number < self.minimum:
-            self.fail(f"{_shown(value)} is not a number of seconds of {self.minimum:g} or more", param, ctx)
+            self.fail(
+                f"{_shown(value)} is not a number of seconds of {self.minimum:g} or more",
+                param,
+                ctx,
+            )
         return number
 
 

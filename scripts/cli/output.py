@@ -31,8 +31,11 @@ def _protected(directory: Path) -> list[Path]:
     """The data directory's own files that exist now."""
     if not directory.is_dir():
         return []
-    return [p for p in directory.iterdir()
-            if p.name.startswith(_PROTECTED_PREFIXES) or p.name.endswith(_PROTECTED_SUFFIXES)]
+    return [
+        p
+        for p in directory.iterdir()
+        if p.name.startswith(_PROTECTED_PREFIXES) or p.name.endswith(_PROTECTED_SUFFIXES)
+    ]
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -49,18 +52,29 @@ def check_target(path: Path, data_dir: Path | None, force: bool, option: str = "
         home = data_dir.resolve()
         target = path.resolve()
         if target == home or _same(path, data_dir):
-            raise click.BadParameter(f"{str(path)!r} is the data directory", param_hint=f"'{option}'")
-        own = target.parent == home and (target.name.startswith(_PROTECTED_PREFIXES + ("events.",))
-                                         or target.name.endswith(_PROTECTED_SUFFIXES))
+            raise click.BadParameter(
+                f"{str(path)!r} is the data directory", param_hint=f"'{option}'"
+            )
+        own = target.parent == home and (
+            target.name.startswith(_PROTECTED_PREFIXES + ("events.",))
+            or target.name.endswith(_PROTECTED_SUFFIXES)
+        )
         if own or any(_same(path, p) for p in _protected(data_dir)):
-            raise click.BadParameter(f"{str(path)!r} is one of the data directory's own files "
-                                     "(event store, read model, lock or key): write elsewhere", param_hint=f"'{option}'")
+            raise click.BadParameter(
+                f"{str(path)!r} is one of the data directory's own files "
+                "(event store, read model, lock or key): write elsewhere",
+                param_hint=f"'{option}'",
+            )
     if path.is_dir():
         raise click.BadParameter(f"{str(path)!r} is a directory", param_hint=f"'{option}'")
     if not path.parent.is_dir():
-        raise click.BadParameter(f"the directory of {str(path)!r} does not exist", param_hint=f"'{option}'")
+        raise click.BadParameter(
+            f"the directory of {str(path)!r} does not exist", param_hint=f"'{option}'"
+        )
     if (path.exists() or path.is_symlink()) and not force:
-        raise click.BadParameter(f"{str(path)!r} exists: give --force to replace it", param_hint=f"'{option}'")
+        raise click.BadParameter(
+            f"{str(path)!r} exists: give --force to replace it", param_hint=f"'{option}'"
+        )
 
 
 def current_data_dir() -> Path | None:
@@ -71,7 +85,9 @@ def current_data_dir() -> Path | None:
 
 
 @contextlib.contextmanager
-def replacing(path: Path, force: bool, data_dir: Path | None = None, option: str = "--out") -> Iterator[Path]:
+def replacing(
+    path: Path, force: bool, data_dir: Path | None = None, option: str = "--out"
+) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; renamed over ``path`` when the
     block ends without an error, removed otherwise."""
     check_target(path, data_dir if data_dir is not None else current_data_dir(), force, option)

@@ -16,8 +16,15 @@ from scripts.cli.text_table import text_table
 T = TypeVar("T")
 
 
-
-_HEADINGS = ("period", "closed on", "closed by", "log position", "statements", "total paid", "signed off by")
+_HEADINGS = (
+    "period",
+    "closed on",
+    "closed by",
+    "log position",
+    "statements",
+    "total paid",
+    "signed off by",
+)
 
 
 def sign_offs_text(sign_offs: list[dict[str, Any]]) -> str:
@@ -29,9 +36,18 @@ def periods_text(rows: list[dict[str, Any]]) -> str:
     """The closed months for people: a table, or a sentence when there is none."""
     if not rows:
         return "no month closed yet"
-    body = [[r["period"], r["closed_on"].isoformat(), r["approved_by"], str(r["position"]),
-             str(r["statements"]), money_text(r["total_paid"]) or "", sign_offs_text(r["sign_offs"])]
-            for r in rows]
+    body = [
+        [
+            r["period"],
+            r["closed_on"].isoformat(),
+            r["approved_by"],
+            str(r["position"]),
+            str(r["statements"]),
+            money_text(r["total_paid"]) or "",
+            sign_offs_text(r["sign_offs"]),
+        ]
+        for r in rows
+    ]
     months = "month" if len(rows) == 1 else "months"
     return f"{text_table(_HEADINGS, body, right={3, 4, 5})}\n{len(rows)} {months} closed"
 

@@ -26,15 +26,21 @@ def rebuild(ctx: Context) -> None:
     if last < REBUILD_PROGRESS_THRESHOLD:
         rebuilt = ctx.rebuild_read_model()
     else:
-        columns = ("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn())
+        columns = (
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
         with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
             task = progress.add_task("rebuilding", total=last)
             rebuilt = ctx.rebuild_read_model(on_page=lambda at: progress.update(task, completed=at))
     position, count = rebuilt.position, rebuilt.events
     elapsed = time.perf_counter() - started
-    click.echo(f"rebuilt to position {position}: {count} events in {elapsed:.2f} s "
-               f"({count / elapsed if elapsed else 0:,.0f} events/s)")
+    click.echo(
+        f"rebuilt to position {position}: {count} events in {elapsed:.2f} s "
+        f"({count / elapsed if elapsed else 0:,.0f} events/s)"
+    )
 
 
 COMMANDS: list[click.Command] = [rebuild]

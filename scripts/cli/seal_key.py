@@ -48,13 +48,16 @@ def parse_keys(text: str, source: str) -> list[bytes]:
     """The keys in ``text`` (``source`` names where it came from in the error)."""
     words = [w for w in re.split(r"[\s,]+", text.strip()) if w]
     if not words:
-        raise SealKeyProblem(f"{source} holds no key: it must hold 64 hexadecimal characters (a 256-bit key)")
+        raise SealKeyProblem(
+            f"{source} holds no key: it must hold 64 hexadecimal characters (a 256-bit key)"
+        )
     for word in words:
         if not _HEX_KEY.fullmatch(word):
             raise SealKeyProblem(
                 f"{source} must hold 64 hexadecimal characters (a 256-bit key; several separated by commas "
                 f"for a rotation), but holds a word of {len(word)} character(s)"
-                + ("" if re.fullmatch(r"[0-9a-fA-F]*", word) else " that are not all hexadecimal"))
+                + ("" if re.fullmatch(r"[0-9a-fA-F]*", word) else " that are not all hexadecimal")
+            )
     return [bytes.fromhex(w) for w in words]
 
 
@@ -81,8 +84,9 @@ def _create(path: Path, what: str) -> None:
         out.write(secrets.token_hex(32) + "\n")
 
 
-def load_keys(data_dir: Path, environ: Mapping[str, str], create: bool,
-              setting: KeySetting = SEAL_KEY) -> list[bytes]:
+def load_keys(
+    data_dir: Path, environ: Mapping[str, str], create: bool, setting: KeySetting = SEAL_KEY
+) -> list[bytes]:
     """The keys (first one signs). Without a setting, the default file in the data
     directory (``seal.key``): made when ``create`` (the first seal), else nothing when absent."""
     value, file_name = environ.get(setting.env), environ.get(setting.file_env)

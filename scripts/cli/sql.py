@@ -37,8 +37,10 @@ def sql_timeout(option: float | None) -> float:
     except ValueError:
         seconds = -1.0
     if not 0 < seconds <= SQL_TIMEOUT_MAX:
-        raise click.UsageError(f"{SQL_TIMEOUT_SETTING}={text!r} is not a number of seconds "
-                               f"above 0 and at most {SQL_TIMEOUT_MAX:g}")
+        raise click.UsageError(
+            f"{SQL_TIMEOUT_SETTING}={text!r} is not a number of seconds "
+            f"above 0 and at most {SQL_TIMEOUT_MAX:g}"
+        )
     return seconds
 
 
@@ -51,10 +53,14 @@ def _finite(value: float | None) -> float | None:
 @click.command()
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print rows as a JSON array of objects.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True, max=SQL_TIMEOUT_MAX), default=None,
-              callback=lambda _, __, value: _finite(value),
-              help=f"Stop the query after this many seconds (default ${SQL_TIMEOUT_SETTING}, "
-                   f"else {SQL_TIMEOUT_DEFAULT:g}).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True, max=SQL_TIMEOUT_MAX),
+    default=None,
+    callback=lambda _, __, value: _finite(value),
+    help=f"Stop the query after this many seconds (default ${SQL_TIMEOUT_SETTING}, "
+    f"else {SQL_TIMEOUT_DEFAULT:g}).",
+)
 @click.pass_obj
 def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
     """A read-only SQL query on the DuckDB read model (after catching up)."""
@@ -68,8 +74,11 @@ def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
     try:
         columns, rows = run_limited(ctx.read_model_path, query, limit)
     except QueryStopped:
-        click.echo(f"error: the query was stopped after its time limit of {limit:g} s "
-                   f"(rmledger sql --timeout SECONDS, or {SQL_TIMEOUT_SETTING})", err=True)
+        click.echo(
+            f"error: the query was stopped after its time limit of {limit:g} s "
+            f"(rmledger sql --timeout SECONDS, or {SQL_TIMEOUT_SETTING})",
+            err=True,
+        )
         sys.exit(1)
     except Exception as error:  # a DuckDB error is the user's to read
         click.echo(f"error: {terminal(error)}", err=True)
@@ -77,8 +86,12 @@ def sql(ctx: Context, query: str, as_json: bool, timeout: float | None) -> None:
     finally:
         held.close()
     if as_json:
-        click.echo(json.dumps([{c: json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows],
-                              indent=2))
+        click.echo(
+            json.dumps(
+                [{c: json_value(v) for c, v in zip(columns, row, strict=True)} for row in rows],
+                indent=2,
+            )
+        )
         return
     body = [["" if v is None else str(json_value(v)) for v in row] for row in rows]
     click.echo("\n".join(aligned(columns, body, set(range(len(columns))))))

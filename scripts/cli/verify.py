@@ -41,8 +41,10 @@ def seal(ctx: Context) -> None:
         made = ctx.ledger.seal("on demand")
     except NothingToSeal as error:
         raise click.ClickException(str(error)) from error
-    click.echo(f"sealed positions {made.after + 1} to {made.last_position} ({made.count} event(s)); "
-               f"chain head {made.head}; key {made.key_id}")
+    click.echo(
+        f"sealed positions {made.after + 1} to {made.last_position} ({made.count} event(s)); "
+        f"chain head {made.head}; key {made.key_id}"
+    )
 
 
 COMMANDS: list[click.Command] = [verify, seal]

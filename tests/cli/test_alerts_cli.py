@@ -33,14 +33,23 @@ from tests.cli_runs import ingest, run
 pytestmark = pytest.mark.usefixtures("clean_environ")
 
 SCENARIO = [
-    b.hire("M1"), b.hire("M2"), b.hire("M3", "assistant"), b.hire("M4", "assistant"),
-    b.register("C1"), b.register("C2"), b.register("C3"), b.register("C5"),
-    b.assign("C1", "M1"), b.assign("C2", "M3"), b.assign("C3", "M4"),
+    b.hire("M1"),
+    b.hire("M2"),
+    b.hire("M3", "assistant"),
+    b.hire("M4", "assistant"),
+    b.register("C1"),
+    b.register("C2"),
+    b.register("C3"),
+    b.register("C5"),
+    b.assign("C1", "M1"),
+    b.assign("C2", "M3"),
+    b.assign("C3", "M4"),
     b.report_balance("C1", "deposit", "1000000.00", "2025-03-01"),
     b.report_balance("C1", "deposit", "400000.00", "2025-03-10"),
     b.report_balance("C1", "deposit", "400000.00", "2025-03-11"),
     b.report_balance("C1", "deposit", "350000.00", "2025-03-12"),
-    b.release("C1", "M1", effective_on="2025-04-01"), b.assign("C1", "M2", effective_on="2025-04-01"),
+    b.release("C1", "M1", effective_on="2025-04-01"),
+    b.assign("C1", "M2", effective_on="2025-04-01"),
     b.report_balance("C1", "deposit", "1200000.00", "2025-04-20"),
     b.report_balance("C1", "deposit", "500000.00", "2025-04-25"),
     b.report_balance("C5", "deposit", "2000000.00", "2025-01-20"),
@@ -56,14 +65,14 @@ SCENARIO = [
 
 OUTFLOW_HEADINGS = (
     "client  manager  started         before       after        drop  ratio  highest on  last alert  alerts\n"
-    "------  -------  ----------  ----------  ----------  ----------  -----  ----------  ----------  ------\n")
+    "------  -------  ----------  ----------  ----------  ----------  -----  ----------  ----------  ------\n"
+)
 FIT_HEADINGS = (
     "manager  grade      client  tier  maintenance        AUM  grade serves up to\n"
-    "-------  ---------  ------  ----  -----------  ---------  --------------------------\n")
+    "-------  ---------  ------  ----  -----------  ---------  --------------------------\n"
+)
 M3_C2 = "M3       assistant  C2      vip   manager      600000.00  potential at manager level\n"
 FIT_TITLE = "Grade-fit mismatches of current staff (primary clients beyond what the grade serves)\n"
-
-
 
 
 @pytest.fixture(scope="module")
@@ -80,26 +89,36 @@ def test_the_rule_alone_raises_an_alert_per_report(bank: Path) -> None:
     # What the episodes are for: C1's one fall raises an alert on each of three reports.
     run(bank, "alerts")
     with ReadModel(bank / "read_model.duckdb") as model:
-        days = [(a["client_id"], a["to_date"].isoformat()) for a in tier_rules.large_outflows(model.conn)]
-    assert days == [("C1", "2025-03-10"), ("C1", "2025-03-11"), ("C1", "2025-03-12"), ("C1", "2025-04-25"),
-                    ("C5", "2025-01-21"), ("C5", "2025-03-05")]
+        days = [
+            (a["client_id"], a["to_date"].isoformat())
+            for a in tier_rules.large_outflows(model.conn)
+        ]
+    assert days == [
+        ("C1", "2025-03-10"),
+        ("C1", "2025-03-11"),
+        ("C1", "2025-03-12"),
+        ("C1", "2025-04-25"),
+        ("C5", "2025-01-21"),
+        ("C5", "2025-03-05"),
+    ]
 
 
-def test_an_outflow_over_several_days_is_one_alert_with_its_primary_manager_on_the_day(bank: Path) -> None:
+def test_an_outflow_over_several_days_is_one_alert_with_its_primary_manager_on_the_day(
+    bank: Path,
+) -> None:
     assert run(bank, "alerts", "--as-of", "2025-05-01", "--since", "2025-01-01") == (
         "Alerts on 2025-05-01 (event-log position 57)\n"
         "\n"
         "Large deposit outflows, once per episode, started 2025-01-01 to 2025-05-01\n"
         + OUTFLOW_HEADINGS
         + "C5      -        2025-01-21  2000000.00  1000000.00  1000000.00  50.0%  2025-01-20  2025-01-21       1\n"
-          "C5      -        2025-03-05  1000000.00   400000.00   600000.00  60.0%  2025-03-04  2025-03-05       1\n"
-          "C1      M1       2025-03-10  1000000.00   400000.00   600000.00  60.0%  2025-03-09  2025-03-12       3\n"
-          "C1      M2       2025-04-25  1200000.00   500000.00   700000.00  58.3%  2025-04-24  2025-04-25       1\n"
-          "\n"
-        + FIT_TITLE + FIT_HEADINGS + M3_C2
-        + "\n"
-          "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
-          "4 outflow episodes, 1 grade-fit mismatch, 0 overdue disputes\n")
+        "C5      -        2025-03-05  1000000.00   400000.00   600000.00  60.0%  2025-03-04  2025-03-05       1\n"
+        "C1      M1       2025-03-10  1000000.00   400000.00   600000.00  60.0%  2025-03-09  2025-03-12       3\n"
+        "C1      M2       2025-04-25  1200000.00   500000.00   700000.00  58.3%  2025-04-24  2025-04-25       1\n"
+        "\n" + FIT_TITLE + FIT_HEADINGS + M3_C2 + "\n"
+        "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
+        "4 outflow episodes, 1 grade-fit mismatch, 0 overdue disputes\n"
+    )
 
 
 def test_a_departed_managers_mismatch_is_not_listed(bank: Path) -> None:
@@ -113,12 +132,15 @@ def test_a_departed_managers_mismatch_is_not_listed(bank: Path) -> None:
         "client  manager  started         before      after       drop  ratio  highest on  last alert  alerts\n"
         "------  -------  ----------  ----------  ---------  ---------  -----  ----------  ----------  ------\n"
         "C1      M1       2025-03-10  1000000.00  400000.00  600000.00  60.0%  2025-03-09  2025-03-12       3\n"
-          "\n"
-        + FIT_TITLE + FIT_HEADINGS + M3_C2
+        "\n"
+        + FIT_TITLE
+        + FIT_HEADINGS
+        + M3_C2
         + "M4       assistant  C3      vip   manager      600000.00  potential at manager level\n"
-          "\n"
-          "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
-          "1 outflow episode, 2 grade-fit mismatches, 0 overdue disputes\n")
+        "\n"
+        "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
+        "1 outflow episode, 2 grade-fit mismatches, 0 overdue disputes\n"
+    )
 
 
 def test_by_default_the_latest_business_date_and_the_30_days_before_it(bank: Path) -> None:
@@ -132,30 +154,65 @@ def test_by_default_the_latest_business_date_and_the_30_days_before_it(bank: Pat
         "client  manager  started         before      after       drop  ratio  highest on  last alert  alerts\n"
         "------  -------  ----------  ----------  ---------  ---------  -----  ----------  ----------  ------\n"
         "C1      M2       2025-04-25  1200000.00  500000.00  700000.00  58.3%  2025-04-24  2025-04-25       1\n"
+        "\n" + FIT_TITLE + "none\n"
         "\n"
-        + FIT_TITLE
-        + "none\n"
-          "\n"
-          "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
-          "1 outflow episode, 0 grade-fit mismatches, 0 overdue disputes\n")
+        "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
+        "1 outflow episode, 0 grade-fit mismatches, 0 overdue disputes\n"
+    )
 
 
 def test_alerts_as_json(bank: Path) -> None:
     assert json.loads(run(bank, "alerts", "--as-of", "2025-04-05", "--json")) == [
-        {"kind": "large_outflow", "client_id": "C1", "manager_id": "M1", "started_on": "2025-03-10",
-         "from_date": "2025-03-09", "from_balance": "1000000.00", "to_balance": "400000.00", "drop": "600000.00",
-         "drop_ratio": "0.600000", "last_alert_on": "2025-03-12", "latest_balance": "350000.00", "alerts": 3,
-         "message_id": "bal:C1:deposit:2025-03-10", "position": 27},
-        {"kind": "grade_fit_mismatch", "client_id": "C2", "manager_id": "M3", "as_of": "2025-04-05",
-         "grade": "assistant", "tier": "vip", "maintenance_level": "manager", "aum": "600000.00",
-         "serves_up_to_tier": "potential", "serves_up_to_level": "manager"},
-        {"kind": "grade_fit_mismatch", "client_id": "C3", "manager_id": "M4", "as_of": "2025-04-05",
-         "grade": "assistant", "tier": "vip", "maintenance_level": "manager", "aum": "600000.00",
-         "serves_up_to_tier": "potential", "serves_up_to_level": "manager"},
+        {
+            "kind": "large_outflow",
+            "client_id": "C1",
+            "manager_id": "M1",
+            "started_on": "2025-03-10",
+            "from_date": "2025-03-09",
+            "from_balance": "1000000.00",
+            "to_balance": "400000.00",
+            "drop": "600000.00",
+            "drop_ratio": "0.600000",
+            "last_alert_on": "2025-03-12",
+            "latest_balance": "350000.00",
+            "alerts": 3,
+            "message_id": "bal:C1:deposit:2025-03-10",
+            "position": 27,
+        },
+        {
+            "kind": "grade_fit_mismatch",
+            "client_id": "C2",
+            "manager_id": "M3",
+            "as_of": "2025-04-05",
+            "grade": "assistant",
+            "tier": "vip",
+            "maintenance_level": "manager",
+            "aum": "600000.00",
+            "serves_up_to_tier": "potential",
+            "serves_up_to_level": "manager",
+        },
+        {
+            "kind": "grade_fit_mismatch",
+            "client_id": "C3",
+            "manager_id": "M4",
+            "as_of": "2025-04-05",
+            "grade": "assistant",
+            "tier": "vip",
+            "maintenance_level": "manager",
+            "aum": "600000.00",
+            "serves_up_to_tier": "potential",
+            "serves_up_to_level": "manager",
+        },
     ]
-    [second] = [a for a in json.loads(run(bank, "alerts", "--json")) if a["kind"] == "large_outflow"]
-    assert (second["client_id"], second["manager_id"], second["started_on"], second["drop_ratio"]) == (
-        "C1", "M2", "2025-04-25", "0.583333")
+    [second] = [
+        a for a in json.loads(run(bank, "alerts", "--json")) if a["kind"] == "large_outflow"
+    ]
+    assert (
+        second["client_id"],
+        second["manager_id"],
+        second["started_on"],
+        second["drop_ratio"],
+    ) == ("C1", "M2", "2025-04-25", "0.583333")
 
 
 def test_an_as_of_before_any_fall_lists_nothing(bank: Path) -> None:
@@ -164,12 +221,11 @@ def test_an_as_of_before_any_fall_lists_nothing(bank: Path) -> None:
         "\n"
         "Large deposit outflows, once per episode, started 2024-12-17 to 2025-01-15\n"
         "none\n"
+        "\n" + FIT_TITLE + "none\n"
         "\n"
-        + FIT_TITLE
-        + "none\n"
-          "\n"
-          "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
-          "0 outflow episodes, 0 grade-fit mismatches, 0 overdue disputes\n")
+        "Overdue disputes (open past the days the plan in force at their opening allows)\nnone\n\n"
+        "0 outflow episodes, 0 grade-fit mismatches, 0 overdue disputes\n"
+    )
     assert json.loads(run(bank, "alerts", "--as-of", "2025-01-15", "--json")) == []
 
 

@@ -31,15 +31,31 @@ from scripts.cli.demo import MARKER
 from scripts.cli.main import cli
 from tests.paths import ROOT
 
-STORE_SETTINGS = ("PERSISTENCE_MODULE", "RMLEDGER_DATA_DIR", "CIPHER_KEY", "CIPHER_TOPIC", "COMPRESSOR_TOPIC")
+STORE_SETTINGS = (
+    "PERSISTENCE_MODULE",
+    "RMLEDGER_DATA_DIR",
+    "CIPHER_KEY",
+    "CIPHER_TOPIC",
+    "COMPRESSOR_TOPIC",
+)
 
 
 def run_rmledger(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``rmledger --data-dir DIR ...`` in a child process, without store settings from the shell."""
-    env = {k: v for k, v in os.environ.items() if k not in STORE_SETTINGS and not k.startswith("POSTGRES_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in STORE_SETTINGS and not k.startswith("POSTGRES_")
+    }
     return subprocess.run(
         [sys.executable, "-m", "scripts.cli.main", "--data-dir", str(data_dir), *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
 
 
 def run_demo(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -48,8 +64,11 @@ def run_demo(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 # The departure audit as the demo prints it (README): who left, then the findings by kind.
-DEPARTURE = re.compile(r"^Departure audit of (?P<manager>M\d{4}) \((?P<name>[^,\n]+), (?P<grade>[a-z]+), "
-                       r"(?P<kind>[a-z_]+), last day (?P<last_day>\d{4}-\d\d-\d\d)\)$", re.MULTILINE)
+DEPARTURE = re.compile(
+    r"^Departure audit of (?P<manager>M\d{4}) \((?P<name>[^,\n]+), (?P<grade>[a-z]+), "
+    r"(?P<kind>[a-z_]+), last day (?P<last_day>\d{4}-\d\d-\d\d)\)$",
+    re.MULTILINE,
+)
 FINDINGS = re.compile(r"^findings: (?P<counts>none|[a-z_]+ \d+(?:, [a-z_]+ \d+)*)$", re.MULTILINE)
 
 
@@ -60,7 +79,7 @@ def departure_audit_lines(out: str) -> tuple[re.Match[str], re.Match[str]]:
     assert heading, f"no departure audit heading in:\n{out}"
     findings = FINDINGS.search(out, heading.end())
     assert findings, f"no findings line after the departure audit heading in:\n{out}"
-    between = out[heading.end():findings.start()].strip("\n").splitlines()
+    between = out[heading.end() : findings.start()].strip("\n").splitlines()
     assert len(between) == 1 and between[0].startswith("book at the request: "), between
     return heading, findings
 
@@ -71,7 +90,9 @@ def printed_path(output: str, label: str) -> Path:
     return Path(match.group(1).strip())
 
 
-def test_the_demo_builds_a_tiny_bank_and_shows_its_pay_tiers_and_departure_audit(tmp_path: Path) -> None:
+def test_the_demo_builds_a_tiny_bank_and_shows_its_pay_tiers_and_departure_audit(
+    tmp_path: Path,
+) -> None:
     started = time.perf_counter()
     done = run_demo(tmp_path)
     elapsed = time.perf_counter() - started
@@ -80,20 +101,34 @@ def test_the_demo_builds_a_tiny_bank_and_shows_its_pay_tiers_and_departure_audit
 
     # The pay table of the last closed month, with its header.
     assert "Pay statements 2025-02 (the last closed month), as issued" in out
-    assert re.search(r"^manager\s+name\s+branch\s+grade\s+profit\s+earned\s+paid\s+clawback\s+awards\s+total"
-                     r"\s+status$", out, re.MULTILINE), out
-    assert re.search(r"^M\d{4}\s+\S+\s+BR\S+\s+[a-z]+\s+-?\d+\.\d\d\s+.*issued@\d+$", out, re.MULTILINE), out
+    assert re.search(
+        r"^manager\s+name\s+branch\s+grade\s+profit\s+earned\s+paid\s+clawback\s+awards\s+total"
+        r"\s+status$",
+        out,
+        re.MULTILINE,
+    ), out
+    assert re.search(
+        r"^M\d{4}\s+\S+\s+BR\S+\s+[a-z]+\s+-?\d+\.\d\d\s+.*issued@\d+$", out, re.MULTILINE
+    ), out
     assert re.search(r"^\d+ statements?\s+-?\d+\.\d\d\s+", out, re.MULTILINE), out
     # The workflows of version 2: each month signed off by the roles its plan names,
     # acknowledgements, and the disputes of January's statements on the last day shown.
-    assert ("months signed off before their close: 2 of 2 (1 by branch_head > performance_office; "
-            "1 by branch_head > performance_office > finance); plan versions acknowledged 9 time(s) "
-            "by 5 manager(s)\n") in out, out
-    assert ("3 disputes of issued statements by 2025-02-28: 1 upheld (for 1653.00 in all), 1 rejected, "
-            "1 open, 1 of them overdue\n") in out, out
+    assert (
+        "months signed off before their close: 2 of 2 (1 by branch_head > performance_office; "
+        "1 by branch_head > performance_office > finance); plan versions acknowledged 9 time(s) "
+        "by 5 manager(s)\n"
+    ) in out, out
+    assert (
+        "3 disputes of issued statements by 2025-02-28: 1 upheld (for 1653.00 in all), 1 rejected, "
+        "1 open, 1 of them overdue\n"
+    ) in out, out
     # Tier counts.
-    assert re.search(r"^\d+ clients: mass \d+, potential \d+, vip \d+; maintained at: manager \d+, "
-                     r"sub_branch \d+, branch \d+$", out, re.MULTILINE), out
+    assert re.search(
+        r"^\d+ clients: mass \d+, potential \d+, vip \d+; maintained at: manager \d+, "
+        r"sub_branch \d+, branch \d+$",
+        out,
+        re.MULTILINE,
+    ), out
     # The departure audit of a leaver with its findings, the audit as HTML, and the
     # pay chart, where it says.
     heading, _ = departure_audit_lines(out)
@@ -126,18 +161,35 @@ def test_the_demos_departure_audit_lines_are_the_audit_commands_report(tmp_path:
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
     heading, findings = departure_audit_lines(out)
-    audit = run_rmledger(tmp_path / "demo-3", "audit", "departure", "--manager", heading["manager"],
-                         "--format", "json")
+    audit = run_rmledger(
+        tmp_path / "demo-3",
+        "audit",
+        "departure",
+        "--manager",
+        heading["manager"],
+        "--format",
+        "json",
+    )
     assert audit.returncode == 0, audit.stderr
     report = json.loads(audit.stdout)
     manager, departure = report["manager"], report["departure"]
     assert (heading["name"], heading["grade"], heading["kind"], heading["last_day"]) == (
-        manager["name"], manager["grade_at_departure"], departure["kind"], departure["last_day"])
+        manager["name"],
+        manager["grade_at_departure"],
+        departure["kind"],
+        departure["last_day"],
+    )
     assert report["findings"], "seed 3 was chosen for a leaver with findings"
-    assert findings["counts"] == ", ".join(f"{kind} {n}" for kind, n in report["finding_counts"].items())
-    listed = re.findall(r"^  - (.+)$", out[findings.end():out.index("departure audit (HTML)")], re.MULTILINE)
+    assert findings["counts"] == ", ".join(
+        f"{kind} {n}" for kind, n in report["finding_counts"].items()
+    )
+    listed = re.findall(
+        r"^  - (.+)$", out[findings.end() : out.index("departure audit (HTML)")], re.MULTILINE
+    )
     assert len(listed) == min(len(report["findings"]), 6)
-    titled = {f"{FINDING_TITLES.get(f['kind'], f['kind'])}: {f['detail']}" for f in report["findings"]}
+    titled = {
+        f"{FINDING_TITLES.get(f['kind'], f['kind'])}: {f['detail']}" for f in report["findings"]
+    }
     assert set(listed) <= titled
     assert f"position {report['position']}, sha256 {report['sha256']}" in out
 
@@ -155,7 +207,9 @@ def test_the_demo_will_not_wipe_a_directory_it_did_not_make(tmp_path: Path) -> N
 
 def test_generate_writes_the_generators_bytes(tmp_path: Path) -> None:
     out = tmp_path / "bank.jsonl"
-    result = CliRunner().invoke(cli, ["generate", "--seed", "3", "--size", "tiny", "--out", str(out)])
+    result = CliRunner().invoke(
+        cli, ["generate", "--seed", "3", "--size", "tiny", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     write_jsonl(tmp_path / "expected.jsonl", seed=3, size="tiny")
     assert out.read_bytes() == (tmp_path / "expected.jsonl").read_bytes()
@@ -164,28 +218,45 @@ def test_generate_writes_the_generators_bytes(tmp_path: Path) -> None:
 
 
 def test_generate_takes_a_file_or_a_broker_not_both(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["generate", "--size", "tiny", "--out", str(tmp_path / "x.jsonl"),
-                                      "--bootstrap", "127.0.0.1:1"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "generate",
+            "--size",
+            "tiny",
+            "--out",
+            str(tmp_path / "x.jsonl"),
+            "--bootstrap",
+            "127.0.0.1:1",
+        ],
+    )
     assert result.exit_code == 2 and "not both" in result.output
     result = CliRunner().invoke(cli, ["generate", "--size", "enormous"])
     assert result.exit_code == 2 and "unknown size 'enormous'" in result.output
 
 
 @pytest.mark.kafka
-def test_generate_produces_every_message_to_its_familys_topic_keyed_by_its_entity(kafka_bootstrap: str) -> None:
+def test_generate_produces_every_message_to_its_familys_topic_keyed_by_its_entity(
+    kafka_bootstrap: str,
+) -> None:
     from kafka import KafkaConsumer, TopicPartition
 
     from consumers.topics import default_topics, key_of, topic_for
 
     prefix = f"t{uuid.uuid4().hex[:10]}"
-    result = CliRunner().invoke(cli, ["generate", "--size", "tiny", "--bootstrap", kafka_bootstrap,
-                                      "--prefix", prefix])
+    result = CliRunner().invoke(
+        cli, ["generate", "--size", "tiny", "--bootstrap", kafka_bootstrap, "--prefix", prefix]
+    )
     assert result.exit_code == 0, result.output
     expected = list(generate(7, "tiny"))
     assert f"produced {len(expected)} messages" in result.output
 
-    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, enable_auto_commit=False,
-                             auto_offset_reset="earliest", consumer_timeout_ms=1000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=1000,
+    )
     try:
         wanted = {topic_for(m["type"], prefix) for m in expected}
         partitions = []
@@ -195,7 +266,9 @@ def test_generate_produces_every_message_to_its_familys_topic_keyed_by_its_entit
                 continue
             while not consumer.partitions_for_topic(topic) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            partitions += [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+            partitions += [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())
+            ]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         received: list[tuple[str, bytes | None, dict[str, Any]]] = []
@@ -232,7 +305,10 @@ def small_bank(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReadModel]:
 def months(model: ReadModel) -> list[str]:
     """Every month with a statement: the window, and the open month after it."""
     row = model.conn.execute("SELECT min(hired_on) FROM managers").fetchone()
-    closed = [r[0] for r in model.conn.execute("SELECT period FROM periods_closed ORDER BY period").fetchall()]
+    closed = [
+        r[0]
+        for r in model.conn.execute("SELECT period FROM periods_closed ORDER BY period").fetchall()
+    ]
     assert row is not None and closed
     first = f"{row[0]:%Y-%m}"
     year, month = int(closed[-1][:4]), int(closed[-1][5:])
@@ -247,19 +323,26 @@ def months(model: ReadModel) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("restated", [False, True], ids=["as-issued", "restated"])
-def test_every_statement_of_a_small_bank_adds_up_to_its_total(small_bank: ReadModel, restated: bool) -> None:
+def test_every_statement_of_a_small_bank_adds_up_to_its_total(
+    small_bank: ReadModel, restated: bool
+) -> None:
     seen: Counter[str] = Counter()
     for period in months(small_bank):
         for st in statements(small_bank, period, restated=restated):
             for name in MONEY_FIELDS:
                 assert isinstance(st[name], Decimal), (period, st["manager_id"], name, st[name])
-                assert st[name] == st[name].quantize(Decimal("0.01")), (period, st["manager_id"], name)
+                assert st[name] == st[name].quantize(Decimal("0.01")), (
+                    period,
+                    st["manager_id"],
+                    name,
+                )
             parts = st["base_salary"] + st["post_salary"] + st["performance_paid"] + st["awards"]
             assert parts == st["total"], (period, st["manager_id"], parts, st["total"])
             # The same on the contract's JSON strings.
             j = to_json(st)
-            assert sum(Decimal(j[k]) for k in ("base_salary", "post_salary", "performance_paid", "awards")) \
-                == Decimal(j["total"])
+            assert sum(
+                Decimal(j[k]) for k in ("base_salary", "post_salary", "performance_paid", "awards")
+            ) == Decimal(j["total"])
             assert st["performance_paid"] >= 0 and st["clawback_carried"] >= 0
             seen[st["status"]] += 1
     # Issued statements for the closed months, open ones for the month after.
@@ -267,7 +350,8 @@ def test_every_statement_of_a_small_bank_adds_up_to_its_total(small_bank: ReadMo
 
 
 def test_the_next_commands_name_rmledger_as_this_shell_can_run_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The README's set-up never activates the virtualenv: with its bin directory off
     PATH the demo prints the path of this installation's ``rmledger``, relative to the
     working directory when it lies below it; on PATH, the bare name."""
@@ -283,15 +367,37 @@ def test_the_next_commands_name_rmledger_as_this_shell_can_run_it(
     assert program_name() == "rmledger"
 
 
-def test_a_malformed_cipher_key_in_the_shell_stops_the_demo_with_one_sentence(tmp_path: Path) -> None:
+def test_a_malformed_cipher_key_in_the_shell_stops_the_demo_with_one_sentence(
+    tmp_path: Path,
+) -> None:
     """The demo honours the shell's CIPHER_KEY like every command, and so refuses a bad
     one with the sentence that says what a key is, before ingesting anything."""
-    env = {k: v for k, v in os.environ.items() if k not in STORE_SETTINGS and not k.startswith("POSTGRES_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in STORE_SETTINGS and not k.startswith("POSTGRES_")
+    }
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.cli.main", "--data-dir", str(tmp_path), "demo", "--size", "tiny"],
-        cwd=ROOT, env={**env, "CIPHER_KEY": "hunter2"}, capture_output=True, text=True, timeout=300, check=False)
+        [
+            sys.executable,
+            "-m",
+            "scripts.cli.main",
+            "--data-dir",
+            str(tmp_path),
+            "demo",
+            "--size",
+            "tiny",
+        ],
+        cwd=ROOT,
+        env={**env, "CIPHER_KEY": "hunter2"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    assert done.stderr.startswith("Error: CIPHER_KEY is not an AES key: it must be the base64 of 16, 24 or 32 "
-                                  "random bytes"), done.stderr
+    assert done.stderr.startswith(
+        "Error: CIPHER_KEY is not an AES key: it must be the base64 of 16, 24 or 32 random bytes"
+    ), done.stderr
     assert not (tmp_path / "demo-7" / "events.sqlite").exists()

@@ -20,8 +20,13 @@ from tests.cli_runs import ingest, run
 
 pytestmark = pytest.mark.usefixtures("clean_environ")
 
-MONTH = [*b.bank(), b.assign("C1", "M1"), b.assign("C2", "M1"),
-         b.book("P1", "C1", "20000.00", "fee_income", "2025-02-10"), b.close("2025-02", "2025-03-01")]
+MONTH = [
+    *b.bank(),
+    b.assign("C1", "M1"),
+    b.assign("C2", "M1"),
+    b.book("P1", "C1", "20000.00", "fee_income", "2025-02-10"),
+    b.close("2025-02", "2025-03-01"),
+]
 
 TABLE = """\
 Pay statements 2025-02 (event-log position 23)
@@ -64,45 +69,112 @@ def test_the_table_has_names_branch_totals_and_a_legend_within_120_columns(data_
 
 def test_wide_shows_every_field(data_dir: Path) -> None:
     lines = run(data_dir, "pay", "--period", "2025-02", "--wide").splitlines()
-    assert lines[1].split() == ["manager", "name", "branch", "grade", "base", "post", "profit", "weighted",
-                                "earned", "prepay", "settle", "compl.", "corr.", "prior", "due", "paid", "clawback",
-                                "awards", "total", "status"]
+    assert lines[1].split() == [
+        "manager",
+        "name",
+        "branch",
+        "grade",
+        "base",
+        "post",
+        "profit",
+        "weighted",
+        "earned",
+        "prepay",
+        "settle",
+        "compl.",
+        "corr.",
+        "prior",
+        "due",
+        "paid",
+        "clawback",
+        "awards",
+        "total",
+        "status",
+    ]
     assert lines[3].split()[:6] == ["M1", "Manager", "M1", "BR01", "junior", "5000.00"]
-    assert lines[7].split() == ["3", "statements", "15000.00", "4500.00", "20000.00", "20000.00", "360.00",
-                                "252.00", "0.00", "0.00", "0.00", "0.00", "252.00", "252.00", "0.00", "0.00",
-                                "19752.00"]
+    assert lines[7].split() == [
+        "3",
+        "statements",
+        "15000.00",
+        "4500.00",
+        "20000.00",
+        "20000.00",
+        "360.00",
+        "252.00",
+        "0.00",
+        "0.00",
+        "0.00",
+        "0.00",
+        "252.00",
+        "252.00",
+        "0.00",
+        "0.00",
+        "19752.00",
+    ]
 
 
 def test_csv_has_every_field_of_every_statement(data_dir: Path) -> None:
     assert run(data_dir, "pay", "--period", "2025-02", "--format", "csv") == CSV
 
 
-def test_out_writes_the_file_and_replaces_one_only_with_force(data_dir: Path, tmp_path_factory: pytest.TempPathFactory
-                                                               ) -> None:
+def test_out_writes_the_file_and_replaces_one_only_with_force(
+    data_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     target = tmp_path_factory.mktemp("out") / "pay.csv"
     run(data_dir, "pay", "--period", "2025-02", "--format", "csv", "--out", str(target))
     assert target.read_text(encoding="utf-8") == CSV
-    again = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "pay", "--period", "2025-02", "--format", "csv",
-                                     "--out", str(target)])
+    again = CliRunner().invoke(
+        cli,
+        [
+            "--data-dir",
+            str(data_dir),
+            "pay",
+            "--period",
+            "2025-02",
+            "--format",
+            "csv",
+            "--out",
+            str(target),
+        ],
+    )
     assert again.exit_code == 2 and "--force" in again.output
     run(data_dir, "pay", "--period", "2025-02", "--out", str(target), "--force")
     assert target.read_text(encoding="utf-8") == TABLE
-    refused = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "pay", "--period", "2025-02", "--out",
-                                       str(data_dir / "events.sqlite"), "--force"])
+    refused = CliRunner().invoke(
+        cli,
+        [
+            "--data-dir",
+            str(data_dir),
+            "pay",
+            "--period",
+            "2025-02",
+            "--out",
+            str(data_dir / "events.sqlite"),
+            "--force",
+        ],
+    )
     assert refused.exit_code == 2
 
 
 def test_json_and_another_format_together_is_a_usage_error(data_dir: Path) -> None:
-    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "pay", "--period", "2025-02", "--json",
-                                      "--format", "csv"])
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(data_dir), "pay", "--period", "2025-02", "--json", "--format", "csv"],
+    )
     assert result.exit_code == 2
     assert result.output.endswith("Error: --json is --format json: not with --format csv\n")
 
 
 # Two branches: M2 was hired into BR02 (docs/pay.md, "Totals by branch").
-TWO_BRANCHES = [b.hire("M1"), b.hire("M2", branch_id="BR02"), b.hire("M3"), b.register("C1"),
-                b.assign("C1", "M1"), b.book("P1", "C1", "20000.00", "fee_income", "2025-02-10"),
-                b.close("2025-02", "2025-03-01")]
+TWO_BRANCHES = [
+    b.hire("M1"),
+    b.hire("M2", branch_id="BR02"),
+    b.hire("M3"),
+    b.register("C1"),
+    b.assign("C1", "M1"),
+    b.book("P1", "C1", "20000.00", "fee_income", "2025-02-10"),
+    b.close("2025-02", "2025-03-01"),
+]
 
 
 def test_with_two_branches_the_table_totals_each_branch_then_the_month(tmp_path: Path) -> None:
@@ -112,7 +184,19 @@ def test_with_two_branches_the_table_totals_each_branch_then_the_month(tmp_path:
     lines = run(tmp_path, "pay", "--period", "2025-02").splitlines()
     # Then a totals line per branch, in branch order, comes before the month's
     assert [line.split() for line in lines[6:10]] == [
-        ["-" * 18, "-" * 10, "-" * 6, "-" * 6, "-" * 8, "-" * 6, "-" * 6, "-" * 8, "-" * 6, "-" * 8, "-" * 9],
+        [
+            "-" * 18,
+            "-" * 10,
+            "-" * 6,
+            "-" * 6,
+            "-" * 8,
+            "-" * 6,
+            "-" * 6,
+            "-" * 8,
+            "-" * 6,
+            "-" * 8,
+            "-" * 9,
+        ],
         ["BR01:", "2", "statements", "20000.00", "360.00", "252.00", "0.00", "0.00", "13252.00"],
         ["BR02:", "1", "statement", "0.00", "0.00", "0.00", "0.00", "0.00", "6500.00"],
         ["3", "statements", "20000.00", "360.00", "252.00", "0.00", "0.00", "19752.00"],

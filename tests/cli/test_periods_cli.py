@@ -27,7 +27,9 @@ from tests.paths import ROOT
 pytestmark = pytest.mark.usefixtures("clean_environ")
 
 TWO_MONTHS = [
-    *b.bank(), b.assign("C1", "M1"), b.assign("C2", "M1"),
+    *b.bank(),
+    b.assign("C1", "M1"),
+    b.assign("C2", "M1"),
     b.book("P1", "C1", "20000.00", "fee_income", "2025-02-10"),
     b.close("2025-02", "2025-03-01"),
     b.book("P2", "C1", "5000.00", "fee_income", "2025-03-10"),
@@ -35,9 +37,9 @@ TWO_MONTHS = [
 ]
 
 
-
-
-def test_the_closed_months_oldest_first_with_who_closed_them_and_what_they_paid(tmp_path: Path) -> None:
+def test_the_closed_months_oldest_first_with_who_closed_them_and_what_they_paid(
+    tmp_path: Path,
+) -> None:
     ingest(tmp_path, TWO_MONTHS)
     # the seal after the first close (two events: the seal log started, then sealed)
     # moves the second close from 23 to 25
@@ -46,22 +48,39 @@ def test_the_closed_months_oldest_first_with_who_closed_them_and_what_they_paid(
         "-------  ----------  ---------  ------------  ----------  ----------  -------------\n"
         "2025-02  2025-03-01  CFO1                 20           3    19752.00  -\n"
         "2025-03  2025-04-02  CFO2                 25           3    19563.00  -\n"
-        "2 months closed\n")
+        "2 months closed\n"
+    )
 
 
 def test_the_closed_months_as_json_with_money_as_strings(tmp_path: Path) -> None:
     ingest(tmp_path, TWO_MONTHS)
     assert json.loads(run(tmp_path, "periods", "--json")) == [
-        {"period": "2025-02", "closed_on": "2025-03-01", "approved_by": "CFO1", "position": 20,
-         "statements": 3, "total_paid": "19752.00", "sign_offs": []},
-        {"period": "2025-03", "closed_on": "2025-04-02", "approved_by": "CFO2", "position": 25,
-         "statements": 3, "total_paid": "19563.00", "sign_offs": []},
+        {
+            "period": "2025-02",
+            "closed_on": "2025-03-01",
+            "approved_by": "CFO1",
+            "position": 20,
+            "statements": 3,
+            "total_paid": "19752.00",
+            "sign_offs": [],
+        },
+        {
+            "period": "2025-03",
+            "closed_on": "2025-04-02",
+            "approved_by": "CFO2",
+            "position": 25,
+            "statements": 3,
+            "total_paid": "19563.00",
+            "sign_offs": [],
+        },
     ]
 
 
 SIGNED_OFF = [
-    b.plan("2025", "2025-01-01", close_approvals=["branch_head", "finance"]), *b.bank(),
-    b.sign_off("2025-01", "branch_head", "BH1", "2025-01-31"), b.sign_off("2025-01", "finance", "FIN1", "2025-02-01"),
+    b.plan("2025", "2025-01-01", close_approvals=["branch_head", "finance"]),
+    *b.bank(),
+    b.sign_off("2025-01", "branch_head", "BH1", "2025-01-31"),
+    b.sign_off("2025-01", "finance", "FIN1", "2025-02-01"),
     b.close("2025-01", "2025-02-01"),
 ]
 
@@ -73,7 +92,8 @@ def test_the_sign_offs_of_a_month_in_the_order_given(tmp_path: Path) -> None:
         "period   closed on   closed by  log position  statements  total paid  signed off by\n"
         "-------  ----------  ---------  ------------  ----------  ----------  -----------------------------\n"
         "2025-01  2025-02-01  CFO1                 20           3    19500.00  branch_head BH1, finance FIN1\n"
-        "1 month closed\n")
+        "1 month closed\n"
+    )
     [month] = json.loads(run(tmp_path, "periods", "--json"))
     assert month["sign_offs"] == [
         {"role": "branch_head", "approver_id": "BH1", "approved_on": "2025-01-31", "position": 16},
@@ -86,8 +106,13 @@ def test_the_total_is_the_sum_of_the_statements_as_issued(tmp_path: Path) -> Non
     run(tmp_path, "periods")  # brings the read model up to date
     with ReadModel(tmp_path / "read_model.duckdb") as model:
         totals = model.conn.execute(
-            "SELECT manager_id, total FROM statements_issued WHERE period = '2025-02' ORDER BY 1").fetchall()
-    assert totals == [("M1", Decimal("6752.00")), ("M2", Decimal("6500.00")), ("M3", Decimal("6500.00"))]
+            "SELECT manager_id, total FROM statements_issued WHERE period = '2025-02' ORDER BY 1"
+        ).fetchall()
+    assert totals == [
+        ("M1", Decimal("6752.00")),
+        ("M2", Decimal("6500.00")),
+        ("M3", Decimal("6500.00")),
+    ]
 
 
 def test_one_closed_month(tmp_path: Path) -> None:

@@ -17,7 +17,9 @@ from tests import builders as b
 from tests.progress_bars import Bars, record_progress_bars
 from tests.scenarios.helpers import apply, namespaced, new_ledger, scenario
 
-SUMMARY = re.compile(r"rebuilt to position (\d+): (\d+) events in \d+\.\d\d s \([\d,]+ events/s\)\n")
+SUMMARY = re.compile(
+    r"rebuilt to position (\d+): (\d+) events in \d+\.\d\d s \([\d,]+ events/s\)\n"
+)
 
 
 @pytest.fixture
@@ -43,7 +45,9 @@ def _last_position(directory: Path) -> int:
         ledger.close()
 
 
-def test_rebuild_replays_the_whole_log_to_the_tables_of_a_catch_up(store: Path, tmp_path: Path) -> None:
+def test_rebuild_replays_the_whole_log_to_the_tables_of_a_catch_up(
+    store: Path, tmp_path: Path
+) -> None:
     result = CliRunner().invoke(cli, ["--data-dir", str(store), "rebuild"])
     assert result.exit_code == 0, result.output
     match = SUMMARY.fullmatch(result.stdout)
@@ -51,7 +55,11 @@ def test_rebuild_replays_the_whole_log_to_the_tables_of_a_catch_up(store: Path, 
     last = _last_position(store)
     assert int(match[1]) == last
     with ReadModel(store / "read_model.duckdb") as rebuilt:
-        assert int(match[2]) == rebuilt.conn.execute("SELECT count(*) FROM events").fetchone()[0] == last
+        assert (
+            int(match[2])
+            == rebuilt.conn.execute("SELECT count(*) FROM events").fetchone()[0]
+            == last
+        )
         assert rebuilt.position() == last
         rebuilt_hashes = rebuilt.table_hashes()
     ledger = new_ledger(store)
@@ -84,10 +92,14 @@ def bars(monkeypatch: pytest.MonkeyPatch) -> Bars:
 
 
 def test_a_long_log_shows_a_bar_on_stderr_ending_at_the_last_position(
-    store: Path, bars: Bars, monkeypatch: pytest.MonkeyPatch,
+    store: Path,
+    bars: Bars,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     last = _last_position(store)
-    monkeypatch.setattr(cmd_rebuild, "REBUILD_PROGRESS_THRESHOLD", last)  # "long" from exactly this log
+    monkeypatch.setattr(
+        cmd_rebuild, "REBUILD_PROGRESS_THRESHOLD", last
+    )  # "long" from exactly this log
     result = CliRunner().invoke(cli, ["--data-dir", str(store), "rebuild"])
     assert result.exit_code == 0, result.output
     assert SUMMARY.fullmatch(result.stdout), result.stdout  # the bar stays off stdout
@@ -96,7 +108,9 @@ def test_a_long_log_shows_a_bar_on_stderr_ending_at_the_last_position(
 
 
 def test_a_short_log_shows_no_bar(
-    store: Path, bars: Bars, monkeypatch: pytest.MonkeyPatch,
+    store: Path,
+    bars: Bars,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(cmd_rebuild, "REBUILD_PROGRESS_THRESHOLD", _last_position(store) + 1)
     result = CliRunner().invoke(cli, ["--data-dir", str(store), "rebuild"])

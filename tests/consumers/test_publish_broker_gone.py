@@ -20,7 +20,8 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.usefixtures("clea
 
 
 def test_a_publish_to_a_broker_that_has_gone_fails_in_bounded_time_and_keeps_the_position(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     ledger = Ledger(ledger_env(tmp_path / "var"))
     try:
         b.given(ledger, *b.bank())

@@ -44,8 +44,23 @@ def open_ledger(data_dir: Path, cipher_key: str | None) -> Ledger:
 def publish(data_dir: Path, bootstrap: str, topic: str, cipher_key: str | None) -> str:
     """``rmledger publish`` as a process, as the service runs it."""
     env = {**os.environ, **({"CIPHER_KEY": cipher_key} if cipher_key else {})}
-    done = subprocess.run([RMLEDGER, "--data-dir", str(data_dir), "publish", "--bootstrap", bootstrap,
-                           "--topic", topic], capture_output=True, text=True, env=env, timeout=120, check=False)
+    done = subprocess.run(
+        [
+            RMLEDGER,
+            "--data-dir",
+            str(data_dir),
+            "publish",
+            "--bootstrap",
+            bootstrap,
+            "--topic",
+            topic,
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout.strip()
 
@@ -57,7 +72,8 @@ def events_of(records: list[Any], event_topic: str) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("cipher_key", [AESCipher.create_key(16), None], ids=["encrypted", "plain"])
 def test_a_published_client_registration_carries_only_the_masked_identity_number(
-        kafka_bootstrap: str, tmp_path: Path, cipher_key: str | None) -> None:
+    kafka_bootstrap: str, tmp_path: Path, cipher_key: str | None
+) -> None:
     data_dir = tmp_path / "data"
     ledger = open_ledger(data_dir, cipher_key)
     b.given(ledger, b.hire("M1"), b.register("C1", name="Wang Fang"), b.assign("C1", "M1"))
@@ -65,7 +81,10 @@ def test_a_published_client_registration_carries_only_the_masked_identity_number
     events_topic = f"{uuid.uuid4().hex[:8]}.events"
     create_topic(kafka_bootstrap, events_topic, 1)
 
-    assert publish(data_dir, kafka_bootstrap, events_topic, cipher_key) == f"published {len(stored)} events"
+    assert (
+        publish(data_dir, kafka_bootstrap, events_topic, cipher_key)
+        == f"published {len(stored)} events"
+    )
     records = read_topic(kafka_bootstrap, events_topic, len(stored))
     assert len(records) == len(stored)
     [registered] = events_of(records, "domain.client:Client.Registered")
@@ -78,19 +97,26 @@ def test_a_published_client_registration_carries_only_the_masked_identity_number
 
 
 def test_a_dead_lettered_registration_keeps_its_bytes_on_the_dlq_but_not_on_the_events_topic(
-        kafka_bootstrap: str, tmp_path: Path) -> None:
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
     """The .dlq topic returns the sender's own message byte for byte (so it can be
     fixed and sent again); the events topic, read far more widely, gets the dead
     letter's position and error but not its bytes."""
     cipher_key = AESCipher.create_key(16)
     prefix = f"t{uuid.uuid4().hex[:10]}"
     topics = create_topics(kafka_bootstrap, prefix, 1)
-    bad = json.dumps(b.register("C2", nickname="Xiao Wang")).encode()   # an unknown field
+    bad = json.dumps(b.register("C2", nickname="Xiao Wang")).encode()  # an unknown field
     produce_messages(kafka_bootstrap, [b.register("C1"), bad], prefix=prefix)
     data_dir = tmp_path / "data"
     ledger = open_ledger(data_dir, cipher_key)
-    stats = LedgerConsumer(ledger, kafka_bootstrap, topics, group=f"g{uuid.uuid4().hex[:10]}",
-                           retry_seconds=1.0, session_timeout_ms=2000).run(until_idle=1.5)
+    stats = LedgerConsumer(
+        ledger,
+        kafka_bootstrap,
+        topics,
+        group=f"g{uuid.uuid4().hex[:10]}",
+        retry_seconds=1.0,
+        session_timeout_ms=2000,
+    ).run(until_idle=1.5)
     assert (stats.applied, stats.dead_lettered) == (1, 1)
 
     [letter] = read_dlq(kafka_bootstrap, topics)
@@ -101,14 +127,23 @@ def test_a_dead_lettered_registration_keeps_its_bytes_on_the_dlq_but_not_on_the_
     events_topic = f"{uuid.uuid4().hex[:8]}.events"
     create_topic(kafka_bootstrap, events_topic, 1)
     stored = b.notifications(ledger)
-    assert publish(data_dir, kafka_bootstrap, events_topic, cipher_key) == f"published {len(stored)} events"
+    assert (
+        publish(data_dir, kafka_bootstrap, events_topic, cipher_key)
+        == f"published {len(stored)} events"
+    )
     records = read_topic(kafka_bootstrap, events_topic, len(stored))
     [dead] = events_of(records, "domain.registry:DeadLetter.Recorded")
     state = dead["state"]
     assert state["value_b64"] is None
     assert (state["source_topic"], state["rule"], state["message_id"]) == (
-        topic_for("client.registered", prefix), "unknown_field", "reg:C2")
-    assert state["error"] == "nickname: unknown_field: client.registered has no field 'nickname' (unknown fields are rejected)"
+        topic_for("client.registered", prefix),
+        "unknown_field",
+        "reg:C2",
+    )
+    assert (
+        state["error"]
+        == "nickname: unknown_field: client.registered has no field 'nickname' (unknown fields are rejected)"
+    )
     assert base64.b64decode(state["key_b64"]) == b"C2"
     [registered] = events_of(records, "domain.client:Client.Registered")
     assert registered["state"]["id_number"] == MASKED

@@ -21,9 +21,22 @@ NO_OUTSIDE_SPEC_IN = ("*.md", "*.py")
 # The specification files kept outside the repository, and the paths they were read at.
 # Case matters: docs/architecture.md is the project's own page. ("share[d]" keeps this
 # line from matching itself once the check covers .py files.)
-_OUTSIDE_SPEC = re.compile(r"\b(?:DOMAIN|CONTRACTS|ARCHITECTURE)(?:\.md\b|\s*§)|\.\./share[d]/|/work/share[d]")
-_NOT_OURS = {".venv", ".git", "build", "dist", "var", "out", "node_modules", ".mypy_cache", ".ruff_cache",
-             ".pytest_cache", ".hypothesis"}
+_OUTSIDE_SPEC = re.compile(
+    r"\b(?:DOMAIN|CONTRACTS|ARCHITECTURE)(?:\.md\b|\s*§)|\.\./share[d]/|/work/share[d]"
+)
+_NOT_OURS = {
+    ".venv",
+    ".git",
+    "build",
+    "dist",
+    "var",
+    "out",
+    "node_modules",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+}
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1[^\n]*$", re.M | re.S)
 _CODE_SPAN = re.compile(r"`[^`\n]*`")
@@ -35,8 +48,11 @@ _REFERENCE = re.compile(r"`((?:[\w.-]+/)*[\w.-]+\.py)(?:::([\w.]+))?`")
 
 def repository_files(pattern: str) -> list[Path]:
     """The repository's own files matching ``pattern``, outside virtualenvs and caches."""
-    return sorted(p for p in ROOT.rglob(pattern)
-                  if p.is_file() and not _NOT_OURS.intersection(p.relative_to(ROOT).parts))
+    return sorted(
+        p
+        for p in ROOT.rglob(pattern)
+        if p.is_file() and not _NOT_OURS.intersection(p.relative_to(ROOT).parts)
+    )
 
 
 def markdown_files() -> list[Path]:
@@ -87,8 +103,10 @@ def broken_links(path: Path) -> list[str]:
 def defines(source: str, name: str) -> bool:
     """Whether a Python source defines ``name``: a function, a class or an assignment."""
     escaped = re.escape(name)
-    return bool(re.search(rf"^\s*(?:async\s+)?(?:def|class)\s+{escaped}\b", source, re.M)
-                or re.search(rf"^{escaped}\s*(?::[^=\n]*)?=", source, re.M))
+    return bool(
+        re.search(rf"^\s*(?:async\s+)?(?:def|class)\s+{escaped}\b", source, re.M)
+        or re.search(rf"^{escaped}\s*(?::[^=\n]*)?=", source, re.M)
+    )
 
 
 def missing_references(path: Path) -> list[str]:
@@ -119,7 +137,9 @@ def test_every_module_function_and_test_the_rules_and_contract_name_exists() -> 
     assert missing == {}
 
 
-def test_the_rules_page_names_the_code_and_a_test_for_every_rule_or_says_it_is_not_there_yet() -> None:
+def test_the_rules_page_names_the_code_and_a_test_for_every_rule_or_says_it_is_not_there_yet() -> (
+    None
+):
     # A rule is a heading with an R number below a section (R2.1, R7.3.4, R10.a) that
     # has no rules under it; it names a test, or says plainly that it is not built yet.
     text = prose((DOCS / "rules.md").read_text(encoding="utf-8"))
@@ -129,9 +149,13 @@ def test_the_rules_page_names_the_code_and_a_test_for_every_rule_or_says_it_is_n
     bodies = dict(zip(ids, parts[2::2], strict=True))
     leaves = [i for i in ids if "." in i and not any(j.startswith(i + ".") for j in ids)]
     assert len(leaves) > 60
-    silent = [i for i in leaves
-              if "**Shown by**" not in bodies[i] and "Not yet implemented" not in bodies[i]
-              and "Being put in place" not in bodies[i]]
+    silent = [
+        i
+        for i in leaves
+        if "**Shown by**" not in bodies[i]
+        and "Not yet implemented" not in bodies[i]
+        and "Being put in place" not in bodies[i]
+    ]
     assert silent == []
     tests_named = {i for i in leaves if re.search(r"`tests/[\w/]+\.py::test_\w+`", bodies[i])}
     assert {i for i in leaves if "**Shown by**" in bodies[i]} <= tests_named
@@ -141,9 +165,11 @@ def test_no_file_cites_the_specification_that_lived_outside_the_repository() -> 
     citing = {}
     for pattern in NO_OUTSIDE_SPEC_IN:
         for path in repository_files(pattern):
-            lines = [f"{n}: {line.strip()}" for n, line in
-                     enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-                     if _OUTSIDE_SPEC.search(line)]
+            lines = [
+                f"{n}: {line.strip()}"
+                for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+                if _OUTSIDE_SPEC.search(line)
+            ]
             if lines:
                 citing[str(path.relative_to(ROOT))] = lines
     assert citing == {}
@@ -152,12 +178,23 @@ def test_no_file_cites_the_specification_that_lived_outside_the_repository() -> 
 def test_the_checks_find_what_they_look_for(tmp_path: Path) -> None:
     # Guards the checks above against passing for want of matches.
     page = tmp_path / "page.md"
-    page.write_text('## <a id="r1.1"></a>R1.1 A rule\n\nSee [there](#r1.1), [here](#r11-a-rule), '
-                    "[gone](missing.md), [nowhere](#r9).\n\n```\n[code](not-a-link.md)\n```\n")
+    page.write_text(
+        '## <a id="r1.1"></a>R1.1 A rule\n\nSee [there](#r1.1), [here](#r11-a-rule), '
+        "[gone](missing.md), [nowhere](#r9).\n\n```\n[code](not-a-link.md)\n```\n"
+    )
     assert broken_links(page) == ["missing.md (no such file)", "#r9 (no such anchor)"]
-    assert github_slug("R7.3 Performance pay and `the` statement") == "r73-performance-pay-and-the-statement"
+    assert (
+        github_slug("R7.3 Performance pay and `the` statement")
+        == "r73-performance-pay-and-the-statement"
+    )
     assert defines("class Ledger:\n    def _plan_published(self):\n", "_plan_published")
-    assert defines("WINDOW_DAYS = 182\n", "WINDOW_DAYS") and defines("X: dict[str, int] = {}\n", "X")
+    assert defines("WINDOW_DAYS = 182\n", "WINDOW_DAYS") and defines(
+        "X: dict[str, int] = {}\n", "X"
+    )
     assert not defines("y = WINDOW_DAYS\n", "WINDOW_DAYS")
-    assert _OUTSIDE_SPEC.search("see " + "DOMAIN" + ".md §7") and _OUTSIDE_SPEC.search("(" + "DOMAIN" + " §7.3)")
-    assert not _OUTSIDE_SPEC.search("docs/architecture.md") and not _OUTSIDE_SPEC.search("a DOMAIN name")
+    assert _OUTSIDE_SPEC.search("see " + "DOMAIN" + ".md §7") and _OUTSIDE_SPEC.search(
+        "(" + "DOMAIN" + " §7.3)"
+    )
+    assert not _OUTSIDE_SPEC.search("docs/architecture.md") and not _OUTSIDE_SPEC.search(
+        "a DOMAIN name"
+    )

@@ -53,11 +53,15 @@ def test_the_architecture_page_names_only_modules_that_exist():
     for dotted in _DOTTED.findall(text):
         parts = dotted.split(".")
         # `projections.pay.statements.statements` names a function: keep the module part.
-        while parts and not (ROOT.joinpath(*parts).with_suffix(".py").exists()
-                             or ROOT.joinpath(*parts).is_dir()):
+        while parts and not (
+            ROOT.joinpath(*parts).with_suffix(".py").exists() or ROOT.joinpath(*parts).is_dir()
+        ):
             parts.pop()
         named.add("/".join(parts) if parts else dotted)
-    missing = sorted(name for name in named if not (ROOT / name).exists()
-                     and not (ROOT / name).with_suffix(".py").exists())
+    missing = sorted(
+        name
+        for name in named
+        if not (ROOT / name).exists() and not (ROOT / name).with_suffix(".py").exists()
+    )
     assert named, "the page names no module"
     assert missing == []

@@ -115,8 +115,16 @@ CASES: dict[str, tuple[list[b.Wire], b.Wire, dict[str, Any]]] = {
         {"approved_on": "2025-04-02"},
     ),
     "branch.registered": ([], b.register_branch("BR01"), {"name": "Head office"}),
-    "plan.acknowledged": ([b.plan("2025", "2025-01-01"), b.hire("M1")], b.acknowledge("M1"), {"acknowledged_on": "2025-01-16"}),
-    "dispute.opened": ([b.hire("M1"), b.close("2025-01", "2025-01-31")], b.open_dispute("D1"), {"claim": "other"}),
+    "plan.acknowledged": (
+        [b.plan("2025", "2025-01-01"), b.hire("M1")],
+        b.acknowledge("M1"),
+        {"acknowledged_on": "2025-01-16"},
+    ),
+    "dispute.opened": (
+        [b.hire("M1"), b.close("2025-01", "2025-01-31")],
+        b.open_dispute("D1"),
+        {"claim": "other"},
+    ),
     "dispute.resolved": (
         [b.hire("M1"), b.close("2025-01", "2025-01-31"), b.open_dispute("D1")],
         b.resolve_dispute("D1"),

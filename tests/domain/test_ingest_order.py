@@ -16,7 +16,9 @@ from tests.stores import PostgresStore, SqliteStore, run_rmledger
 
 
 def _write(path: Path, *lines: b.Wire | str) -> Path:
-    path.write_text("".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines))
+    path.write_text(
+        "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+    )
     return path
 
 
@@ -28,21 +30,23 @@ def _files(directory: Path) -> list[Path]:
     zeta = _write(
         directory / "zeta.jsonl",
         b.register("C1"),
-        b.book("P1", "C9"),                       # line 2: unknown client (a rule)
-        "not json",                               # line 3: malformed
+        b.book("P1", "C9"),  # line 2: unknown client (a rule)
+        "not json",  # line 3: malformed
         b.book("P2", "C1", "25.00"),
     )
     alpha = _write(
         directory / "alpha.jsonl",
-        b.reverse("P7"),                          # line 1: unknown posting (a rule)
+        b.reverse("P7"),  # line 1: unknown posting (a rule)
         b.book("P3", "C1", "1.50"),
-        b.hire("M1", hired_on="2025-02-30"),      # line 3: malformed date
+        b.hire("M1", hired_on="2025-02-30"),  # line 3: malformed date
         b.book("P4", "C1", "75.00"),
     )
     return [zeta, alpha]
 
 
-def test_rejections_are_listed_file_by_file_as_given_then_by_line(ledger: Ledger, tmp_path: Path) -> None:
+def test_rejections_are_listed_file_by_file_as_given_then_by_line(
+    ledger: Ledger, tmp_path: Path
+) -> None:
     zeta, alpha = _files(tmp_path)
     summary = ingest_files(ledger, [zeta, alpha], batch_size=2000)
     assert [(Path(r.file).name, r.line, r.rule) for r in summary.rejected] == [
@@ -53,11 +57,15 @@ def test_rejections_are_listed_file_by_file_as_given_then_by_line(ledger: Ledger
     ]
     assert (summary.applied, summary.duplicates) == (4, 0)
     assert [b.state(ledger, "posting", p).amount for p in ("P2", "P3", "P4")] == [
-        Decimal("25.00"), Decimal("1.50"), Decimal("75.00"),
+        Decimal("25.00"),
+        Decimal("1.50"),
+        Decimal("75.00"),
     ]
 
 
-def test_the_same_file_given_twice_is_listed_twice_in_that_order(ledger: Ledger, tmp_path: Path) -> None:
+def test_the_same_file_given_twice_is_listed_twice_in_that_order(
+    ledger: Ledger, tmp_path: Path
+) -> None:
     zeta, alpha = _files(tmp_path)
     summary = ingest_files(ledger, [alpha, zeta, alpha], batch_size=1)
     # alpha's postings need C1, which only zeta registers: rejected the first time,

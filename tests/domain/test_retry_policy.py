@@ -44,20 +44,35 @@ def test_the_final_rules_are_the_eight_that_look_at_nothing_but_the_message() ->
 
 @pytest.mark.parametrize("rule", sorted(SETTLED_RULES))
 def test_a_version_2_rule_the_store_settles_for_good_is_final(rule: str) -> None:
-    assert is_retryable(DomainRuleBroken("role", rule, "refused by what is stored for good")) is False
+    assert (
+        is_retryable(DomainRuleBroken("role", rule, "refused by what is stored for good")) is False
+    )
 
 
 def test_the_settled_rules_are_the_seven_of_version_2() -> None:
     assert sorted(SETTLED_RULES) == [
-        "already_acknowledged", "already_resolved", "already_signed", "branch_exists", "dispute_exists",
-        "resolved_before_opened", "same_approver",
+        "already_acknowledged",
+        "already_resolved",
+        "already_signed",
+        "branch_exists",
+        "dispute_exists",
+        "resolved_before_opened",
+        "same_approver",
     ]
 
 
 @pytest.mark.parametrize(
     "rule",
-    ["sign_off_out_of_order", "close_not_signed_off", "statement_not_issued", "parent_branch_unknown",
-     "unknown_plan_version", "unknown_dispute", "role_not_required", "period_already_closed"],
+    [
+        "sign_off_out_of_order",
+        "close_not_signed_off",
+        "statement_not_issued",
+        "parent_branch_unknown",
+        "unknown_plan_version",
+        "unknown_dispute",
+        "role_not_required",
+        "period_already_closed",
+    ],
 )
 def test_a_version_2_rule_that_another_record_may_yet_satisfy_is_retried(rule: str) -> None:
     assert is_retryable(DomainRuleBroken("period", rule, "may still arrive")) is True

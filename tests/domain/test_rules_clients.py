@@ -15,10 +15,16 @@ from tests import builders as b
 
 
 def test_registering_a_client_stores_the_registration_and_its_receipt(ledger: Ledger) -> None:
-    assert b.applied_events(ledger, b.register("C1", kind="corporate")) == ["Client.Registered", "Receipt.Applied"]
+    assert b.applied_events(ledger, b.register("C1", kind="corporate")) == [
+        "Client.Registered",
+        "Receipt.Applied",
+    ]
     client = b.state(ledger, "client", "C1")
     assert (client.client_id, client.kind, client.registered_on, client.stage) == (
-        "C1", "corporate", date(2025, 1, 5), "target"
+        "C1",
+        "corporate",
+        date(2025, 1, 5),
+        "target",
     )
     assert (client.primary, client.backup, client.first_served_on) == (None, None, None)
 
@@ -31,7 +37,10 @@ def test_a_client_is_registered_only_once(ledger: Ledger) -> None:
 
 def test_a_stage_change_is_stored(ledger: Ledger) -> None:
     b.given(ledger, b.register("C1"))
-    assert b.applied_events(ledger, b.stage("C1", "potential", "2025-02-01")) == ["Client.StageChanged", "Receipt.Applied"]
+    assert b.applied_events(ledger, b.stage("C1", "potential", "2025-02-01")) == [
+        "Client.StageChanged",
+        "Receipt.Applied",
+    ]
     client = b.state(ledger, "client", "C1")
     assert (client.stage, client.stage_since) == ("potential", date(2025, 2, 1))
 
@@ -43,10 +52,21 @@ def test_a_stage_change_to_the_current_stage_is_rejected(ledger: Ledger) -> None
 
 
 def test_a_lost_client_comes_back_only_to_target(ledger: Ledger) -> None:
-    b.given(ledger, b.register("C1"), b.stage("C1", "active", "2025-02-01"), b.stage("C1", "lost", "2025-05-01"))
+    b.given(
+        ledger,
+        b.register("C1"),
+        b.stage("C1", "active", "2025-02-01"),
+        b.stage("C1", "lost", "2025-05-01"),
+    )
     error = b.rejected(ledger, b.stage("C1", "active", "2025-06-01"))
-    assert error.describe() == "stage: lost_only_to_target: a lost client can come back only to target, not active"
-    assert b.applied_events(ledger, b.stage("C1", "target", "2025-06-01")) == ["Client.StageChanged", "Receipt.Applied"]
+    assert (
+        error.describe()
+        == "stage: lost_only_to_target: a lost client can come back only to target, not active"
+    )
+    assert b.applied_events(ledger, b.stage("C1", "target", "2025-06-01")) == [
+        "Client.StageChanged",
+        "Receipt.Applied",
+    ]
 
 
 def test_a_stage_change_goes_forward_in_time(ledger: Ledger) -> None:
@@ -66,9 +86,15 @@ def test_a_stage_change_of_an_unknown_client_is_rejected(ledger: Ledger) -> None
 # -- assigning a primary --------------------------------------------------------------------------
 
 
-def test_assigning_a_primary_stores_it_on_the_client_and_in_the_managers_book(ledger: Ledger) -> None:
+def test_assigning_a_primary_stores_it_on_the_client_and_in_the_managers_book(
+    ledger: Ledger,
+) -> None:
     b.given(ledger, *b.bank())
-    assert b.applied_events(ledger, b.assign("C1", "M1")) == ["Client.Assigned", "Manager.ClientTaken", "Receipt.Applied"]
+    assert b.applied_events(ledger, b.assign("C1", "M1")) == [
+        "Client.Assigned",
+        "Manager.ClientTaken",
+        "Receipt.Applied",
+    ]
     client = b.state(ledger, "client", "C1")
     assert client.primary == Holding("M1", "acquired", date(2025, 1, 10))
     assert client.first_served_on == date(2025, 1, 10)
@@ -103,16 +129,21 @@ def test_the_primary_cannot_be_assigned_a_second_time(ledger: Ledger) -> None:
 
 
 def test_a_released_client_can_be_given_a_new_primary(ledger: Ledger) -> None:
-    b.given(ledger, *b.bank(), b.assign("C1", "M1"), b.release("C1", "M1", effective_on="2025-03-01"))
-    assert b.applied_events(ledger, b.assign("C1", "M2", effective_on="2025-03-01", origin="inherited")) == [
-        "Client.Assigned", "Manager.ClientTaken", "Receipt.Applied"
-    ]
+    b.given(
+        ledger, *b.bank(), b.assign("C1", "M1"), b.release("C1", "M1", effective_on="2025-03-01")
+    )
+    assert b.applied_events(
+        ledger, b.assign("C1", "M2", effective_on="2025-03-01", origin="inherited")
+    ) == ["Client.Assigned", "Manager.ClientTaken", "Receipt.Applied"]
     assert b.state(ledger, "client", "C1").primary == Holding("M2", "inherited", date(2025, 3, 1))
 
 
 def test_first_served_on_never_moves_later(ledger: Ledger) -> None:
     b.given(
-        ledger, *b.bank(), b.assign("C1", "M1"), b.release("C1", "M1", effective_on="2025-03-01"),
+        ledger,
+        *b.bank(),
+        b.assign("C1", "M1"),
+        b.release("C1", "M1", effective_on="2025-03-01"),
         b.assign("C1", "M2", effective_on="2025-04-01"),
     )
     assert b.state(ledger, "client", "C1").first_served_on == date(2025, 1, 10)
@@ -124,7 +155,9 @@ def test_first_served_on_never_moves_later(ledger: Ledger) -> None:
 def test_assigning_a_backup_stores_it(ledger: Ledger) -> None:
     b.given(ledger, *b.bank(), b.assign("C1", "M1"))
     assert b.applied_events(ledger, b.assign("C1", "M2", "backup")) == [
-        "Client.Assigned", "Manager.ClientTaken", "Receipt.Applied"
+        "Client.Assigned",
+        "Manager.ClientTaken",
+        "Receipt.Applied",
     ]
     assert b.state(ledger, "client", "C1").backup == Holding("M2", "acquired", date(2025, 1, 10))
     assert b.state(ledger, "manager", "M2").book == {"C1": {"backup"}}
@@ -133,7 +166,10 @@ def test_assigning_a_backup_stores_it(ledger: Ledger) -> None:
 def test_a_client_has_at_most_one_backup(ledger: Ledger) -> None:
     b.given(ledger, *b.bank(), b.assign("C1", "M1"), b.assign("C1", "M2", "backup"))
     error = b.rejected(ledger, b.assign("C1", "M3", "backup", effective_on="2025-02-01"))
-    assert error.describe() == "role: backup_in_force: client C1 already has M2 as backup since 2025-01-10"
+    assert (
+        error.describe()
+        == "role: backup_in_force: client C1 already has M2 as backup since 2025-01-10"
+    )
 
 
 def test_the_primary_cannot_also_be_the_backup(ledger: Ledger) -> None:
@@ -147,7 +183,10 @@ def test_the_primary_cannot_also_be_the_backup(ledger: Ledger) -> None:
 
 def test_the_backup_cannot_become_primary_directly(ledger: Ledger) -> None:
     b.given(
-        ledger, *b.bank(), b.assign("C1", "M1"), b.assign("C1", "M2", "backup"),
+        ledger,
+        *b.bank(),
+        b.assign("C1", "M1"),
+        b.assign("C1", "M2", "backup"),
         b.release("C1", "M1", effective_on="2025-03-01"),
     )
     error = b.rejected(ledger, b.assign("C1", "M2", effective_on="2025-03-01"))
@@ -157,7 +196,9 @@ def test_the_backup_cannot_become_primary_directly(ledger: Ledger) -> None:
     )
 
 
-def test_the_backup_cannot_take_the_primary_role_while_a_primary_is_in_force(ledger: Ledger) -> None:
+def test_the_backup_cannot_take_the_primary_role_while_a_primary_is_in_force(
+    ledger: Ledger,
+) -> None:
     b.given(ledger, *b.bank(), b.assign("C1", "M1"), b.assign("C1", "M2", "backup"))
     error = b.rejected(ledger, b.assign("C1", "M2", effective_on="2025-03-01"))
     assert error.rule == "primary_in_force"
@@ -166,7 +207,9 @@ def test_the_backup_cannot_take_the_primary_role_while_a_primary_is_in_force(led
 def test_a_backup_may_serve_a_client_without_a_primary(ledger: Ledger) -> None:
     b.given(ledger, *b.bank())
     assert b.applied_events(ledger, b.assign("C1", "M2", "backup")) == [
-        "Client.Assigned", "Manager.ClientTaken", "Receipt.Applied"
+        "Client.Assigned",
+        "Manager.ClientTaken",
+        "Receipt.Applied",
     ]
 
 
@@ -174,7 +217,9 @@ def test_a_backup_may_serve_a_client_without_a_primary(ledger: Ledger) -> None:
 
 
 def test_a_primary_cannot_be_assigned_before_the_last_change_of_that_role(ledger: Ledger) -> None:
-    b.given(ledger, *b.bank(), b.assign("C1", "M1"), b.release("C1", "M1", effective_on="2025-03-01"))
+    b.given(
+        ledger, *b.bank(), b.assign("C1", "M1"), b.release("C1", "M1", effective_on="2025-03-01")
+    )
     error = b.rejected(ledger, b.assign("C1", "M2", effective_on="2025-02-28"))
     assert error.describe() == (
         "effective_on: not_forward_in_time: 2025-02-28 is before the last change of client C1's primary role on 2025-03-01"
@@ -191,7 +236,10 @@ def test_a_release_cannot_precede_the_assignment(ledger: Ledger) -> None:
 
 def test_a_backup_change_cannot_go_back_in_time(ledger: Ledger) -> None:
     b.given(
-        ledger, *b.bank(), b.assign("C1", "M1"), b.assign("C1", "M2", "backup", effective_on="2025-02-01"),
+        ledger,
+        *b.bank(),
+        b.assign("C1", "M1"),
+        b.assign("C1", "M2", "backup", effective_on="2025-02-01"),
         b.release("C1", "M2", "backup", effective_on="2025-04-01"),
     )
     error = b.rejected(ledger, b.assign("C1", "M3", "backup", effective_on="2025-03-31"))
@@ -203,14 +251,19 @@ def test_a_backup_change_cannot_go_back_in_time(ledger: Ledger) -> None:
 def test_each_role_goes_forward_on_its_own_history(ledger: Ledger) -> None:
     b.given(ledger, *b.bank(), b.assign("C1", "M1", effective_on="2025-06-01"))
     assert b.applied_events(ledger, b.assign("C1", "M2", "backup", effective_on="2025-02-01")) == [
-        "Client.Assigned", "Manager.ClientTaken", "Receipt.Applied"
+        "Client.Assigned",
+        "Manager.ClientTaken",
+        "Receipt.Applied",
     ]
 
 
 def test_a_role_cannot_start_before_the_client_was_registered(ledger: Ledger) -> None:
     b.given(ledger, *b.bank())
     error = b.rejected(ledger, b.assign("C1", "M1", effective_on="2025-01-04"))
-    assert error.describe() == "effective_on: before_registration: 2025-01-04 is before client C1 was registered on 2025-01-05"
+    assert (
+        error.describe()
+        == "effective_on: before_registration: 2025-01-04 is before client C1 was registered on 2025-01-05"
+    )
 
 
 # -- releasing ----------------------------------------------------------------------------------------------
@@ -218,7 +271,11 @@ def test_a_role_cannot_start_before_the_client_was_registered(ledger: Ledger) ->
 
 def test_releasing_a_primary_stores_it_on_both_sides(ledger: Ledger) -> None:
     b.given(ledger, *b.bank(), b.assign("C1", "M1"))
-    assert b.applied_events(ledger, b.release("C1", "M1")) == ["Client.Released", "Manager.ClientGivenUp", "Receipt.Applied"]
+    assert b.applied_events(ledger, b.release("C1", "M1")) == [
+        "Client.Released",
+        "Manager.ClientGivenUp",
+        "Receipt.Applied",
+    ]
     assert b.state(ledger, "client", "C1").primary is None
     assert b.state(ledger, "manager", "M1").book == {}
 
@@ -226,13 +283,19 @@ def test_releasing_a_primary_stores_it_on_both_sides(ledger: Ledger) -> None:
 def test_only_the_holder_of_a_role_can_be_released_from_it(ledger: Ledger) -> None:
     b.given(ledger, *b.bank(), b.assign("C1", "M1"))
     error = b.rejected(ledger, b.release("C1", "M2"))
-    assert error.describe() == "manager_id: not_holding_role: M2 is not client C1's primary (held by M1)"
+    assert (
+        error.describe()
+        == "manager_id: not_holding_role: M2 is not client C1's primary (held by M1)"
+    )
 
 
 def test_a_role_nobody_holds_cannot_be_released(ledger: Ledger) -> None:
     b.given(ledger, *b.bank(), b.assign("C1", "M1"))
     error = b.rejected(ledger, b.release("C1", "M1", "backup"))
-    assert error.describe() == "manager_id: not_holding_role: M1 is not client C1's backup (held by nobody)"
+    assert (
+        error.describe()
+        == "manager_id: not_holding_role: M1 is not client C1's backup (held by nobody)"
+    )
 
 
 def test_the_primary_of_a_client_in_an_open_handover_cannot_be_released(ledger: Ledger) -> None:
@@ -243,9 +306,14 @@ def test_the_primary_of_a_client_in_an_open_handover_cannot_be_released(ledger: 
 
 def test_the_backup_of_a_client_in_an_open_handover_can_be_released(ledger: Ledger) -> None:
     b.given(
-        ledger, *b.bank(), b.assign("C1", "M1"), b.assign("C1", "M3", "backup"),
+        ledger,
+        *b.bank(),
+        b.assign("C1", "M1"),
+        b.assign("C1", "M3", "backup"),
         b.open_handover("H1", "M1", "M2", ["C1"]),
     )
     assert b.applied_events(ledger, b.release("C1", "M3", "backup", effective_on="2025-06-10")) == [
-        "Client.Released", "Manager.ClientGivenUp", "Receipt.Applied"
+        "Client.Released",
+        "Manager.ClientGivenUp",
+        "Receipt.Applied",
     ]

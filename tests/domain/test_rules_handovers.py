@@ -25,15 +25,24 @@ OPEN = b.open_handover("H1", "M1", "M2", ["C1", "C2"])
 def test_opening_a_handover_marks_each_client_and_stores_the_list(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS)
     assert b.applied_events(ledger, OPEN) == [
-        "Client.EnteredHandover", "Client.EnteredHandover", "Handover.Opened", "Receipt.Applied"
+        "Client.EnteredHandover",
+        "Client.EnteredHandover",
+        "Handover.Opened",
+        "Receipt.Applied",
     ]
     handover = b.state(ledger, "handover", "H1")
-    assert (handover.from_manager_id, handover.to_manager_id, handover.client_ids) == ("M1", "M2", ["C1", "C2"])
+    assert (handover.from_manager_id, handover.to_manager_id, handover.client_ids) == (
+        "M1",
+        "M2",
+        ["C1", "C2"],
+    )
     assert b.state(ledger, "client", "C1").open_handover == "H1"
 
 
 def test_a_handover_id_is_opened_only_once(ledger: Ledger) -> None:
-    b.given(ledger, *BOOKS, OPEN, b.release("C3", "M3"), b.assign("C3", "M1", effective_on="2025-03-01"))
+    b.given(
+        ledger, *BOOKS, OPEN, b.release("C3", "M3"), b.assign("C3", "M1", effective_on="2025-03-01")
+    )
     error = b.rejected(ledger, b.open_handover("H1", "M1", "M3", ["C3"], id="open:H1:again"))
     assert error.describe() == "handover_id: handover_exists: handover H1 is already open"
 
@@ -41,7 +50,10 @@ def test_a_handover_id_is_opened_only_once(ledger: Ledger) -> None:
 def test_a_handover_moves_clients_to_a_different_manager(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS)
     error = b.rejected(ledger, b.open_handover("H1", "M1", "M1", ["C1"]))
-    assert error.describe() == "to_manager_id: same_manager: a handover moves clients to a different manager"
+    assert (
+        error.describe()
+        == "to_manager_id: same_manager: a handover moves clients to a different manager"
+    )
 
 
 def test_a_handover_from_an_unknown_manager_is_rejected(ledger: Ledger) -> None:
@@ -73,7 +85,10 @@ def test_every_client_must_have_the_outgoing_manager_as_primary_when_opened(ledg
 def test_a_client_without_a_primary_cannot_be_handed_over(ledger: Ledger) -> None:
     b.given(ledger, *b.bank())
     error = b.rejected(ledger, b.open_handover("H1", "M1", "M2", ["C1"]))
-    assert error.describe() == "client_ids[0]: not_primary_of_outgoing: client C1's primary is nobody, not the outgoing manager M1"
+    assert (
+        error.describe()
+        == "client_ids[0]: not_primary_of_outgoing: client C1's primary is nobody, not the outgoing manager M1"
+    )
 
 
 def test_the_outgoing_manager_must_be_primary_on_the_opening_date(ledger: Ledger) -> None:
@@ -86,21 +101,27 @@ def test_the_outgoing_manager_must_be_primary_on_the_opening_date(ledger: Ledger
 def test_a_client_is_in_at_most_one_open_handover(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, OPEN)
     error = b.rejected(ledger, b.open_handover("H2", "M1", "M3", ["C2"]))
-    assert error.describe() == "client_ids[0]: in_open_handover: client C2 is already in open handover H1"
+    assert (
+        error.describe()
+        == "client_ids[0]: in_open_handover: client C2 is already in open handover H1"
+    )
 
 
 def test_a_client_can_be_handed_over_again_once_the_first_handover_is_filed(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, OPEN, *b.completed("H1"), b.file_handover("H1"))
-    assert b.applied_events(ledger, b.open_handover("H2", "M2", "M3", ["C2"], opened_on="2025-07-01")) == [
-        "Client.EnteredHandover", "Handover.Opened", "Receipt.Applied"
-    ]
+    assert b.applied_events(
+        ledger, b.open_handover("H2", "M2", "M3", ["C2"], opened_on="2025-07-01")
+    ) == ["Client.EnteredHandover", "Handover.Opened", "Receipt.Applied"]
 
 
 def test_the_incoming_manager_must_be_hired_by_the_opening_date(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, b.hire("M4", hired_on="2025-07-01"))
     error = b.rejected(ledger, b.open_handover("H1", "M1", "M4", ["C1"], opened_on="2025-06-01"))
     # the message has no effective_on: the field at fault is the opening date
-    assert error.describe() == "opened_on: before_hire: 2025-06-01 is before manager M4 was hired on 2025-07-01"
+    assert (
+        error.describe()
+        == "opened_on: before_hire: 2025-06-01 is before manager M4 was hired on 2025-07-01"
+    )
 
 
 # -- witnesses ------------------------------------------------------------------------------------
@@ -108,21 +129,32 @@ def test_the_incoming_manager_must_be_hired_by_the_opening_date(ledger: Ledger) 
 
 def test_a_witness_is_stored(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, OPEN)
-    assert b.applied_events(ledger, b.witness("H1", "LEAD1", "sub_branch_lead")) == ["Handover.Witnessed", "Receipt.Applied"]
-    assert b.state(ledger, "handover", "H1").witnesses == {"sub_branch_lead": ("LEAD1", date(2025, 6, 2))}
+    assert b.applied_events(ledger, b.witness("H1", "LEAD1", "sub_branch_lead")) == [
+        "Handover.Witnessed",
+        "Receipt.Applied",
+    ]
+    assert b.state(ledger, "handover", "H1").witnesses == {
+        "sub_branch_lead": ("LEAD1", date(2025, 6, 2))
+    }
 
 
 @pytest.mark.parametrize("party", ["M1", "M2"])
 def test_neither_party_can_witness_the_handover(ledger: Ledger, party: str) -> None:
     b.given(ledger, *BOOKS, OPEN)
     error = b.rejected(ledger, b.witness("H1", party, "wealth_centre_head"))
-    assert error.describe() == f"witness_id: witness_is_party: {party} is a party to handover H1 and cannot witness it"
+    assert (
+        error.describe()
+        == f"witness_id: witness_is_party: {party} is a party to handover H1 and cannot witness it"
+    )
 
 
 def test_each_witness_role_witnesses_once(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, OPEN, b.witness("H1", "LEAD1", "sub_branch_lead"))
     error = b.rejected(ledger, b.witness("H1", "LEAD2", "sub_branch_lead"))
-    assert error.describe() == "witness_role: witness_role_taken: sub_branch_lead already witnessed handover H1 (LEAD1)"
+    assert (
+        error.describe()
+        == "witness_role: witness_role_taken: sub_branch_lead already witnessed handover H1 (LEAD1)"
+    )
 
 
 def test_the_two_witnesses_are_two_distinct_people(ledger: Ledger) -> None:
@@ -137,7 +169,10 @@ def test_the_two_witnesses_are_two_distinct_people(ledger: Ledger) -> None:
 def test_a_handover_cannot_be_witnessed_before_it_was_opened(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, OPEN)
     error = b.rejected(ledger, b.witness("H1", "LEAD1", "sub_branch_lead", "2025-05-31"))
-    assert error.describe() == "witnessed_on: before_opening: 2025-05-31 is before the handover was opened on 2025-06-01"
+    assert (
+        error.describe()
+        == "witnessed_on: before_opening: 2025-05-31 is before the handover was opened on 2025-06-01"
+    )
 
 
 def test_an_unknown_handover_cannot_be_witnessed(ledger: Ledger) -> None:
@@ -158,13 +193,19 @@ def test_a_signed_record_is_stored(ledger: Ledger) -> None:
 def test_the_record_is_signed_once(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, OPEN, b.sign("H1"))
     error = b.rejected(ledger, b.sign("H1", id="sign:H1:again", record_ref="DOC-2"))
-    assert error.describe() == "handover_id: record_already_signed: handover H1's record DOC-H1 was signed on 2025-06-03"
+    assert (
+        error.describe()
+        == "handover_id: record_already_signed: handover H1's record DOC-H1 was signed on 2025-06-03"
+    )
 
 
 def test_the_record_cannot_be_signed_before_the_opening(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, OPEN)
     error = b.rejected(ledger, b.sign("H1", "2025-05-30"))
-    assert error.describe() == "signed_on: before_opening: 2025-05-30 is before the handover was opened on 2025-06-01"
+    assert (
+        error.describe()
+        == "signed_on: before_opening: 2025-05-30 is before the handover was opened on 2025-06-01"
+    )
 
 
 # -- filing ------------------------------------------------------------------------------------------------
@@ -177,12 +218,18 @@ def test_until_filing_nothing_moves(ledger: Ledger) -> None:
     assert b.state(ledger, "manager", "M2").book == {}
 
 
-def test_filing_a_complete_handover_moves_every_client_to_the_incoming_manager(ledger: Ledger) -> None:
+def test_filing_a_complete_handover_moves_every_client_to_the_incoming_manager(
+    ledger: Ledger,
+) -> None:
     b.given(ledger, *BOOKS, OPEN, *b.completed("H1"))
     assert b.applied_events(ledger, b.file_handover("H1", "2025-06-04")) == [
         "Handover.Filed",
-        "Client.HandedOver", "Manager.ClientGivenUp", "Manager.ClientTaken",
-        "Client.HandedOver", "Manager.ClientGivenUp", "Manager.ClientTaken",
+        "Client.HandedOver",
+        "Manager.ClientGivenUp",
+        "Manager.ClientTaken",
+        "Client.HandedOver",
+        "Manager.ClientGivenUp",
+        "Manager.ClientTaken",
         "Receipt.Applied",
     ]
     for client_id in ("C1", "C2"):
@@ -199,8 +246,13 @@ def test_a_handover_to_the_backup_ends_the_backup_role_on_the_filing_date(ledger
     b.given(ledger, *BOOKS, b.assign("C1", "M2", "backup"), OPEN, *b.completed("H1"))
     assert b.applied_events(ledger, b.file_handover("H1", "2025-06-04")) == [
         "Handover.Filed",
-        "Client.HandedOver", "Manager.ClientGivenUp", "Manager.ClientGivenUp", "Manager.ClientTaken",
-        "Client.HandedOver", "Manager.ClientGivenUp", "Manager.ClientTaken",
+        "Client.HandedOver",
+        "Manager.ClientGivenUp",
+        "Manager.ClientGivenUp",
+        "Manager.ClientTaken",
+        "Client.HandedOver",
+        "Manager.ClientGivenUp",
+        "Manager.ClientTaken",
         "Receipt.Applied",
     ]
     client = b.state(ledger, "client", "C1")
@@ -210,7 +262,14 @@ def test_a_handover_to_the_backup_ends_the_backup_role_on_the_filing_date(ledger
 
 
 def test_a_backup_other_than_the_incoming_manager_stays_backup(ledger: Ledger) -> None:
-    b.given(ledger, *BOOKS, b.assign("C1", "M3", "backup"), OPEN, *b.completed("H1"), b.file_handover("H1"))
+    b.given(
+        ledger,
+        *BOOKS,
+        b.assign("C1", "M3", "backup"),
+        OPEN,
+        *b.completed("H1"),
+        b.file_handover("H1"),
+    )
     assert b.state(ledger, "client", "C1").backup == Holding("M3", "acquired", date(2025, 1, 10))
 
 
@@ -220,8 +279,13 @@ def test_a_backup_other_than_the_incoming_manager_stays_backup(ledger: Ledger) -
         ([], "witness sub_branch_lead, witness wealth_centre_head, signed record"),
         ([b.witness("H1", "LEAD1", "sub_branch_lead"), b.sign("H1")], "witness wealth_centre_head"),
         ([b.witness("H1", "HEAD1", "wealth_centre_head"), b.sign("H1")], "witness sub_branch_lead"),
-        ([b.witness("H1", "LEAD1", "sub_branch_lead"), b.witness("H1", "HEAD1", "wealth_centre_head")],
-         "signed record"),
+        (
+            [
+                b.witness("H1", "LEAD1", "sub_branch_lead"),
+                b.witness("H1", "HEAD1", "wealth_centre_head"),
+            ],
+            "signed record",
+        ),
     ],
     ids=["nothing", "no-wealth-centre-head", "no-sub-branch-lead", "no-record"],
 )
@@ -230,7 +294,10 @@ def test_a_handover_is_filed_only_with_both_witnesses_and_a_signed_record(
 ) -> None:
     b.given(ledger, *BOOKS, OPEN, *done)
     error = b.rejected(ledger, b.file_handover("H1"))
-    assert error.describe() == f"handover_id: handover_incomplete: handover H1 cannot be filed without: {missing}"
+    assert (
+        error.describe()
+        == f"handover_id: handover_incomplete: handover H1 cannot be filed without: {missing}"
+    )
     assert b.state(ledger, "client", "C1").primary.manager_id == "M1"
 
 
@@ -246,22 +313,35 @@ def test_filing_cannot_precede_the_last_witness_or_signature(ledger: Ledger) -> 
 def test_a_handover_is_filed_once(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, OPEN, *b.completed("H1"), b.file_handover("H1"))
     error = b.rejected(ledger, b.file_handover("H1", "2025-06-05", id="file:H1:again"))
-    assert error.describe() == "handover_id: handover_already_filed: handover H1 was filed on 2025-06-04"
+    assert (
+        error.describe()
+        == "handover_id: handover_already_filed: handover H1 was filed on 2025-06-04"
+    )
 
 
 def test_a_filed_handover_takes_no_more_witnesses(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, OPEN, *b.completed("H1"), b.file_handover("H1"))
     error = b.rejected(ledger, b.witness("H1", "LEAD2", "sub_branch_lead", "2025-06-05"))
-    assert error.describe() == "handover_id: handover_already_filed: handover H1 was filed on 2025-06-04"
+    assert (
+        error.describe()
+        == "handover_id: handover_already_filed: handover H1 was filed on 2025-06-04"
+    )
 
 
 def test_a_handover_to_a_manager_who_departed_meanwhile_cannot_be_filed(ledger: Ledger) -> None:
     b.given(
-        ledger, *BOOKS, OPEN, *b.completed("H1"),
-        *b.departure_approved("M2", on="2025-06-02"), b.depart("M2", "2025-06-03"),
+        ledger,
+        *BOOKS,
+        OPEN,
+        *b.completed("H1"),
+        *b.departure_approved("M2", on="2025-06-02"),
+        b.depart("M2", "2025-06-03"),
     )
     error = b.rejected(ledger, b.file_handover("H1", "2025-06-04"))
-    assert error.describe() == "handover_id: manager_departed: manager M2 departed on 2025-06-03 and can be given no client"
+    assert (
+        error.describe()
+        == "handover_id: manager_departed: manager M2 departed on 2025-06-03 and can be given no client"
+    )
 
 
 # -- the outgoing manager is primary from opening to filing ----------------------------------------------------
@@ -269,8 +349,14 @@ def test_a_handover_to_a_manager_who_departed_meanwhile_cannot_be_filed(ledger: 
 
 def test_while_a_handover_is_open_its_clients_primary_cannot_change(ledger: Ledger) -> None:
     b.given(ledger, *BOOKS, OPEN)
-    assert b.rejected(ledger, b.release("C1", "M1", effective_on="2025-06-02")).rule == "in_open_handover"
-    assert b.rejected(ledger, b.assign("C1", "M3", effective_on="2025-06-02")).rule == "primary_in_force"
+    assert (
+        b.rejected(ledger, b.release("C1", "M1", effective_on="2025-06-02")).rule
+        == "in_open_handover"
+    )
+    assert (
+        b.rejected(ledger, b.assign("C1", "M3", effective_on="2025-06-02")).rule
+        == "primary_in_force"
+    )
     assert b.rejected(ledger, b.open_handover("H2", "M1", "M3", ["C1"])).rule == "in_open_handover"
 
 

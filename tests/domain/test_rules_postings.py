@@ -15,11 +15,17 @@ from tests import builders as b
 
 def test_booking_a_posting_stores_it_under_its_source_id(ledger: Ledger) -> None:
     b.given(ledger, b.register("C1"))
-    assert b.applied_events(ledger, b.book("P1", "C1", "1234.50", "loan_interest", "2026-03-05")) == ["Posting.Booked"]
+    assert b.applied_events(
+        ledger, b.book("P1", "C1", "1234.50", "loan_interest", "2026-03-05")
+    ) == ["Posting.Booked"]
     posting = b.state(ledger, "posting", "P1")
-    assert (posting.source_id, posting.client_id, posting.category, posting.amount, posting.value_date) == (
-        "P1", "C1", "loan_interest", Decimal("1234.50"), date(2026, 3, 5)
-    )
+    assert (
+        posting.source_id,
+        posting.client_id,
+        posting.category,
+        posting.amount,
+        posting.value_date,
+    ) == ("P1", "C1", "loan_interest", Decimal("1234.50"), date(2026, 3, 5))
     assert posting.reversed_by is None
 
 
@@ -28,7 +34,9 @@ def test_a_posting_for_an_unknown_client_is_rejected(ledger: Ledger) -> None:
     assert error.describe() == "client_id: unknown_client: no client 'C9' is known"
 
 
-def test_a_posting_for_a_client_registered_earlier_in_the_same_batch_is_booked(ledger: Ledger) -> None:
+def test_a_posting_for_a_client_registered_earlier_in_the_same_batch_is_booked(
+    ledger: Ledger,
+) -> None:
     outcomes = b.send(ledger, b.register("C1"), b.book("P1", "C1"))
     assert [o.status for o in outcomes] == [APPLIED, APPLIED]
     assert b.topics_since(ledger, 0) == ["Client.Registered", "Receipt.Applied", "Posting.Booked"]
@@ -43,21 +51,34 @@ def test_the_same_posting_booked_twice_is_one_posting(ledger: Ledger) -> None:
 def test_the_same_source_id_with_a_different_amount_is_a_conflict(ledger: Ledger) -> None:
     b.given(ledger, b.register("C1"), b.book("P1", "C1", "100.00"))
     error = b.rejected(ledger, b.book("P1", "C1", "100.01"))
-    assert error.describe() == "id: id_conflict: message id 'P1' was already applied with different content"
+    assert (
+        error.describe()
+        == "id: id_conflict: message id 'P1' was already applied with different content"
+    )
     assert b.state(ledger, "posting", "P1").amount == Decimal("100.00")
 
 
-def test_a_conflict_is_reported_as_a_conflict_even_when_the_changed_content_also_breaks_a_rule(ledger: Ledger) -> None:
+def test_a_conflict_is_reported_as_a_conflict_even_when_the_changed_content_also_breaks_a_rule(
+    ledger: Ledger,
+) -> None:
     # The id is checked first, whether the original is in this batch or stored earlier:
     # the answer must not depend on where a batch happened to be cut.
     b.given(ledger, b.register("C1"), b.book("P1", "C1"))
     error = b.rejected(ledger, b.book("P1", "C9"))
-    assert error.describe() == "id: id_conflict: message id 'P1' was already applied with different content"
+    assert (
+        error.describe()
+        == "id: id_conflict: message id 'P1' was already applied with different content"
+    )
 
 
 def test_a_duplicate_and_a_conflict_in_the_same_batch_as_the_original(ledger: Ledger) -> None:
     b.given(ledger, b.register("C1"))
-    outcomes = b.send(ledger, b.book("P1", "C1", "100.00"), b.book("P1", "C1", "100.00"), b.book("P1", "C2", "100.00"))
+    outcomes = b.send(
+        ledger,
+        b.book("P1", "C1", "100.00"),
+        b.book("P1", "C1", "100.00"),
+        b.book("P1", "C2", "100.00"),
+    )
     assert [o.status for o in outcomes] == [APPLIED, DUPLICATE, REJECTED]
     assert outcomes[2].error is not None and outcomes[2].error.rule == "id_conflict"
 
@@ -67,7 +88,10 @@ def test_a_posting_cannot_reuse_the_id_of_a_message_of_another_type(ledger: Ledg
     # is a conflict, whatever the type.
     b.given(ledger, b.register("C1"), b.hire("M1", id="X-1"))
     error = b.rejected(ledger, b.book("X-1", "C1"))
-    assert error.describe() == "id: id_conflict: message id 'X-1' was already applied with different content"
+    assert (
+        error.describe()
+        == "id: id_conflict: message id 'X-1' was already applied with different content"
+    )
 
 
 def test_a_posting_cannot_reuse_the_id_of_a_balance_report(ledger: Ledger) -> None:
@@ -93,7 +117,10 @@ def test_an_unknown_posting_cannot_be_reversed(ledger: Ledger) -> None:
 def test_a_posting_is_reversed_only_once(ledger: Ledger) -> None:
     b.given(ledger, b.register("C1"), b.book("P1", "C1"), b.reverse("P1"))
     error = b.rejected(ledger, b.reverse("P1", id="rev:P1:again"))
-    assert error.describe() == "posting_id: already_reversed: posting P1 was already reversed by message rev:P1"
+    assert (
+        error.describe()
+        == "posting_id: already_reversed: posting P1 was already reversed by message rev:P1"
+    )
 
 
 def test_a_reversal_is_not_itself_a_posting_that_can_be_reversed(ledger: Ledger) -> None:
@@ -112,7 +139,11 @@ def test_a_posting_booked_and_reversed_in_the_same_batch(ledger: Ledger) -> None
     b.given(ledger, b.register("C1"))
     outcomes = b.send(ledger, b.book("P1", "C1"), b.reverse("P1"))
     assert [o.status for o in outcomes] == [APPLIED, APPLIED]
-    assert b.topics_since(ledger, 0)[-3:] == ["Posting.Booked", "Posting.Reversed", "Receipt.Applied"]
+    assert b.topics_since(ledger, 0)[-3:] == [
+        "Posting.Booked",
+        "Posting.Reversed",
+        "Receipt.Applied",
+    ]
 
 
 # -- balances and activities ------------------------------------------------------------------------------
@@ -120,7 +151,9 @@ def test_a_posting_booked_and_reversed_in_the_same_batch(ledger: Ledger) -> None
 
 def test_a_reported_balance_is_stored(ledger: Ledger) -> None:
     b.given(ledger, b.register("C1"))
-    assert b.applied_events(ledger, b.report_balance("C1", "fund", "600000.00")) == ["BalanceReport.Reported"]
+    assert b.applied_events(ledger, b.report_balance("C1", "fund", "600000.00")) == [
+        "BalanceReport.Reported"
+    ]
 
 
 def test_a_balance_of_an_unknown_client_is_rejected(ledger: Ledger) -> None:
@@ -128,7 +161,9 @@ def test_a_balance_of_an_unknown_client_is_rejected(ledger: Ledger) -> None:
     assert error.describe() == "client_id: unknown_client: no client 'C9' is known"
 
 
-def test_a_balance_report_sent_twice_is_a_duplicate_and_changed_is_a_conflict(ledger: Ledger) -> None:
+def test_a_balance_report_sent_twice_is_a_duplicate_and_changed_is_a_conflict(
+    ledger: Ledger,
+) -> None:
     b.given(ledger, b.register("C1"), b.report_balance("C1", balance="10.00"))
     b.duplicate(ledger, b.report_balance("C1", balance="10.00"))
     assert b.rejected(ledger, b.report_balance("C1", balance="11.00")).rule == "id_conflict"

@@ -39,7 +39,9 @@ def test_a_cipher_key_turns_on_the_aes_cipher(tmp_path: Path) -> None:
     assert env["CIPHER_TOPIC"] == "eventsourcing.cryptography:AESCipher"
 
 
-def test_the_data_directory_is_the_option_else_the_environment_else_var(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_data_directory_is_the_option_else_the_environment_else_var(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("RMLEDGER_DATA_DIR", "/srv/rm")
     assert (data_dir("/opt/x"), data_dir()) == (Path("/opt/x"), Path("/srv/rm"))
     monkeypatch.delenv("RMLEDGER_DATA_DIR")
@@ -49,7 +51,9 @@ def test_the_data_directory_is_the_option_else_the_environment_else_var(monkeypa
 # -- one store, several ledgers ------------------------------------------------------------------------
 
 
-def test_a_ledger_reopened_on_the_same_store_sees_everything(make_ledger: Callable[..., Ledger]) -> None:
+def test_a_ledger_reopened_on_the_same_store_sees_everything(
+    make_ledger: Callable[..., Ledger],
+) -> None:
     first = make_ledger()
     b.given(first, *b.bank(), b.assign("C1", "M1"), b.book("P1", "C1"))
     reopened = make_ledger()
@@ -58,7 +62,9 @@ def test_a_ledger_reopened_on_the_same_store_sees_everything(make_ledger: Callab
     assert b.state(reopened, "manager", "M1").book == {"C1": {"primary"}}
 
 
-def test_a_second_ledger_on_the_same_store_sees_the_first_ones_changes(make_ledger: Callable[..., Ledger]) -> None:
+def test_a_second_ledger_on_the_same_store_sees_the_first_ones_changes(
+    make_ledger: Callable[..., Ledger],
+) -> None:
     one, other = make_ledger(), make_ledger()
     b.given(one, *b.bank())
     b.given(other, b.assign("C1", "M1"))
@@ -91,13 +97,17 @@ def test_two_postgres_schemas_do_not_see_each_other(tmp_path: Path, clean_enviro
     assert one.tables() == []
 
 
-def test_without_a_server_postgres_tests_skip_loudly_unless_ci_is_set(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_server_postgres_tests_skip_loudly_unless_ci_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(stores, "postgres_problem", lambda: "OperationalError: connection refused")
     monkeypatch.delenv("CI", raising=False)
     with pytest.raises(pytest.skip.Exception, match="POSTGRESQL TESTS NOT RUN.*connection refused"):
         stores.require_postgres()
     monkeypatch.setenv("CI", "1")
-    with pytest.raises(pytest.fail.Exception, match="not reachable and CI is set.*connection refused"):
+    with pytest.raises(
+        pytest.fail.Exception, match="not reachable and CI is set.*connection refused"
+    ):
         stores.require_postgres()
 
 
@@ -111,14 +121,16 @@ def test_store_settings_from_the_shell_are_kept_out_of_the_tests(store: Any) -> 
     import os
 
     assert stores.leaking_settings(os.environ) == []
-    assert stores.leaking_settings({"RMLEDGER_PERSISTENCE_MODULE": "x", "POSTGRES_SCHEMA": "s", "CI": "1", "HOME": "/"}) == [
-        "RMLEDGER_PERSISTENCE_MODULE", "POSTGRES_SCHEMA"
-    ]
+    assert stores.leaking_settings(
+        {"RMLEDGER_PERSISTENCE_MODULE": "x", "POSTGRES_SCHEMA": "s", "CI": "1", "HOME": "/"}
+    ) == ["RMLEDGER_PERSISTENCE_MODULE", "POSTGRES_SCHEMA"]
 
 
 def test_an_aggregate_cache_is_refused_by_name(tmp_path: Path) -> None:
     """Batches are written straight to the recorder, so a cache would go stale: the
     setting is refused, not silently half-honoured."""
     env = {**ledger_env(tmp_path, {}), "AGGREGATE_CACHE_MAXSIZE": "100"}
-    with pytest.raises(ValueError, match="AGGREGATE_CACHE_MAXSIZE: the ledger keeps no aggregate cache; unset it"):
+    with pytest.raises(
+        ValueError, match="AGGREGATE_CACHE_MAXSIZE: the ledger keeps no aggregate cache; unset it"
+    ):
         Ledger(env)

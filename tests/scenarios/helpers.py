@@ -30,8 +30,11 @@ def apply(ledger: Ledger, messages: Iterable[dict[str, Any]], batch_size: int = 
     """Apply messages; every one must be applied (a rejection fails the test)."""
     msgs = list(messages)
     outcomes = apply_all(ledger, [decode_object(m) for m in msgs], batch_size)
-    bad = [(m["id"], o.error.describe()) for m, o in zip(msgs, outcomes, strict=True)
-           if o.error is not None]
+    bad = [
+        (m["id"], o.error.describe())
+        for m, o in zip(msgs, outcomes, strict=True)
+        if o.error is not None
+    ]
     assert not bad, bad
 
 
@@ -42,32 +45,76 @@ def caught_up(ledger: Ledger, directory: Path, page_size: int = 1000) -> ReadMod
 
 
 def hire(mid: str, grade: str = "junior", on: str = "2025-01-01") -> dict[str, Any]:
-    return {"type": "manager.hired", "id": f"hire-{mid}", "manager_id": mid, "name": mid,
-            "branch_id": "B1", "grade": grade, "hired_on": on}
+    return {
+        "type": "manager.hired",
+        "id": f"hire-{mid}",
+        "manager_id": mid,
+        "name": mid,
+        "branch_id": "B1",
+        "grade": grade,
+        "hired_on": on,
+    }
 
 
 def client(cid: str, on: str = "2020-01-01") -> dict[str, Any]:
-    return {"type": "client.registered", "id": f"reg-{cid}", "client_id": cid, "kind": "personal",
-            "branch_id": "B1", "registered_on": on, "name": cid, "id_number": f"11010119900101{cid[-4:]:0>4}"}
+    return {
+        "type": "client.registered",
+        "id": f"reg-{cid}",
+        "client_id": cid,
+        "kind": "personal",
+        "branch_id": "B1",
+        "registered_on": on,
+        "name": cid,
+        "id_number": f"11010119900101{cid[-4:]:0>4}",
+    }
 
 
-def assign(cid: str, mid: str, on: str, origin: str = "acquired", role: str = "primary") -> dict[str, Any]:
-    return {"type": "assignment.assigned", "id": f"asg-{cid}-{mid}-{role}-{on}", "client_id": cid,
-            "manager_id": mid, "role": role, "origin": origin, "effective_on": on}
+def assign(
+    cid: str, mid: str, on: str, origin: str = "acquired", role: str = "primary"
+) -> dict[str, Any]:
+    return {
+        "type": "assignment.assigned",
+        "id": f"asg-{cid}-{mid}-{role}-{on}",
+        "client_id": cid,
+        "manager_id": mid,
+        "role": role,
+        "origin": origin,
+        "effective_on": on,
+    }
 
 
 def post(pid: str, cid: str, category: str, amount: str, on: str) -> dict[str, Any]:
-    return {"type": "posting.booked", "id": pid, "client_id": cid, "category": category,
-            "amount": amount, "value_date": on}
+    return {
+        "type": "posting.booked",
+        "id": pid,
+        "client_id": cid,
+        "category": category,
+        "amount": amount,
+        "value_date": on,
+    }
 
 
 def close(period: str, on: str) -> dict[str, Any]:
-    return {"type": "period.closed", "id": f"close-{period}", "period": period, "closed_on": on,
-            "approved_by": "finance"}
+    return {
+        "type": "period.closed",
+        "id": f"close-{period}",
+        "period": period,
+        "closed_on": on,
+        "approved_by": "finance",
+    }
 
 
-_KEYS = ("id", "manager_id", "client_id", "handover_id", "loan_id", "posting_id", "from_manager_id",
-         "to_manager_id", "version")
+_KEYS = (
+    "id",
+    "manager_id",
+    "client_id",
+    "handover_id",
+    "loan_id",
+    "posting_id",
+    "from_manager_id",
+    "to_manager_id",
+    "version",
+)
 
 
 def namespaced(messages: list[dict[str, Any]], tag: str) -> list[dict[str, Any]]:

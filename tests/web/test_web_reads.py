@@ -592,7 +592,9 @@ def test_on_the_demo_bank_each_branch_head_sees_their_branchs_part_of_pay_json(
     # the managers of the branch and of every sub-branch under it.
     parents = {
         b["branch_id"]: b["parent_branch_id"]
-        for b in cli_json(tmp_path, "sql", "SELECT branch_id, parent_branch_id FROM branches", "--json")
+        for b in cli_json(
+            tmp_path, "sql", "SELECT branch_id, parent_branch_id FROM branches", "--json"
+        )
     }
 
     def under(unit: str | None, branch: str) -> bool:

@@ -67,8 +67,13 @@ def departure_story(
     at: dict[str, int] = {}
     at["M1_hired"] = r.hire("M1")
     # M1 acknowledged the plan that pays them (docs/rules.md R7.7): no unacknowledged month.
-    r.add("plan_acknowledgements", manager_id="M1", version="default", acknowledged_on=date(2025, 1, 1),
-          message_id="ack:M1:default")
+    r.add(
+        "plan_acknowledgements",
+        manager_id="M1",
+        version="default",
+        acknowledged_on=date(2025, 1, 1),
+        message_id="ack:M1:default",
+    )
     r.hire("M2", grade="senior")
     for c in ("C1", "C2", "C3"):
         r.register(c)

@@ -42,8 +42,17 @@ def test_the_documented_columns_are_the_real_ones(tmp_path: Path) -> None:
     apply(ledger, scenario("late_posting_reversal"))
     conn = caught_up(ledger, tmp_path).conn
     documented = documented_columns()
-    assert {"events", "assignment_intervals", "client_first_served", "handover_status", "credits",
-            "posting_attribution", "statements_issued", "log_chain", "statements_restated"} == set(documented)
+    assert {
+        "events",
+        "assignment_intervals",
+        "client_first_served",
+        "handover_status",
+        "credits",
+        "posting_attribution",
+        "statements_issued",
+        "log_chain",
+        "statements_restated",
+    } == set(documented)
     prepare_query(conn, "SELECT * FROM statements_restated")
     for name, (kind, columns) in documented.items():
         actual = actual_columns(conn, name)
@@ -54,6 +63,21 @@ def test_the_documented_columns_are_the_real_ones(tmp_path: Path) -> None:
             # fields by reference to docs/contract.md C2.2 instead of one by one.
             assert columns <= actual, (name, columns - actual)
     issued = actual_columns(conn, "statements_issued") - documented["statements_issued"][1]
-    assert issued == {"recorded_at", "base_salary", "post_salary", "responsibility_profit", "weighted_profit",
-                      "performance_earned", "prepayment", "settlement", "compliance", "corrections", "prior_true_up",
-                      "performance_due", "performance_paid", "clawback_carried", "awards", "total"}
+    assert issued == {
+        "recorded_at",
+        "base_salary",
+        "post_salary",
+        "responsibility_profit",
+        "weighted_profit",
+        "performance_earned",
+        "prepayment",
+        "settlement",
+        "compliance",
+        "corrections",
+        "prior_true_up",
+        "performance_due",
+        "performance_paid",
+        "clawback_carried",
+        "awards",
+        "total",
+    }

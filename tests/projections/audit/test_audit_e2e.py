@@ -437,7 +437,10 @@ def test_departure_audit_of_stock_business_a_late_posting_and_a_mid_month_depart
     # a witnessed, signed and filed handover; no reversal, no quick move, no unattributed day;
     # only the clawback the final statement leaves owed by the leaver, and the five months
     # of the plan M1 never acknowledged (docs/rules.md R7.7)
-    assert audit["finding_counts"] == {"money_owed_after_last_statement": 1, "unacknowledged_plan": 5}
+    assert audit["finding_counts"] == {
+        "money_owed_after_last_statement": 1,
+        "unacknowledged_plan": 5,
+    }
     [owed] = [f for f in audit["findings"] if f["kind"] == "money_owed_after_last_statement"]
     assert (owed["subject"], owed["amount"], owed["direction"]) == (
         "2025-05",

@@ -28,8 +28,11 @@ from tests.scenarios.helpers import apply, caught_up, new_ledger, scenario
 
 # Every worked scenario with a manager in it: a tiers-only scenario (vip_bounds) has
 # no statement to restate.
-SCENARIO_NAMES = sorted(p.stem for p in SCENARIO_DIR.glob("*.jsonl")
-                   if '"manager.hired"' in p.read_text(encoding="utf-8"))
+SCENARIO_NAMES = sorted(
+    p.stem
+    for p in SCENARIO_DIR.glob("*.jsonl")
+    if '"manager.hired"' in p.read_text(encoding="utf-8")
+)
 # The fields of a statement (docs/contract.md C2.2) compared; status and issued_at_position
 # say where a statement stands, not what it restates.
 FIELDS = ("manager_id", "period", "grade", "k0", *pay.MONEY_FIELDS)
@@ -37,9 +40,11 @@ FIELDS = ("manager_id", "period", "grade", "k0", *pay.MONEY_FIELDS)
 
 def months_of(conn: Any, manager_id: str, through: str) -> list[str]:
     """The months of the manager's employment up to ``through``: hire month to departure."""
-    hired, departed = conn.execute("SELECT min(hired_on), (SELECT max(departed_on) FROM departures "
-                                   "WHERE manager_id = $m) FROM managers WHERE manager_id = $m",
-                                   {"m": manager_id}).fetchone()
+    hired, departed = conn.execute(
+        "SELECT min(hired_on), (SELECT max(departed_on) FROM departures "
+        "WHERE manager_id = $m) FROM managers WHERE manager_id = $m",
+        {"m": manager_id},
+    ).fetchone()
     last = min(through, month_of(departed)) if departed else through
     months, period = [], month_of(hired)
     while period <= last:
@@ -68,7 +73,9 @@ def check_every_manager(model: Any, position: int) -> int:
     through = restated_through(conn)
     assert through is not None
     compared = 0
-    for (manager_id,) in conn.execute("SELECT DISTINCT manager_id FROM managers ORDER BY 1").fetchall():
+    for (manager_id,) in conn.execute(
+        "SELECT DISTINCT manager_id FROM managers ORDER BY 1"
+    ).fetchall():
         expected = pay_restated(model, manager_id, months_of(conn, manager_id, through))
         assert audit_restated(conn, manager_id, position, through) == expected, manager_id
         compared += len(expected)
@@ -76,7 +83,9 @@ def check_every_manager(model: Any, position: int) -> int:
 
 
 @pytest.mark.parametrize("name", SCENARIO_NAMES)
-def test_restated_from_the_audits_credits_equals_the_pay_projection(name: str, tmp_path: Path) -> None:
+def test_restated_from_the_audits_credits_equals_the_pay_projection(
+    name: str, tmp_path: Path
+) -> None:
     ledger = new_ledger(tmp_path)
     apply(ledger, scenario(name))
     with caught_up(ledger, tmp_path) as model:
@@ -90,19 +99,28 @@ def test_restated_on_the_generated_bank_equals_the_pay_projection(tmp_path: Path
         assert check_every_manager(model, head_position(model.conn)) >= 20
 
 
-def test_restated_at_an_earlier_position_equals_the_pay_projection_loaded_to_it(tmp_path: Path) -> None:
+def test_restated_at_an_earlier_position_equals_the_pay_projection_loaded_to_it(
+    tmp_path: Path,
+) -> None:
     messages = scenario("late_posting_reversal")
     ledger = new_ledger(tmp_path)
     apply(ledger, messages)
     with caught_up(ledger, tmp_path) as model:
-        closes = [r["position"] for r in query(model.conn, "SELECT position FROM periods_closed ORDER BY 1")]
+        closes = [
+            r["position"]
+            for r in query(model.conn, "SELECT position FROM periods_closed ORDER BY 1")
+        ]
         assert closes, "the scenario closes a month"
         cut = closes[0]
         through = restated_through(model.conn)
         assert through is not None
-        managers = [r[0] for r in model.conn.execute("SELECT DISTINCT manager_id FROM managers").fetchall()]
+        managers = [
+            r[0] for r in model.conn.execute("SELECT DISTINCT manager_id FROM managers").fetchall()
+        ]
         at_cut = {m: audit_restated(model.conn, m, cut, through) for m in managers}
-        now = {m: audit_restated(model.conn, m, head_position(model.conn), through) for m in managers}
+        now = {
+            m: audit_restated(model.conn, m, head_position(model.conn), through) for m in managers
+        }
     earlier = tmp_path / "earlier"
     earlier.mkdir()
     from projections.readmodel.loader import ReadModel
@@ -121,7 +139,9 @@ def test_the_statements_restated_table_holds_what_pay_restated_prints(tmp_path: 
     with caught_up(ledger, tmp_path) as model:
         conn = model.conn
         count = materialise_statements_restated(conn)
-        rows = rows_as_dicts(conn.execute("SELECT * FROM statements_restated ORDER BY manager_id, period"))
+        rows = rows_as_dicts(
+            conn.execute("SELECT * FROM statements_restated ORDER BY manager_id, period")
+        )
         assert len(rows) == count > 0
         through = restated_through(conn)
         assert through is not None

@@ -101,9 +101,17 @@ def test_run_read_only_answers_queries_on_the_views_and_refuses_writes(tmp_path:
 def test_the_views_are_created_again_without_error(tmp_path: Path) -> None:
     conn = duckdb.connect(str(model_file(tmp_path)))
     create_audit_views(conn)
-    names = {r[0] for r in conn.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
-    assert {"assignment_intervals", "handover_status", "credits", "posting_attribution",
-            "client_first_served"} <= names
+    names = {
+        r[0]
+        for r in conn.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    }
+    assert {
+        "assignment_intervals",
+        "handover_status",
+        "credits",
+        "posting_attribution",
+        "client_first_served",
+    } <= names
 
 
 def test_only_a_query_naming_statements_restated_materialises_it(tmp_path: Path) -> None:
@@ -111,11 +119,14 @@ def test_only_a_query_naming_statements_restated_materialises_it(tmp_path: Path)
 
     assert names_table("select * from Statements_Restated", "statements_restated")
     assert names_table('SELECT * FROM "statements_restated"', "statements_restated")
-    assert not names_table("SELECT 'statements_restated' AS t -- statements_restated", "statements_restated")
+    assert not names_table(
+        "SELECT 'statements_restated' AS t -- statements_restated", "statements_restated"
+    )
     conn = read_only_connection(model_file(tmp_path))
     prepare_query(conn, "SELECT 1")
     with pytest.raises(duckdb.CatalogException, match="statements_restated"):
         conn.execute("SELECT * FROM statements_restated")
     prepare_query(conn, "SELECT manager_id, period, total FROM statements_restated")
-    assert conn.execute("SELECT manager_id, period, status FROM statements_restated").fetchall() == [
-        ("M1", "2025-01", "open"), ("M1", "2025-02", "open")]
+    assert conn.execute(
+        "SELECT manager_id, period, status FROM statements_restated"
+    ).fetchall() == [("M1", "2025-01", "open"), ("M1", "2025-02", "open")]

@@ -56,7 +56,9 @@ def test_a_dispute_is_open_until_its_resolution_day(tiny_bank: ReadModel) -> Non
     )
 
 
-def test_an_open_dispute_is_overdue_from_its_plans_dispute_days_after_opening(tiny_bank: ReadModel) -> None:
+def test_an_open_dispute_is_overdue_from_its_plans_dispute_days_after_opening(
+    tiny_bank: ReadModel,
+) -> None:
     # DSP00002 was opened on 2025-02-02 and is never decided: overdue from 02-12.
     assert standing(tiny_bank, date(2025, 2, 11))[1] == ("DSP00002", "open", None, 10, False)
     assert standing(tiny_bank, date(2025, 2, 12))[1] == ("DSP00002", "open", None, 10, True)

@@ -73,16 +73,16 @@ def test_ingest_with_cipher_key_in_the_environment_stores_the_identity_number_en
 # -- in what ingest prints ----------------------------------------------------------------------------
 
 ID_NUMBER_LINES = [
-    json.dumps(b.register("C1")),                                                         # applied
-    json.dumps(b.register("C1", name="Other Name")),                                       # conflict
-    json.dumps(b.register("C1", id="reg:C1:other")),                                       # client exists
-    json.dumps(b.register("C2")).replace(f'"{ID_NUMBER}"', ID_NUMBER),                    # a JSON number
-    json.dumps(b.register("C3")).replace(f'"{ID_NUMBER}"', ID_NUMBER + ".5"),             # a JSON fraction
-    json.dumps({**b.without(b.register("C4"), "id_number"), "id_no": ID_NUMBER}),          # unknown field
-    json.dumps(b.register("C5", kind="VIP")),                                              # bad choice
-    json.dumps(b.register("C6", registered_on="2025-02-30")),                              # bad date
-    json.dumps(b.register("C7", id_number=[ID_NUMBER])),                                   # a list
-    json.dumps(b.register("C8"))[:-10],                                                    # truncated JSON
+    json.dumps(b.register("C1")),  # applied
+    json.dumps(b.register("C1", name="Other Name")),  # conflict
+    json.dumps(b.register("C1", id="reg:C1:other")),  # client exists
+    json.dumps(b.register("C2")).replace(f'"{ID_NUMBER}"', ID_NUMBER),  # a JSON number
+    json.dumps(b.register("C3")).replace(f'"{ID_NUMBER}"', ID_NUMBER + ".5"),  # a JSON fraction
+    json.dumps({**b.without(b.register("C4"), "id_number"), "id_no": ID_NUMBER}),  # unknown field
+    json.dumps(b.register("C5", kind="VIP")),  # bad choice
+    json.dumps(b.register("C6", registered_on="2025-02-30")),  # bad date
+    json.dumps(b.register("C7", id_number=[ID_NUMBER])),  # a list
+    json.dumps(b.register("C8"))[:-10],  # truncated JSON
 ]
 
 
@@ -100,7 +100,8 @@ def test_ingest_output_never_contains_a_full_identity_number(
 
 
 @pytest.mark.parametrize(
-    "literal", [ID_NUMBER, ID_NUMBER + ".5", f"{ID_NUMBER}e0", f'["{ID_NUMBER}"]', f'{{"n": "{ID_NUMBER}"}}']
+    "literal",
+    [ID_NUMBER, ID_NUMBER + ".5", f"{ID_NUMBER}e0", f'["{ID_NUMBER}"]', f'{{"n": "{ID_NUMBER}"}}'],
 )
 def test_a_malformed_identity_number_is_not_echoed_in_the_error(literal: str) -> None:
     raw = json.dumps(b.register("C1")).replace(f'"{ID_NUMBER}"', literal)

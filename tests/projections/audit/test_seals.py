@@ -30,13 +30,23 @@ POSTING = "domain.facts:Posting.Booked"
 
 
 def messages(*extra: dict) -> list:
-    return [decode_object(m) for m in [
-        b.plan(version="2025", effective_from="2025-01-01"), *b.bank(), b.assign("C1", "M1"),
-        b.book("P1", "C1", "2000.00"), b.book("P2", "C1", "500.00"), *extra]]
+    return [
+        decode_object(m)
+        for m in [
+            b.plan(version="2025", effective_from="2025-01-01"),
+            *b.bank(),
+            b.assign("C1", "M1"),
+            b.book("P1", "C1", "2000.00"),
+            b.book("P2", "C1", "500.00"),
+            *extra,
+        ]
+    ]
 
 
 def run(data_dir: Path, *args: str, **env: str) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), *args], env={"RMLEDGER_SEAL_KEY": KEY, **env})
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), *args], env={"RMLEDGER_SEAL_KEY": KEY, **env}
+    )
     return result.exit_code, result.output
 
 
@@ -51,26 +61,43 @@ def topics(ledger: Ledger) -> list[str]:
 
 
 def test_a_close_appends_a_seal_right_after_it_covering_the_log_before(
-        make_ledger: Callable[..., Ledger]) -> None:
+    make_ledger: Callable[..., Ledger],
+) -> None:
     ledger = make_ledger()
     ledger.sealer = Sealer.of(bytes.fromhex(KEY))
     apply_all(ledger, messages())
     assert not [t for t in topics(ledger) if t.startswith("domain.seal")]
     apply_all(ledger, [decode_object(b.close("2025-02", "2025-02-28"))])
     notes = ledger.recorder.select_notifications(start=1, limit=1000)
-    assert [n.topic for n in notes[-4:]] == ["domain.registry:Period.Closed", "domain.registry:Receipt.Applied",
-                                             "domain.seal:SealLog.Started", SEALED_TOPIC]
-    seal = ledger.mapper.to_domain_event(ledger.recorder.select_events(notes[-1].originator_id, desc=True, limit=1)[0])
+    assert [n.topic for n in notes[-4:]] == [
+        "domain.registry:Period.Closed",
+        "domain.registry:Receipt.Applied",
+        "domain.seal:SealLog.Started",
+        SEALED_TOPIC,
+    ]
+    seal = ledger.mapper.to_domain_event(
+        ledger.recorder.select_events(notes[-1].originator_id, desc=True, limit=1)[0]
+    )
     assert (seal.reason, seal.after, seal.last_position, seal.count) == (
-        "close 2025-02", 0, notes[-3].id, len(notes) - 2)
+        "close 2025-02",
+        0,
+        notes[-3].id,
+        len(notes) - 2,
+    )
     assert seal.key_id == key_id(bytes.fromhex(KEY))
     # on demand: the next seal starts where this one ended
     second = ledger.seal()
     assert (second.reason, second.after, second.previous_head, second.count) == (
-        "on demand", seal.last_position, seal.head, 2)
+        "on demand",
+        seal.last_position,
+        seal.head,
+        2,
+    )
 
 
-def test_rmledger_seal_appends_a_seal_and_makes_a_private_key_file_when_none_is_set(tmp_path: Path) -> None:
+def test_rmledger_seal_appends_a_seal_and_makes_a_private_key_file_when_none_is_set(
+    tmp_path: Path,
+) -> None:
     runner = CliRunner()
     source = tmp_path / "m.jsonl"
     source.write_text(json.dumps(b.hire("M1")) + "\n")
@@ -80,58 +107,89 @@ def test_rmledger_seal_appends_a_seal_and_makes_a_private_key_file_when_none_is_
     key_file = tmp_path / "seal.key"
     key = bytes.fromhex(key_file.read_text().strip())
     assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600 and len(key) == 32
-    assert result.exit_code == 0 and result.output.startswith("sealed positions 1 to 2 (2 event(s)); chain head ")
+    assert result.exit_code == 0 and result.output.startswith(
+        "sealed positions 1 to 2 (2 event(s)); chain head "
+    )
     assert result.output.endswith(f"; key {key_id(key)}\n")
     with sqlite3.connect(tmp_path / "events.sqlite") as db:
-        assert [r[0] for r in db.execute("SELECT topic FROM stored_events ORDER BY rowid")][-1] == SEALED_TOPIC
+        assert [r[0] for r in db.execute("SELECT topic FROM stored_events ORDER BY rowid")][
+            -1
+        ] == SEALED_TOPIC
     verified = runner.invoke(cli, ["--data-dir", str(tmp_path), "verify"])
     assert verified.exit_code == 0 and verified.output.endswith(
-        "OK: every seal authenticates and every sealed event matches its seal\n")
+        "OK: every seal authenticates and every sealed event matches its seal\n"
+    )
 
 
 def test_a_bad_key_refuses_the_close_before_anything_is_stored(tmp_path: Path) -> None:
     source = tmp_path / "m.jsonl"
-    source.write_text("".join(json.dumps(m) + "\n" for m in [b.hire("M1"), b.close("2025-02", "2025-02-28")]))
+    source.write_text(
+        "".join(json.dumps(m) + "\n" for m in [b.hire("M1"), b.close("2025-02", "2025-02-28")])
+    )
     code, output = run(tmp_path, "ingest", str(source), RMLEDGER_SEAL_KEY="abc")
     assert code == 1 and output.endswith(
         "Error: RMLEDGER_SEAL_KEY must hold 64 hexadecimal characters (a 256-bit key; several separated by "
-        "commas for a rotation), but holds a word of 3 character(s)\n")
+        "commas for a rotation), but holds a word of 3 character(s)\n"
+    )
     with sqlite3.connect(tmp_path / "events.sqlite") as db:
         assert db.execute("SELECT count(*) FROM stored_events").fetchone() == (0,)
     code, output = run(tmp_path, "seal", RMLEDGER_SEAL_KEY_FILE=str(tmp_path / "absent.key"))
-    assert (code, output) == (1, "Error: set RMLEDGER_SEAL_KEY or RMLEDGER_SEAL_KEY_FILE, not both\n")
+    assert (code, output) == (
+        1,
+        "Error: set RMLEDGER_SEAL_KEY or RMLEDGER_SEAL_KEY_FILE, not both\n",
+    )
 
 
 def sealed_store(tmp_path: Path) -> list[tuple[int, str]]:
     source = tmp_path / "m.jsonl"
-    source.write_text("".join(json.dumps(m) + "\n" for m in [
-        b.plan(version="2025", effective_from="2025-01-01"), *b.bank(), b.assign("C1", "M1"),
-        b.book("P1", "C1", "2000.00"), b.book("P2", "C1", "500.00"), b.close("2025-02", "2025-02-28"),
-        b.book("P3", "C1", "10.00")]))
+    source.write_text(
+        "".join(
+            json.dumps(m) + "\n"
+            for m in [
+                b.plan(version="2025", effective_from="2025-01-01"),
+                *b.bank(),
+                b.assign("C1", "M1"),
+                b.book("P1", "C1", "2000.00"),
+                b.book("P2", "C1", "500.00"),
+                b.close("2025-02", "2025-02-28"),
+                b.book("P3", "C1", "10.00"),
+            ]
+        )
+    )
     assert run(tmp_path, "ingest", str(source))[0] == 0
     with sqlite3.connect(tmp_path / "events.sqlite") as db:
-        return [(int(r[0]), str(r[1])) for r in db.execute("SELECT rowid, topic FROM stored_events ORDER BY rowid")]
+        return [
+            (int(r[0]), str(r[1]))
+            for r in db.execute("SELECT rowid, topic FROM stored_events ORDER BY rowid")
+        ]
 
 
-def test_catch_up_and_rebuild_refuse_a_tampered_log_naming_the_first_bad_position(tmp_path: Path) -> None:
+def test_catch_up_and_rebuild_refuse_a_tampered_log_naming_the_first_bad_position(
+    tmp_path: Path,
+) -> None:
     log = sealed_store(tmp_path)
     assert run(tmp_path, "pay", "--period", "2025-02", "--json")[0] == 0
     target = [p for p, t in log if t == POSTING][1]
     with sqlite3.connect(tmp_path / "events.sqlite") as db:
-        db.execute("UPDATE stored_events SET state = replace(state, '500.00', '900.00') WHERE rowid = ?", [target])
+        db.execute(
+            "UPDATE stored_events SET state = replace(state, '500.00', '900.00') WHERE rowid = ?",
+            [target],
+        )
     code, output = run(tmp_path, "rebuild")
     assert code == 1 and output.endswith(
         f"Error: the event log fails its seals at position {target}: position {target} ({POSTING}, "
         f"{aggregate_id('message', 'P2')} v1) is not the event "
         "that seal 2 sealed there: changed. The read model was not advanced past position 0; run `rmledger "
-        "verify` for every finding\n")
+        "verify` for every finding\n"
+    )
     (tmp_path / "read_model.duckdb").unlink(missing_ok=True)
     code, output = run(tmp_path, "pay", "--period", "2025-02", "--json")
     assert code == 1 and f"fails its seals at position {target}" in output
 
 
 def test_the_loader_stops_before_the_page_that_holds_the_first_bad_event(
-        store: SqliteStore | PostgresStore, make_ledger: Callable[..., Ledger], tmp_path: Path) -> None:
+    store: SqliteStore | PostgresStore, make_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
     ledger = make_ledger()
     ledger.sealer = Sealer.of(bytes.fromhex(KEY))
     apply_all(ledger, messages(b.close("2025-02", "2025-02-28")))
@@ -157,31 +215,44 @@ def tamper(store: SqliteStore | PostgresStore, ledger: Ledger, position: int) ->
     recorder = ledger.recorder
     if store.kind == "sqlite":
         with sqlite3.connect(store.data_dir / EVENTS_FILE) as db:
-            db.execute("UPDATE stored_events SET state = replace(state, '2000.00', '9000.00') WHERE rowid = ?",
-                       [position])
+            db.execute(
+                "UPDATE stored_events SET state = replace(state, '2000.00', '9000.00') WHERE rowid = ?",
+                [position],
+            )
         return
     with _connect() as conn:
         table = f'"{recorder.datastore.schema}"."{recorder.events_table_name}"'
-        conn.execute(f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), '2000.00', "
-                     f"'9000.00'), 'UTF8') WHERE notification_id = %s", (position,))
+        conn.execute(
+            f"UPDATE {table} SET state = convert_to(replace(convert_from(state, 'UTF8'), '2000.00', "
+            f"'9000.00'), 'UTF8') WHERE notification_id = %s",
+            (position,),
+        )
 
 
 def test_verify_names_a_change_made_in_the_database_on_both_stores(
-        store: SqliteStore | PostgresStore, make_ledger: Callable[..., Ledger]) -> None:
+    store: SqliteStore | PostgresStore, make_ledger: Callable[..., Ledger]
+) -> None:
     ledger = make_ledger()
     ledger.sealer = Sealer.of(bytes.fromhex(KEY))
     apply_all(ledger, messages(b.close("2025-02", "2025-02-28")))
-    target = [n.id for n in ledger.recorder.select_notifications(start=1, limit=1000) if n.topic == POSTING][0]
+    target = [
+        n.id
+        for n in ledger.recorder.select_notifications(start=1, limit=1000)
+        if n.topic == POSTING
+    ][0]
     assert run(store.data_dir, "verify", "--json", **store.cli_env())[0] == 0
     tamper(store, ledger, target)
     code, output = run(store.data_dir, "verify", "--json", **store.cli_env())
     report = json.loads(output)
     assert code == 1 and [(f["kind"], f["position"], f["topic"]) for f in report["findings"]] == [
-        ("changed", target, POSTING)]
+        ("changed", target, POSTING)
+    ]
     assert not (store.data_dir / "read_model.duckdb").exists()
 
 
-def test_a_store_written_before_seals_still_loads(make_ledger: Callable[..., Ledger], tmp_path: Path) -> None:
+def test_a_store_written_before_seals_still_loads(
+    make_ledger: Callable[..., Ledger], tmp_path: Path
+) -> None:
     ledger = make_ledger()  # no sealer: no seals, as every store written before them
     apply_all(ledger, messages(b.close("2025-02", "2025-02-28")))
     assert not [t for t in topics(ledger) if t.startswith("domain.seal")]
@@ -198,21 +269,40 @@ def test_a_seal_whose_head_the_log_does_not_reach_is_a_chain_finding(tmp_path: P
     log = sealed_store(tmp_path)
     seal_position = [p for p, t in log if t == SEALED_TOPIC][0]
     with sqlite3.connect(tmp_path / "events.sqlite") as db:
-        (state,) = db.execute("SELECT state FROM stored_events WHERE rowid = ?", [seal_position]).fetchone()
+        (state,) = db.execute(
+            "SELECT state FROM stored_events WHERE rowid = ?", [seal_position]
+        ).fetchone()
         fields = json.loads(state)
         fields["head"] = "ab" * 32
-        ledger = Ledger({"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(tmp_path / EVENTS_FILE)})
-        stored = ledger.recorder.select_events(aggregate_id("seal", "log"), lte=2, desc=True, limit=1)[0]
+        ledger = Ledger(
+            {
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                "SQLITE_DBNAME": str(tmp_path / EVENTS_FILE),
+            }
+        )
+        stored = ledger.recorder.select_events(
+            aggregate_id("seal", "log"), lte=2, desc=True, limit=1
+        )[0]
         seal = ledger.mapper.to_domain_event(stored)
         object.__setattr__(seal, "head", fields["head"])
         fields["mac"] = seal_mac(seal_body(seal), bytes.fromhex(KEY))
         ledger.close()
-        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", [json.dumps(fields).encode(), seal_position])
+        db.execute(
+            "UPDATE stored_events SET state = ? WHERE rowid = ?",
+            [json.dumps(fields).encode(), seal_position],
+        )
     code, output = run(tmp_path, "verify", "--json")
     report = json.loads(output)
     last = fields["last_position"]
     assert code == 1 and [(f["kind"], f["position"], f["detail"]) for f in report["findings"]] == [
-        ("chain", last, f"the chain at position {last} is not the head sealed by seal 2, though every event "
-                        "matches its digest")]
+        (
+            "chain",
+            last,
+            f"the chain at position {last} is not the head sealed by seal 2, though every event "
+            "matches its digest",
+        )
+    ]
     code, output = run(tmp_path, "rebuild")
-    assert code == 1 and f"fails its seals at position {last}: the chain at position {last}" in output
+    assert (
+        code == 1 and f"fails its seals at position {last}: the chain at position {last}" in output
+    )

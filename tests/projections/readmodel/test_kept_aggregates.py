@@ -38,8 +38,12 @@ def _late_arrivals() -> list[dict[str, Any]]:
     adjustments: the ledger refuses them for a closed month, and no aggregate counts
     them."""
     names = sorted(p.stem for p in HERE.glob("*.jsonl") if p.stem != CLOSING)
-    return [m for name in names for m in namespaced(scenario(name), f"-{name}")
-            if m["type"] != "adjustment.recorded"]
+    return [
+        m
+        for name in names
+        for m in namespaced(scenario(name), f"-{name}")
+        if m["type"] != "adjustment.recorded"
+    ]
 
 
 def _interleaved() -> list[dict[str, Any]]:
@@ -52,7 +56,7 @@ def _interleaved() -> list[dict[str, Any]]:
     for message in closing:
         out.append(message)
         if message["type"] == "period.closed" and seen < closes - 1:
-            out.extend(late[seen * share:(seen + 1) * share])
+            out.extend(late[seen * share : (seen + 1) * share])
             seen += 1
     return out
 
@@ -69,19 +73,41 @@ class CheckedReadModel(ReadModel):
     def _issue(self, closing_position: int) -> None:
         conn = self.conn
         (period,) = conn.execute(
-            "SELECT period FROM periods_closed WHERE position = ?", [closing_position]).fetchone()
+            "SELECT period FROM periods_closed WHERE position = ?", [closing_position]
+        ).fetchone()
         # Computed from every hire, on the data as it stands just before issuing.
-        expected = [json.loads(json.dumps(pay.to_json(
-            {**calc.statement(), "status": "issued", "issued_at_position": closing_position})))
-            for calc in pay.compute(conn, period)]
+        expected = [
+            json.loads(
+                json.dumps(
+                    pay.to_json(
+                        {
+                            **calc.statement(),
+                            "status": "issued",
+                            "issued_at_position": closing_position,
+                        }
+                    )
+                )
+            )
+            for calc in pay.compute(conn, period)
+        ]
         super()._issue(closing_position)
         kept = self._kept
-        assert kept is not None and kept.aggregates.position == closing_position and kept.period == period
+        assert (
+            kept is not None
+            and kept.aggregates.position == closing_position
+            and kept.period == period
+        )
         sql, params = monthly_aggregates_sql(kept.aggregates.until)
-        assert kept.aggregates.rows == conn.execute(sql, params).fetchall(), f"close at {closing_position}"
-        issued = [json.loads(text) for (text,) in conn.execute(
-            "SELECT statement FROM statements_issued WHERE position = ? ORDER BY manager_id",
-            [closing_position]).fetchall()]
+        assert kept.aggregates.rows == conn.execute(sql, params).fetchall(), (
+            f"close at {closing_position}"
+        )
+        issued = [
+            json.loads(text)
+            for (text,) in conn.execute(
+                "SELECT statement FROM statements_issued WHERE position = ? ORDER BY manager_id",
+                [closing_position],
+            ).fetchall()
+        ]
         assert issued == expected, f"statements issued at {closing_position}"
         data = pay.load_pay_data(conn, period)
         full: dict[str, dict[str, RunningState]] = {}
@@ -106,10 +132,14 @@ def recomputed_from(monkeypatch: pytest.MonkeyPatch) -> list[date | None]:
     return calls
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(page_size=st.integers(min_value=1, max_value=200))
 def test_kept_aggregates_equal_a_full_attribution_at_every_close(
-    tmp_path: Path, clean_environ: None, page_size: int,
+    tmp_path: Path,
+    clean_environ: None,
+    page_size: int,
 ) -> None:
     with tempfile.TemporaryDirectory(dir=tmp_path) as work:
         ledger = new_ledger(Path(work))
@@ -123,7 +153,9 @@ def test_kept_aggregates_equal_a_full_attribution_at_every_close(
 
 
 def test_a_generated_bank_every_message_type(
-    tmp_path: Path, clean_environ: None, recomputed_from: list[date | None],
+    tmp_path: Path,
+    clean_environ: None,
+    recomputed_from: list[date | None],
 ) -> None:
     ledger = new_ledger(tmp_path)
     try:
@@ -160,7 +192,10 @@ def test_a_rebuild_forgets_what_was_kept(tmp_path: Path, clean_environ: None) ->
 # kept_aggregates stops looking at its table (checked by hand: the plan's two tables
 # together, as one message writes both).
 BEFORE = [
-    *b.bank(), b.assign("C1", "M1"), b.assign("C2", "M2"), b.assign("C2", "M3", role="backup"),
+    *b.bank(),
+    b.assign("C1", "M1"),
+    b.assign("C2", "M2"),
+    b.assign("C2", "M3", role="backup"),
     b.book("P1", "C1", "1000.00", value_date="2025-01-20"),
     b.book("P2", "C2", "2000.00", value_date="2025-02-15"),
     b.book("P3", "C3", "500.00", value_date="2025-01-25"),
@@ -175,23 +210,35 @@ BEFORE = [
 REACHING_BACK = {
     "a late posting": b.book("P9", "C1", "1500.00", value_date="2025-01-28"),
     "a reversal": b.reverse("P1"),
-    "a back-dated classification": b.classify("L1", "C1", "doubtful", "100000.00", as_of="2025-01-15"),
+    "a back-dated classification": b.classify(
+        "L1", "C1", "doubtful", "100000.00", as_of="2025-01-15"
+    ),
     "a late activity": b.activity("M1", "merchant", 2, value_date="2025-01-20"),
     "a back-dated assignment": b.assign("C3", "M3", effective_on="2025-01-12"),
-    "a back-dated plan": b.plan("back", effective_from="2025-01-01", backup_share="0.30",
-                                activity_values={"credit_card": "80.00", "merchant": "300.00",
-                                                 "agency": "200.00", "market_info": "100.00"}),
+    "a back-dated plan": b.plan(
+        "back",
+        effective_from="2025-01-01",
+        backup_share="0.30",
+        activity_values={
+            "credit_card": "80.00",
+            "merchant": "300.00",
+            "agency": "200.00",
+            "market_info": "100.00",
+        },
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", list(REACHING_BACK))
 def test_a_row_reaching_back_into_a_closed_month_is_seen_at_the_next_close(
-    tmp_path: Path, clean_environ: None, recomputed_from: list[date | None], kind: str,
+    tmp_path: Path,
+    clean_environ: None,
+    recomputed_from: list[date | None],
+    kind: str,
 ) -> None:
     ledger = new_ledger(tmp_path)
     try:
-        b.given(ledger, *BEFORE, REACHING_BACK[kind],
-                b.close("2025-03", "2025-04-05"))
+        b.given(ledger, *BEFORE, REACHING_BACK[kind], b.close("2025-03", "2025-04-05"))
         with CheckedReadModel(tmp_path / "read_model.duckdb") as rm:
             rm.catch_up(ledger, page_size=1)
             assert rm.closes_checked == 3
@@ -223,23 +270,47 @@ def resumed_at(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
 # hand). A departure can only end the months of a manager still employed in the
 # month being closed, so none of the months kept before it.
 PAY_REACHING_BACK = {
-    "a back-dated grade change": ([b.grade_change("M1", "senior", effective_on="2025-01-20")], "2025-01"),
-    "a compliance adjustment of a closed month": ([b.adjust("M1", "2025-01", "compliance", "-50.00")], "2025-01"),
-    "a departure in the open month": ([b.release("C2", "M3", role="backup", effective_on="2025-03-01"),
-                                       *b.departure_approved("M3", on="2025-03-02"),
-                                       b.depart("M3", departed_on="2025-03-20")], "2025-02"),
-    "a manager hired back-dated": ([b.hire("M4", hired_on="2025-01-02"), b.assign("C3", "M4")], "2025-01"),
+    "a back-dated grade change": (
+        [b.grade_change("M1", "senior", effective_on="2025-01-20")],
+        "2025-01",
+    ),
+    "a compliance adjustment of a closed month": (
+        [b.adjust("M1", "2025-01", "compliance", "-50.00")],
+        "2025-01",
+    ),
+    "a departure in the open month": (
+        [
+            b.release("C2", "M3", role="backup", effective_on="2025-03-01"),
+            *b.departure_approved("M3", on="2025-03-02"),
+            b.depart("M3", departed_on="2025-03-20"),
+        ],
+        "2025-02",
+    ),
+    "a manager hired back-dated": (
+        [b.hire("M4", hired_on="2025-01-02"), b.assign("C3", "M4")],
+        "2025-01",
+    ),
     "an award of the open month": ([b.adjust("M1", "2025-03", "award", "100.00")], "2025-02"),
-    "a dispute upheld in January": ([b.open_dispute("D1", opened_on="2025-01-31"),
-                                     b.resolve_dispute("D1", resolved_on="2025-01-31")], "2025-01"),
-    "April closed before March": ([b.book("P8", "C1", "900.00", value_date="2025-04-10"),
-                                   b.close("2025-04", "2025-05-05")], "2025-02"),
+    "a dispute upheld in January": (
+        [
+            b.open_dispute("D1", opened_on="2025-01-31"),
+            b.resolve_dispute("D1", resolved_on="2025-01-31"),
+        ],
+        "2025-01",
+    ),
+    "April closed before March": (
+        [b.book("P8", "C1", "900.00", value_date="2025-04-10"), b.close("2025-04", "2025-05-05")],
+        "2025-02",
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", list(PAY_REACHING_BACK))
 def test_a_row_changing_the_pay_of_a_closed_month_is_seen_at_the_next_close(
-    tmp_path: Path, clean_environ: None, resumed_at: list[str | None], kind: str,
+    tmp_path: Path,
+    clean_environ: None,
+    resumed_at: list[str | None],
+    kind: str,
 ) -> None:
     rows, resumed_from = PAY_REACHING_BACK[kind]
     ledger = new_ledger(tmp_path)
@@ -267,11 +338,20 @@ def test_every_table_attribution_reads_is_one_whose_new_rows_are_looked_at() -> 
 
     attribution = tables(credit_lines_sql())
     assert attribution == tables(kept_aggregates.EARLIEST_CHANGE_SQL)
-    assert attribution == {"postings", "reversals", "loan_classifications", "activities",
-                           "assignment_changes", "plans", "plan_activity_values"}
+    assert attribution == {
+        "postings",
+        "reversals",
+        "loan_classifications",
+        "activities",
+        "assignment_changes",
+        "plans",
+        "plan_activity_values",
+    }
 
 
-def test_a_page_that_fails_after_a_close_forgets_what_was_kept(tmp_path: Path, clean_environ: None) -> None:
+def test_a_page_that_fails_after_a_close_forgets_what_was_kept(
+    tmp_path: Path, clean_environ: None
+) -> None:
     class FailingOnce(CheckedReadModel):
         failing = True
 

@@ -56,7 +56,9 @@ def _fail(position: int) -> None:
 
 
 def test_catch_up_runs_with_the_collector_off_and_switches_it_back_on(
-    tmp_path: Path, ledger: Ledger, collector_on: None,
+    tmp_path: Path,
+    ledger: Ledger,
+    collector_on: None,
 ) -> None:
     seen: list[bool] = []
     with ReadModel(tmp_path / "rm.duckdb") as rm:
@@ -67,7 +69,9 @@ def test_catch_up_runs_with_the_collector_off_and_switches_it_back_on(
 
 
 def test_a_failing_catch_up_switches_the_collector_back_on(
-    tmp_path: Path, ledger: Ledger, collector_on: None,
+    tmp_path: Path,
+    ledger: Ledger,
+    collector_on: None,
 ) -> None:
     with ReadModel(tmp_path / "rm.duckdb") as rm, pytest.raises(RuntimeError, match="stopped at 4"):
         rm.catch_up(ledger, page_size=4, on_page=_fail)
@@ -81,7 +85,9 @@ def test_a_collector_that_was_off_stays_off(collector_on: None) -> None:
     assert not gc.isenabled()
 
 
-def test_the_collector_comes_back_only_when_the_last_of_overlapping_pauses_ends(collector_on: None) -> None:
+def test_the_collector_comes_back_only_when_the_last_of_overlapping_pauses_ends(
+    collector_on: None,
+) -> None:
     inner_started, outer_may_end = threading.Event(), threading.Event()
     seen: dict[str, bool] = {}
 
@@ -98,8 +104,10 @@ def test_the_collector_comes_back_only_when_the_last_of_overlapping_pauses_ends(
     seen["after the first pause, the other still running"] = gc.isenabled()
     outer_may_end.set()
     thread.join(5)
-    assert seen == {"after the first pause, the other still running": False,
-                    "after the other thread's pause": True}
+    assert seen == {
+        "after the first pause, the other still running": False,
+        "after the other thread's pause": True,
+    }
 
 
 def _threads(rm: ReadModel) -> int:
@@ -108,7 +116,9 @@ def _threads(rm: ReadModel) -> int:
     return int(row[0])
 
 
-def test_duckdb_leaves_the_reading_thread_a_core_while_loading(tmp_path: Path, ledger: Ledger) -> None:
+def test_duckdb_leaves_the_reading_thread_a_core_while_loading(
+    tmp_path: Path, ledger: Ledger
+) -> None:
     assert loading_threads() == max(1, (os.cpu_count() or 1) - 1)
     with ReadModel(tmp_path / "rm.duckdb") as rm:
         rm.conn.execute("SET threads = 5")
@@ -125,7 +135,9 @@ def test_duckdb_leaves_the_reading_thread_a_core_while_loading(tmp_path: Path, l
 
 
 def test_statements_are_issued_with_duckdb_on_every_core(
-    tmp_path: Path, ledger: Ledger, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    ledger: Ledger,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     threads_when_issuing: list[int] = []
     real = pay.issue_statements

@@ -17,8 +17,12 @@ from tests.scenarios.helpers import apply, new_ledger, scenario
 
 
 def test_a_page_of_the_log_holds_what_the_notifications_hold(ledger: Ledger) -> None:
-    given(ledger, *bank(), assign("C2", "M2"),
-          *(book(f"P{i}", "C2", f"{i + 1}.00") for i in range(30)))
+    given(
+        ledger,
+        *bank(),
+        assign("C2", "M2"),
+        *(book(f"P{i}", "C2", f"{i + 1}.00") for i in range(30)),
+    )
     notifications = ledger.recorder.select_notifications(start=1, limit=10_000)
     everything = LogPage.from_notifications(notifications)
     assert len(everything) == len(notifications) > 30
@@ -44,7 +48,9 @@ def test_plain_states_read_as_text_are_the_stored_bytes(tmp_path: Path) -> None:
     as_text = read_log_page(ledger.recorder, 0, 10_000, states_are_text=True)
     assert len(as_text) > 10
     assert as_text == as_bytes
-    assert as_text.states == [n.state for n in ledger.recorder.select_notifications(start=1, limit=10_000)]
+    assert as_text.states == [
+        n.state for n in ledger.recorder.select_notifications(start=1, limit=10_000)
+    ]
 
 
 def test_uuid_text_is_the_dashed_lower_case_form_of_each_stored_id() -> None:
@@ -67,17 +73,24 @@ def test_a_page_is_cut_after_each_period_close_and_split_by_loading_topic(tmp_pa
     prepared = prepare_page(page, None, head=(page.last_position(), "0" * 64))
     assert prepared.chain_rows is None  # everything is at or before the given head
     assert [part.table.num_rows for part in prepared.parts] == [
-        end - start for start, end in zip([0] + [i + 1 for i in closes], [i + 1 for i in closes] + [len(topics)],
-                                          strict=True)]
+        end - start
+        for start, end in zip(
+            [0] + [i + 1 for i in closes], [i + 1 for i in closes] + [len(topics)], strict=True
+        )
+    ]
     assert [part.closes_period for part in prepared.parts] == [True] * len(closes) + [False]
     start = 0
     for part in prepared.parts:
-        expected = topics[start:start + part.table.num_rows]
+        expected = topics[start : start + part.table.num_rows]
         assert part.table.column("topic").to_pylist() == expected
         assert set(part.by_topic) == set(expected) & LOADED_TOPICS
         for topic, rows in part.by_topic.items():
-            in_order = [p for p, t in zip(page.positions[start:], expected, strict=False) if t == topic]
+            in_order = [
+                p for p, t in zip(page.positions[start:], expected, strict=False) if t == topic
+            ]
             assert rows.column("position").to_pylist() == in_order
         start += part.table.num_rows
     # The state is the stored JSON, as text.
-    assert prepared.parts[0].table.column("state").to_pylist() == [s.decode() for s in page.states[:closes[0] + 1]]
+    assert prepared.parts[0].table.column("state").to_pylist() == [
+        s.decode() for s in page.states[: closes[0] + 1]
+    ]

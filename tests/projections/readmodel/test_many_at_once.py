@@ -32,15 +32,23 @@ from tests.read_model_support import (
 from tests.scenarios.helpers import apply, namespaced, new_ledger, scenario
 
 PAY_M1 = ("pay", "--period", "2026-02", "--manager", "M1", "--json")
-SQL = ("sql", "SELECT period, count(*) AS statements FROM statements_issued GROUP BY period ORDER BY period")
+SQL = (
+    "sql",
+    "SELECT period, count(*) AS statements FROM statements_issued GROUP BY period ORDER BY period",
+)
 TIERS = ("tiers", "--as-of", "2026-01-31", "--client", "C1", "--json")
 EXPLAIN = ("pay", "explain", "--manager", "M1", "--period", "2026-01", "--json")
 WAIT = "RMLEDGER_LOCK_TIMEOUT"
 
 
 def _start(directory: Path, *args: str, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([RMLEDGER, "--data-dir", str(directory), *args], env=cli_env(**env),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [RMLEDGER, "--data-dir", str(directory), *args],
+        env=cli_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _caught_up(directory: Path) -> None:
@@ -68,15 +76,19 @@ def test_a_reader_waits_for_a_writer_says_so_and_then_reads(store: Path, tmp_pat
         reader = _start(store, *SQL)
         assert reader.stderr is not None
         line = reader.stderr.readline()
-        assert line == (f"waiting for another rmledger process that is updating the read model "
-                        f"(read model {model}; up to 300 s, {WAIT})\n")
+        assert line == (
+            f"waiting for another rmledger process that is updating the read model "
+            f"(read model {model}; up to 300 s, {WAIT})\n"
+        )
     finally:
         writer.release()
     out, err = reader.communicate(timeout=300)
     assert (reader.returncode, out, err) == (0, expected.stdout, "")
 
 
-def test_a_writer_waits_for_readers_and_new_readers_queue_behind_it(store: Path, tmp_path: Path) -> None:
+def test_a_writer_waits_for_readers_and_new_readers_queue_behind_it(
+    store: Path, tmp_path: Path
+) -> None:
     model = store / MODEL
     reading = ReadWriteLock(model)
     reading.shared()  # a long query in progress
@@ -84,12 +96,17 @@ def test_a_writer_waits_for_readers_and_new_readers_queue_behind_it(store: Path,
         catching_up = _start(store, *PAY_M1)  # the read model is behind: it must write
         assert catching_up.stderr is not None
         line = catching_up.stderr.readline()
-        assert line == (f"waiting for other rmledger processes using the read model to finish "
-                        f"(read model {model}; up to 300 s, {WAIT})\n")
+        assert line == (
+            f"waiting for other rmledger processes using the read model to finish "
+            f"(read model {model}; up to 300 s, {WAIT})\n"
+        )
         # It now holds the turnstile: a reader arriving after it does not get in.
         late = ReadWriteLock(model, timeout=0.2, announce=lambda _: None)
-        with pytest.raises(ReadModelBusy, match="gave up after 0.2 s waiting for another rmledger "
-                                                "process that is updating the read model"):
+        with pytest.raises(
+            ReadModelBusy,
+            match="gave up after 0.2 s waiting for another rmledger "
+            "process that is updating the read model",
+        ):
             late.shared()
     finally:
         reading.release()
@@ -111,13 +128,17 @@ def test_a_command_gives_up_after_its_timeout_with_one_sentence(store: Path) -> 
         f"waiting for another rmledger process that is updating the read model (read model {model}; "
         f"up to 0.5 s, {WAIT})\n"
         f"Error: gave up after 0.5 s waiting for another rmledger process that is updating the read model "
-        f"(read model {model}); try again later, or set {WAIT} to wait longer\n")
+        f"(read model {model}); try again later, or set {WAIT} to wait longer\n"
+    )
 
 
 def test_a_bad_wait_setting_is_one_sentence(store: Path) -> None:
     done = rmledger(store, *PAY_M1, **{WAIT: "soon"})
     assert (done.returncode, done.stdout, done.stderr) == (
-        1, "", f"Error: {WAIT}='soon' is not a number of seconds\n")
+        1,
+        "",
+        f"Error: {WAIT}='soon' is not a number of seconds\n",
+    )
 
 
 def _more_messages() -> list[dict[str, object]]:
@@ -128,7 +149,8 @@ def _more_messages() -> list[dict[str, object]]:
 
 @pytest.mark.slow
 def test_readers_an_ingest_and_a_rebuild_at_once_all_succeed_with_the_right_output(
-        store: Path, tmp_path: Path) -> None:
+    store: Path, tmp_path: Path
+) -> None:
     commands = [PAY_M1, PAY_M1, SQL, TIERS, EXPLAIN, ("verify",)]
     copy = tmp_path / "copy"
     copy.mkdir()
@@ -142,7 +164,9 @@ def test_readers_an_ingest_and_a_rebuild_at_once_all_succeed_with_the_right_outp
     extra = tmp_path / "more.jsonl"
     extra.write_text("".join(json.dumps(m) + "\n" for m in _more_messages()))
 
-    running = [(args, _start(store, *args)) for args in [*commands, ("ingest", str(extra)), ("rebuild",)]]
+    running = [
+        (args, _start(store, *args)) for args in [*commands, ("ingest", str(extra)), ("rebuild",)]
+    ]
     results = {}
     for args, process in running:
         out, err = process.communicate(timeout=600)
@@ -151,8 +175,12 @@ def test_readers_an_ingest_and_a_rebuild_at_once_all_succeed_with_the_right_outp
 
     for args in commands[:-1]:
         assert all(out == expected[args] for out in results[args]), args
-    assert results[("verify",)][0].endswith("OK: every seal authenticates and every sealed event matches its seal\n")
-    assert results[("ingest", str(extra))][0].startswith(f"applied: {len(_more_messages())}  duplicates: 0")
+    assert results[("verify",)][0].endswith(
+        "OK: every seal authenticates and every sealed event matches its seal\n"
+    )
+    assert results[("ingest", str(extra))][0].startswith(
+        f"applied: {len(_more_messages())}  duplicates: 0"
+    )
     _caught_up(store)
     assert hashes(store / MODEL) == clean_hashes(store, tmp_path / "clean.duckdb")
     assert leftovers(store) == []
@@ -182,7 +210,9 @@ def test_threads_of_one_process_follow_and_read_like_a_server(store: Path) -> No
 
     # Two serve what the follower loaded; one catches up itself, as a command would,
     # while the log keeps growing.
-    servers = [threading.Thread(target=serve, args=(catch_up,)) for catch_up in (False, False, True)]
+    servers = [
+        threading.Thread(target=serve, args=(catch_up,)) for catch_up in (False, False, True)
+    ]
     for thread in servers:
         thread.start()
     try:

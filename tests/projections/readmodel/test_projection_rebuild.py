@@ -44,11 +44,14 @@ def test_issued_statements_are_frozen_at_the_closing_event(tmp_path: Path) -> No
     # Every issued row carries the closing event's own time (as the bank knew it).
     times = rm.conn.execute(
         "SELECT DISTINCT s.recorded_at = e.recorded_at, s.recorded_at IS NOT NULL FROM statements_issued s "
-        "JOIN events e ON e.position = s.position").fetchall()
+        "JOIN events e ON e.position = s.position"
+    ).fetchall()
     assert times == [(True, True)]
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(sizes=st.lists(st.integers(min_value=1, max_value=60), min_size=1, max_size=8))
 def test_rebuild_equals_incremental_catch_up(tmp_path: Path, sizes: list[int]) -> None:
     with tempfile.TemporaryDirectory(dir=tmp_path) as work:
@@ -71,11 +74,15 @@ def test_rebuild_equals_incremental_catch_up(tmp_path: Path, sizes: list[int]) -
         assert incremental.table_hashes() == rebuilt.table_hashes()
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(cuts=st.lists(st.integers(min_value=1, max_value=30), max_size=5))
 def test_statements_same_from_one_file_or_many(tmp_path: Path, cuts: list[int]) -> None:
-    lines = [json.dumps(m) for m in scenario("half_clawback")
-             + namespaced(scenario("late_posting_reversal"), "-b")]
+    lines = [
+        json.dumps(m)
+        for m in scenario("half_clawback") + namespaced(scenario("late_posting_reversal"), "-b")
+    ]
     with tempfile.TemporaryDirectory(dir=tmp_path) as work:
         directory = Path(work)
         one = directory / "one"
@@ -94,9 +101,16 @@ def test_statements_same_from_one_file_or_many(tmp_path: Path, cuts: list[int]) 
             ledger = new_ledger(d)
             summary = ingest_files(ledger, paths, batch_size=7)
             rm = caught_up(ledger, d, page_size=13)
-            results.append((summary.applied, [
-                [to_json(s) for s in statements(rm, p, restated=r)]
-                for p in ("2026-01", "2026-02", "2026-06", "2026-07") for r in (False, True)]))
+            results.append(
+                (
+                    summary.applied,
+                    [
+                        [to_json(s) for s in statements(rm, p, restated=r)]
+                        for p in ("2026-01", "2026-02", "2026-06", "2026-07")
+                        for r in (False, True)
+                    ],
+                )
+            )
         assert results[0] == results[1]
 
 
@@ -106,5 +120,6 @@ def test_the_event_json_is_stored_zstd_compressed(tmp_path: Path) -> None:
     rm.conn.execute("CHECKPOINT")
     compressions = rm.conn.execute(
         "SELECT DISTINCT compression FROM pragma_storage_info('events') "
-        "WHERE column_name = 'state' AND segment_type = 'VARCHAR'").fetchall()
+        "WHERE column_name = 'state' AND segment_type = 'VARCHAR'"
+    ).fetchall()
     assert compressions == [("ZSTD",)]

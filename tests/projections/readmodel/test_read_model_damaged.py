@@ -34,7 +34,11 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, dict[
     directory = tmp_path_factory.mktemp("template") / "data"
     behind_store(directory)
     expected = expected_output(directory, tmp_path_factory.mktemp("expected") / "copy", *PAY)
-    return directory, expected, clean_hashes(directory, tmp_path_factory.mktemp("clean") / "clean.duckdb")
+    return (
+        directory,
+        expected,
+        clean_hashes(directory, tmp_path_factory.mktemp("clean") / "clean.duckdb"),
+    )
 
 
 @pytest.fixture
@@ -90,24 +94,37 @@ def _other_store(model: Path) -> None:
 
 
 REASONS: dict[str, tuple[Callable[[Path], None], str]] = {
-    "garbage": (_garbage, "DuckDB cannot read it: IO Error: The file \"{model}\" exists, but it is not a "
-                          "valid DuckDB database file!"),
-    "empty": (_empty, "DuckDB cannot read it: IO Error: The file \"{model}\" exists, but it is not a "
-                      "valid DuckDB database file!"),
-    "truncated": (_truncated, "DuckDB cannot read it: IO Error: Could not read enough bytes from file "
-                              "\"{model}\""),
+    "garbage": (
+        _garbage,
+        'DuckDB cannot read it: IO Error: The file "{model}" exists, but it is not a '
+        "valid DuckDB database file!",
+    ),
+    "empty": (
+        _empty,
+        'DuckDB cannot read it: IO Error: The file "{model}" exists, but it is not a '
+        "valid DuckDB database file!",
+    ),
+    "truncated": (
+        _truncated,
+        'DuckDB cannot read it: IO Error: Could not read enough bytes from file "{model}"',
+    ),
     "no schema": (_no_schema, "it is a DuckDB file but not an rmledger read model"),
-    "older format": (_older_format, "it was made by another version of rmledger (format 0-old, this "
-                                    "version reads {stamp})"),
+    "older format": (
+        _older_format,
+        "it was made by another version of rmledger (format 0-old, this version reads {stamp})",
+    ),
     "unstamped": (_unstamped, "it was made by an older rmledger (no format stamp)"),
-    "other store": (_other_store, "its event at position 1 is not the event store's: it was made from "
-                                  "another event store"),
+    "other store": (
+        _other_store,
+        "its event at position 1 is not the event store's: it was made from another event store",
+    ),
 }
 
 
 @pytest.mark.parametrize("kind", REASONS)
-def test_a_bad_file_is_said_rebuilt_and_read(template: tuple[Path, str, dict[str, str]], store: Path,
-                                              kind: str) -> None:
+def test_a_bad_file_is_said_rebuilt_and_read(
+    template: tuple[Path, str, dict[str, str]], store: Path, kind: str
+) -> None:
     _, expected, clean = template
     model = store / MODEL
     damage, reason = REASONS[kind]
@@ -124,8 +141,9 @@ def test_a_bad_file_is_said_rebuilt_and_read(template: tuple[Path, str, dict[str
 
 
 @pytest.mark.parametrize("kind", REASONS)
-def test_rebuild_works_whatever_the_old_file_is(template: tuple[Path, str, dict[str, str]], store: Path,
-                                                 kind: str) -> None:
+def test_rebuild_works_whatever_the_old_file_is(
+    template: tuple[Path, str, dict[str, str]], store: Path, kind: str
+) -> None:
     model = store / MODEL
     REASONS[kind][0](model)
     rebuilt = rmledger(store, "rebuild")
@@ -134,7 +152,8 @@ def test_rebuild_works_whatever_the_old_file_is(template: tuple[Path, str, dict[
 
 
 def test_a_stale_write_ahead_log_of_the_old_file_is_not_replayed_into_the_new_one(
-        template: tuple[Path, str, dict[str, str]], store: Path) -> None:
+    template: tuple[Path, str, dict[str, str]], store: Path
+) -> None:
     model = store / MODEL
     (store / f"{MODEL}.wal").write_bytes(b"left by a killed writer\n" * 100)
     rebuilt = rmledger(store, "rebuild")
@@ -153,9 +172,10 @@ def test_without_automatic_rebuild_the_error_names_the_command(store: Path) -> N
     finally:
         ledger.close()
     assert str(refused.value) == (
-        f"the read model {model} cannot be used: DuckDB cannot read it: IO Error: The file \"{model}\" "
+        f'the read model {model} cannot be used: DuckDB cannot read it: IO Error: The file "{model}" '
         "exists, but it is not a valid DuckDB database file!; run `rmledger rebuild` to make it again "
-        "from the event log")
+        "from the event log"
+    )
 
 
 def test_when_the_rebuild_fails_too_the_command_says_what_to_run(store: Path) -> None:
@@ -167,10 +187,14 @@ def test_when_the_rebuild_fails_too_the_command_says_what_to_run(store: Path) ->
     lines = pay.stderr.splitlines()
     assert len(lines) == 2, pay.stderr
     assert lines[0].startswith(f"the read model {model} cannot be used (DuckDB cannot read it: ")
-    assert lines[1].startswith(f"Error: the read model {model} cannot be used (DuckDB cannot read it: ")
-    assert lines[1].endswith(f"rebuilding it failed: [Errno 21] Is a directory: '{model.with_name(MODEL)}.new-"
-                             f"{lines[1].split('.new-')[1].split(chr(39))[0]}' -> '{model}'; run `rmledger "
-                             "rebuild` once that is fixed")
+    assert lines[1].startswith(
+        f"Error: the read model {model} cannot be used (DuckDB cannot read it: "
+    )
+    assert lines[1].endswith(
+        f"rebuilding it failed: [Errno 21] Is a directory: '{model.with_name(MODEL)}.new-"
+        f"{lines[1].split('.new-')[1].split(chr(39))[0]}' -> '{model}'; run `rmledger "
+        "rebuild` once that is fixed"
+    )
     assert leftovers(store) == []
 
 
@@ -182,13 +206,16 @@ def test_a_rebuild_that_cannot_succeed_is_one_sentence(store: Path) -> None:
     assert (rebuilt.returncode, rebuilt.stdout) == (1, "")
     [line] = rebuilt.stderr.splitlines()
     new = f"{model}.new-{line.split('.new-')[1].split(chr(39))[0]}"
-    assert line == (f"Error: rebuilding the read model {model} failed ([Errno 21] Is a directory: '{new}' -> "
-                    f"'{model}'); the read model in place was not changed")
+    assert line == (
+        f"Error: rebuilding the read model {model} failed ([Errno 21] Is a directory: '{new}' -> "
+        f"'{model}'); the read model in place was not changed"
+    )
     assert leftovers(store) == []
 
 
 def test_a_garbage_write_ahead_log_beside_the_file_does_not_stop_the_next_command(
-        template: tuple[Path, str, dict[str, str]], store: Path) -> None:
+    template: tuple[Path, str, dict[str, str]], store: Path
+) -> None:
     """DuckDB checks its log's checksums and discards one that is not its own; the
     command opens the file read-write once (exclusive lock), which checkpoints it."""
     _, expected, clean = template

@@ -24,8 +24,11 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_query_past_its_timeout_is_stopped_with_one_sentence(store: Path) -> None:
     done = rmledger(store, "sql", "--timeout", "0.5", ENDLESS)
     assert (done.returncode, done.stdout, done.stderr) == (
-        1, "", "error: the query was stopped after its time limit of 0.5 s "
-               "(rmledger sql --timeout SECONDS, or RMLEDGER_SQL_TIMEOUT)\n")
+        1,
+        "",
+        "error: the query was stopped after its time limit of 0.5 s "
+        "(rmledger sql --timeout SECONDS, or RMLEDGER_SQL_TIMEOUT)\n",
+    )
     after = rmledger(store, "sql", "SELECT count(*) AS n FROM periods_closed")
     assert (after.returncode, after.stdout) == (0, "n\n-\n1\n"), after.stderr
 
@@ -33,8 +36,10 @@ def test_a_query_past_its_timeout_is_stopped_with_one_sentence(store: Path) -> N
 def test_the_timeout_may_come_from_the_environment(store: Path) -> None:
     done = rmledger(store, "sql", ENDLESS, RMLEDGER_SQL_TIMEOUT="0.5")
     assert (done.returncode, done.stderr) == (
-        1, "error: the query was stopped after its time limit of 0.5 s "
-           "(rmledger sql --timeout SECONDS, or RMLEDGER_SQL_TIMEOUT)\n")
+        1,
+        "error: the query was stopped after its time limit of 0.5 s "
+        "(rmledger sql --timeout SECONDS, or RMLEDGER_SQL_TIMEOUT)\n",
+    )
 
 
 def test_a_query_within_its_timeout_is_answered(store: Path) -> None:
@@ -54,5 +59,7 @@ def test_a_bad_timeout_option_is_refused_without_a_traceback(store: Path, value:
 def test_a_bad_timeout_setting_is_refused_without_a_traceback(store: Path, value: str) -> None:
     done = rmledger(store, "sql", "SELECT 1", RMLEDGER_SQL_TIMEOUT=value)
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr.endswith(f"Error: RMLEDGER_SQL_TIMEOUT='{value}' is not a number of seconds above 0 "
-                                "and at most 86400\n")
+    assert done.stderr.endswith(
+        f"Error: RMLEDGER_SQL_TIMEOUT='{value}' is not a number of seconds above 0 "
+        "and at most 86400\n"
+    )

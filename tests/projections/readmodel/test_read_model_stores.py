@@ -32,7 +32,11 @@ from tests.paths import SCENARIOS
 from tests.stores import leaking_settings
 
 AES = "eventsourcing.cryptography:AESCipher"
-INPUTS = ["half_clawback", "late_posting_reversal", pytest.param("tiny_bank", marks=pytest.mark.slow)]
+INPUTS = [
+    "half_clawback",
+    "late_posting_reversal",
+    pytest.param("tiny_bank", marks=pytest.mark.slow),
+]
 """Two golden scenarios (a half-year with settlement and clawback; a late posting and a
 reversal after a close), and the generated tiny bank (every message type)."""
 
@@ -47,7 +51,12 @@ def months(messages: list[dict[str, Any]]) -> list[str]:
     """Every month from the first hire to the latest date of any message: every month
     in which some manager may have a statement."""
     first = min(date.fromisoformat(m["hired_on"]) for m in messages if m["type"] == "manager.hired")
-    last = max(date.fromisoformat(v) for m in messages for v in m.values() if isinstance(v, str) and _DATE.match(v))
+    last = max(
+        date.fromisoformat(v)
+        for m in messages
+        for v in m.values()
+        if isinstance(v, str) and _DATE.match(v)
+    )
     out, period = [], month_of(first)
     while period <= month_of(last):
         out.append(period)
@@ -55,14 +64,21 @@ def months(messages: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def all_statements(rm: ReadModel, periods: list[str]) -> dict[tuple[str, bool], list[dict[str, Any]]]:
+def all_statements(
+    rm: ReadModel, periods: list[str]
+) -> dict[tuple[str, bool], list[dict[str, Any]]]:
     """Every statement of every period, as issued and restated, as docs/contract.md C2.2 JSON."""
-    return {(p, restated): [to_json(s) for s in statements(rm, p, restated=restated)]
-            for p in periods for restated in (False, True)}
+    return {
+        (p, restated): [to_json(s) for s in statements(rm, p, restated=restated)]
+        for p in periods
+        for restated in (False, True)
+    }
 
 
 def ingest(data_dir: Path, path: Path, env: dict[str, str]) -> None:
-    result = CliRunner().invoke(cli, ["--data-dir", str(data_dir), "ingest", "--json", str(path)], env=env)
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(data_dir), "ingest", "--json", str(path)], env=env
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.output)
     assert summary["rejected"] == [] and summary["applied"] == len(messages_of(path))
@@ -85,7 +101,9 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
 
 
 @pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory, source: Callable[[str], Path]) -> Callable[[str], Any]:
+def reference(
+    tmp_path_factory: pytest.TempPathFactory, source: Callable[[str], Path]
+) -> Callable[[str], Any]:
     """The statements of a plain SQLite run, computed once per input (with no store
     settings from the shell)."""
     done: dict[str, Any] = {}
@@ -111,9 +129,14 @@ def reference(tmp_path_factory: pytest.TempPathFactory, source: Callable[[str], 
 
 @pytest.mark.parametrize("encrypted", [False, True], ids=["plain", "encrypted"])
 @pytest.mark.parametrize("name", INPUTS)
-def test_statements_and_verify_on_each_store(store: Any, make_ledger: Callable[..., Ledger],
-                                             source: Callable[[str], Path], reference: Callable[[str], Any],
-                                             name: str, encrypted: bool) -> None:
+def test_statements_and_verify_on_each_store(
+    store: Any,
+    make_ledger: Callable[..., Ledger],
+    source: Callable[[str], Path],
+    reference: Callable[[str], Any],
+    name: str,
+    encrypted: bool,
+) -> None:
     path = source(name)
     messages = messages_of(path)
     expected = reference(name)  # before anything is done on this store
@@ -138,20 +161,30 @@ def test_statements_and_verify_on_each_store(store: Any, make_ledger: Callable[.
         head = chain_head(rm.conn)
 
     runner = CliRunner()
-    result = runner.invoke(cli, ["--data-dir", str(store.data_dir), "verify", "--json"], env=cli_env)
+    result = runner.invoke(
+        cli, ["--data-dir", str(store.data_dir), "verify", "--json"], env=cli_env
+    )
     assert result.exit_code == 0, result.output
     verified = json.loads(result.output)
-    assert (verified["ok"], verified["findings"], verified["last_position"], verified["head_sha256"]) == (
-        True, [], last, head[1])
+    assert (
+        verified["ok"],
+        verified["findings"],
+        verified["last_position"],
+        verified["head_sha256"],
+    ) == (True, [], last, head[1])
     # every close is sealed (the closes of one ingest batch by one seal)
     assert ", ".join(s["reason"].removeprefix("close ") for s in verified["seals"]) == ", ".join(
-        m["period"] for m in messages if m["type"] == "period.closed")
+        m["period"] for m in messages if m["type"] == "period.closed"
+    )
 
     # ``rmledger pay`` reads the same, on the store the environment names.
     closed = [m["period"] for m in messages if m["type"] == "period.closed"]
     for period in (closed[-1], closed[0]):
         for flags, restated in (([], False), (["--restated"], True)):
-            result = runner.invoke(cli, ["--data-dir", str(store.data_dir), "pay", "--period", period, "--json",
-                                         *flags], env=cli_env)
+            result = runner.invoke(
+                cli,
+                ["--data-dir", str(store.data_dir), "pay", "--period", period, "--json", *flags],
+                env=cli_env,
+            )
             assert result.exit_code == 0, result.output
             assert json.loads(result.output) == expected[(period, restated)]

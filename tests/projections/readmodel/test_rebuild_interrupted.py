@@ -37,7 +37,9 @@ from tests.scenarios.helpers import new_ledger
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], dict[str, str], list]:
+def template(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, str], dict[str, str], list]:
     """The store, its old read model's hashes, a clean build's hashes and statements."""
     directory = tmp_path_factory.mktemp("template") / "data"
     behind_store(directory)
@@ -75,7 +77,8 @@ def _read(store: Path) -> list:
 
 @pytest.mark.parametrize("step", REBUILD_STEPS)
 def test_a_rebuild_killed_at_each_step_leaves_the_old_or_the_new_read_model(
-        template: tuple[Path, dict[str, str], dict[str, str], list], store: Path, step: str) -> None:
+    template: tuple[Path, dict[str, str], dict[str, str], list], store: Path, step: str
+) -> None:
     _, old, new, expected = template
     model = store / MODEL
     assert old != new
@@ -110,13 +113,18 @@ def test_a_killed_rebuilds_leftover_is_removed_by_the_next_catch_up(store: Path)
 
 @pytest.mark.slow
 def test_rebuilds_killed_at_random_moments_never_leave_a_mixture(
-        template: tuple[Path, dict[str, str], dict[str, str], list], store: Path, tmp_path: Path) -> None:
+    template: tuple[Path, dict[str, str], dict[str, str], list], store: Path, tmp_path: Path
+) -> None:
     _, old, new, _ = template
     model = store / MODEL
     chooser = random.Random(14)
     for _ in range(8):
-        process = subprocess.Popen([RMLEDGER, "--data-dir", str(store), "rebuild"], env=cli_env(),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [RMLEDGER, "--data-dir", str(store), "rebuild"],
+            env=cli_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         _until_rebuilding(store, process)
         time.sleep(chooser.uniform(0.0, 0.6))  # where it is killed, not what is asserted
         process.send_signal(signal.SIGKILL)
@@ -160,12 +168,21 @@ ReadModel(sys.argv[2]).catch_up(ledger, page_size=4, on_page=page)
 
 @pytest.mark.parametrize("pages", [1, 3, 6])
 def test_a_catch_up_killed_between_pages_keeps_whole_pages_and_then_catches_up_cleanly(
-        template: tuple[Path, dict[str, str], dict[str, str], list], store: Path, tmp_path: Path,
-        pages: int) -> None:
+    template: tuple[Path, dict[str, str], dict[str, str], list],
+    store: Path,
+    tmp_path: Path,
+    pages: int,
+) -> None:
     model = tmp_path / "killed.duckdb"
-    killed = subprocess.run([sys.executable, "-c", _KILLED_CATCH_UP, str(store), str(model), str(pages)],
-                            env=cli_env(), cwd=ROOT, capture_output=True, text=True,
-                            timeout=120, check=False)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_CATCH_UP, str(store), str(model), str(pages)],
+        env=cli_env(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     # Each page is committed with its position: the file (its log replayed) holds
     # exactly the first ``pages`` pages, like a clean catch-up stopped there.

@@ -31,18 +31,35 @@ RECORDED = datetime(2026, 4, 1, tzinfo=UTC)
 
 MONEY = pa.decimal128(18, 2)
 SCHEMA = {
-    "clients": pa.schema([("position", pa.int64()), ("recorded_at", pa.timestamp("us", tz="UTC")),
-                          ("client_id", pa.string()), ("kind", pa.string()), ("branch_id", pa.string()),
-                          ("registered_on", pa.date32()), ("name", pa.string()), ("id_last4", pa.string())]),
-    "balances": pa.schema([("position", pa.int64()), ("recorded_at", pa.timestamp("us", tz="UTC")),
-                           ("message_id", pa.string()), ("client_id", pa.string()), ("product", pa.string()),
-                           ("balance", MONEY), ("as_of", pa.date32())]),
+    "clients": pa.schema(
+        [
+            ("position", pa.int64()),
+            ("recorded_at", pa.timestamp("us", tz="UTC")),
+            ("client_id", pa.string()),
+            ("kind", pa.string()),
+            ("branch_id", pa.string()),
+            ("registered_on", pa.date32()),
+            ("name", pa.string()),
+            ("id_last4", pa.string()),
+        ]
+    ),
+    "balances": pa.schema(
+        [
+            ("position", pa.int64()),
+            ("recorded_at", pa.timestamp("us", tz="UTC")),
+            ("message_id", pa.string()),
+            ("client_id", pa.string()),
+            ("product", pa.string()),
+            ("balance", MONEY),
+            ("as_of", pa.date32()),
+        ]
+    ),
 }
 DDL = {
     "clients": "position BIGINT NOT NULL, recorded_at TIMESTAMPTZ, client_id VARCHAR, kind VARCHAR, "
-               "branch_id VARCHAR, registered_on DATE, name VARCHAR, id_last4 VARCHAR",
+    "branch_id VARCHAR, registered_on DATE, name VARCHAR, id_last4 VARCHAR",
     "balances": "position BIGINT NOT NULL, recorded_at TIMESTAMPTZ, message_id VARCHAR, client_id VARCHAR, "
-                "product VARCHAR, balance DECIMAL(18,2), as_of DATE",
+    "product VARCHAR, balance DECIMAL(18,2), as_of DATE",
 }
 
 
@@ -58,23 +75,46 @@ class Book:
 
     def _position(self, position: int | None) -> int:
         """The given position, or the next after the highest so far."""
-        self.last_position = max(self.last_position + 1, position or 0) if position is None \
+        self.last_position = (
+            max(self.last_position + 1, position or 0)
+            if position is None
             else max(self.last_position, position)
+        )
         return self.last_position if position is None else position
 
-    def client(self, client_id: str, registered_on: str = "2020-01-01", position: int | None = None) -> int:
+    def client(
+        self, client_id: str, registered_on: str = "2020-01-01", position: int | None = None
+    ) -> int:
         pos = self._position(position)
-        self.rows["clients"].append({
-            "position": pos, "recorded_at": RECORDED, "client_id": client_id, "kind": "personal",
-            "branch_id": "BR01", "registered_on": date.fromisoformat(registered_on), "name": client_id,
-            "id_last4": "1234"})
+        self.rows["clients"].append(
+            {
+                "position": pos,
+                "recorded_at": RECORDED,
+                "client_id": client_id,
+                "kind": "personal",
+                "branch_id": "BR01",
+                "registered_on": date.fromisoformat(registered_on),
+                "name": client_id,
+                "id_last4": "1234",
+            }
+        )
         return pos
 
-    def balance(self, client_id: str, product: str, amount: str, as_of: str, position: int | None = None) -> int:
+    def balance(
+        self, client_id: str, product: str, amount: str, as_of: str, position: int | None = None
+    ) -> int:
         pos = self._position(position)
-        self.rows["balances"].append({
-            "position": pos, "recorded_at": RECORDED, "message_id": f"bal-{pos}", "client_id": client_id,
-            "product": product, "balance": Decimal(amount), "as_of": date.fromisoformat(as_of)})
+        self.rows["balances"].append(
+            {
+                "position": pos,
+                "recorded_at": RECORDED,
+                "message_id": f"bal-{pos}",
+                "client_id": client_id,
+                "product": product,
+                "balance": Decimal(amount),
+                "as_of": date.fromisoformat(as_of),
+            }
+        )
         return pos
 
     def load(self) -> duckdb.DuckDBPyConnection:
@@ -103,8 +143,8 @@ def holding(product: str, amount: str, as_of: str = LONG_AGO) -> Book:
 
 CRITERIA_BOUNDS = [
     # (criterion, product, 0.01 below, at, 0.01 above, VIP at the bound?)
-    ("avg_deposit", "deposit", "499999.99", "500000.00", "500000.01", True),     # ≥
-    ("credit_loan", "loan_credit", "49999.99", "50000.00", "50000.01", False),   # >
+    ("avg_deposit", "deposit", "499999.99", "500000.00", "500000.01", True),  # ≥
+    ("credit_loan", "loan_credit", "49999.99", "50000.00", "50000.01", False),  # >
     ("pledged_loan", "loan_pledged", "299999.99", "300000.00", "300000.01", False),
     ("secured_loan", "loan_secured", "499999.99", "500000.00", "500000.01", False),
     ("fund", "fund", "499999.99", "500000.00", "500000.01", True),
@@ -112,16 +152,27 @@ CRITERIA_BOUNDS = [
 ]
 
 
-@pytest.mark.parametrize(("criterion", "product", "below", "at", "above", "inclusive"), CRITERIA_BOUNDS)
-def test_each_vip_criterion_at_its_bound(criterion: str, product: str, below: str, at: str, above: str,
-                                         inclusive: bool) -> None:
+@pytest.mark.parametrize(
+    ("criterion", "product", "below", "at", "above", "inclusive"), CRITERIA_BOUNDS
+)
+def test_each_vip_criterion_at_its_bound(
+    criterion: str, product: str, below: str, at: str, above: str, inclusive: bool
+) -> None:
     row = one(holding(product, below))
-    assert (row["tier"], row["criteria_met"], row["near_criteria"]) == ("potential", [], [criterion])
+    assert (row["tier"], row["criteria_met"], row["near_criteria"]) == (
+        "potential",
+        [],
+        [criterion],
+    )
     row = one(holding(product, at))
     if inclusive:
         assert (row["tier"], row["criteria_met"], row["near_criteria"]) == ("vip", [criterion], [])
     else:
-        assert (row["tier"], row["criteria_met"], row["near_criteria"]) == ("potential", [], [criterion])
+        assert (row["tier"], row["criteria_met"], row["near_criteria"]) == (
+            "potential",
+            [],
+            [criterion],
+        )
     row = one(holding(product, above))
     assert (row["tier"], row["criteria_met"], row["near_criteria"]) == ("vip", [criterion], [])
     assert row[product] == Decimal(above)
@@ -141,8 +192,12 @@ def test_the_average_deposit_criterion_reads_the_average_not_the_balance() -> No
 def test_several_criteria_are_listed_in_a_fixed_order() -> None:
     book = Book()
     book.client("C1")
-    for product, amount in (("loan_housing", "3000000.00"), ("fund", "400000.00"), ("deposit", "600000.00"),
-                            ("loan_credit", "45000.00")):
+    for product, amount in (
+        ("loan_housing", "3000000.00"),
+        ("fund", "400000.00"),
+        ("deposit", "600000.00"),
+        ("loan_credit", "45000.00"),
+    ):
         book.balance("C1", product, amount, LONG_AGO)
     row = one(book)
     assert row["tier"] == "vip"
@@ -165,7 +220,11 @@ EIGHTY = [
 @pytest.mark.parametrize(("criterion", "product", "at", "below"), EIGHTY)
 def test_potential_at_eighty_percent(criterion: str, product: str, at: str, below: str) -> None:
     row = one(holding(product, at))
-    assert (row["tier"], row["criteria_met"], row["near_criteria"]) == ("potential", [], [criterion])
+    assert (row["tier"], row["criteria_met"], row["near_criteria"]) == (
+        "potential",
+        [],
+        [criterion],
+    )
     row = one(holding(product, below))
     assert (row["tier"], row["criteria_met"], row["near_criteria"]) == ("mass", [], [])
 
@@ -186,12 +245,16 @@ def test_the_tier_is_decided_on_the_exact_average_not_the_printed_one() -> None:
 
 # -- maintenance levels -----------------------------------------------------------------
 
-@pytest.mark.parametrize(("wealth", "aum", "level"), [
-    ("799999.99", "999999.99", "manager"),
-    ("800000.00", "1000000.00", "sub_branch"),
-    ("4800000.00", "5000000.00", "sub_branch"),
-    ("4800000.01", "5000000.01", "branch"),
-])
+
+@pytest.mark.parametrize(
+    ("wealth", "aum", "level"),
+    [
+        ("799999.99", "999999.99", "manager"),
+        ("800000.00", "1000000.00", "sub_branch"),
+        ("4800000.00", "5000000.00", "sub_branch"),
+        ("4800000.01", "5000000.01", "branch"),
+    ],
+)
 def test_maintenance_level_by_aum(wealth: str, aum: str, level: str) -> None:
     book = Book()
     book.client("C1")
@@ -206,6 +269,7 @@ def test_maintenance_level_by_aum(wealth: str, aum: str, level: str) -> None:
 
 
 # -- the 182-day average -----------------------------------------------------------------
+
 
 def test_average_with_a_change_in_the_middle_of_the_window() -> None:
     # window 2025-12-31..2026-06-30: 91 days at 100,000 and 91 days at 700,000
@@ -228,9 +292,17 @@ def test_average_with_the_first_report_inside_the_window() -> None:
     row = one(book, as_of=date(2026, 6, 30))
     assert row["deposit_day_sum"] == Decimal("11000000.00")
     assert row["avg_deposit_182d"] == Decimal("60439.56")  # 60,439.5604...
-    assert (row["tier"], row["maintenance_level"], row["aum"]) == ("mass", "sub_branch", Decimal("1000000.00"))
+    assert (row["tier"], row["maintenance_level"], row["aum"]) == (
+        "mass",
+        "sub_branch",
+        Decimal("1000000.00"),
+    )
     before = one(book, as_of=date(2026, 6, 19))
-    assert (before["avg_deposit_182d"], before["deposit"], before["tier"]) == (Decimal("0.00"), Decimal("0.00"), "mass")
+    assert (before["avg_deposit_182d"], before["deposit"], before["tier"]) == (
+        Decimal("0.00"),
+        Decimal("0.00"),
+        "mass",
+    )
 
 
 def test_average_window_edges() -> None:
@@ -265,17 +337,24 @@ def test_money_is_decimal_in_sql() -> None:
     book = holding("deposit", "1.00")
     conn = book.load()
     t.install(conn)
-    types = dict(conn.execute(
-        "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM tier_history(NULL, DATE '2026-03-31', "
-        "DATE '2026-03-31'))").fetchall())
+    types = dict(
+        conn.execute(
+            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM tier_history(NULL, DATE '2026-03-31', "
+            "DATE '2026-03-31'))"
+        ).fetchall()
+    )
     assert types["aum"] == "DECIMAL(20,2)" and types["avg_deposit_182d"] == "DECIMAL(18,2)"
     assert types["deposit_day_sum"] == "DECIMAL(38,2)" and types["deposit"] == "DECIMAL(18,2)"
-    types = dict(conn.execute(
-        "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM large_outflows(NULL, NULL, NULL))").fetchall())
+    types = dict(
+        conn.execute(
+            "SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM large_outflows(NULL, NULL, NULL))"
+        ).fetchall()
+    )
     assert types["drop"] == "DECIMAL(18,2)" and types["drop_ratio"] == "DECIMAL(18,6)"
 
 
 # -- same-date reports ------------------------------------------------------------------
+
 
 def test_same_date_reports_the_later_position_wins() -> None:
     book = Book()
@@ -304,6 +383,7 @@ def test_reading_at_a_position_ignores_later_reports() -> None:
 
 # -- which clients ----------------------------------------------------------------------
 
+
 def test_clients_appear_from_their_registration_date() -> None:
     book = Book()
     book.client("C2", registered_on="2026-04-01")
@@ -319,11 +399,19 @@ def test_clients_appear_from_their_registration_date() -> None:
     row = t.tier_of(conn, "C1", D)
     assert row is not None
     assert t.tier_json(row) == {
-        "client_id": "C1", "as_of": "2026-03-31", "tier": "mass", "maintenance_level": "manager",
-        "aum": "0.00", "avg_deposit_182d": "0.00", "criteria_met": [], "near_criteria": []}
+        "client_id": "C1",
+        "as_of": "2026-03-31",
+        "tier": "mass",
+        "maintenance_level": "manager",
+        "aum": "0.00",
+        "avg_deposit_182d": "0.00",
+        "criteria_met": [],
+        "near_criteria": [],
+    }
 
 
 # -- large outflows ---------------------------------------------------------------------
+
 
 def outflows(book: Book, **kw: Any) -> list[dict[str, Any]]:
     return t.large_outflows(book.load(), **kw)
@@ -340,14 +428,29 @@ def deposits(*reports: tuple[str, str]) -> Book:
 def test_outflow_at_the_amount_bound() -> None:
     [alert] = outflows(deposits(("2026-03-01", "1000000.00"), ("2026-03-15", "500000.00")))
     assert alert == {
-        "client_id": "C1", "from_balance": Decimal("1000000.00"), "to_balance": Decimal("500000.00"),
-        "drop": Decimal("500000.00"), "drop_ratio": Decimal("0.500000"),
-        "from_date": date(2026, 3, 14), "to_date": date(2026, 3, 15), "as_of": date(2026, 3, 15),
-        "message_id": "bal-3", "position": 3}
+        "client_id": "C1",
+        "from_balance": Decimal("1000000.00"),
+        "to_balance": Decimal("500000.00"),
+        "drop": Decimal("500000.00"),
+        "drop_ratio": Decimal("0.500000"),
+        "from_date": date(2026, 3, 14),
+        "to_date": date(2026, 3, 15),
+        "as_of": date(2026, 3, 15),
+        "message_id": "bal-3",
+        "position": 3,
+    }
     assert t.outflow_json(alert) == {
-        "client_id": "C1", "from_balance": "1000000.00", "to_balance": "500000.00", "drop": "500000.00",
-        "drop_ratio": "0.500000", "from_date": "2026-03-14", "to_date": "2026-03-15", "as_of": "2026-03-15",
-        "message_id": "bal-3", "position": 3}
+        "client_id": "C1",
+        "from_balance": "1000000.00",
+        "to_balance": "500000.00",
+        "drop": "500000.00",
+        "drop_ratio": "0.500000",
+        "from_date": "2026-03-14",
+        "to_date": "2026-03-15",
+        "as_of": "2026-03-15",
+        "message_id": "bal-3",
+        "position": 3,
+    }
     assert outflows(deposits(("2026-03-01", "1000000.00"), ("2026-03-15", "500000.01"))) == []
 
 
@@ -359,25 +462,44 @@ def test_outflow_at_the_ratio_bound() -> None:
 
 def test_outflow_ratio_is_rounded_half_up_to_six_places() -> None:
     [alert] = outflows(deposits(("2026-03-01", "2000000.00"), ("2026-03-15", "1399999.00")))
-    assert (alert["drop"], alert["drop_ratio"]) == (Decimal("600001.00"), Decimal("0.300001"))  # 0.3000005
+    assert (alert["drop"], alert["drop_ratio"]) == (
+        Decimal("600001.00"),
+        Decimal("0.300001"),
+    )  # 0.3000005
 
 
 def test_outflow_within_thirty_days() -> None:
     # 1,000,000 holds on 2026-01-01 only; a fall on 01-31 is within 30 days of it, on 02-01 not
-    book = deposits(("2026-01-01", "1000000.00"), ("2026-01-02", "600000.00"), ("2026-01-31", "400000.00"))
+    book = deposits(
+        ("2026-01-01", "1000000.00"), ("2026-01-02", "600000.00"), ("2026-01-31", "400000.00")
+    )
     [alert] = outflows(book)
     assert (alert["from_balance"], alert["from_date"], alert["to_date"], alert["drop"]) == (
-        Decimal("1000000.00"), date(2026, 1, 1), date(2026, 1, 31), Decimal("600000.00"))
-    book = deposits(("2026-01-01", "1000000.00"), ("2026-01-02", "600000.00"), ("2026-02-01", "400000.00"))
+        Decimal("1000000.00"),
+        date(2026, 1, 1),
+        date(2026, 1, 31),
+        Decimal("600000.00"),
+    )
+    book = deposits(
+        ("2026-01-01", "1000000.00"), ("2026-01-02", "600000.00"), ("2026-02-01", "400000.00")
+    )
     assert outflows(book) == []
 
 
 def test_outflow_measured_from_the_highest_balance_of_the_thirty_days() -> None:
-    book = deposits(("2026-03-01", "1000000.00"), ("2026-03-05", "800000.00"), ("2026-03-20", "600000.00"),
-                    ("2026-03-25", "450000.00"))
+    book = deposits(
+        ("2026-03-01", "1000000.00"),
+        ("2026-03-05", "800000.00"),
+        ("2026-03-20", "600000.00"),
+        ("2026-03-25", "450000.00"),
+    )
     [alert] = outflows(book)  # on 03-20 the fall is 400,000 only
     assert (alert["from_balance"], alert["from_date"], alert["to_balance"], alert["to_date"]) == (
-        Decimal("1000000.00"), date(2026, 3, 4), Decimal("450000.00"), date(2026, 3, 25))
+        Decimal("1000000.00"),
+        date(2026, 3, 4),
+        Decimal("450000.00"),
+        date(2026, 3, 25),
+    )
     assert alert["drop_ratio"] == Decimal("0.550000")
 
 
@@ -394,7 +516,11 @@ def test_outflow_same_date_reports_resolved_by_position() -> None:
     book.balance("C1", "deposit", "900000.00", "2026-03-10", position=25)
     book.balance("C1", "deposit", "100000.00", "2026-03-10", position=30)
     [alert] = outflows(book)
-    assert (alert["to_balance"], alert["position"], alert["message_id"]) == (Decimal("100000.00"), 30, "bal-30")
+    assert (alert["to_balance"], alert["position"], alert["message_id"]) == (
+        Decimal("100000.00"),
+        30,
+        "bal-30",
+    )
 
 
 def test_outflow_filters_look_back_before_start() -> None:
@@ -406,16 +532,24 @@ def test_outflow_filters_look_back_before_start() -> None:
     book.balance("C2", "fund", "0.00", "2026-03-02")  # other products are no outflow
     conn = book.load()
     assert [(a["client_id"], a["to_date"]) for a in t.large_outflows(conn)] == [
-        ("C1", date(2026, 3, 2)), ("C2", date(2026, 3, 2))]
-    assert [a["client_id"] for a in t.large_outflows(conn, date(2026, 3, 1), date(2026, 3, 2))] == ["C1", "C2"]
+        ("C1", date(2026, 3, 2)),
+        ("C2", date(2026, 3, 2)),
+    ]
+    assert [a["client_id"] for a in t.large_outflows(conn, date(2026, 3, 1), date(2026, 3, 2))] == [
+        "C1",
+        "C2",
+    ]
     assert [a["client_id"] for a in t.large_outflows(conn, date(2026, 3, 2), None, "C2")] == ["C2"]
     assert t.large_outflows(conn, date(2026, 3, 3)) == []
     assert t.large_outflows(conn, None, date(2026, 3, 1)) == []
     assert t.large_outflows(conn, at_position=2) == []
-    assert [a["client_id"] for a in t.large_outflows(conn, at_position=5)] == ["C1"]  # C2's fall is at 6
+    assert [a["client_id"] for a in t.large_outflows(conn, at_position=5)] == [
+        "C1"
+    ]  # C2's fall is at 6
 
 
 # -- the SQL macros ---------------------------------------------------------------------
+
 
 def test_tier_history_and_changes_in_sql() -> None:
     book = Book()
@@ -425,13 +559,21 @@ def test_tier_history_and_changes_in_sql() -> None:
     book.balance("C1", "fund", "0.00", "2026-03-01")
     conn = book.load()
     t.install(conn)
-    rows = conn.execute("SELECT as_of, tier, maintenance_level FROM tier_history('C1', DATE '2025-12-30', "
-                        "DATE '2026-03-31') WHERE as_of IN ('2025-12-30', '2026-01-01', '2026-01-10', "
-                        "'2026-02-01', '2026-03-31') ORDER BY as_of").fetchall()
-    assert rows == [(date(2026, 1, 1), "mass", "manager"), (date(2026, 1, 10), "potential", "manager"),
-                    (date(2026, 2, 1), "vip", "sub_branch"), (date(2026, 3, 31), "mass", "manager")]
-    changes = conn.execute("SELECT as_of, valid_until, tier, maintenance_level, previous_tier "
-                           "FROM tier_changes('C1', '2025-12-30', '2026-03-31')").fetchall()
+    rows = conn.execute(
+        "SELECT as_of, tier, maintenance_level FROM tier_history('C1', DATE '2025-12-30', "
+        "DATE '2026-03-31') WHERE as_of IN ('2025-12-30', '2026-01-01', '2026-01-10', "
+        "'2026-02-01', '2026-03-31') ORDER BY as_of"
+    ).fetchall()
+    assert rows == [
+        (date(2026, 1, 1), "mass", "manager"),
+        (date(2026, 1, 10), "potential", "manager"),
+        (date(2026, 2, 1), "vip", "sub_branch"),
+        (date(2026, 3, 31), "mass", "manager"),
+    ]
+    changes = conn.execute(
+        "SELECT as_of, valid_until, tier, maintenance_level, previous_tier "
+        "FROM tier_changes('C1', '2025-12-30', '2026-03-31')"
+    ).fetchall()
     assert changes == [
         (date(2026, 1, 1), date(2026, 1, 9), "mass", "manager", None),
         (date(2026, 1, 10), date(2026, 1, 31), "potential", "manager", "mass"),
@@ -439,7 +581,11 @@ def test_tier_history_and_changes_in_sql() -> None:
         (date(2026, 3, 1), date(2026, 3, 31), "mass", "manager", "vip"),
     ]
     assert [c["tier"] for c in t.tier_changes(conn, None, date(2026, 1, 1), date(2026, 3, 31))] == [
-        "mass", "potential", "vip", "mass"]
+        "mass",
+        "potential",
+        "vip",
+        "mass",
+    ]
 
 
 def test_history_matches_day_by_day_tiers() -> None:
@@ -467,12 +613,14 @@ def test_macros_work_on_a_read_only_connection_and_persist(tmp_path: Path) -> No
     t.install(book.load(), persistent=True)
     book.conn.close()
     with duckdb.connect(str(path), read_only=True) as conn:
-        assert conn.execute("SELECT tier FROM tier_history('C1', '2026-03-31', '2026-03-31')").fetchall() == [
-            ("vip",)]
+        assert conn.execute(
+            "SELECT tier FROM tier_history('C1', '2026-03-31', '2026-03-31')"
+        ).fetchall() == [("vip",)]
         assert t.tier_of(conn, "C1", D)["criteria_met"] == ["fund"]  # type: ignore[index]
 
 
 # -- rmledger tiers ---------------------------------------------------------------------
+
 
 def _message(type_: str, id_: str, **fields: str) -> str:
     return json.dumps({"type": type_, "id": id_, **fields})
@@ -480,16 +628,50 @@ def _message(type_: str, id_: str, **fields: str) -> str:
 
 def test_rmledger_tiers(tmp_path: Path, clean_environ: None) -> None:
     lines = [
-        _message("client.registered", "reg:C1", client_id="C1", kind="personal", branch_id="BR01",
-                 registered_on="2024-01-01", name="Client C1", id_number="110101199003071234"),
-        _message("client.registered", "reg:C2", client_id="C2", kind="personal", branch_id="BR01",
-                 registered_on="2024-01-01", name="Client C2", id_number="110101199003075678"),
-        _message("balance.reported", "b1", client_id="C1", product="deposit", balance="600000.00",
-                 as_of="2025-01-01"),
-        _message("balance.reported", "b2", client_id="C1", product="wealth", balance="500000.00",
-                 as_of="2026-03-01"),
-        _message("balance.reported", "b3", client_id="C2", product="loan_credit", balance="40000.00",
-                 as_of="2026-03-01"),
+        _message(
+            "client.registered",
+            "reg:C1",
+            client_id="C1",
+            kind="personal",
+            branch_id="BR01",
+            registered_on="2024-01-01",
+            name="Client C1",
+            id_number="110101199003071234",
+        ),
+        _message(
+            "client.registered",
+            "reg:C2",
+            client_id="C2",
+            kind="personal",
+            branch_id="BR01",
+            registered_on="2024-01-01",
+            name="Client C2",
+            id_number="110101199003075678",
+        ),
+        _message(
+            "balance.reported",
+            "b1",
+            client_id="C1",
+            product="deposit",
+            balance="600000.00",
+            as_of="2025-01-01",
+        ),
+        _message(
+            "balance.reported",
+            "b2",
+            client_id="C1",
+            product="wealth",
+            balance="500000.00",
+            as_of="2026-03-01",
+        ),
+        _message(
+            "balance.reported",
+            "b3",
+            client_id="C2",
+            product="loan_credit",
+            balance="40000.00",
+            as_of="2026-03-01",
+        ),
     ]
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n")
@@ -499,11 +681,26 @@ def test_rmledger_tiers(tmp_path: Path, clean_environ: None) -> None:
     result = runner.invoke(cli, [*data, "tiers", "--as-of", "2026-03-31", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == [
-        {"client_id": "C1", "as_of": "2026-03-31", "tier": "vip", "maintenance_level": "sub_branch",
-         "aum": "1100000.00", "avg_deposit_182d": "600000.00", "criteria_met": ["avg_deposit"],
-         "near_criteria": []},
-        {"client_id": "C2", "as_of": "2026-03-31", "tier": "potential", "maintenance_level": "manager",
-         "aum": "0.00", "avg_deposit_182d": "0.00", "criteria_met": [], "near_criteria": ["credit_loan"]},
+        {
+            "client_id": "C1",
+            "as_of": "2026-03-31",
+            "tier": "vip",
+            "maintenance_level": "sub_branch",
+            "aum": "1100000.00",
+            "avg_deposit_182d": "600000.00",
+            "criteria_met": ["avg_deposit"],
+            "near_criteria": [],
+        },
+        {
+            "client_id": "C2",
+            "as_of": "2026-03-31",
+            "tier": "potential",
+            "maintenance_level": "manager",
+            "aum": "0.00",
+            "avg_deposit_182d": "0.00",
+            "criteria_met": [],
+            "near_criteria": ["credit_loan"],
+        },
     ]
     result = runner.invoke(cli, [*data, "tiers", "--as-of", "2026-03-31", "--client", "C2"])
     assert result.exit_code == 0, result.output
@@ -530,10 +727,22 @@ VIP_BOUNDS = SCENARIOS / "vip_bounds.jsonl"
 GOLDEN_D = "2026-06-30"
 
 
-def _tier(tier: str, aum: str = "0.00", avg: str = "0.00", met: tuple[str, ...] = (),
-          near: tuple[str, ...] = (), level: str = "manager") -> dict[str, Any]:
-    return {"tier": tier, "maintenance_level": level, "aum": aum, "avg_deposit_182d": avg,
-            "criteria_met": list(met), "near_criteria": list(near)}
+def _tier(
+    tier: str,
+    aum: str = "0.00",
+    avg: str = "0.00",
+    met: tuple[str, ...] = (),
+    near: tuple[str, ...] = (),
+    level: str = "manager",
+) -> dict[str, Any]:
+    return {
+        "tier": tier,
+        "maintenance_level": level,
+        "aum": aum,
+        "avg_deposit_182d": avg,
+        "criteria_met": list(met),
+        "near_criteria": list(near),
+    }
 
 
 GOLDEN = {
@@ -551,7 +760,9 @@ GOLDEN = {
     "AVG-4-SUM-SHORT": _tier("potential", "499999.99", "500000.00", near=("avg_deposit",)),
     # first report 2026-04-01: 91 days at 0 (before any report) + 91 at 1,000,000.00
     # = 91,000,000.00: VIP at the bound; AUM 1,000,000.00 exactly: the sub-branch
-    "AVG-5-LATE-START": _tier("vip", "1000000.00", "500000.00", met=("avg_deposit",), level="sub_branch"),
+    "AVG-5-LATE-START": _tier(
+        "vip", "1000000.00", "500000.00", met=("avg_deposit",), level="sub_branch"
+    ),
     # (300,000.00 + 500,000.00) / 2 = 400,000.00 = 80% of 500,000 exactly: potential
     "AVG-6-80-AT": _tier("potential", "500000.00", "400000.00", near=("avg_deposit",)),
     # (300,000.00 + 499,999.98) / 2 = 399,999.99: below 80%: mass
@@ -602,13 +813,17 @@ GOLDEN = {
     "AUM-3-AT-5M": _tier("mass", "5000000.00", level="sub_branch"),
     # 1,000,000.00 + 1,000,000.00 + 3,000,000.01 = 5,000,000.01; the deposit held all
     # window long (mean 1,000,000.00) and the fund are both VIP criteria
-    "AUM-4-ABOVE-5M": _tier("vip", "5000000.01", "1000000.00", met=("avg_deposit", "fund"), level="branch"),
+    "AUM-4-ABOVE-5M": _tier(
+        "vip", "5000000.01", "1000000.00", met=("avg_deposit", "fund"), level="branch"
+    ),
     "MASS-NOTHING": _tier("mass"),
     # ZZ-REGISTERED-LATER (registered 2026-07-01) is not listed on d
 }
 
 
-def _tiers_json(runner: CliRunner, data: list[str], as_of: str, *client: str) -> list[dict[str, Any]]:
+def _tiers_json(
+    runner: CliRunner, data: list[str], as_of: str, *client: str
+) -> list[dict[str, Any]]:
     args = [*data, "tiers", "--as-of", as_of, "--json"] + (["--client", *client] if client else [])
     result = runner.invoke(cli, args)
     assert result.exit_code == 0, result.output
@@ -616,7 +831,9 @@ def _tiers_json(runner: CliRunner, data: list[str], as_of: str, *client: str) ->
     return rows
 
 
-def test_golden_vip_bounds_through_ingest_and_rmledger_tiers(tmp_path: Path, clean_environ: None) -> None:
+def test_golden_vip_bounds_through_ingest_and_rmledger_tiers(
+    tmp_path: Path, clean_environ: None
+) -> None:
     data = ["--data-dir", str(tmp_path / "var")]
     runner = CliRunner()
     result = runner.invoke(cli, [*data, "ingest", "--json", str(VIP_BOUNDS)])
@@ -626,29 +843,49 @@ def test_golden_vip_bounds_through_ingest_and_rmledger_tiers(tmp_path: Path, cle
     rows = _tiers_json(runner, data, GOLDEN_D)
     assert [r["client_id"] for r in rows] == sorted(GOLDEN)
     for row in rows:
-        assert row == {"client_id": row["client_id"], "as_of": GOLDEN_D, **GOLDEN[row["client_id"]]}, \
-            row["client_id"]
+        assert row == {
+            "client_id": row["client_id"],
+            "as_of": GOLDEN_D,
+            **GOLDEN[row["client_id"]],
+        }, row["client_id"]
 
     # The day before (window 2025-12-30..2026-06-29), the reports dated d do not hold yet.
     before = {r["client_id"]: r for r in _tiers_json(runner, data, "2026-06-29")}
     # the credit loan is still 90,000.00 > 50,000
-    assert before["CREDIT-2-AT"] == {"client_id": "CREDIT-2-AT", "as_of": "2026-06-29",
-                                     **_tier("vip", met=("credit_loan",))}
+    assert before["CREDIT-2-AT"] == {
+        "client_id": "CREDIT-2-AT",
+        "as_of": "2026-06-29",
+        **_tier("vip", met=("credit_loan",)),
+    }
     # no deposit yet: AUM is the wealth alone
-    assert before["AUM-2-AT-1M"] == {"client_id": "AUM-2-AT-1M", "as_of": "2026-06-29",
-                                     **_tier("mass", "818000.00")}
+    assert before["AUM-2-AT-1M"] == {
+        "client_id": "AUM-2-AT-1M",
+        "as_of": "2026-06-29",
+        **_tier("mass", "818000.00"),
+    }
     # 182 days at 500,000.00: Σ = 91,000,000.00, VIP at the bound
-    assert before["AVG-4-SUM-SHORT"] == {"client_id": "AVG-4-SUM-SHORT", "as_of": "2026-06-29",
-                                         **_tier("vip", "500000.00", "500000.00", met=("avg_deposit",))}
+    assert before["AVG-4-SUM-SHORT"] == {
+        "client_id": "AVG-4-SUM-SHORT",
+        "as_of": "2026-06-29",
+        **_tier("vip", "500000.00", "500000.00", met=("avg_deposit",)),
+    }
     # 90 days (04-01..06-29) at 1,000,000.00: Σ = 90,000,000.00 ≥ 72,800,000 (80%);
     # mean 494,505.494505… → 494,505.49
     assert before["AVG-5-LATE-START"] == {
-        "client_id": "AVG-5-LATE-START", "as_of": "2026-06-29",
-        **_tier("potential", "1000000.00", "494505.49", near=("avg_deposit",), level="sub_branch")}
+        "client_id": "AVG-5-LATE-START",
+        "as_of": "2026-06-29",
+        **_tier("potential", "1000000.00", "494505.49", near=("avg_deposit",), level="sub_branch"),
+    }
 
     # The day after: the credit loan is repaid; the late client is listed, VIP by its fund
     # reported (2026-06-01) before its registration.
     assert _tiers_json(runner, data, "2026-07-01", "CREDIT-3-ABOVE") == [
-        {"client_id": "CREDIT-3-ABOVE", "as_of": "2026-07-01", **_tier("mass")}]
+        {"client_id": "CREDIT-3-ABOVE", "as_of": "2026-07-01", **_tier("mass")}
+    ]
     assert _tiers_json(runner, data, "2026-07-01", "ZZ-REGISTERED-LATER") == [
-        {"client_id": "ZZ-REGISTERED-LATER", "as_of": "2026-07-01", **_tier("vip", "900000.00", met=("fund",))}]
+        {
+            "client_id": "ZZ-REGISTERED-LATER",
+            "as_of": "2026-07-01",
+            **_tier("vip", "900000.00", met=("fund",)),
+        }
+    ]
