@@ -3,12 +3,26 @@ Each module lists its click commands in COMMANDS."""
 
 from __future__ import annotations
 
+import ipaddress
+
 import click
 
 from domain.store import StoreProblem
 from scripts.cli.context import Context
 from scripts.cli.seal_key import SealKeyProblem
 from scripts.identity.sso import SsoMisconfigured
+
+
+def _address(value: str) -> str:
+    """An IP address to listen on, or ``localhost``."""
+    if value == "localhost":
+        return value
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an IP address (like 127.0.0.1 or ::1)", param_hint="'--host'"
+        ) from None
 
 
 @click.command()
@@ -20,15 +34,17 @@ from scripts.identity.sso import SsoMisconfigured
 )
 @click.option(
     "--port",
-    type=click.IntRange(0, 65535),
+    type=click.IntRange(1, 65535),
     default=8000,
     show_default=True,
-    help="Port to listen on (0: any free port).",
+    help="Port to listen on.",
 )
 @click.pass_obj
 def serve(ctx: Context, host: str, port: int) -> None:
     """Serve the web application and the HTTP API on this store until interrupted."""
     import uvicorn
+
+    host = _address(host)  # never "": uvicorn would listen on every interface
 
     from scripts.web.app import create_app
     from scripts.web.settings import Settings

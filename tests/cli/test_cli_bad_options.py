@@ -22,8 +22,24 @@ from tests.paths import SCENARIOS
 
 SCENARIO = SCENARIOS / "example_a.jsonl"
 
-BAD_VALUES = ["", "x", "now", "yesterday", "2026-13", "2026-02-30", "2026-03-31T18:00:00", "-1", "0", "nan",
-              "inf", "99999999999999999999999", "/nonexistent-dir/x/y", "M1\x1b[31m", "a\x00b", "\u202eevil"]
+BAD_VALUES = [
+    "",
+    "x",
+    "now",
+    "yesterday",
+    "2026-13",
+    "2026-02-30",
+    "2026-03-31T18:00:00",
+    "-1",
+    "0",
+    "nan",
+    "inf",
+    "99999999999999999999999",
+    "/nonexistent-dir/x/y",
+    "M1\x1b[31m",
+    "a\x00b",
+    "\u202eevil",
+]
 
 # Good values for the options a command requires (or needs to stay cheap), by command path.
 GOOD: dict[str, dict[str, str]] = {
@@ -49,7 +65,9 @@ GOOD: dict[str, dict[str, str]] = {
 EXPENSIVE = {"consume", "publish", "demo"}
 
 
-def commands(group: click.Group = cli, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
+def commands(
+    group: click.Group = cli, path: tuple[str, ...] = ()
+) -> Iterator[tuple[str, click.Command]]:
     for name, command in sorted(group.commands.items()):
         yield " ".join((*path, name)), command
         if isinstance(command, click.Group):
@@ -70,10 +88,33 @@ def cases() -> Iterator[tuple[str, str, str]]:
 
 def test_the_walk_finds_every_command_and_its_options() -> None:
     found = {name for name, _ in commands()}
-    assert found == {"ingest", "pay", "pay explain", "rebuild", "sql", "tiers", "audit", "audit history",
-                     "audit departure", "verify", "consume", "publish", "demo", "generate", "export",
-                     "seal", "periods", "alerts", "users", "users add", "users role", "users disable",
-                     "users list", "users token"}
+    assert found == {
+        "ingest",
+        "pay",
+        "pay explain",
+        "rebuild",
+        "sql",
+        "tiers",
+        "audit",
+        "audit history",
+        "audit departure",
+        "verify",
+        "consume",
+        "publish",
+        "demo",
+        "generate",
+        "export",
+        "seal",
+        "periods",
+        "alerts",
+        "users",
+        "users add",
+        "users role",
+        "users disable",
+        "users list",
+        "users token",
+        "serve",
+    }
     assert sum(1 for _ in cases()) > 30 * len(BAD_VALUES) // 2
 
 
@@ -87,7 +128,9 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _accepted(command: click.Command, label: str, value: str) -> bool:
     """Whether the option's own type takes ``value`` (then the command would run)."""
-    param = next(p for p in command.params if (p.opts[0] if isinstance(p, click.Option) else p.name) == label)
+    param = next(
+        p for p in command.params if (p.opts[0] if isinstance(p, click.Option) else p.name) == label
+    )
     try:
         with click.Context(command) as ctx:
             param.process_value(ctx, (value,) if getattr(param, "multiple", False) else value)
@@ -114,19 +157,31 @@ def _argv(name: str, label: str, value: str, data_dir: Path, tmp: Path) -> list[
     return ["--data-dir", data, *name.split(), *options, *(["--", *arguments] if arguments else [])]
 
 
-@pytest.mark.parametrize(("name", "label", "value"), list(cases()),
-                         ids=lambda x: repr(x)[1:-1][:24] if isinstance(x, str) else None)
+@pytest.mark.parametrize(
+    ("name", "label", "value"),
+    list(cases()),
+    ids=lambda x: repr(x)[1:-1][:24] if isinstance(x, str) else None,
+)
 def test_a_bad_option_value_is_refused_without_a_traceback(
-        name: str, label: str, value: str, data_dir: Path, tmp_path: Path, clean_environ: None,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    name: str,
+    label: str,
+    value: str,
+    data_dir: Path,
+    tmp_path: Path,
+    clean_environ: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(tmp_path)  # anything a command writes by default lands here
     command = cli if label == "--data-dir" else dict(commands())[name]
     if name.split()[0] in EXPENSIVE and _accepted(command, label, value):
-        pytest.skip("an acceptable value for an option of a command that needs a broker or builds a bank")
+        pytest.skip(
+            "an acceptable value for an option of a command that needs a broker or builds a bank"
+        )
     result = CliRunner().invoke(cli, _argv(name, label, value, data_dir, tmp_path))
 
     assert result.exception is None or isinstance(result.exception, SystemExit), (
-        f"{name} {label}={value!r} raised {result.exception!r}:\n{result.output}")
+        f"{name} {label}={value!r} raised {result.exception!r}:\n{result.output}"
+    )
     assert "Traceback" not in result.output
     assert result.exit_code in (0, 1, 2), result.output
     if result.exit_code == 2:
@@ -135,4 +190,8 @@ def test_a_bad_option_value_is_refused_without_a_traceback(
         assert len(errors) == 1, result.output
         hint = label if label.startswith("--") else label.upper()
         assert hint in errors[0] or "Missing" in errors[0], result.output
-    assert "\x1b" not in result.output and "\x00" not in result.output and "\u202e" not in result.output
+    assert (
+        "\x1b" not in result.output
+        and "\x00" not in result.output
+        and "\u202e" not in result.output
+    )
