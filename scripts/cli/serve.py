@@ -22,10 +22,10 @@ from scripts.identity.sso import SsoMisconfigured
 )
 @click.option(
     "--port",
-    type=click.IntRange(0, 65535),
+    type=click.IntRange(1, 65535),
     default=8000,
     show_default=True,
-    help="Port to listen on (0: any free port).",
+    help="Port to listen on.",
 )
 @click.pass_obj
 def serve(ctx: Context, host: str, port: int) -> None:
