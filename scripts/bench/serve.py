@@ -252,7 +252,29 @@ def in_process_call(state: Any, bank: Bank) -> Call:
     async def call(i: int, op: str) -> bool:
         return await asyncio.to_thread(read, i, op)
 
+    call.read = read  # type: ignore[attr-defined]  # for ``alone``
     return call
+
+
+def alone(state: Any, call: Any, repeat: int = 7) -> dict[str, float]:
+    """What one read costs with nobody else asking: the median seconds of each
+    operation in-process, one call at a time, and of opening and closing the read
+    model (which every read does)."""
+    costs = {}
+    for op in OPS:
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            call.read(0, op)
+            times.append(time.perf_counter() - start)
+        costs[op] = statistics.median(times)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        state.read_model().close()
+        times.append(time.perf_counter() - start)
+    costs["opening the read model"] = statistics.median(times)
+    return costs
 
 
 def free_port() -> int:
@@ -289,6 +311,7 @@ class Run:
     ingest_s: float = 0.0
     current_after_s: float = 0.0
     load: tuple[float, float] = (0.0, 0.0)
+    alone: dict[str, float] = field(default_factory=dict)
 
 
 async def ingest_under_load(
@@ -355,15 +378,17 @@ async def one_run(args: argparse.Namespace, bank: Bank, run: int) -> Run:
             await timed(quiet, args, call)
             state = ServerState(Settings(data_dir=store, token_keys=(key,)))
             try:
-                inproc = Phase("in-process")
-                await timed(inproc, args, in_process_call(state, bank))
+                inproc, direct = Phase("in-process"), in_process_call(state, bank)
+                await timed(inproc, args, direct)
+                costs = await asyncio.to_thread(alone, state, direct)
             finally:
                 state.close()
             loaded, ingest_s, current_s = await ingest_under_load(http, call, args, store, postings)
     finally:
         server.terminate()
         server.wait(timeout=120)
-    return Run(quiet, inproc, loaded, ingest_s, current_s, (load_before, os.getloadavg()[0]))
+    load = (load_before, os.getloadavg()[0])
+    return Run(quiet, inproc, loaded, ingest_s, current_s, load, costs)
 
 
 async def timed(phase: Phase, args: argparse.Namespace, call: Call) -> None:
@@ -446,6 +471,10 @@ def main(argv: list[str] | None = None) -> int:
             print("  " + phase_line(phase))
         print(f"  ingest of {args.postings:,} postings {run.ingest_s:.1f} s; "
               f"current {run.current_after_s:.2f} s after it ended")  # fmt: skip
+        print(
+            "  one at a time, in-process: "
+            + ", ".join(f"{k} {ms(v)}" for k, v in run.alone.items())
+        )
     med = statistics.median
     ratio = med(r.http.quantiles()[0] / r.in_process.quantiles()[0] for r in runs)
     print(f"HTTP p50 / in-process p50 (quiet): {ratio:.2f}")
@@ -492,6 +521,8 @@ def record(args: argparse.Namespace, bank: Bank, runs: list[Run], ratio: float) 
                 [f"ingest of {args.postings:,} postings under load", f"{med(r.ingest_s for r in runs):.1f} s"],
                 ["current after the ingest ended", f"{med(r.current_after_s for r in runs):.2f} s"],
             ]},
+            {"headers": ["one read at a time, in-process, idle server", "median"], "align": "lr",
+             "rows": [[k, ms(med(r.alone[k] for r in runs))] for k in runs[0].alone]},
         ],
         "notes": [
             *verdicts(runs),
