@@ -6,7 +6,8 @@
 Each benchmark stores its figures as a small JSON file there, and nothing else writes
 the page: ``all-SIZE.json`` is written by ``python -m scripts.bench.all --size SIZE``
 (the table of every benchmark beside its baseline), ``simulate.json`` by
-``python -m scripts.bench.simulate --record``; the others (``ingest``, ``projections``,
+``python -m scripts.bench.simulate --record``, ``serve.json`` by
+``python -m scripts.bench.serve --record``; the others (``ingest``, ``projections``,
 ``read_open``, ``soak_consumer``) print their figures, which were copied into their
 JSON file by hand, and the page says so beside each. Their shape:
 

@@ -432,18 +432,24 @@ def summary_rows(runs: list[Run]) -> list[list[str]]:
     return rows
 
 
-def verdicts(runs: list[Run]) -> list[str]:
-    """The aims, met or not, on the loaded phase's medians."""
+def verdicts(runs: list[Run], clients: int) -> list[str]:
+    """The aims, met or not, on the loaded phase's medians, and what dominates."""
     med = statistics.median
     p95 = med(r.loaded.quantiles()[1] for r in runs)
     errors = sum(r.loaded.errors for r in runs)
     current = med(r.current_after_s for r in runs)
+    mix = med(statistics.mean(r.alone[op] for op in OPS) for r in runs)
+    rate = med(r.loaded.rate for r in runs)
     return [
         f"p95 under load {ms(p95)}: aim under {ms(AIM_P95_S)} "
         + ("met" if p95 < AIM_P95_S else "NOT met"),
         f"errors under load {errors}: aim none " + ("met" if errors == 0 else "NOT met"),
         f"current {current:.2f} s after the ingest ended: aim within {AIM_CURRENT_S:.0f} s "
         + ("met" if current <= AIM_CURRENT_S else "NOT met"),
+        f"What dominates: a read of the mix costs {ms(mix)} alone (mean of the four reads), "
+        f"so the server answers about {rate:.0f} requests/s under load and {clients} clients "
+        f"wait in line: {ms(clients / rate if rate else float('nan'))} is the wait Little's law "
+        "predicts (clients / requests/s).",
     ]
 
 
@@ -478,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     med = statistics.median
     ratio = med(r.http.quantiles()[0] / r.in_process.quantiles()[0] for r in runs)
     print(f"HTTP p50 / in-process p50 (quiet): {ratio:.2f}")
-    for line in verdicts(runs):
+    for line in verdicts(runs, args.clients):
         print(line)
     if args.record:
         record(args, bank, runs, ratio)
@@ -525,7 +531,7 @@ def record(args: argparse.Namespace, bank: Bank, runs: list[Run], ratio: float) 
              "rows": [[k, ms(med(r.alone[k] for r in runs))] for k in runs[0].alone]},
         ],
         "notes": [
-            *verdicts(runs),
+            *verdicts(runs, args.clients),
             f"Load average (1 min) {min(loads):.1f} to {max(loads):.1f} during the runs, "
             f"{os.cpu_count()} cores; the clients run on the same machine as the server.",
         ],
