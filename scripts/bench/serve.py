@@ -168,6 +168,7 @@ class Phase:
     name: str
     samples: list[tuple[str, float, bool]] = field(default_factory=list)
     wall_s: float = 0.0
+    advances: list[float] = field(default_factory=list)  # when the read model moved
 
     def quantiles(self, op: str | None = None) -> tuple[float, float, float]:
         """p50, p95, p99 in seconds (of one operation when given)."""
@@ -322,6 +323,7 @@ async def ingest_under_load(
     phase, stop = Phase("http + ingest"), asyncio.Event()
     clients = asyncio.create_task(drive(phase, args.clients, call, stop))
     started = time.perf_counter()
+    watching = asyncio.create_task(watch(http, stop))
     ingest = await asyncio.create_subprocess_exec(
         RMLEDGER, "--data-dir", str(store), "ingest", str(postings),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
@@ -341,7 +343,21 @@ async def ingest_under_load(
     current = time.perf_counter()
     stop.set()
     await clients
+    phase.advances = await watching
     return phase, ended - started, current - ended
+
+
+async def watch(http: httpx.AsyncClient, stop: asyncio.Event) -> list[float]:
+    """When ``/healthz``'s position moved (seconds from the start), polled until ``stop``:
+    how often the follower got to load while the readers held the read model."""
+    start, moves, last = time.perf_counter(), [], None
+    while not stop.is_set():
+        position = (await http.get("/healthz")).json()["position"]
+        if last is not None and position != last:
+            moves.append(time.perf_counter() - start)
+        last = position
+        await asyncio.sleep(0.2)  # sampling
+    return moves
 
 
 async def one_run(args: argparse.Namespace, bank: Bank, run: int) -> Run:
@@ -532,6 +548,10 @@ def record(args: argparse.Namespace, bank: Bank, runs: list[Run], ratio: float) 
         ],
         "notes": [
             *verdicts(runs, args.clients),
+            "The read model the server reads moved "
+            f"{med(len(r.loaded.advances) for r in runs):g} times (median) between the ingest's "
+            "start and current, in `/healthz` polled every 0.2 s: the follower loads under the "
+            "read model's exclusive lock, which it gets only when no reader holds the shared one.",
             f"Load average (1 min) {min(loads):.1f} to {max(loads):.1f} during the runs, "
             f"{os.cpu_count()} cores; the clients run on the same machine as the server.",
         ],
