@@ -500,6 +500,8 @@ def main(argv: list[str] | None = None) -> int:
             print("  " + phase_line(phase))
         print(f"  ingest of {args.postings:,} postings {run.ingest_s:.1f} s; "
               f"current {run.current_after_s:.2f} s after it ended")  # fmt: skip
+        moves = ", ".join(f"{t:.1f}" for t in run.loaded.advances)
+        print(f"  the read model moved at {moves} s from the ingest's start")
         print(
             "  one at a time, in-process: "
             + ", ".join(f"{k} {ms(v)}" for k, v in run.alone.items())
@@ -558,7 +560,8 @@ def record(args: argparse.Namespace, bank: Bank, runs: list[Run], ratio: float) 
             "The read model the server reads moved "
             f"{med(len(r.loaded.advances) for r in runs):g} times (median) between the ingest's "
             "start and current, in `/healthz` polled every 0.2 s: the follower loads under the "
-            "read model's exclusive lock, which it gets only when no reader holds the shared one.",
+            "read model's exclusive lock, so each catch-up first waits until no reader holds the "
+            "shared one.",
             f"Load average (1 min) {min(loads):.1f} to {max(loads):.1f} during the runs, "
             f"{os.cpu_count()} cores; the clients run on the same machine as the server.",
         ],
