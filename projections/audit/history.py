@@ -368,3 +368,13 @@ def _statements(
         )
     )
     return {"issued": out_issued, "restated": again}
+
+
+def fact_detail(fact: dict[str, Any], sep: str = ", ") -> str:
+    """What a history's fact says beyond its kind, date and position, as ``key=value``
+    pairs joined by ``sep`` (the CLI's workbook and the web page's audit table)."""
+    return sep.join(
+        f"{k}={v}"
+        for k, v in fact.items()
+        if k not in ("kind", "on", "position", "recorded_at") and v is not None
+    )

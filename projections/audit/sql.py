@@ -19,6 +19,9 @@ import duckdb
 
 from projections.readmodel.duck import connect
 
+SQL_TIMEOUT_DEFAULT = 30.0
+"""Seconds a console query may run unless told otherwise (rmledger sql, the web console)."""
+
 # First keywords of statements that only read.
 READ_KEYWORDS = frozenset(
     {"SELECT", "WITH", "VALUES", "FROM", "TABLE", "DESCRIBE", "SHOW", "SUMMARIZE", "EXPLAIN"}

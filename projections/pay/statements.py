@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from domain.money import round_fen
 from domain.values import PROFIT_CLASSES, half_of, month_bounds, month_of, next_month
+from projections.escape import terminal
 from projections.pay import rules
 from projections.pay.attribution import monthly_aggregates_sql
 from projections.pay.kept import KeptClose, Resume, resume_at_close
@@ -700,3 +701,16 @@ __all__ = [
     "unattributed",
     "half_of",
 ]
+
+
+def no_statement(rm: Any, manager_id: str, period: str) -> str:
+    """Why ``manager_id`` has no statement for ``period``: no such manager at all, or a
+    month in which the ledger pays them nothing (not employed, or before the first
+    month a plan covers)."""
+    known = rm.conn.execute("SELECT 1 FROM managers WHERE manager_id = ?", [manager_id]).fetchone()
+    if known is None:
+        return f"no such manager: {terminal(manager_id)}"
+    return (
+        f"no statement for manager {terminal(manager_id)} in {period}: not employed that month, "
+        "or before the first month a plan covers"
+    )

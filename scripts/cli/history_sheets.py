@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from projections.audit.common import plain
-from projections.audit.history import STATEMENT_FIELDS
+from projections.audit.history import STATEMENT_FIELDS, fact_detail
 from scripts.cli.tabular import Column, Sheet
 
 _WHO = (
@@ -85,16 +85,6 @@ HANDOVERS = (
     Column("status", "status"),
     Column("filed on", "filed_on", "date"),
 )
-
-
-def fact_detail(fact: dict[str, Any], sep: str = ", ") -> str:
-    """What a history's fact says beyond its kind, date and position, as ``key=value``
-    pairs joined by ``sep`` (the web page's audit table uses it too)."""
-    return sep.join(
-        f"{k}={v}"
-        for k, v in fact.items()
-        if k not in ("kind", "on", "position", "recorded_at") and v is not None
-    )
 
 
 def history_sheets(history: dict[str, Any]) -> list[Sheet]:

@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from projections.escape import terminal, tree
-from projections.pay.statements import statements, to_json
+from projections.pay.statements import no_statement, statements, to_json
 from projections.readmodel.loader import ReadModel
 from scripts.cli.context import Context
 from scripts.cli.formats import chosen_format, emit_sheets, emit_text, format_options
@@ -99,19 +99,6 @@ def pay(
     if manager_id and not rows:
         click.echo(no_statement(rm, manager_id, period), err=True)
         sys.exit(1)
-
-
-def no_statement(rm: ReadModel, manager_id: str, period: str) -> str:
-    """Why ``manager_id`` has no statement for ``period``: no such manager at all, or a
-    month in which the ledger pays them nothing (not employed, or before the first
-    month a plan covers)."""
-    known = rm.conn.execute("SELECT 1 FROM managers WHERE manager_id = ?", [manager_id]).fetchone()
-    if known is None:
-        return f"no such manager: {terminal(manager_id)}"
-    return (
-        f"no statement for manager {terminal(manager_id)} in {period}: not employed that month, "
-        "or before the first month a plan covers"
-    )
 
 
 @pay.command("explain")

@@ -9,6 +9,7 @@ import sys
 import click
 
 from projections.audit.sql import (
+    SQL_TIMEOUT_DEFAULT,
     QueryStopped,
     ReadOnlyQueryRefused,
     check_read_only,
@@ -21,7 +22,6 @@ from scripts.cli.pay import caught_up
 from scripts.cli.pay_table import aligned
 
 SQL_TIMEOUT_SETTING = "RMLEDGER_SQL_TIMEOUT"
-SQL_TIMEOUT_DEFAULT = 30.0
 SQL_TIMEOUT_MAX = 86_400.0  # threading.Timer needs a finite, sane number
 
 

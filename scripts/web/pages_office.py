@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from scripts.cli.history_sheets import fact_detail
+from projections.audit.history import fact_detail
 from scripts.web import charts, page_reads, reads, workflow_reads
 from scripts.web.auth import server_state
 from scripts.web.errors import ReadError

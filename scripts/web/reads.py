@@ -43,6 +43,7 @@ from projections.audit.departure import departure_audit as departure_report
 from projections.audit.history import UnknownManager, manager_history
 from projections.audit.report import render
 from projections.audit.sql import (
+    SQL_TIMEOUT_DEFAULT,
     QueryStopped,
     ReadOnlyQueryRefused,
     check_read_only,
@@ -51,11 +52,10 @@ from projections.audit.sql import (
 )
 from projections.pay import statements as pay
 from projections.pay.explanation import explain
+from projections.pay.statements import no_statement
 from projections.readmodel.loader import ReadModel
 from projections.tiers import classify as tier_rules
 from scripts.cli.options import day_value, ident_text, month_text, position_value, timestamp_value
-from scripts.cli.pay import no_statement
-from scripts.cli.sql import SQL_TIMEOUT_DEFAULT
 from scripts.web import scope
 from scripts.web.errors import Forbidden, Invalid, NotFound
 
