@@ -81,6 +81,13 @@ class Ledger(Application[UUID]):
     """rmledger's write side: every message becomes immutable events."""
 
     name = "rmledger"
+    # The library opens POSTGRES_POOL_SIZE connections (its default is 5) when a ledger
+    # opens, and keeps them. With every command, test and server process holding five
+    # idle connections, a busy host ran out of the server's max_connections; a pool
+    # then fails after 30 s with "couldn't get a connection". So one connection is kept,
+    # and up to POSTGRES_MAX_OVERFLOW more are opened on demand. The environment and
+    # the ``env`` argument override this.
+    env = {"POSTGRES_POOL_SIZE": "1"}
 
     def __init__(self, env: dict[str, str] | None = None, sealer: Sealer | None = None) -> None:
         super().__init__(env)

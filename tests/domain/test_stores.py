@@ -134,3 +134,18 @@ def test_an_aggregate_cache_is_refused_by_name(tmp_path: Path) -> None:
         ValueError, match="AGGREGATE_CACHE_MAXSIZE: the ledger keeps no aggregate cache; unset it"
     ):
         Ledger(env)
+
+
+@pytest.mark.postgres
+def test_a_ledger_on_postgresql_keeps_one_connection_unless_told(
+    make_ledger: Callable[..., Ledger], store: Any
+) -> None:
+    if store.kind != "postgres":
+        pytest.skip("a pool is PostgreSQL's")
+
+    def kept(ledger: Ledger) -> tuple[int, int]:
+        pool = ledger.recorder.datastore.pool  # type: ignore[attr-defined]
+        return pool.min_size, pool.max_size
+
+    assert kept(make_ledger()) == (1, 11)  # the library's POSTGRES_MAX_OVERFLOW is 10
+    assert kept(make_ledger(POSTGRES_POOL_SIZE="3")) == (3, 13)
