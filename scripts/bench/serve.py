@@ -145,6 +145,9 @@ class _Source:
     def read_model(self) -> Any:
         return self.access.read(catch_up=False)
 
+    def file_read_model(self) -> Any:
+        return self.access.read(catch_up=False)
+
 
 def write_postings(path: Path, clients: list[str], count: int, run: int) -> None:
     """``count`` postings for the bank's clients, dated in the month after its last."""

@@ -69,6 +69,11 @@ class Context:
         ``close()`` or at the latest when the click command ends."""
         return _closed_with_command(_clearly(lambda: self.read_model_access().read()))
 
+    def file_read_model(self) -> ReadModel:
+        """The same as ``read_model()``: a command reads the file (scripts/web/reads.py's
+        ``Source``)."""
+        return self.read_model()
+
     def query_read_model(self, query: Callable[[duckdb.DuckDBPyConnection], T]) -> tuple[T, int]:
         """``query`` on the read model caught up to the log's head, and the log position
         it reflects; the model closed (and its lock let go) afterwards."""

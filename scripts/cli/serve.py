@@ -36,7 +36,7 @@ def serve(ctx: Context, host: str, port: int) -> None:
     from scripts.web.settings import Settings
 
     try:
-        app = create_app(Settings.from_env(ctx.data_dir))
+        app = create_app(Settings.from_env(ctx.data_dir, port=port))
     except (StoreProblem, SealKeyProblem, SsoMisconfigured, ValueError) as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"rmledger serves {ctx.data_dir} on http://{host}:{port} (Ctrl-C stops it)")

@@ -44,8 +44,16 @@ from scripts.web.models import (
     Tier,
     Token,
 )
+from scripts.web.state import ServerState
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
+
+
+def _kept_json(state: ServerState, answer: Any) -> Response:
+    """A read's answer as JSON, rendered once per kept answer (scripts/web/answers.py)."""
+    return Response(state.answers.rendered(answer), media_type="application/json")
+
+
 User = Annotated[Principal, Depends(current_principal)]
 SIGN_IN = "sign_in"
 WRONG = "wrong username or password"
@@ -99,8 +107,8 @@ def statements(
     """The month's statements (``rmledger pay --period P --json``); without ``manager``,
     every statement the caller may see."""
     state = server_state(request)
-    return JSONResponse(
-        reads.statements(state, user, period, manager, restated, record=state.record)
+    return _kept_json(
+        state, reads.statements(state, user, period, manager, restated, record=state.record)
     )
 
 
@@ -110,7 +118,9 @@ def statements(
 def explanation(request: Request, user: User, manager_id: str, period: str) -> Any:
     """Every posting, charge and activity behind a statement, and the arithmetic."""
     state = server_state(request)
-    return JSONResponse(reads.explanation(state, user, manager_id, period, record=state.record))
+    return _kept_json(
+        state, reads.explanation(state, user, manager_id, period, record=state.record)
+    )
 
 
 @router.get("/managers/{manager_id}/history", response_model=History, responses=ERRORS)
@@ -124,10 +134,11 @@ def history(
 ) -> Any:
     """The manager's reconstructed history (``rmledger audit history --json``)."""
     state = server_state(request)
-    return JSONResponse(
+    return _kept_json(
+        state,
         reads.history(
             state, user, manager_id, known_at, effective_on, at_position, record=state.record
-        )
+        ),
     )
 
 
@@ -158,7 +169,7 @@ def departure_audit(
         if format == "html":
             return HTMLResponse(report)
         return PlainTextResponse(report, media_type="text/markdown; charset=utf-8")
-    return JSONResponse(report)
+    return _kept_json(state, report)
 
 
 @router.get("/tiers", response_model=list[Tier], responses=ERRORS)
@@ -171,7 +182,7 @@ def tiers(
     """The tiers on a day (``rmledger tiers --as-of D --json``); without ``client``,
     every client the caller may see."""
     state = server_state(request)
-    return JSONResponse(reads.tiers(state, user, as_of, client, record=state.record))
+    return _kept_json(state, reads.tiers(state, user, as_of, client, record=state.record))
 
 
 @router.post("/sql", response_model=SqlAnswer, responses=ERRORS)

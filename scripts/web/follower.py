@@ -1,28 +1,28 @@
 """The server's follower: one thread that keeps the read model caught up with the log.
 
 Every ``interval`` seconds it compares the log's head with the position it last
-loaded and, when the log is ahead, catches up the way the command line does
-(``ReadModelAccess.catch_up``, under the read model's exclusive lock). Requests read
-with ``read(catch_up=False)`` under the shared lock: while a catch-up holds the file
-they wait for it (seconds at most), they never fail for it.
+loaded and, when the log is ahead, calls ``load`` (the server's
+``LiveReadModel.catch_up``), which commits page by page while requests go on reading
+their snapshots: neither waits for the other. ``on_move(position)`` is told each
+position reached (the kept answers' clock, scripts/web/answers.py).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
-
-from projections.readmodel.access import ReadModelAccess
 
 log = logging.getLogger("rmledger.web")
 
 
 class Follower:
-    """Catches ``access`` up with ``ledger``'s log until ``stop()``."""
+    """Calls ``load`` whenever ``ledger``'s log is ahead, until ``stop()``."""
 
-    def __init__(self, access: ReadModelAccess, ledger: Any, interval: float) -> None:
-        self.access = access
+    def __init__(self, load: Callable[[], int], ledger: Any, interval: float) -> None:
+        self.load = load
+        self.on_move: Callable[[int], None] = lambda position: None
         self.ledger = ledger
         self.interval = interval
         self.position = 0
@@ -38,7 +38,8 @@ class Follower:
         with self._catching_up:
             self.head = self.ledger.recorder.max_notification_id() or 0
             if self.head > self.position or self.position == 0:
-                self.position = self.access.catch_up()
+                self.position = self.load()
+                self.on_move(self.position)
             return self.position
 
     def start(self) -> None:

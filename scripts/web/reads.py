@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import duckdb
@@ -53,6 +52,7 @@ from projections.audit.sql import (
 from projections.pay import statements as pay
 from projections.pay.explanation import explain
 from projections.pay.statements import no_statement
+from projections.readmodel.live import Snapshot
 from projections.readmodel.loader import ReadModel
 from projections.tiers import classify as tier_rules
 from scripts.cli.options import day_value, ident_text, month_text, position_value, timestamp_value
@@ -72,12 +72,15 @@ T = TypeVar("T")
 
 
 class Source(Protocol):
-    """Where reads find the read model (``scripts.cli.context.Context`` is one)."""
+    """Where reads find the read model (``scripts.cli.context.Context`` is one).
+
+    ``read_model()``: what most reads read (the server's: a ``Snapshot`` of its live
+    read model). ``file_read_model()``: the read model file under its shared lock, for
+    the reads that open the file themselves (the SQL console, a simulation)."""
 
     def read_model(self) -> ReadModel: ...
 
-    @property
-    def read_model_path(self) -> Path: ...
+    def file_read_model(self) -> ReadModel: ...
 
 
 def _param(field: str, parse: Callable[[Any], T], value: Any) -> T:
@@ -119,13 +122,37 @@ def _answer(
     return answer
 
 
-def _reading(ctx: Source, use: Callable[[ReadModel], T]) -> T:
-    """``use(read model)``, the model closed (and its shared lock let go) afterwards."""
-    rm = ctx.read_model()
+def _reading(ctx: Source, use: Callable[[ReadModel], T], file: bool = False) -> T:
+    """``use(read model)``, the model closed (and its shared lock let go) afterwards;
+    ``file``: the read model file (``Source.file_read_model``)."""
+    rm = ctx.file_read_model() if file else ctx.read_model()
     try:
         return use(rm)
     finally:
         rm.close()
+
+
+def _kept(ctx: Source, rm: ReadModel, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """``compute()``, or the server's answer kept for ``key`` at ``rm``'s position
+    (``scripts/web/answers.py``); the command line keeps nothing."""
+    answers = getattr(ctx, "answers", None)
+    if answers is None or not isinstance(rm, Snapshot):
+        return compute()
+    return answers.get(key, rm.position(), compute)  # type: ignore[no-any-return]
+
+
+def _scope(principal: Principal) -> tuple[str, str | None, str | None]:
+    """What of the caller the access policy's facts and filters depend on."""
+    return (principal.role, principal.branch_id, principal.manager_id)
+
+
+def _manager_facts(ctx: Source, rm: ReadModel, principal: Principal, manager_id: str) -> Facts:
+    return _kept(
+        ctx,
+        rm,
+        ("manager facts", _scope(principal), manager_id),
+        lambda: scope.manager_facts(rm.conn, principal, manager_id),
+    )
 
 
 def statements(
@@ -149,29 +176,36 @@ def statements(
 
     def use(rm: ReadModel) -> list[dict[str, Any]]:
         if wanted is not None:
-            facts = scope.manager_facts(rm.conn, principal, wanted)
+            facts = _manager_facts(ctx, rm, principal, wanted)
             decision = _allow(record, principal, STATEMENT, facts, "statements", target)
 
+            def compute_one() -> list[dict[str, Any]]:
+                return [pay.to_json(r) for r in pay.statements(rm, period, wanted, restated)]
+
             def one() -> list[dict[str, Any]]:
-                rows = pay.statements(rm, period, wanted, restated)
+                rows = _kept(ctx, rm, ("statements", period, wanted, restated), compute_one)
                 if not rows:
                     raise NotFound(no_statement(rm, wanted, period))
                 return rows
 
-            rows = _answer(record, principal, decision, "statements", target, one)
-        else:
-            decision = _allow(record, principal, STATEMENTS, Facts(), "statements", target)
+            return _answer(record, principal, decision, "statements", target, one)
+        decision = _allow(record, principal, STATEMENTS, Facts(), "statements", target)
 
-            def every() -> list[dict[str, Any]]:
-                if principal.role == MANAGER:  # only their own: computed alone
-                    return pay.statements(rm, period, principal.manager_id, restated)
+        def compute_every() -> list[dict[str, Any]]:
+            if principal.role == MANAGER:  # only their own: computed alone
+                rows = pay.statements(rm, period, principal.manager_id, restated)
+            else:
                 sees = scope.statement_filter(rm.conn, principal)
-                return [
+                rows = [
                     r for r in pay.statements(rm, period, None, restated) if sees(r["manager_id"])
                 ]
+            return [pay.to_json(r) for r in rows]
 
-            rows = _answer(record, principal, decision, "statements", target, every)
-        return [pay.to_json(r) for r in rows]
+        def every() -> list[dict[str, Any]]:
+            key = ("statements", period, None, restated, _scope(principal))
+            return _kept(ctx, rm, key, compute_every)
+
+        return _answer(record, principal, decision, "statements", target, every)
 
     return _reading(ctx, use)
 
@@ -185,14 +219,19 @@ def explanation(
     target = f"manager {manager_id} period {period}"
 
     def use(rm: ReadModel) -> dict[str, Any]:
-        facts = scope.manager_facts(rm.conn, principal, manager_id)
+        facts = _manager_facts(ctx, rm, principal, manager_id)
         decision = _allow(record, principal, EXPLANATION, facts, "explanation", target)
 
-        def read() -> dict[str, Any]:
+        def compute() -> dict[str, Any] | None:
             result = explain(rm, manager_id, period)
+            # as the command prints it
+            return None if result is None else json.loads(json.dumps(result, default=str))
+
+        def read() -> dict[str, Any]:
+            result = _kept(ctx, rm, ("explanation", manager_id, period), compute)
             if result is None:
                 raise NotFound(no_statement(rm, manager_id, period))
-            return json.loads(json.dumps(result, default=str))  # as the command prints it
+            return result
 
         return _answer(record, principal, decision, "explanation", target, read)
 
@@ -227,12 +266,15 @@ def history(
     )
 
     def use(rm: ReadModel) -> dict[str, Any]:
-        facts = scope.manager_facts(rm.conn, principal, manager_id)
+        facts = _manager_facts(ctx, rm, principal, manager_id)
         decision = _allow(record, principal, HISTORY, facts, "history", target)
+
+        def compute() -> dict[str, Any]:
+            return plain(manager_history(rm.conn, manager_id, moment, day, True, position))  # type: ignore[no-any-return]
 
         def read() -> dict[str, Any]:
             try:
-                return plain(manager_history(rm.conn, manager_id, moment, day, True, position))  # type: ignore[no-any-return]
+                return _kept(ctx, rm, ("history", manager_id, moment, day, position), compute)
             except UnknownManager as error:
                 raise NotFound(str(error)) from None
 
@@ -261,16 +303,18 @@ def departure_audit(
     target = f"manager {manager_id}" + ("" if position is None else f" at_position {position}")
 
     def use(rm: ReadModel) -> dict[str, Any] | str:
-        facts = scope.manager_facts(rm.conn, principal, manager_id)
+        facts = _manager_facts(ctx, rm, principal, manager_id)
         decision = _allow(record, principal, DEPARTURE_AUDIT, facts, "departure_audit", target)
+
+        def compute() -> dict[str, Any] | str:
+            text = render(departure_report(rm.conn, manager_id, position), fmt)
+            return json.loads(text) if fmt == "json" else text  # type: ignore[no-any-return]
 
         def read() -> dict[str, Any] | str:
             try:
-                report = departure_report(rm.conn, manager_id, position)
+                return _kept(ctx, rm, ("departure audit", manager_id, position, fmt), compute)
             except DepartureAuditError as error:
                 raise NotFound(str(error)) from None
-            text = render(report, fmt)
-            return json.loads(text) if fmt == "json" else text  # type: ignore[no-any-return]
 
         return _answer(record, principal, decision, "departure_audit", target, read)
 
@@ -296,22 +340,27 @@ def tiers(
             facts = scope.client_facts(rm.conn, principal, wanted, day)
             decision = _allow(record, principal, TIER, facts, "tiers", target)
 
+            def compute_one() -> list[dict[str, Any]]:
+                return [tier_rules.tier_json(r) for r in tier_rules.tiers(rm.conn, day, wanted)]
+
             def one() -> list[dict[str, Any]]:
-                rows = tier_rules.tiers(rm.conn, day, wanted)
+                rows = _kept(ctx, rm, ("tiers", day, wanted), compute_one)
                 if not rows:
                     raise NotFound(f"no client {wanted} registered on or before {day.isoformat()}")
                 return rows
 
-            rows = _answer(record, principal, decision, "tiers", target, one)
-        else:
-            decision = _allow(record, principal, TIERS, Facts(), "tiers", target)
+            return _answer(record, principal, decision, "tiers", target, one)
+        decision = _allow(record, principal, TIERS, Facts(), "tiers", target)
 
-            def every() -> list[dict[str, Any]]:
-                sees = scope.tier_filter(rm.conn, principal, day)
-                return [r for r in tier_rules.tiers(rm.conn, day) if sees(r["client_id"])]
+        def compute_every() -> list[dict[str, Any]]:
+            sees = scope.tier_filter(rm.conn, principal, day)
+            rows = [r for r in tier_rules.tiers(rm.conn, day) if sees(r["client_id"])]
+            return [tier_rules.tier_json(r) for r in rows]
 
-            rows = _answer(record, principal, decision, "tiers", target, every)
-        return [tier_rules.tier_json(r) for r in rows]
+        def every() -> list[dict[str, Any]]:
+            return _kept(ctx, rm, ("tiers", day, None, _scope(principal)), compute_every)
+
+        return _answer(record, principal, decision, "tiers", target, every)
 
     return _reading(ctx, use)
 
@@ -336,14 +385,14 @@ def sql(
     def use(rm: ReadModel) -> dict[str, Any]:
         def read() -> dict[str, Any]:
             try:
-                columns, rows = run_limited(ctx.read_model_path, query, timeout)
+                columns, rows = run_limited(rm.path, query, timeout)
             except (QueryStopped, duckdb.Error) as error:
                 raise Invalid("query", str(error)) from None
             return {"columns": columns, "rows": [[json_value(v) for v in row] for row in rows]}
 
         return _answer(record, principal, decision, "sql", query, read)
 
-    return _reading(ctx, use)  # the shared lock held while the query runs
+    return _reading(ctx, use, file=True)  # the shared lock held while the query runs
 
 
 def access_log(

@@ -27,7 +27,10 @@ class Settings:
     ledger's bearer tokens, the first signing; ``sso``: the bank identity provider, or
     None; ``follow_interval``: seconds between two looks at the event log for the read
     model's follower; ``login_delay``: the first delay after a failed sign-in, doubled
-    at each further failure of the same username or address, up to ``login_delay_max``.
+    at each further failure of the same username or address, up to ``login_delay_max``;
+    ``read_model_file``: the name, in the data directory, of the read model this server
+    keeps open and follows (its own: ``rmledger serve`` names it after its port, so
+    that several servers on one data directory each have theirs).
     """
 
     data_dir: Path
@@ -36,12 +39,16 @@ class Settings:
     follow_interval: float = DEFAULT_FOLLOW_INTERVAL
     login_delay: float = DEFAULT_LOGIN_DELAY
     login_delay_max: float = DEFAULT_LOGIN_DELAY * 2**LOGIN_DELAY_DOUBLINGS
+    read_model_file: str = "serve.duckdb"
 
     @classmethod
-    def from_env(cls, data_dir: Path, environ: Mapping[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, data_dir: Path, environ: Mapping[str, str] | None = None, port: int | None = None
+    ) -> Settings:
         """The settings from the environment: the token key (``RMLEDGER_TOKEN_KEY``,
         ``RMLEDGER_TOKEN_KEY_FILE`` or ``token.key`` in the data directory, made when
-        missing), ``RMLEDGER_SSO_*``, ``RMLEDGER_FOLLOW_INTERVAL`` and ``RMLEDGER_LOGIN_DELAY``."""
+        missing), ``RMLEDGER_SSO_*``, ``RMLEDGER_FOLLOW_INTERVAL`` and ``RMLEDGER_LOGIN_DELAY``;
+        the read model named after ``port`` when given."""
         source = os.environ if environ is None else environ
         interval = _seconds(source, FOLLOW_SETTING, DEFAULT_FOLLOW_INTERVAL)
         delay = _seconds(source, LOGIN_DELAY_SETTING, DEFAULT_LOGIN_DELAY)
@@ -52,6 +59,7 @@ class Settings:
             follow_interval=interval,
             login_delay=delay,
             login_delay_max=delay * 2**LOGIN_DELAY_DOUBLINGS,
+            read_model_file="serve.duckdb" if port is None else f"serve-{port}.duckdb",
         )
 
 

@@ -1,5 +1,6 @@
-"""What a running server holds: the ledger, its read model and follower, the keys
-that verify identities, and the access log's writer. One per ``create_app``."""
+"""What a running server holds: the ledger, its live read model and follower, the
+answers kept per position, the keys that verify identities, and the access log's
+writer. One per ``create_app``."""
 
 from __future__ import annotations
 
@@ -14,20 +15,26 @@ from domain.store import ledger_env
 from domain.store_settings import open_ledger
 from projections.audit.accounts import access_log_rows
 from projections.readmodel.access import ReadModelAccess
+from projections.readmodel.live import LiveReadModel
 from projections.readmodel.loader import ReadModel
 from scripts.cli.seal_key import sealer_for
 from scripts.identity.sso import ProviderKeys
+from scripts.web.access_writer import AccessLogWriter
+from scripts.web.answers import Answers
 from scripts.web.follower import Follower
 from scripts.web.settings import Settings
 from scripts.web.writes import Writer
 
 log = logging.getLogger("rmledger.web")
 READ_MODEL_FILE = "read_model.duckdb"
+"""The command line's read model, which the server copies when it has none of its own,
+and which the SQL console and simulations read (they open the file themselves)."""
 
 
 class ServerState:
     """The ledger on the settings' store (which must exist: the server never makes an
-    empty one) and its read model, read by requests and caught up by the follower."""
+    empty one), its own read model kept open (``LiveReadModel``), read by requests
+    through snapshots and caught up by the follower."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -39,24 +46,39 @@ class ServerState:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.read_model_path = settings.data_dir / READ_MODEL_FILE
         self.access = ReadModelAccess(self.read_model_path, self.ledger, announce=log.info)
-        self.follower = Follower(self.access, self.ledger, settings.follow_interval)
+        self.live = LiveReadModel(
+            settings.data_dir / settings.read_model_file,
+            self.ledger,
+            seed=self.read_model_path,
+            announce=log.info,
+        )
+        self.answers = Answers()
+        self.follower = Follower(self.live.catch_up, self.ledger, settings.follow_interval)
+        self.follower.on_move = self.answers.moved
+        self.access_log = AccessLogWriter(self.ledger.record_accesses)
         self.provider_keys = ProviderKeys(settings.sso.jwks) if settings.sso else None
         self.writer = Writer(self.ledger, self.record, self.follower.catch_up)
 
     # -- the scoped reads' source (scripts/web/reads.py::Source) ----------------------
 
     def read_model(self) -> ReadModel:
-        """The read model as the follower left it, read-only under the shared lock
-        (waiting while a catch-up holds the file); the caller closes it."""
-        return self.access.read(catch_up=False)
+        """The live read model as the follower last committed it; the caller closes it."""
+        return self.live.snapshot()
+
+    def file_read_model(self) -> ReadModel:
+        """The command line's read model file, caught up, under its shared lock (the SQL
+        console and simulations open the file themselves); the caller closes it."""
+        return self.access.read(catch_up=True)
 
     # -- the access log ----------------------------------------------------------------
 
     def record(
         self, principal: Principal | None, action: str, target: str, outcome: str, reason: str
     ) -> None:
-        """One line of the access log, as an event of the ledger (docs/rules.md R11.3)."""
-        self.ledger.record_access(
+        """One line of the access log, as an event of the ledger (docs/rules.md R11.3),
+        stored (with the lines of other requests, scripts/web/access_writer.py) before
+        this returns."""
+        self.access_log.record(
             AccessEntry(
                 None if principal is None else principal.username,
                 action,
@@ -69,11 +91,8 @@ class ServerState:
 
     def access_log_entries(self, user: str | None, since: datetime | None) -> list[dict[str, Any]]:
         """The access log as the read model holds it, newest first, as JSON data."""
-        rm = self.read_model()
-        try:
+        with self.live.snapshot() as rm:
             rows = access_log_rows(rm.conn, user, since)
-        finally:
-            rm.close()
         return [{**row, "decided_at": row["decided_at"].isoformat()} for row in rows]
 
     def position(self) -> int:
@@ -81,6 +100,8 @@ class ServerState:
         return self.follower.position
 
     def close(self) -> None:
-        """Stop following and close the store."""
+        """Stop following, close the read model and the store."""
         self.follower.stop()
+        self.access_log.stop()
+        self.live.close()
         self.ledger.close()

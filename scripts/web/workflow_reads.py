@@ -228,4 +228,4 @@ def simulation(
 
         return _answer(record, principal, decision, "simulation", target, read)
 
-    return _reading(ctx, use)
+    return _reading(ctx, use, file=True)  # the simulation attaches the file

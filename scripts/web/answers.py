@@ -1,0 +1,131 @@
+"""The server's answers, kept per read-model position so that a read is computed
+once per position, not once per request.
+
+Every read of the server is a function of its parameters and of the read model at
+one log position (a ``Snapshot``). ``Answers.get(key, position, compute)`` therefore
+keeps ``compute()``'s result under ``key`` with the position it was computed at, and
+hands it to later requests whose snapshot is at that position or before it. A key is
+computed by one request at a time (the others with the same key wait for it, then
+take its answer).
+
+When the follower has loaded newer events, a kept answer is behind the read model.
+The first request to find it so computes it again; while it does, the other requests
+for that key are given the kept answer, but only within ``STALE_LIMIT_S`` of the
+moment the follower first loaded past it. After that they wait for the new answer.
+So no answer is older than the read model by more than the limit, and a burst of
+events costs each kept answer one computation, not one per request.
+
+Only the data is kept. Who may see it (the access policy) and the access log are
+decided for every request by ``scripts/web/reads.py``; keys that depend on the
+caller (the set of statements a branch head may see) name the caller's scope.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+STALE_LIMIT_S = 1.0
+"""How long after the follower loaded past an answer it may still be handed out."""
+KEPT_ANSWERS = 512
+"""How many answers are kept (the least recently asked go first)."""
+_MOVES_KEPT = 256
+
+
+@dataclass
+class _Entry:
+    position: int
+    value: Any
+    rendered: bytes | None = None  # the value as JSON, made once when first asked
+
+
+@dataclass
+class _Flight:
+    position: int
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class Answers:
+    """Answers kept per position, with the follower's moves (``moved(position)``)."""
+
+    def __init__(
+        self,
+        stale_limit: float = STALE_LIMIT_S,
+        size: int = KEPT_ANSWERS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.stale_limit = stale_limit
+        self.size = size
+        self.clock = clock
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        self._flights: dict[Hashable, _Flight] = {}
+        self._moves: list[tuple[int, float]] = []  # (position loaded, when), oldest first
+        self._lock = threading.Lock()
+        self.hits = self.misses = self.stale = 0
+
+    def moved(self, position: int) -> None:
+        """The follower has loaded the log up to ``position`` (called after each load)."""
+        with self._lock:
+            if not self._moves or position > self._moves[-1][0]:
+                self._moves.append((position, self.clock()))
+                del self._moves[:-_MOVES_KEPT]
+
+    def _behind_for(self, position: int) -> float:
+        """Seconds since the follower first loaded past ``position`` (0 if it has not)."""
+        for loaded, when in self._moves:
+            if loaded > position:
+                return self.clock() - when
+        return 0.0 if not self._moves or self._moves[0][0] <= position else float("inf")
+
+    def get(self, key: Hashable, position: int, compute: Callable[[], T]) -> T:
+        """``compute()`` at a snapshot of ``position``, or an answer kept for ``key``
+        (see the module's text for which)."""
+        while True:
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is not None and entry.position >= position:
+                    self._entries.move_to_end(key)
+                    self.hits += 1
+                    return entry.value  # type: ignore[no-any-return]
+                flight = self._flights.get(key)
+                if flight is None:
+                    flight = self._flights[key] = _Flight(position)
+                    self.misses += 1
+                    break
+                if entry is not None and self._behind_for(entry.position) < self.stale_limit:
+                    self.stale += 1
+                    return entry.value  # type: ignore[no-any-return]
+            flight.done.wait()
+        try:
+            value = compute()
+            with self._lock:
+                kept = self._entries.get(key)
+                if kept is None or kept.position < position:
+                    self._entries[key] = _Entry(position, value)
+                    self._entries.move_to_end(key)
+                    while len(self._entries) > self.size:
+                        self._entries.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                del self._flights[key]
+            flight.done.set()
+
+    def rendered(self, value: Any) -> bytes:
+        """``value`` as JSON bytes; made once for a kept answer (a history is hundreds
+        of kilobytes), every time for any other value."""
+        with self._lock:
+            entry = next((e for e in reversed(self._entries.values()) if e.value is value), None)
+            if entry is not None and entry.rendered is not None:
+                return entry.rendered
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        if entry is not None:
+            entry.rendered = text
+        return text
