@@ -7,11 +7,17 @@ every request paid the opening (tens of milliseconds, with DuckDB's caches cold)
 each, and its follower waited for a gap between readers that a busy server never
 has. ``LiveReadModel`` keeps the file open for the process's life instead:
 
-- ``snapshot()``: a cursor of the database in its own transaction. DuckDB's MVCC
-  gives it the committed state as it was when it began, whatever the follower
-  commits meanwhile; its ``position`` says which log position that is.
+- ``snapshot()``: a cursor of the database in its own transaction, begun when a read
+  first asks for it. DuckDB's MVCC gives it the committed state as it was then,
+  whatever the follower commits meanwhile; its ``position()`` says which log
+  position that is.
 - ``catch_up()``: the loader on the database's own connection, one page per
   transaction (``ReadModel.catch_up``); readers never wait for it, nor it for them.
+- ``answer_position``: the position of the last event loaded that is not a line of
+  the access log. Requests add a line to the log for every read of another person's
+  pay, so the log's head moves all the time under load; no answer but the access
+  log's own depends on those lines, and answers kept by the server
+  (``scripts/web/answers.py``) are kept per ``answer_position``.
 
 The file is the process's own (a server names it after its port): the process
 holds the read model's exclusive lock (``projections/readmodel/lock.py``) for its
@@ -26,37 +32,56 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from projections.readmodel.access import ReadModelAccess
-from projections.readmodel.loader import PROJECTION, ReadModel
+from projections.readmodel.loader import ACCESS_RECORDED, PROJECTION, ReadModel
 from projections.readmodel.lock import Announce, ReadWriteLock, to_stderr
 from projections.readmodel.meta import wal_of
 
 _POSITION = f"SELECT position FROM projection_state WHERE name = '{PROJECTION}'"
+_LAST_ANSWERED = "SELECT max(position) FROM events WHERE position > ? AND topic <> ?"
 
 
 class Snapshot(ReadModel):
-    """The read model as one committed state: ``conn`` (a cursor in a transaction) and
-    ``position()`` (the log position of that state); ``close()`` ends it. Reads take
-    it as the ``ReadModel`` it is; it is never caught up."""
+    """The read model as one committed state: ``conn`` (a cursor in a transaction,
+    begun at its first use) and ``position()`` (the log position of that state);
+    ``close()`` ends it. Reads take it as the ``ReadModel`` it is; it is never caught
+    up. ``answers_at``: the live model's ``answer_position`` when the snapshot was
+    taken (its state is at that position or later)."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, path: str) -> None:
+    def __init__(
+        self, open_cursor: Callable[[], duckdb.DuckDBPyConnection], path: str, answers_at: int
+    ) -> None:
         # Not ReadModel.__init__: the database is open already, this is a cursor of it.
-        self.conn = conn
+        self._open_cursor = open_cursor
+        self._cursor: duckdb.DuckDBPyConnection | None = None
+        self._closed = False
         self.path = path
         self.read_only = True
         self._kept = None
-        conn.execute("BEGIN TRANSACTION")
-        row = conn.execute(_POSITION).fetchone()
-        self._position = int(row[0]) if row else 0
+        self.answers_at = answers_at
+
+    # A ReadModel sets ``conn`` when it opens; a snapshot opens its cursor late.
+    @property
+    def conn(self) -> duckdb.DuckDBPyConnection:  # type: ignore[override]
+        """The cursor, in its transaction (begun now if this is its first use)."""
+        if self._cursor is None:
+            if self._closed:
+                raise duckdb.ConnectionException("this snapshot is closed")
+            cursor = self._open_cursor()
+            cursor.execute("BEGIN TRANSACTION")
+            self._cursor = cursor
+        return self._cursor
 
     def position(self) -> int:
         """The log position of this snapshot's state."""
-        return self._position
+        row = self.conn.execute(_POSITION).fetchone()
+        return int(row[0]) if row else 0
 
     def catch_up(self, *args: Any, **kwargs: Any) -> int:
         """Refused: the live read model's follower catches up, never a reader."""
@@ -64,12 +89,16 @@ class Snapshot(ReadModel):
 
     def close(self) -> None:
         """End the transaction (it wrote nothing) and the cursor (idempotent)."""
+        self._closed = True
+        cursor, self._cursor = self._cursor, None
+        if cursor is None:
+            return
         try:
-            self.conn.execute("ROLLBACK")
+            cursor.execute("ROLLBACK")
         except duckdb.Error:
-            pass  # already closed, or never begun
+            pass  # already ended
         finally:
-            self.conn.close()
+            cursor.close()
 
     def __enter__(self) -> Snapshot:
         return self
@@ -122,15 +151,26 @@ class LiveReadModel:
             raise
         self._loading = threading.Lock()  # one catch-up at a time
         self.position = self._model.position()
+        self.answer_position = self._last_answered(0)
+
+    def _last_answered(self, after: int) -> int:
+        """The last position after ``after`` that is not an access-log line, else the
+        ``answer_position`` already known."""
+        row = self._model.conn.execute(_LAST_ANSWERED, [after, ACCESS_RECORDED]).fetchone()
+        found = row[0] if row else None
+        return int(found) if found is not None else getattr(self, "answer_position", 0)
 
     def snapshot(self) -> Snapshot:
-        """The committed state as it is now, until the snapshot's ``close()``."""
-        return Snapshot(self._model.conn.cursor(), str(self.path))
+        """The committed state from the moment a read first uses it, until ``close()``."""
+        return Snapshot(self._model.conn.cursor, str(self.path), self.answer_position)
 
     def catch_up(self) -> int:
         """Load what the log has beyond the position; the position reached."""
         with self._loading:
+            before = self.position
             self.position = self._model.catch_up(self.ledger)
+            if self.position > before:
+                self.answer_position = self._last_answered(before)
             return self.position
 
     def close(self) -> None:

@@ -56,6 +56,7 @@ ACCOUNT_ADDED = "domain.account:Account.Added"
 ROLE_CHANGED = "domain.account:Account.RoleChanged"
 ACCOUNT_DISABLED = "domain.account:Account.Disabled"
 DISPUTE_OPENED = "domain.dispute:Dispute.Opened"
+ACCESS_RECORDED = "domain.access_log:AccessRecord.Recorded"
 
 _TS = "CAST(state->>'$.timestamp._data_' AS TIMESTAMPTZ)"
 
@@ -347,7 +348,7 @@ TYPED: list[tuple[str, str]] = [
         WHERE a.username = c.username""",
     ),
     (
-        "domain.access_log:AccessRecord.Recorded",
+        ACCESS_RECORDED,
         f"""
         INSERT INTO access_log SELECT {_HEAD}, originator_id, {_s("username")}, {_s("action")},
           {_s("target")}, {_s("outcome")}, {_s("reason")}, {_t("at")} FROM page WHERE topic = ?""",

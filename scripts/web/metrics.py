@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -21,6 +20,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scripts.web.follower import Follower
 
@@ -65,17 +65,7 @@ class Metrics:
         """Count and time every request, by its route's template (not its path, which
         would make a series per manager)."""
 
-        @app.middleware("http")
-        async def measure(
-            request: Request, call_next: Callable[[Request], Awaitable[Response]]
-        ) -> Response:
-            started = time.perf_counter()
-            response = await call_next(request)
-            route = request.scope.get("route")
-            name = getattr(route, "path", "unmatched")
-            self.latency.labels(name).observe(time.perf_counter() - started)
-            self.requests.labels(request.method, name, str(response.status_code)).inc()
-            return response
+        app.add_middleware(_Measure, metrics=self)
 
         @app.get("/metrics", include_in_schema=False)
         def metrics(request: Request) -> Response:
@@ -85,6 +75,36 @@ class Metrics:
                     status_code=403,
                 )
             return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class _Measure:
+    """A plain ASGI middleware (Starlette's ``BaseHTTPMiddleware`` costs a task and a
+    stream per request): the status as sent, the time until the answer is sent, and
+    the route the router put in the request's scope."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # what the server answers when the app fails before sending
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            name = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.latency.labels(name).observe(time.perf_counter() - started)
+            self.metrics.requests.labels(scope["method"], name, str(status)).inc()
 
 
 def on_this_host(request: Request) -> bool:

@@ -138,7 +138,7 @@ def _kept(ctx: Source, rm: ReadModel, key: tuple[Any, ...], compute: Callable[[]
     answers = getattr(ctx, "answers", None)
     if answers is None or not isinstance(rm, Snapshot):
         return compute()
-    return answers.get(key, rm.position(), compute)  # type: ignore[no-any-return]
+    return answers.get(key, rm.answers_at, compute)  # type: ignore[no-any-return]
 
 
 def _scope(principal: Principal) -> tuple[str, str | None, str | None]:

@@ -54,7 +54,7 @@ class ServerState:
         )
         self.answers = Answers()
         self.follower = Follower(self.live.catch_up, self.ledger, settings.follow_interval)
-        self.follower.on_move = self.answers.moved
+        self.follower.on_move = lambda _: self.answers.moved(self.live.answer_position)
         self.access_log = AccessLogWriter(self.ledger.record_accesses)
         self.provider_keys = ProviderKeys(settings.sso.jwks) if settings.sso else None
         self.writer = Writer(self.ledger, self.record, self.follower.catch_up)
