@@ -391,6 +391,19 @@ def test_signing_in_gives_a_token_and_a_wrong_password_is_401_slowed_and_recorde
     ]
 
 
+def test_metrics_refuse_a_client_that_a_proxy_on_the_host_names_in_x_forwarded_for(
+    served: Served,
+) -> None:
+    """The server trusts X-Forwarded-For from the loopback (uvicorn's proxy headers):
+    a request a proxy on the host forwards for a remote client is that client's."""
+    with served.client(**{"X-Forwarded-For": "10.1.2.3"}) as client:
+        answer = client.get("/metrics")
+    assert (answer.status_code, answer.json()) == (
+        403,
+        {"error": "forbidden", "message": "the metrics are for the server's own host"},
+    )
+
+
 def test_healthz_needs_no_identity_and_metrics_answer_the_loopback(served: Served) -> None:
     with served.client() as client:
         health = client.get("/healthz")
