@@ -1,5 +1,6 @@
 """What a running server holds: the ledger, its read model and follower, the keys
-that verify identities, and the access log's writer. One per ``create_app``."""
+that verify identities, and the access log's writer (with the count of the refusals
+without identity it did not write). One per ``create_app``."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from projections.readmodel.loader import ReadModel
 from scripts.cli.seal_key import sealer_for
 from scripts.identity.sso import ProviderKeys
 from scripts.web.follower import Follower
+from scripts.web.refusals import UnauthenticatedLog
 from scripts.web.settings import Settings
 from scripts.web.writes import Writer
 
@@ -42,6 +44,7 @@ class ServerState:
         self.follower = Follower(self.access, self.ledger, settings.follow_interval)
         self.provider_keys = ProviderKeys(settings.sso.jwks) if settings.sso else None
         self.writer = Writer(self.ledger, self.record, self.follower.catch_up)
+        self.unauthenticated = UnauthenticatedLog()
 
     # -- the scoped reads' source (scripts/web/reads.py::Source) ----------------------
 
@@ -53,9 +56,16 @@ class ServerState:
     # -- the access log ----------------------------------------------------------------
 
     def record(
-        self, principal: Principal | None, action: str, target: str, outcome: str, reason: str
+        self,
+        principal: Principal | None,
+        action: str,
+        target: str,
+        outcome: str,
+        reason: str,
+        at: datetime | None = None,
     ) -> None:
-        """One line of the access log, as an event of the ledger (docs/rules.md R11.3)."""
+        """One line of the access log, as an event of the ledger (docs/rules.md R11.3),
+        decided ``at`` (default: now)."""
         self.ledger.record_access(
             AccessEntry(
                 None if principal is None else principal.username,
@@ -63,7 +73,7 @@ class ServerState:
                 target,
                 outcome,
                 reason,
-                datetime.now(UTC),
+                datetime.now(UTC) if at is None else at,
             )
         )
 

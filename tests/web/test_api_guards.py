@@ -1,19 +1,23 @@
 """The server's guards in-process, through FastAPI's TestClient with a client address of
-the test's choosing: ``/metrics`` for the loopback only. (tests/web/test_api_matrix.py
-shows the same over real HTTP.)"""
+the test's choosing and a clock the test controls: ``/metrics`` for the loopback only,
+and the bounded access-log lines of requests without identity.
+(tests/web/test_api_matrix.py shows the same over real HTTP, where no clock can be set.)"""
 
 from __future__ import annotations
 
 import os
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from scripts.web.app import create_app
+from scripts.web.refusals import UNAUTHENTICATED_LOG_INTERVAL, UnauthenticatedLog
 from scripts.web.settings import Settings
 from tests import builders as b
 from tests.cli_runs import ingest
@@ -25,6 +29,8 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 TOKEN_KEY = bytes(range(32))
+MISSING = "sign in: send 'Authorization: Bearer <token>' or the session cookie"
+UNAUTHENTICATED = {"error": "unauthenticated", "message": MISSING}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +47,8 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture
 def app(store: Path) -> Iterator[FastAPI]:
-    """A fresh app on the store (fresh metrics); its lifespan is not run."""
+    """A fresh app on the store (fresh counts and metrics); its lifespan is
+    not run, so nothing follows the log but the test's own catch-ups."""
     application = create_app(Settings(data_dir=store, token_keys=(TOKEN_KEY,)))
     try:
         yield application
@@ -51,6 +58,40 @@ def app(store: Path) -> Iterator[FastAPI]:
 
 def client(app: FastAPI, host: str) -> TestClient:
     return TestClient(app, client=(host, 50000))
+
+
+class Clock:
+    """A clock that moves only when told."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def lines_after(app: FastAPI, position: int) -> list[tuple[Any, ...]]:
+    """The access-log lines written after ``position``, oldest first, as (username,
+    action, target, outcome, reason, decided_at)."""
+    state = app.state.rmledger
+    state.follower.catch_up()
+    rows = state.access_log_entries(None, None)
+    return [
+        (
+            r["username"],
+            r["action"],
+            r["target"],
+            r["outcome"],
+            r["reason"],
+            datetime.fromisoformat(r["decided_at"]).astimezone(UTC),
+        )
+        for r in reversed(rows)
+        if r["position"] > position
+    ]
+
+
+def head(app: FastAPI) -> int:
+    return int(app.state.rmledger.ledger.recorder.max_notification_id() or 0)
 
 
 # -- /metrics ------------------------------------------------------------------------------
@@ -79,3 +120,118 @@ def test_metrics_answer_a_loopback_client_with_prometheus_text(app: FastAPI, hos
     assert "# TYPE rmledger_http_requests_total counter" in lines
     assert 'rmledger_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in lines
     assert 'rmledger_http_requests_total{method="GET",route="/metrics",status="403"} 1.0' in lines
+
+
+# -- requests without identity: the access log's lines, bounded -------------------------
+
+
+def test_five_refusals_in_a_row_from_one_address_are_one_line(app: FastAPI) -> None:
+    clock = Clock(datetime(2026, 12, 7, 12, 0, 1, tzinfo=UTC))
+    app.state.rmledger.unauthenticated = UnauthenticatedLog(clock=clock)
+    before = head(app)
+    http = client(app, "10.1.2.3")
+    for _ in range(5):
+        answer = http.get("/api/v1/me")
+        assert (answer.status_code, answer.json()) == (401, UNAUTHENTICATED)
+        clock.now += timedelta(seconds=1)
+    assert lines_after(app, before) == [
+        (
+            None,
+            "authenticate",
+            "GET /api/v1/me",
+            "unauthenticated",
+            f"missing: {MISSING}",
+            datetime(2026, 12, 7, 12, 0, 1, tzinfo=UTC),
+        )
+    ]
+
+
+def test_after_the_interval_the_next_refusal_is_a_line_counting_those_not_recorded(
+    app: FastAPI,
+) -> None:
+    start = datetime(2026, 12, 7, 12, 0, 1, tzinfo=UTC)
+    clock = Clock(start)
+    app.state.rmledger.unauthenticated = UnauthenticatedLog(clock=clock)
+    assert timedelta(minutes=1) == UNAUTHENTICATED_LOG_INTERVAL  # as docs/web.md says
+    before = head(app)
+    http = client(app, "10.1.2.3")
+    for path in ["/api/v1/me"] * 30 + ["/api/v1/tiers?as_of=2025-02-28"] * 8:
+        assert http.get(path).status_code == 401
+    clock.now = start + timedelta(seconds=59, microseconds=999_999)  # still inside
+    assert http.get("/api/v1/me").status_code == 401
+    assert len(lines_after(app, before)) == 1
+    clock.now = start + timedelta(minutes=1)  # the interval is over
+    answer = http.post("/api/v1/sql", json={"query": "SELECT 1"})
+    assert (answer.status_code, answer.json()) == (401, UNAUTHENTICATED)
+    assert http.get("/api/v1/me").status_code == 401  # inside the next interval again
+    clock.now = start + timedelta(minutes=2, seconds=30)
+    assert http.get("/api/v1/me").status_code == 401
+    clock.now = start + timedelta(minutes=4)
+    assert http.get("/api/v1/me").status_code == 401
+    assert [line[2:] for line in lines_after(app, before)] == [
+        ("GET /api/v1/me", "unauthenticated", f"missing: {MISSING}", start),
+        (
+            "POST /api/v1/sql",
+            "unauthenticated",
+            f"missing: {MISSING} (and 38 more from 10.1.2.3 since 2026-12-07 12:00:01 UTC)",
+            start + timedelta(minutes=1),
+        ),
+        (
+            "GET /api/v1/me",
+            "unauthenticated",
+            f"missing: {MISSING} (and 1 more from 10.1.2.3 since 2026-12-07 12:01:01 UTC)",
+            start + timedelta(minutes=2, seconds=30),
+        ),
+        (  # nothing went unrecorded since the last line: nothing to add
+            "GET /api/v1/me",
+            "unauthenticated",
+            f"missing: {MISSING}",
+            start + timedelta(minutes=4),
+        ),
+    ]
+
+
+def test_each_address_and_reason_code_has_its_first_refusal_recorded(app: FastAPI) -> None:
+    at = datetime(2026, 12, 7, 12, 0, 1, tzinfo=UTC)
+    app.state.rmledger.unauthenticated = UnauthenticatedLog(clock=Clock(at))
+    before = head(app)
+    garbage = {"Authorization": "Bearer not-a-token"}
+    for host in ("10.1.2.3", "10.1.2.4"):
+        for _ in range(3):
+            assert client(app, host).get("/api/v1/me").status_code == 401
+            assert client(app, host).get("/api/v1/me", headers=garbage).status_code == 401
+    malformed = "malformed: the bearer token is not an rmledger token"
+    assert [line[4] for line in lines_after(app, before)] == [
+        f"missing: {MISSING}",  # 10.1.2.3
+        malformed,
+        f"missing: {MISSING}",  # 10.1.2.4
+        malformed,
+    ]
+
+
+def test_the_pairs_kept_in_memory_are_bounded_and_a_pair_with_a_count_is_kept_longest() -> None:
+    start = datetime(2026, 12, 7, 12, 0, 1, tzinfo=UTC)
+    clock = Clock(start)
+    log = UnauthenticatedLog(clock=clock, most_kept=10)
+    assert log.refused("10.0.0.1", "missing") is not None
+    assert log.refused("10.0.0.1", "missing") is None  # counted
+    for n in range(2, 1000):
+        assert log.refused(f"10.0.{n // 256}.{n % 256}", "missing") is not None  # each a first
+        assert len(log) <= 10
+    clock.now = start + timedelta(minutes=1)
+    line = log.refused("10.0.0.1", "missing")
+    # the flood of fresh addresses pushed the oldest pairs out, 10.0.0.1's count with them
+    assert line is not None and line.more == ""
+    assert len(log) <= 10
+
+    log = UnauthenticatedLog(clock=clock, most_kept=3)
+    clock.now = start
+    log.refused("10.0.0.1", "missing")
+    log.refused("10.0.0.1", "missing")  # counted
+    log.refused("10.0.0.2", "missing")
+    log.refused("10.0.0.3", "missing")
+    clock.now = start + timedelta(minutes=1)
+    log.refused("10.0.0.4", "missing")  # room made: .2 and .3 had nothing to add
+    line = log.refused("10.0.0.1", "missing")
+    assert line is not None
+    assert line.more == " (and 1 more from 10.0.0.1 since 2026-12-07 12:00:01 UTC)"

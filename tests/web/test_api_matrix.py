@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.web.served import Served, serve_ingested
+from tests.web.served import Served, fresh_source, serve_ingested
 from tests.web.test_web_reads import BANK
 
 USERS = {
@@ -348,7 +348,8 @@ def test_no_acceptable_identity_is_401_and_recorded(
         "garbage": "not-a-token",
     }[credential]
     before = served.head()
-    with served.client(token) as client:
+    # from an address of its own: the first refusal of its (address, reason) pair
+    with served.client(token, source=fresh_source()) as client:
         answer = client.request(method, path, json=body)
     assert (answer.status_code, answer.json()) == (
         401,
@@ -358,6 +359,29 @@ def test_no_acceptable_identity_is_401_and_recorded(
     assert served.access_lines(before) == [
         (None, "authenticate", target, "unauthenticated", f"{reason}: {message}")
     ]
+
+
+MISSING = "sign in: send 'Authorization: Bearer <token>' or the session cookie"
+
+
+def test_five_refusals_in_a_row_from_one_address_are_one_line_of_the_access_log(
+    served: Served,
+) -> None:
+    """The first refusal of a (client address, reason code) pair is recorded, the next
+    ones within UNAUTHENTICATED_LOG_INTERVAL (a minute) only counted: their count is
+    said by the pair's next line (tests/web/test_api_guards.py, with a clock)."""
+    source, other = fresh_source(), fresh_source()
+    before = served.head()
+    with served.client(source=source) as client:
+        answers = [client.get("/api/v1/me") for _ in range(5)]
+    assert [(a.status_code, a.json()) for a in answers] == [
+        (401, {"error": "unauthenticated", "message": MISSING})
+    ] * 5
+    line = (None, "authenticate", "GET /api/v1/me", "unauthenticated", f"missing: {MISSING}")
+    assert served.access_lines(before) == [line]
+    with served.client(source=other) as client:
+        assert client.get("/api/v1/me").status_code == 401
+    assert served.access_lines(before) == [line, line]  # another address: a line of its own
 
 
 def test_the_session_cookie_of_the_login_page_is_an_identity(served: Served) -> None:
