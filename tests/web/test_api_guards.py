@@ -1,7 +1,8 @@
 """The server's guards in-process, through FastAPI's TestClient with a client address of
-the test's choosing and a clock the test controls: ``/metrics`` for the loopback only,
-and the bounded access-log lines of requests without identity.
-(tests/web/test_api_matrix.py shows the same over real HTTP, where no clock can be set.)"""
+the test's choosing and a clock or a sleep the test controls: ``/metrics`` for the
+loopback only, the bounded access-log lines of requests without identity, and the
+waits after failed sign-ins. (tests/web/test_api_matrix.py shows the same over real
+HTTP, where no clock can be set.)"""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ import warnings
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from scripts.identity.passwords import hash_password
+from scripts.web import api
 from scripts.web.app import create_app
 from scripts.web.refusals import UNAUTHENTICATED_LOG_INTERVAL, UnauthenticatedLog
 from scripts.web.settings import Settings
@@ -31,6 +35,8 @@ with warnings.catch_warnings():
 TOKEN_KEY = bytes(range(32))
 MISSING = "sign in: send 'Authorization: Bearer <token>' or the session cookie"
 UNAUTHENTICATED = {"error": "unauthenticated", "message": MISSING}
+WRONG = {"error": "unauthenticated", "message": "wrong username or password"}
+PASSWORD = "a-long-password-1"
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +53,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture
 def app(store: Path) -> Iterator[FastAPI]:
-    """A fresh app on the store (fresh counts and metrics); its lifespan is
+    """A fresh app on the store (fresh counts, metrics and throttle); its lifespan is
     not run, so nothing follows the log but the test's own catch-ups."""
     application = create_app(Settings(data_dir=store, token_keys=(TOKEN_KEY,)))
     try:
@@ -235,3 +241,50 @@ def test_the_pairs_kept_in_memory_are_bounded_and_a_pair_with_a_count_is_kept_lo
     line = log.refused("10.0.0.1", "missing")
     assert line is not None
     assert line.more == " (and 1 more from 10.0.0.1 since 2026-12-07 12:00:01 UTC)"
+
+
+# -- failed sign-ins: the waits of docs/web.md --------------------------------------------
+
+
+def test_the_nth_failed_sign_in_makes_the_next_attempt_wait_as_documented(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the n-th failure in a row for a username, or from an address, the next
+    attempt waits 0.25 × 2^(n−1) s, at most 8 s; it is answered as any other (401, the
+    same body), and every attempt is a line of the access log; a success clears the
+    username's count, not the address's."""
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(api, "asyncio", SimpleNamespace(sleep=sleep))
+    app.state.rmledger.ledger.add_account(
+        "sue", "auditor", None, None, hash_password(PASSWORD), "test"
+    )
+    before = head(app)
+    http = client(app, "10.7.7.7")
+    for _ in range(8):
+        answer = http.post("/api/v1/session", json={"username": "sue", "password": "wrong-one-00"})
+        assert (answer.status_code, answer.json()) == (401, WRONG)
+    assert waits == [0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 8.0]
+
+    waits.clear()  # the same username from elsewhere: the username's count
+    assert (
+        client(app, "10.8.8.8")
+        .post("/api/v1/session", json={"username": "sue", "password": PASSWORD})
+        .json()["token"]
+    )
+    assert waits == [8.0]
+    waits.clear()  # the success cleared the username's count, not 10.7.7.7's
+    client(app, "10.8.8.8").post("/api/v1/session", json={"username": "sue", "password": "x" * 12})
+    http.post("/api/v1/session", json={"username": "nobody", "password": "x" * 12})
+    assert waits == [0.0, 8.0]
+
+    lines = lines_after(app, before)
+    assert [line[:5] for line in lines] == [
+        *[(None, "sign_in", "user sue", "unauthenticated", "wrong username or password")] * 8,
+        ("sue", "sign_in", "user sue", "allowed", "password accepted"),
+        (None, "sign_in", "user sue", "unauthenticated", "wrong username or password"),
+        (None, "sign_in", "user nobody", "unauthenticated", "wrong username or password"),
+    ]

@@ -10,6 +10,7 @@ office), aud (auditor), adm (admin), dan (manager M3, disabled).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -593,6 +594,30 @@ def test_signing_in_gives_a_token_and_a_wrong_password_is_401_slowed_and_recorde
         ("pat", "sign_in", "user pat", "allowed", "password accepted"),
         (None, "sign_in", "user pat", "unauthenticated", "wrong username or password"),
     ]
+
+
+def test_failed_sign_ins_make_the_next_attempt_wait_and_each_is_recorded(served: Served) -> None:
+    """After the n-th failure in a row (from an address, or for a username) the next
+    attempt waits 0.25 × 2^(n−1) s: the third waits at least 0.5 s; each is answered
+    401 with the same body and is a line of the access log. (The waits one by one, to 8 s:
+    tests/web/test_api_guards.py.)"""
+    before = served.head()
+    answers, took = [], []
+    with served.client(source=fresh_source()) as client:
+        for _ in range(3):
+            started = time.monotonic()
+            answers.append(
+                client.post("/api/v1/session", json={"username": "zed", "password": "x" * 12})
+            )
+            took.append(time.monotonic() - started)
+    assert [(a.status_code, a.json()) for a in answers] == [
+        (401, {"error": "unauthenticated", "message": "wrong username or password"})
+    ] * 3
+    assert took[1] >= 0.25 and took[2] >= 0.5, took
+    assert (
+        served.access_lines(before)
+        == [(None, "sign_in", "user zed", "unauthenticated", "wrong username or password")] * 3
+    )
 
 
 def test_metrics_refuse_a_client_that_a_proxy_on_the_host_names_in_x_forwarded_for(
