@@ -9,9 +9,11 @@
 - the browser's session cookie ``rmledger_session``, whose value is a token of the
   ledger (set by the login page).
 
-Anything else is ``Unauthenticated`` (answered 401 by the app's handler), and each
+Anything else is ``Unauthenticated`` (answered 401 by the app's handler), and the
 refusal is a line of the access log (username unknown, outcome ``unauthenticated``,
-the reason code and sentence).
+the reason code and sentence): the first of each client address and reason code, then
+at most one a minute per such pair, carrying the count of those not recorded in
+between (``scripts/web/refusals.py``).
 """
 
 from __future__ import annotations
@@ -66,17 +68,27 @@ def identify(state: ServerState, request: Request) -> Principal:
     )
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the connection's, or, when the connection comes from a
+    trusted proxy (uvicorn trusts the loopback), the one its ``X-Forwarded-For`` names."""
+    return request.client.host if request.client else "-"
+
+
 def current_principal(request: Request) -> Principal:
-    """The signed-in user of this request; a refusal is recorded, then raised."""
+    """The signed-in user of this request; a refusal is recorded (boundedly, see
+    ``scripts/web/refusals.py``), then raised."""
     state = server_state(request)
     try:
         return identify(state, request)
     except Unauthenticated as refused:
-        state.record(
-            None,
-            AUTHENTICATE,
-            request_target(request),
-            UNAUTHENTICATED,
-            f"{refused.reason}: {refused.message}",
-        )
+        line = state.unauthenticated.refused(client_address(request), refused.reason)
+        if line is not None:
+            state.record(
+                None,
+                AUTHENTICATE,
+                request_target(request),
+                UNAUTHENTICATED,
+                f"{refused.reason}: {refused.message}{line.more}",
+                at=line.at,
+            )
         raise

@@ -1,6 +1,7 @@
 """What a running server holds: the ledger, its live read model and follower, the
 answers kept per position, the keys that verify identities, and the access log's
-writer. One per ``create_app``."""
+writer (with the count of the refusals without identity it did not write). One per
+``create_app``."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from scripts.identity.sso import ProviderKeys
 from scripts.web.access_writer import AccessLogWriter
 from scripts.web.answers import Answers
 from scripts.web.follower import Follower
+from scripts.web.refusals import UnauthenticatedLog
 from scripts.web.settings import Settings
 from scripts.web.writes import Writer
 
@@ -58,6 +60,7 @@ class ServerState:
         self.access_log = AccessLogWriter(self.ledger.record_accesses)
         self.provider_keys = ProviderKeys(settings.sso.jwks) if settings.sso else None
         self.writer = Writer(self.ledger, self.record, self.follower.catch_up)
+        self.unauthenticated = UnauthenticatedLog()
 
     # -- the scoped reads' source (scripts/web/reads.py::Source) ----------------------
 
@@ -73,11 +76,17 @@ class ServerState:
     # -- the access log ----------------------------------------------------------------
 
     def record(
-        self, principal: Principal | None, action: str, target: str, outcome: str, reason: str
+        self,
+        principal: Principal | None,
+        action: str,
+        target: str,
+        outcome: str,
+        reason: str,
+        at: datetime | None = None,
     ) -> None:
         """One line of the access log, as an event of the ledger (docs/rules.md R11.3),
-        stored (with the lines of other requests, scripts/web/access_writer.py) before
-        this returns."""
+        decided ``at`` (default: now), stored (with the lines of other requests,
+        scripts/web/access_writer.py) before this returns."""
         self.access_log.record(
             AccessEntry(
                 None if principal is None else principal.username,
@@ -85,7 +94,7 @@ class ServerState:
                 target,
                 outcome,
                 reason,
-                datetime.now(UTC),
+                datetime.now(UTC) if at is None else at,
             )
         )
 

@@ -5,6 +5,7 @@ the read model like an auditor's query would."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import socket
@@ -47,11 +48,16 @@ class Served:
     ledger: Ledger
     process: subprocess.Popen[bytes]
 
-    def client(self, token: str | None = None, **headers: str) -> httpx.Client:
-        """An HTTP client of the server, with ``Authorization: Bearer token`` when given."""
+    def client(
+        self, token: str | None = None, source: str | None = None, **headers: str
+    ) -> httpx.Client:
+        """An HTTP client of the server, with ``Authorization: Bearer token`` when given,
+        connecting from the loopback address ``source`` when given (``fresh_source()``:
+        the server counts refusals and failed sign-ins per client address)."""
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        return httpx.Client(base_url=self.url, headers=headers, timeout=60)
+        transport = None if source is None else httpx.HTTPTransport(local_address=source)
+        return httpx.Client(base_url=self.url, headers=headers, timeout=60, transport=transport)
 
     def add_user(
         self,
@@ -86,6 +92,16 @@ class Served:
             for r in reversed(rows)
             if r["position"] > after
         ]
+
+
+_SOURCES = itertools.count(1)
+
+
+def fresh_source() -> str:
+    """A loopback address no other client of this test process used (127.100.0.2,
+    127.100.0.3, ...: Linux answers the whole of 127.0.0.0/8 on the loopback)."""
+    n = next(_SOURCES)
+    return f"127.{100 + n // 65024}.{n // 254 % 256}.{1 + n % 254}"
 
 
 def wait_healthy(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
