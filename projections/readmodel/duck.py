@@ -43,6 +43,9 @@ def threads_set(conn: duckdb.DuckDBPyConnection, threads: int) -> Iterator[None]
     connections to the same file in this process share it meanwhile."""
     row = conn.execute("SELECT current_setting('threads')").fetchone()
     before = int(row[0]) if row else threads
+    if before == threads:  # a SET restarts DuckDB's thread pool: milliseconds each
+        yield
+        return
     conn.execute(f"SET threads = {int(threads)}")
     try:
         yield

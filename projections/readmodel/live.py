@@ -39,6 +39,7 @@ from typing import Any
 import duckdb
 
 from projections.readmodel.access import ReadModelAccess
+from projections.readmodel.duck import loading_threads
 from projections.readmodel.loader import ACCESS_RECORDED, PROJECTION, ReadModel
 from projections.readmodel.lock import Announce, ReadWriteLock, to_stderr
 from projections.readmodel.meta import wal_of
@@ -149,6 +150,9 @@ class LiveReadModel:
         except BaseException:
             self._lock.release()
             raise
+        # The loader's setting, kept: SET threads restarts DuckDB's thread pool, and the
+        # readers run side by side anyway.
+        self._model.conn.execute(f"SET threads = {loading_threads()}")
         self._loading = threading.Lock()  # one catch-up at a time
         self.position = self._model.position()
         self.answer_position = self._last_answered(0)

@@ -81,10 +81,12 @@ def read_seals(recorder: Any, mapper: Any, after: int = 0) -> list[SealLog.Seale
     back (a read model that is nearly up to date decodes one or two)."""
     found: list[SealLog.Sealed] = []
     below: int | None = None
+    limit = 1  # the newest seal alone, first: a caught-up follower needs no other
     while True:
         stored = recorder.select_events(
-            SEAL_LOG_ID, desc=True, limit=16, lte=None if below is None else below - 1
+            SEAL_LOG_ID, desc=True, limit=limit, lte=None if below is None else below - 1
         )
+        limit = min(limit * 4, 64)
         if not stored:
             break
         for item in stored:
