@@ -67,6 +67,7 @@ class Answers:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._flights: dict[Hashable, _Flight] = {}
         self._moves: list[tuple[int, float]] = []  # (position loaded, when), oldest first
+        self._forgotten = 0  # the position of the newest move no longer in _moves
         self._lock = threading.Lock()
         self.hits = self.misses = self.stale = 0
 
@@ -75,14 +76,19 @@ class Answers:
         with self._lock:
             if not self._moves or position > self._moves[-1][0]:
                 self._moves.append((position, self.clock()))
-                del self._moves[:-_MOVES_KEPT]
+                if len(self._moves) > _MOVES_KEPT:
+                    self._forgotten = self._moves[-_MOVES_KEPT - 1][0]
+                    del self._moves[:-_MOVES_KEPT]
 
     def _behind_for(self, position: int) -> float:
-        """Seconds since the follower first loaded past ``position`` (0 if it has not)."""
+        """Seconds since the follower first loaded past ``position`` (0 if it has not;
+        infinite if it did so in a move no longer kept, before the oldest kept one)."""
+        if position < self._forgotten:
+            return float("inf")
         for loaded, when in self._moves:
             if loaded > position:
                 return self.clock() - when
-        return 0.0 if not self._moves or self._moves[0][0] <= position else float("inf")
+        return 0.0
 
     def get(self, key: Hashable, position: int, compute: Callable[[], T]) -> T:
         """``compute()`` at a snapshot of ``position``, or an answer kept for ``key``
