@@ -32,8 +32,13 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-STALE_LIMIT_S = 1.0
+STALE_LIMIT_S = 2.0
 """How long after the follower loaded past an answer it may still be handed out."""
+COMPUTING_AT_ONCE = 2
+"""How many answers are computed at once; the other requests that must compute wait.
+After the follower loads, every kept answer is computed again; dozens of requests
+computing side by side took the interpreter from the follower (whose next load then
+came seconds later) and from the requests that had an answer to hand out."""
 KEPT_ANSWERS = 512
 """How many answers are kept (the least recently asked go first)."""
 _MOVES_KEPT = 256
@@ -69,6 +74,7 @@ class Answers:
         self._moves: list[tuple[int, float]] = []  # (position loaded, when), oldest first
         self._forgotten = 0  # the position of the newest move no longer in _moves
         self._lock = threading.Lock()
+        self._computing = threading.Semaphore(COMPUTING_AT_ONCE)
         self.hits = self.misses = self.stale = 0
 
     def moved(self, position: int) -> None:
@@ -110,7 +116,8 @@ class Answers:
                     return entry.value  # type: ignore[no-any-return]
             flight.done.wait()
         try:
-            value = compute()
+            with self._computing:
+                value = compute()
             with self._lock:
                 kept = self._entries.get(key)
                 if kept is None or kept.position < position:

@@ -55,14 +55,14 @@ def identify(state: ServerState, request: Request) -> Principal:
         if scheme.lower() != "bearer" or not credential:
             raise Unauthenticated(MALFORMED, "the Authorization header is not 'Bearer <token>'")
         if credential.startswith(PREFIX + ".") or state.settings.sso is None:
-            return principal_from_token(state.ledger, state.settings.token_keys, credential, now)
+            return principal_from_token(state.accounts, state.settings.token_keys, credential, now)
         assert state.provider_keys is not None
         return principal_from_sso(
-            state.ledger, state.settings.sso, state.provider_keys, credential, now
+            state.accounts, state.settings.sso, state.provider_keys, credential, now
         )
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        return principal_from_token(state.ledger, state.settings.token_keys, cookie, now)
+        return principal_from_token(state.accounts, state.settings.token_keys, cookie, now)
     raise Unauthenticated(
         MISSING, "sign in: send 'Authorization: Bearer <token>' or the session cookie"
     )

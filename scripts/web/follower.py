@@ -4,25 +4,48 @@ Every ``interval`` seconds it compares the log's head with the position it last
 loaded and, when the log is ahead, calls ``load`` (the server's
 ``LiveReadModel.catch_up``), which commits page by page while requests go on reading
 their snapshots: neither waits for the other. ``on_move(position)`` is told each
-position reached (the kept answers' clock, scripts/web/answers.py).
+position it publishes: the position from which the server's kept answers
+(scripts/web/answers.py) are computed again.
+
+While the log grows (an ingest, a consumer catching up) the follower goes on loading
+every ``interval``, but publishes at most every ``publish_every`` seconds: each
+publication makes the server compute every answer it keeps again, and publishing
+every half second during an ingest made it spend its time on answers that the next
+load made old again. Once a look finds nothing new (the ingest has ended), or a
+write of the server's own asks for it, what was loaded is published at once.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger("rmledger.web")
 
+PUBLISH_EVERY_S = 2.0
+"""While the log grows, the longest time between two publications."""
+
 
 class Follower:
     """Calls ``load`` whenever ``ledger``'s log is ahead, until ``stop()``."""
 
-    def __init__(self, load: Callable[[], int], ledger: Any, interval: float) -> None:
+    def __init__(
+        self,
+        load: Callable[[], int],
+        ledger: Any,
+        interval: float,
+        publish_every: float = PUBLISH_EVERY_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.load = load
         self.on_move: Callable[[int], None] = lambda position: None
+        self.publish_every = publish_every
+        self.clock = clock
+        self.published = 0
+        self._published_at = float("-inf")
         self.ledger = ledger
         self.interval = interval
         self.position = 0
@@ -33,12 +56,18 @@ class Follower:
         self._catching_up = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def catch_up(self) -> int:
-        """One look at the log, and a catch-up when it is ahead; the position reached."""
+    def catch_up(self, publish: bool = False) -> int:
+        """One look at the log, a catch-up when it is ahead, and a publication when
+        due (``publish``: now, for a write's answer); the position reached."""
         with self._catching_up:
             self.head = self.ledger.recorder.max_notification_id() or 0
-            if self.head > self.position or self.position == 0:
+            grew = self.head > self.position or self.position == 0
+            if grew:
                 self.position = self.load()
+            due = self.clock() - self._published_at >= self.publish_every
+            if self.position > self.published and (publish or not grew or due):
+                self.published = self.position
+                self._published_at = self.clock()
                 self.on_move(self.position)
             return self.position
 

@@ -19,6 +19,7 @@ from projections.readmodel.access import ReadModelAccess
 from projections.readmodel.live import LiveReadModel
 from projections.readmodel.loader import ReadModel
 from scripts.cli.seal_key import sealer_for
+from scripts.identity.accounts import StoredAccounts
 from scripts.identity.sso import ProviderKeys
 from scripts.web.access_writer import AccessLogWriter
 from scripts.web.answers import Answers
@@ -56,17 +57,28 @@ class ServerState:
         )
         self.answers = Answers()
         self.follower = Follower(self.live.catch_up, self.ledger, settings.follow_interval)
-        self.follower.on_move = lambda _: self.answers.moved(self.live.answer_position)
+        self.follower.on_move = self._published
+        # The answer position the follower last published: kept answers are computed
+        # again from it on (scripts/web/follower.py says when it publishes).
+        self.answers_at = self.live.answer_position
         self.access_log = AccessLogWriter(self.ledger.record_accesses)
+        self.accounts = StoredAccounts(self.ledger)
         self.provider_keys = ProviderKeys(settings.sso.jwks) if settings.sso else None
-        self.writer = Writer(self.ledger, self.record, self.follower.catch_up)
+        self.writer = Writer(self.ledger, self.record, lambda: self.follower.catch_up(publish=True))
         self.unauthenticated = UnauthenticatedLog()
 
     # -- the scoped reads' source (scripts/web/reads.py::Source) ----------------------
 
+    def _published(self, position: int) -> None:
+        self.answers_at = self.live.answer_position
+        self.answers.moved(self.answers_at)
+
     def read_model(self) -> ReadModel:
-        """The live read model as the follower last committed it; the caller closes it."""
-        return self.live.snapshot()
+        """The live read model as the follower last committed it, its kept answers
+        those of the last published position; the caller closes it."""
+        snapshot = self.live.snapshot()
+        snapshot.answers_at = self.answers_at
+        return snapshot
 
     def file_read_model(self) -> ReadModel:
         """The command line's read model file, caught up, under its shared lock (the SQL

@@ -15,7 +15,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from domain.ledger import Ledger
 from domain.principal import Principal
-from scripts.identity.accounts import authenticate, lookup, principal_from_sso, principal_from_token
+from scripts.identity.accounts import (
+    StoredAccounts,
+    authenticate,
+    lookup,
+    principal_from_sso,
+    principal_from_token,
+)
 from scripts.identity.errors import Unauthenticated
 from scripts.identity.passwords import hash_password
 from scripts.identity.sso import ProviderKeys, SsoMisconfigured, SsoSettings
@@ -80,6 +86,24 @@ def test_a_token_gives_its_user_until_it_expires_and_dies_with_the_account(ledge
     assert reason(lambda: principal_from_token(ledger, KEY, token, NOW)) == "disabled"
     stranger = issue_token(KEY, "nobody", NOW + timedelta(hours=1))
     assert reason(lambda: principal_from_token(ledger, KEY, stranger, NOW)) == "unknown_user"
+
+
+def test_stored_accounts_follow_every_change_and_reuse_an_unchanged_account(
+    ledger: Ledger,
+) -> None:
+    accounts = StoredAccounts(ledger)
+    first = accounts.account("mia")
+    assert first is not None and first.principal() == Principal("mia", "manager", "M1", None)
+    assert accounts.account("mia") is first  # not rebuilt: its stored version has not moved
+    assert accounts.account("nobody") is None
+    token = issue_token(KEY, "mia", NOW + timedelta(hours=8))
+    ledger.change_role("mia", "branch_head", None, "BR01", "root")  # by another process, say
+    assert principal_from_token(accounts, KEY, token, NOW) == Principal(
+        "mia", "branch_head", None, "BR01"
+    )
+    ledger.disable_account("mia", "root")
+    assert reason(lambda: principal_from_token(accounts, KEY, token, NOW)) == "disabled"
+    assert lookup(accounts, "aud") == Principal("aud", "auditor", None, None)
 
 
 def test_a_forged_or_altered_token_is_refused(ledger: Ledger) -> None:
