@@ -11,8 +11,14 @@ While the log grows (an ingest, a consumer catching up) the follower goes on loa
 every ``interval``, but publishes at most every ``publish_every`` seconds: each
 publication makes the server compute every answer it keeps again, and publishing
 every half second during an ingest made it spend its time on answers that the next
-load made old again. Once a look finds nothing new (the ingest has ended), or a
-write of the server's own asks for it, what was loaded is published at once.
+load made old again. Once a look finds nothing new but access-log lines (the ingest
+has ended), or a write of the server's own asks for it, what was loaded is published
+at once.
+
+Events of ``lazy_topics`` (the access log's lines, which the server's own requests
+write all the time) are loaded at most every ``lazy_every`` seconds when nothing else
+has arrived: a load costs tens of milliseconds whatever its size, and only the access
+log's own page shows them (it asks for a load first, ``catch_up(publish=True)``).
 """
 
 from __future__ import annotations
@@ -27,6 +33,9 @@ log = logging.getLogger("rmledger.web")
 
 PUBLISH_EVERY_S = 2.0
 """While the log grows, the longest time between two publications."""
+LAZY_EVERY_S = 2.0
+"""While only events of the lazy topics arrive, the longest time between two loads."""
+_LOOK_AHEAD = 1000  # events looked at to tell whether anything but lazy topics arrived
 
 
 class Follower:
@@ -39,7 +48,12 @@ class Follower:
         interval: float,
         publish_every: float = PUBLISH_EVERY_S,
         clock: Callable[[], float] = time.monotonic,
+        lazy_topics: frozenset[str] = frozenset(),
+        lazy_every: float = LAZY_EVERY_S,
     ) -> None:
+        self.lazy_topics = lazy_topics
+        self.lazy_every = lazy_every
+        self._loaded_at = float("-inf")
         self.load = load
         self.on_move: Callable[[int], None] = lambda position: None
         self.publish_every = publish_every
@@ -60,16 +74,37 @@ class Follower:
         """One look at the log, a catch-up when it is ahead, and a publication when
         due (``publish``: now, for a write's answer); the position reached."""
         with self._catching_up:
-            self.head = self.ledger.recorder.max_notification_id() or 0
-            grew = self.head > self.position or self.position == 0
-            if grew:
+            ahead = self._look()
+            lazy_only = ahead and self._only_lazy_events()
+            lazy_due = self.clock() - self._loaded_at >= self.lazy_every
+            if ahead and (publish or not lazy_only or lazy_due):
                 self.position = self.load()
+                self._loaded_at = self.clock()
+            # Settled: nothing but access-log lines came in since the last load. (Looking
+            # again after a load would publish at every pause between an ingest's
+            # batches, and compute every kept answer again each time.)
+            settled = not ahead or lazy_only
             due = self.clock() - self._published_at >= self.publish_every
-            if self.position > self.published and (publish or not grew or due):
+            if self.position > self.published and (publish or settled or due):
                 self.published = self.position
                 self._published_at = self.clock()
                 self.on_move(self.position)
             return self.position
+
+    def _look(self) -> bool:
+        """Read the log's head; whether it is ahead of the position."""
+        self.head = self.ledger.recorder.max_notification_id() or 0
+        return self.head > self.position or self.position == 0
+
+    def _only_lazy_events(self) -> bool:
+        """Whether the events after the position (the first ``_LOOK_AHEAD``) are all of
+        the lazy topics."""
+        if not self.lazy_topics or self.position == 0:
+            return False
+        new = self.ledger.recorder.select_notifications(
+            self.position + 1, _LOOK_AHEAD, stop=self.head
+        )
+        return all(n.topic in self.lazy_topics for n in new)
 
     def start(self) -> None:
         """Catch up once now (the first requests see the log as it is), then follow."""

@@ -132,13 +132,19 @@ def _reading(ctx: Source, use: Callable[[ReadModel], T], file: bool = False) -> 
         rm.close()
 
 
-def _kept(ctx: Source, rm: ReadModel, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+def _kept(
+    ctx: Source,
+    rm: ReadModel,
+    key: tuple[Any, ...],
+    compute: Callable[[], T],
+    cheap: bool = False,
+) -> T:
     """``compute()``, or the server's answer kept for ``key`` at ``rm``'s position
     (``scripts/web/answers.py``); the command line keeps nothing."""
     answers = getattr(ctx, "answers", None)
     if answers is None or not isinstance(rm, Snapshot):
         return compute()
-    return answers.get(key, rm.answers_at, compute)  # type: ignore[no-any-return]
+    return answers.get(key, rm.answers_at, compute, cheap)  # type: ignore[no-any-return]
 
 
 def _scope(principal: Principal) -> tuple[str, str | None, str | None]:
@@ -152,6 +158,7 @@ def _manager_facts(ctx: Source, rm: ReadModel, principal: Principal, manager_id:
         rm,
         ("manager facts", _scope(principal), manager_id),
         lambda: scope.manager_facts(rm.conn, principal, manager_id),
+        cheap=True,
     )
 
 

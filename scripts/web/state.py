@@ -17,7 +17,7 @@ from domain.store_settings import open_ledger
 from projections.audit.accounts import access_log_rows
 from projections.readmodel.access import ReadModelAccess
 from projections.readmodel.live import LiveReadModel
-from projections.readmodel.loader import ReadModel
+from projections.readmodel.loader import ACCESS_RECORDED, ReadModel
 from scripts.cli.seal_key import sealer_for
 from scripts.identity.accounts import StoredAccounts
 from scripts.identity.sso import ProviderKeys
@@ -56,7 +56,12 @@ class ServerState:
             announce=log.info,
         )
         self.answers = Answers()
-        self.follower = Follower(self.live.catch_up, self.ledger, settings.follow_interval)
+        self.follower = Follower(
+            self.live.catch_up,
+            self.ledger,
+            settings.follow_interval,
+            lazy_topics=frozenset({ACCESS_RECORDED}),
+        )
         self.follower.on_move = self._published
         # The answer position the follower last published: kept answers are computed
         # again from it on (scripts/web/follower.py says when it publishes).
@@ -111,7 +116,9 @@ class ServerState:
         )
 
     def access_log_entries(self, user: str | None, since: datetime | None) -> list[dict[str, Any]]:
-        """The access log as the read model holds it, newest first, as JSON data."""
+        """The access log as the read model holds it, newest first, as JSON data:
+        loaded up to the log's head first (the follower loads its lines lazily)."""
+        self.follower.catch_up(publish=True)
         with self.live.snapshot() as rm:
             rows = access_log_rows(rm.conn, user, since)
         return [{**row, "decided_at": row["decided_at"].isoformat()} for row in rows]
