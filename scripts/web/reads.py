@@ -39,7 +39,7 @@ from domain.principal import MANAGER, Principal
 from projections.audit.common import plain
 from projections.audit.departure import DepartureAuditError
 from projections.audit.departure import departure_audit as departure_report
-from projections.audit.history import UnknownManager, manager_history
+from projections.audit.history import UnknownManager, bank_today, manager_history
 from projections.audit.report import render
 from projections.audit.sql import (
     SQL_TIMEOUT_DEFAULT,
@@ -276,12 +276,14 @@ def history(
         facts = _manager_facts(ctx, rm, principal, manager_id)
         decision = _allow(record, principal, HISTORY, facts, "history", target)
 
+        on = day or bank_today()  # a kept history without a day is today's: not tomorrow's
+
         def compute() -> dict[str, Any]:
-            return plain(manager_history(rm.conn, manager_id, moment, day, True, position))  # type: ignore[no-any-return]
+            return plain(manager_history(rm.conn, manager_id, moment, on, True, position))  # type: ignore[no-any-return]
 
         def read() -> dict[str, Any]:
             try:
-                return _kept(ctx, rm, ("history", manager_id, moment, day, position), compute)
+                return _kept(ctx, rm, ("history", manager_id, moment, on, position), compute)
             except UnknownManager as error:
                 raise NotFound(str(error)) from None
 
