@@ -474,10 +474,12 @@ def ms(seconds: float) -> str:
 
 def phase_line(phase: Phase) -> str:
     p50, p95, p99 = phase.quantiles()
-    per_op = ", ".join(f"{op} {ms(phase.quantiles(op)[0])}" for op in OPS)
+    per_op = ", ".join(
+        f"{op} {ms(phase.quantiles(op)[0])}/{ms(phase.quantiles(op)[1])}" for op in OPS
+    )
     return (
         f"{phase.name:14} {len(phase.samples):6} requests  {phase.rate:6.1f}/s  p50 {ms(p50)}  "
-        f"p95 {ms(p95)}  p99 {ms(p99)}  errors {phase.errors}  (p50 by read: {per_op})"
+        f"p95 {ms(p95)}  p99 {ms(p99)}  errors {phase.errors}  (p50/p95 by read: {per_op})"
     )
 
 
