@@ -103,9 +103,17 @@ def waiting(writer: AccessLogWriter, lines: int) -> None:
 
 
 def recording(
-    writer: AccessLogWriter, line: AccessEntry, outcomes: dict[str, BaseException | None]
+    writer: AccessLogWriter,
+    line: AccessEntry,
+    outcomes: dict[str, BaseException | None],
+    together: threading.Barrier | None = None,
 ) -> threading.Thread:
+    """A thread handing ``line`` to ``writer`` (after the others at ``together``), its
+    outcome put in ``outcomes`` under the line's target."""
+
     def run() -> None:
+        if together is not None:
+            together.wait(timeout=60)
         try:
             writer.record(line)
         except BaseException as error:
@@ -125,19 +133,7 @@ def test_twenty_requests_at_once_all_return_and_every_line_is_stored_once(
     lines = [entry(i) for i in range(20)]
     together = threading.Barrier(20)
     outcomes: dict[str, BaseException | None] = {}
-
-    def run(line: AccessEntry) -> None:
-        together.wait(timeout=60)
-        try:
-            writer.record(line)
-        except BaseException as error:
-            outcomes[line.target] = error
-        else:
-            outcomes[line.target] = None
-
-    threads = [threading.Thread(target=run, args=(line,)) for line in lines]
-    for thread in threads:
-        thread.start()
+    threads = [recording(writer, line, outcomes, together) for line in lines]
     for thread in threads:
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads)
