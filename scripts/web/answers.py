@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-STALE_LIMIT_S = 2.0
+STALE_LIMIT_S = 4.0
 """How long after the follower loaded past an answer it may still be handed out."""
 COMPUTING_AT_ONCE = 2
 """How many answers are computed at once; the other requests that must compute wait.
