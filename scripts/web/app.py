@@ -62,7 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.rmledger = state
     app.state.login_throttle = LoginThrottle(settings.login_delay, settings.login_delay_max)
-    Metrics(state.follower).install(app)
+    Metrics(state.follower, state.answers).install(app)
     install_error_handlers(app)
 
     @app.get("/healthz", response_model=Health, tags=["server"])

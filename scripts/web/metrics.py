@@ -22,13 +22,14 @@ from prometheus_client import (
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scripts.web.answers import Answers
 from scripts.web.follower import Follower
 
 
 class Metrics:
     """The app's counters, timings and gauges."""
 
-    def __init__(self, follower: Follower) -> None:
+    def __init__(self, follower: Follower, answers: Answers | None = None) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "rmledger_http_requests",
@@ -60,6 +61,17 @@ class Metrics:
             registry=self.registry,
         )
         failures.set_function(lambda: float(follower.failures))
+        if answers is not None:
+            kept = Gauge(
+                "rmledger_answers",
+                "Reads answered from kept answers (hit, stale) or computed (computed), "
+                "since the server started",
+                ["outcome"],
+                registry=self.registry,
+            )
+            kept.labels("hit").set_function(lambda: float(answers.hits))
+            kept.labels("stale").set_function(lambda: float(answers.stale))
+            kept.labels("computed").set_function(lambda: float(answers.misses))
 
     def install(self, app: FastAPI) -> None:
         """Count and time every request, by its route's template (not its path, which

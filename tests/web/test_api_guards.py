@@ -128,6 +128,26 @@ def test_metrics_answer_a_loopback_client_with_prometheus_text(app: FastAPI, hos
     assert 'rmledger_http_requests_total{method="GET",route="/metrics",status="403"} 1.0' in lines
 
 
+def test_metrics_count_the_answers_kept_and_computed(app: FastAPI) -> None:
+    from scripts.identity.tokens import issue_token
+
+    state = app.state.rmledger
+    state.ledger.add_account("aud-m", "auditor", None, None, hash_password(PASSWORD), "test")
+    state.follower.catch_up()
+    token = issue_token(TOKEN_KEY, "aud-m", datetime.now(UTC) + timedelta(hours=1))
+    asked = client(app, "127.0.0.1")
+    for _ in range(2):
+        answer = asked.get(
+            "/api/v1/managers/M1/history", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 200 and answer.json()["manager_id"] == "M1"
+    lines = asked.get("/metrics").text.splitlines()
+    # The first read computed the policy's facts and the history; the second was given both.
+    assert 'rmledger_answers{outcome="computed"} 2.0' in lines
+    assert 'rmledger_answers{outcome="hit"} 2.0' in lines
+    assert 'rmledger_answers{outcome="stale"} 0.0' in lines
+
+
 # -- requests without identity: the access log's lines, bounded -------------------------
 
 
