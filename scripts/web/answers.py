@@ -96,10 +96,18 @@ class Answers:
                 return self.clock() - when
         return 0.0
 
-    def get(self, key: Hashable, position: int, compute: Callable[[], T], cheap: bool = False) -> T:
+    def get(
+        self,
+        key: Hashable,
+        position: int,
+        compute: Callable[[], T],
+        cheap: bool | Callable[[], bool] = False,
+    ) -> T:
         """``compute()`` at a snapshot of ``position``, or an answer kept for ``key``
-        (see the module's text for which). ``cheap``: a computation of milliseconds
-        (the access policy's facts), which does not queue behind the others."""
+        (see the module's text for which). ``cheap`` (or, asked only when this call
+        computes, ``cheap()``): a computation of milliseconds (the access policy's
+        facts, a closed month's issued statements), which does not queue behind the
+        others."""
         while True:
             with self._lock:
                 entry = self._entries.get(key)
@@ -117,7 +125,7 @@ class Answers:
                     return entry.value  # type: ignore[no-any-return]
             flight.done.wait()
         try:
-            if cheap:
+            if cheap() if callable(cheap) else cheap:
                 value = compute()
             else:
                 with self._computing:

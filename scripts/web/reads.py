@@ -137,7 +137,7 @@ def _kept(
     rm: ReadModel,
     key: tuple[Any, ...],
     compute: Callable[[], T],
-    cheap: bool = False,
+    cheap: bool | Callable[[], bool] = False,
 ) -> T:
     """``compute()``, or the server's answer kept for ``key`` at ``rm``'s position
     (``scripts/web/answers.py``); the command line keeps nothing."""
@@ -145,6 +145,13 @@ def _kept(
     if answers is None or not isinstance(rm, Snapshot):
         return compute()
     return answers.get(key, rm.answers_at, compute, cheap)  # type: ignore[no-any-return]
+
+
+def _issued(rm: ReadModel, period: str, restated: bool) -> bool:
+    """Whether the statements asked for are a closed month's as issued: read, not
+    computed (``pay.statements`` computes the restated ones and an open month's)."""
+    closed = rm.conn.execute("SELECT 1 FROM periods_closed WHERE period = ?", [period])
+    return not restated and closed.fetchone() is not None
 
 
 def _scope(principal: Principal) -> tuple[str, str | None, str | None]:
@@ -190,7 +197,8 @@ def statements(
                 return [pay.to_json(r) for r in pay.statements(rm, period, wanted, restated)]
 
             def one() -> list[dict[str, Any]]:
-                rows = _kept(ctx, rm, ("statements", period, wanted, restated), compute_one)
+                key = ("statements", period, wanted, restated)
+                rows = _kept(ctx, rm, key, compute_one, lambda: _issued(rm, period, restated))
                 if not rows:
                     raise NotFound(no_statement(rm, wanted, period))
                 return rows
@@ -210,7 +218,7 @@ def statements(
 
         def every() -> list[dict[str, Any]]:
             key = ("statements", period, None, restated, _scope(principal))
-            return _kept(ctx, rm, key, compute_every)
+            return _kept(ctx, rm, key, compute_every, lambda: _issued(rm, period, restated))
 
         return _answer(record, principal, decision, "statements", target, every)
 
