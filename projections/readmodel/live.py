@@ -105,7 +105,7 @@ class Snapshot(ReadModel):
         return self
 
 
-def seed_from(shared: Path, own: Path, ledger: Any, announce: Announce = to_stderr) -> bool:
+def seed_from(shared: Path, own: Path, announce: Announce = to_stderr) -> bool:
     """Copy the command line's read model ``shared`` to ``own`` (when ``own`` is
     missing and ``shared`` is a checkpointed file), under ``shared``'s shared lock;
     whether it was copied. The copy is written beside ``own`` and renamed into place,
@@ -140,7 +140,7 @@ class LiveReadModel:
         self.ledger = ledger
         self.path.parent.mkdir(parents=True, exist_ok=True)
         if seed is not None:
-            seed_from(seed, self.path, ledger, announce)
+            seed_from(seed, self.path, announce)
         # Repairs or rebuilds a damaged or foreign file, and loads what the log has.
         ReadModelAccess(self.path, ledger, announce=announce).catch_up()
         self._lock = ReadWriteLock(self.path, None, announce)

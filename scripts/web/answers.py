@@ -27,7 +27,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -51,12 +51,6 @@ class _Entry:
     rendered: bytes | None = None  # the value as JSON, made once when first asked
 
 
-@dataclass
-class _Flight:
-    position: int
-    done: threading.Event = field(default_factory=threading.Event)
-
-
 class Answers:
     """Answers kept per position, with the follower's moves (``moved(position)``)."""
 
@@ -70,7 +64,8 @@ class Answers:
         self.size = size
         self.clock = clock
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._flights: dict[Hashable, _Flight] = {}
+        self._flights: dict[Hashable, threading.Event] = {}  # set when computed
+        self._by_value: dict[int, _Entry] = {}  # id(entry.value) -> entry, for rendered()
         self._moves: list[tuple[int, float]] = []  # (position loaded, when), oldest first
         self._forgotten = 0  # the position of the newest move no longer in _moves
         self._lock = threading.Lock()
@@ -117,13 +112,13 @@ class Answers:
                     return entry.value  # type: ignore[no-any-return]
                 flight = self._flights.get(key)
                 if flight is None:
-                    flight = self._flights[key] = _Flight(position)
+                    flight = self._flights[key] = threading.Event()
                     self.misses += 1
                     break
                 if entry is not None and self._behind_for(entry.position) < self.stale_limit:
                     self.stale += 1
                     return entry.value  # type: ignore[no-any-return]
-            flight.done.wait()
+            flight.wait()
         try:
             if cheap() if callable(cheap) else cheap:
                 value = compute()
@@ -133,21 +128,26 @@ class Answers:
             with self._lock:
                 kept = self._entries.get(key)
                 if kept is None or kept.position < position:
-                    self._entries[key] = _Entry(position, value)
+                    if kept is not None:
+                        self._by_value.pop(id(kept.value), None)
+                    self._entries[key] = self._by_value[id(value)] = _Entry(position, value)
                     self._entries.move_to_end(key)
                     while len(self._entries) > self.size:
-                        self._entries.popitem(last=False)
+                        _, dropped = self._entries.popitem(last=False)
+                        self._by_value.pop(id(dropped.value), None)
             return value
         finally:
             with self._lock:
                 del self._flights[key]
-            flight.done.set()
+            flight.set()
 
     def rendered(self, value: Any) -> bytes:
         """``value`` as JSON bytes; made once for a kept answer (a history is hundreds
         of kilobytes), every time for any other value."""
         with self._lock:
-            entry = next((e for e in reversed(self._entries.values()) if e.value is value), None)
+            entry = self._by_value.get(id(value))
+            if entry is not None and entry.value is not value:
+                entry = None  # not kept (an id is unique only among live objects)
             if entry is not None and entry.rendered is not None:
                 return entry.rendered
         text = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -123,7 +123,7 @@ def test_a_missing_file_is_seeded_from_the_command_lines_and_loads_only_the_tail
         ]
         assert positions == (16, 16, 1, 16)
         # Seeding needs the file to be missing: the server's own file is kept.
-        assert seed_from(shared, own, ledger, announce=lambda _: None) is False
+        assert seed_from(shared, own, announce=lambda _: None) is False
     finally:
         live.close()
     # The command line's file is as it was, and no half copy is left.
